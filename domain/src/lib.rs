@@ -1,0 +1,11 @@
+//! The chat platform's domain: what can happen to users and rooms, and the rules that decide it.
+//!
+//! Everything here is pure: no database, no network, no clock. Commands carry the time and the ids
+//! they need, so the same command against the same history always yields the same events.
+
+pub mod room;
+pub mod user;
+pub mod values;
+
+pub use room::{PasswordCheck, Room, RoomCommand, RoomError, RoomEvent, RoomServices, Role};
+pub use user::{User, UserCommand, UserError, UserEvent};

@@ -1,0 +1,302 @@
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Actor, Role, RoomCommand, RoomEvent};
+
+/// How many `client_msg_id`s a room remembers for idempotent sends.
+pub const IDEMPOTENCY_WINDOW: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoomError {
+    #[error("Room name already exists")]
+    NameTaken,
+    #[error("Private rooms require a password")]
+    PrivateRoomRequiresPassword,
+    #[error("Room not found")]
+    NotFound,
+    #[error("Invalid room password")]
+    WrongPassword,
+    #[error("You are not a member of this room")]
+    NotAMember,
+}
+
+/// Checks a plain password against a stored hash. bcrypt lives outside the domain; the aggregate
+/// only needs the answer.
+#[async_trait]
+pub trait PasswordCheck: Send + Sync {
+    async fn matches(&self, password: &str, hash: &str) -> bool;
+}
+
+pub struct RoomServices {
+    pub passwords: Arc<dyn PasswordCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub room_id: Uuid,
+    pub name: String,
+    pub is_private: bool,
+    pub password_hash: Option<String>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// A recent send remembered for idempotency: enough to find the original message again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecentSend {
+    pub sender: Uuid,
+    pub client_msg_id: String,
+    pub message_id: Uuid,
+    pub seq: usize,
+}
+
+/// The write model of a room. It keeps no messages, only what decisions need, so it stays small
+/// however long the room's history grows.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Room {
+    info: Option<RoomInfo>,
+    /// In joining order, so the longest-standing member comes first.
+    members: Vec<Member>,
+    /// Every event bumps it, so it equals the sequence of the room's latest event.
+    last_seq: usize,
+    recent_sends: VecDeque<RecentSend>,
+}
+
+impl Room {
+    pub fn info(&self) -> Option<&RoomInfo> {
+        self.info.as_ref()
+    }
+
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    pub fn member(&self, user_id: Uuid) -> Option<&Member> {
+        self.members.iter().find(|m| m.user_id == user_id)
+    }
+
+    pub fn is_member(&self, user_id: Uuid) -> bool {
+        self.member(user_id).is_some()
+    }
+
+    pub fn last_seq(&self) -> usize {
+        self.last_seq
+    }
+
+    /// The message this sender already posted with this `client_msg_id`, if still remembered.
+    pub fn recent_send(&self, sender: Uuid, client_msg_id: &str) -> Option<&RecentSend> {
+        self.recent_sends
+            .iter()
+            .rev()
+            .find(|s| s.sender == sender && s.client_msg_id == client_msg_id)
+    }
+
+    fn existing(&self) -> Result<&RoomInfo, RoomError> {
+        self.info.as_ref().ok_or(RoomError::NotFound)
+    }
+
+    async fn leave(&mut self, member: Actor, at: DateTime<Utc>, sink: &EventSink<Self>) {
+        let was_owner = self.member(member.user_id).map(|m| m.role) == Some(Role::Owner);
+        let left = RoomEvent::MemberLeft {
+            user_id: member.user_id,
+            username: member.username,
+            left_at: at,
+        };
+        sink.write(left, self).await;
+        let owner_remains = self.members.iter().any(|m| m.role == Role::Owner);
+        if was_owner && !owner_remains {
+            if let Some(heir) = self.members.first() {
+                let promoted = RoomEvent::MemberRoleChanged {
+                    user_id: heir.user_id,
+                    username: heir.username.clone(),
+                    role: Role::Owner,
+                    changed_at: at,
+                };
+                sink.write(promoted, self).await;
+            }
+        }
+    }
+}
+
+impl Aggregate for Room {
+    const TYPE: &'static str = "Room";
+    type Command = RoomCommand;
+    type Event = RoomEvent;
+    type Error = RoomError;
+    type Services = RoomServices;
+
+    async fn handle(
+        &mut self,
+        command: RoomCommand,
+        services: &RoomServices,
+        sink: &EventSink<Self>,
+    ) -> Result<(), RoomError> {
+        match command {
+            RoomCommand::Create {
+                name,
+                is_private,
+                password_hash,
+                creator,
+                at,
+            } => {
+                if self.info.is_some() {
+                    return Err(RoomError::NameTaken);
+                }
+                if is_private && password_hash.is_none() {
+                    return Err(RoomError::PrivateRoomRequiresPassword);
+                }
+                let created = RoomEvent::RoomCreated {
+                    room_id: name.room_id(),
+                    name: name.to_string(),
+                    is_private,
+                    // A public room has no use for a password; keeping one would only leak.
+                    password_hash: password_hash.filter(|_| is_private),
+                    created_by: creator.user_id,
+                    created_at: at,
+                };
+                sink.write(created, self).await;
+                let owner_joined = RoomEvent::MemberJoined {
+                    user_id: creator.user_id,
+                    username: creator.username,
+                    role: Role::Owner,
+                    joined_at: at,
+                };
+                sink.write(owner_joined, self).await;
+                Ok(())
+            }
+            RoomCommand::Join {
+                member,
+                password,
+                at,
+            } => {
+                let info = self.existing()?;
+                if self.is_member(member.user_id) {
+                    return Ok(());
+                }
+                if let Some(hash) = &info.password_hash {
+                    let given = password.as_deref().unwrap_or_default();
+                    if !services.passwords.matches(given, hash).await {
+                        return Err(RoomError::WrongPassword);
+                    }
+                }
+                let joined = RoomEvent::MemberJoined {
+                    user_id: member.user_id,
+                    username: member.username,
+                    role: Role::Member,
+                    joined_at: at,
+                };
+                sink.write(joined, self).await;
+                Ok(())
+            }
+            RoomCommand::Leave { member, at } => {
+                self.existing()?;
+                if !self.is_member(member.user_id) {
+                    return Err(RoomError::NotAMember);
+                }
+                self.leave(member, at, sink).await;
+                Ok(())
+            }
+            RoomCommand::PostMessage {
+                sender,
+                message_id,
+                body,
+                client_msg_id,
+                at,
+            } => {
+                self.existing()?;
+                if !self.is_member(sender.user_id) {
+                    return Err(RoomError::NotAMember);
+                }
+                if let Some(id) = &client_msg_id {
+                    if self.recent_send(sender.user_id, id.as_str()).is_some() {
+                        return Ok(());
+                    }
+                }
+                let posted = RoomEvent::MessagePosted {
+                    message_id,
+                    user_id: sender.user_id,
+                    username: sender.username,
+                    content: body.to_string(),
+                    client_msg_id: client_msg_id.map(String::from),
+                    posted_at: at,
+                };
+                sink.write(posted, self).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn apply(&mut self, event: RoomEvent) {
+        self.last_seq += 1;
+        match event {
+            RoomEvent::RoomCreated {
+                room_id,
+                name,
+                is_private,
+                password_hash,
+                created_by,
+                created_at,
+            } => {
+                self.info = Some(RoomInfo {
+                    room_id,
+                    name,
+                    is_private,
+                    password_hash,
+                    created_by,
+                    created_at,
+                });
+            }
+            RoomEvent::MemberJoined {
+                user_id,
+                username,
+                role,
+                joined_at,
+            } => self.members.push(Member {
+                user_id,
+                username,
+                role,
+                joined_at,
+            }),
+            RoomEvent::MemberLeft { user_id, .. } => {
+                self.members.retain(|m| m.user_id != user_id);
+            }
+            RoomEvent::MemberRoleChanged { user_id, role, .. } => {
+                if let Some(member) = self.members.iter_mut().find(|m| m.user_id == user_id) {
+                    member.role = role;
+                }
+            }
+            RoomEvent::MessagePosted {
+                message_id,
+                user_id,
+                client_msg_id: Some(client_msg_id),
+                ..
+            } => {
+                if self.recent_sends.len() == IDEMPOTENCY_WINDOW {
+                    self.recent_sends.pop_front();
+                }
+                self.recent_sends.push_back(RecentSend {
+                    sender: user_id,
+                    client_msg_id,
+                    message_id,
+                    seq: self.last_seq,
+                });
+            }
+            RoomEvent::MessagePosted { .. } => {}
+        }
+    }
+}

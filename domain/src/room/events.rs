@@ -1,0 +1,67 @@
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Member,
+}
+
+/// Event names and fields are a public, versioned contract: never rename, add a version instead.
+/// Password hashes travel in `RoomCreated` but never leave the server (audits redact them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RoomEvent {
+    RoomCreated {
+        room_id: Uuid,
+        name: String,
+        is_private: bool,
+        password_hash: Option<String>,
+        created_by: Uuid,
+        created_at: DateTime<Utc>,
+    },
+    MemberJoined {
+        user_id: Uuid,
+        username: String,
+        role: Role,
+        joined_at: DateTime<Utc>,
+    },
+    MemberLeft {
+        user_id: Uuid,
+        username: String,
+        left_at: DateTime<Utc>,
+    },
+    MemberRoleChanged {
+        user_id: Uuid,
+        username: String,
+        role: Role,
+        changed_at: DateTime<Utc>,
+    },
+    MessagePosted {
+        message_id: Uuid,
+        user_id: Uuid,
+        username: String,
+        content: String,
+        client_msg_id: Option<String>,
+        posted_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for RoomEvent {
+    fn event_type(&self) -> String {
+        match self {
+            RoomEvent::RoomCreated { .. } => "RoomCreated",
+            RoomEvent::MemberJoined { .. } => "MemberJoined",
+            RoomEvent::MemberLeft { .. } => "MemberLeft",
+            RoomEvent::MemberRoleChanged { .. } => "MemberRoleChanged",
+            RoomEvent::MessagePosted { .. } => "MessagePosted",
+        }
+        .into()
+    }
+
+    fn event_version(&self) -> String {
+        "1".into()
+    }
+}

@@ -1,0 +1,336 @@
+//! The room's rules as given/when/then stories.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+use cqrs_es::Aggregate;
+use uuid::Uuid;
+
+use super::aggregate::IDEMPOTENCY_WINDOW;
+use super::*;
+use crate::values::{ClientMsgId, MessageBody, RoomName, Username};
+
+/// Stands in for bcrypt: a "hash" is the password with a prefix.
+struct PrefixHashes;
+
+#[async_trait]
+impl PasswordCheck for PrefixHashes {
+    async fn matches(&self, password: &str, hash: &str) -> bool {
+        hash.strip_prefix("hashed:") == Some(password)
+    }
+}
+
+fn room() -> TestFramework<Room> {
+    TestFramework::with(RoomServices {
+        passwords: Arc::new(PrefixHashes),
+    })
+}
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).unwrap()
+}
+
+fn actor(name: &str) -> Actor {
+    Actor {
+        user_id: Username::parse(name).unwrap().user_id(),
+        username: name.into(),
+    }
+}
+
+fn created(is_private: bool) -> RoomEvent {
+    RoomEvent::RoomCreated {
+        room_id: RoomName::parse("Lobby").unwrap().room_id(),
+        name: "Lobby".into(),
+        is_private,
+        password_hash: is_private.then(|| "hashed:sesame".into()),
+        created_by: actor("alice").user_id,
+        created_at: at(),
+    }
+}
+
+fn joined(name: &str, role: Role) -> RoomEvent {
+    RoomEvent::MemberJoined {
+        user_id: actor(name).user_id,
+        username: name.into(),
+        role,
+        joined_at: at(),
+    }
+}
+
+fn left(name: &str) -> RoomEvent {
+    RoomEvent::MemberLeft {
+        user_id: actor(name).user_id,
+        username: name.into(),
+        left_at: at(),
+    }
+}
+
+fn posted(name: &str, message_id: Uuid, content: &str, client_msg_id: Option<&str>) -> RoomEvent {
+    RoomEvent::MessagePosted {
+        message_id,
+        user_id: actor(name).user_id,
+        username: name.into(),
+        content: content.into(),
+        client_msg_id: client_msg_id.map(String::from),
+        posted_at: at(),
+    }
+}
+
+/// A public room alice created, so alice is its owner.
+fn public_lobby() -> Vec<RoomEvent> {
+    vec![created(false), joined("alice", Role::Owner)]
+}
+
+fn private_lobby() -> Vec<RoomEvent> {
+    vec![created(true), joined("alice", Role::Owner)]
+}
+
+fn create(is_private: bool, password_hash: Option<&str>) -> RoomCommand {
+    RoomCommand::Create {
+        name: RoomName::parse("Lobby").unwrap(),
+        is_private,
+        password_hash: password_hash.map(String::from),
+        creator: actor("alice"),
+        at: at(),
+    }
+}
+
+fn join(name: &str, password: Option<&str>) -> RoomCommand {
+    RoomCommand::Join {
+        member: actor(name),
+        password: password.map(String::from),
+        at: at(),
+    }
+}
+
+fn leave(name: &str) -> RoomCommand {
+    RoomCommand::Leave {
+        member: actor(name),
+        at: at(),
+    }
+}
+
+fn post(name: &str, message_id: Uuid, content: &str, client_msg_id: Option<&str>) -> RoomCommand {
+    RoomCommand::PostMessage {
+        sender: actor(name),
+        message_id,
+        body: MessageBody::parse(content).unwrap(),
+        client_msg_id: client_msg_id.map(|id| ClientMsgId::parse(id).unwrap()),
+        at: at(),
+    }
+}
+
+fn replay(events: Vec<RoomEvent>) -> Room {
+    let mut room = Room::default();
+    events.into_iter().for_each(|event| room.apply(event));
+    room
+}
+
+#[test]
+fn creating_a_public_room_makes_the_creator_its_owner() {
+    room()
+        .given_no_previous_events()
+        .when(create(false, None))
+        .then_expect_events(public_lobby());
+}
+
+#[test]
+fn a_public_room_keeps_no_password_even_when_given_one() {
+    room()
+        .given_no_previous_events()
+        .when(create(false, Some("hashed:ignored")))
+        .then_expect_events(public_lobby());
+}
+
+#[test]
+fn creating_a_private_room_stores_its_password_hash() {
+    room()
+        .given_no_previous_events()
+        .when(create(true, Some("hashed:sesame")))
+        .then_expect_events(private_lobby());
+}
+
+#[test]
+fn a_private_room_without_a_password_is_refused() {
+    room()
+        .given_no_previous_events()
+        .when(create(true, None))
+        .then_expect_error(RoomError::PrivateRoomRequiresPassword);
+}
+
+#[test]
+fn a_room_name_already_taken_is_refused() {
+    room()
+        .given(public_lobby())
+        .when(create(false, None))
+        .then_expect_error(RoomError::NameTaken);
+}
+
+#[test]
+fn joining_a_public_room_needs_no_password() {
+    room()
+        .given(public_lobby())
+        .when(join("bob", None))
+        .then_expect_events(vec![joined("bob", Role::Member)]);
+}
+
+#[test]
+fn joining_a_private_room_with_its_password_succeeds() {
+    room()
+        .given(private_lobby())
+        .when(join("bob", Some("sesame")))
+        .then_expect_events(vec![joined("bob", Role::Member)]);
+}
+
+#[test]
+fn joining_a_private_room_with_a_wrong_or_missing_password_is_refused() {
+    for password in [Some("guess"), None] {
+        room()
+            .given(private_lobby())
+            .when(join("bob", password))
+            .then_expect_error(RoomError::WrongPassword);
+    }
+}
+
+#[test]
+fn a_member_joining_again_records_nothing_even_with_a_wrong_password() {
+    room()
+        .given(private_lobby())
+        .when(join("alice", Some("wrong")))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn joining_a_room_that_does_not_exist_is_refused() {
+    room()
+        .given_no_previous_events()
+        .when(join("bob", None))
+        .then_expect_error(RoomError::NotFound);
+}
+
+#[test]
+fn a_member_leaves() {
+    let mut history = public_lobby();
+    history.push(joined("bob", Role::Member));
+    room()
+        .given(history)
+        .when(leave("bob"))
+        .then_expect_events(vec![left("bob")]);
+}
+
+#[test]
+fn leaving_a_room_one_is_not_in_is_refused() {
+    room()
+        .given(public_lobby())
+        .when(leave("bob"))
+        .then_expect_error(RoomError::NotAMember);
+}
+
+#[test]
+fn when_the_last_owner_leaves_the_longest_standing_member_becomes_owner() {
+    let mut history = public_lobby();
+    history.push(joined("bob", Role::Member));
+    history.push(joined("carol", Role::Member));
+    room()
+        .given(history)
+        .when(leave("alice"))
+        .then_expect_events(vec![
+            left("alice"),
+            RoomEvent::MemberRoleChanged {
+                user_id: actor("bob").user_id,
+                username: "bob".into(),
+                role: Role::Owner,
+                changed_at: at(),
+            },
+        ]);
+}
+
+#[test]
+fn a_room_whose_last_member_left_stays_and_can_be_joined() {
+    let mut history = public_lobby();
+    history.push(left("alice"));
+    room()
+        .given(history)
+        .when(join("bob", None))
+        .then_expect_events(vec![joined("bob", Role::Member)]);
+}
+
+#[test]
+fn a_member_posts_a_message() {
+    let id = Uuid::from_u128(7);
+    room()
+        .given(public_lobby())
+        .when(post("alice", id, "  hello  ", Some("c-1")))
+        .then_expect_events(vec![posted("alice", id, "hello", Some("c-1"))]);
+}
+
+#[test]
+fn a_non_member_cannot_post() {
+    room()
+        .given(public_lobby())
+        .when(post("bob", Uuid::from_u128(7), "hi", None))
+        .then_expect_error(RoomError::NotAMember);
+}
+
+#[test]
+fn posting_to_a_room_that_does_not_exist_is_refused() {
+    room()
+        .given_no_previous_events()
+        .when(post("alice", Uuid::from_u128(7), "hi", None))
+        .then_expect_error(RoomError::NotFound);
+}
+
+#[test]
+fn empty_or_oversized_bodies_cannot_even_be_built() {
+    assert!(MessageBody::parse("   ").is_err());
+    assert!(MessageBody::parse(&"x".repeat(MessageBody::MAX_CHARS + 1)).is_err());
+}
+
+#[test]
+fn a_repeated_client_msg_id_posts_nothing_whatever_the_new_content() {
+    let mut history = public_lobby();
+    history.push(posted("alice", Uuid::from_u128(1), "first", Some("c-1")));
+    room()
+        .given(history)
+        .when(post("alice", Uuid::from_u128(2), "changed", Some("c-1")))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn another_senders_equal_client_msg_id_is_a_different_message() {
+    let mut history = public_lobby();
+    history.push(joined("bob", Role::Member));
+    history.push(posted("alice", Uuid::from_u128(1), "first", Some("c-1")));
+    let id = Uuid::from_u128(2);
+    room()
+        .given(history)
+        .when(post("bob", id, "mine", Some("c-1")))
+        .then_expect_events(vec![posted("bob", id, "mine", Some("c-1"))]);
+}
+
+#[test]
+fn the_room_remembers_where_a_repeated_send_first_landed() {
+    let mut history = public_lobby();
+    history.push(posted("alice", Uuid::from_u128(1), "first", Some("c-1")));
+    let room = replay(history);
+    let original = room.recent_send(actor("alice").user_id, "c-1").unwrap();
+    assert_eq!(original.message_id, Uuid::from_u128(1));
+    assert_eq!(original.seq, 3, "created, owner joined, then the message");
+    assert_eq!(room.last_seq(), 3);
+}
+
+#[test]
+fn the_idempotency_window_forgets_the_oldest_ids() {
+    let mut history = public_lobby();
+    for n in 0..=IDEMPOTENCY_WINDOW {
+        let id = format!("c-{n}");
+        history.push(posted("alice", Uuid::from_u128(n as u128), "m", Some(&id)));
+    }
+    let room = replay(history);
+    let alice = actor("alice").user_id;
+    assert!(room.recent_send(alice, "c-0").is_none());
+    assert!(room.recent_send(alice, "c-1").is_some());
+    assert!(room.recent_send(alice, &format!("c-{IDEMPOTENCY_WINDOW}")).is_some());
+}
