@@ -1,1 +1,10 @@
+//! Who is calling: password hashing, HS256 access tokens, and the extractors handlers use to
+//! learn the current user.
 
+mod extract;
+mod passwords;
+mod tokens;
+
+pub use extract::{AuthError, CurrentUser, MaybeUser};
+pub use passwords::Passwords;
+pub use tokens::{Claims, JwtSecret, TokenError, Tokens};

@@ -7,5 +7,5 @@ pub mod room;
 pub mod user;
 pub mod values;
 
-pub use room::{PasswordCheck, Room, RoomCommand, RoomError, RoomEvent, RoomServices, Role};
+pub use room::{PasswordCheck, Role, Room, RoomCommand, RoomError, RoomEvent, RoomServices};
 pub use user::{User, UserCommand, UserError, UserEvent};

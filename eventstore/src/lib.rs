@@ -1,1 +1,30 @@
+//! The write side's storage: the event store on PostgreSQL and the command executor over it.
+//!
+//! cqrs-es's own `CqrsFramework` is not used: it cannot tell the caller which sequences it wrote,
+//! and its snapshot mode applies events twice. [`CommandExecutor`] loads, handles and commits
+//! itself, and returns the committed events.
 
+mod executor;
+mod keyed_lock;
+mod metadata;
+
+pub use cqrs_es::EventEnvelope;
+pub use executor::{CommandExecutor, ExecuteError};
+pub use metadata::CommandMetadata;
+pub use postgres_es::PostgresEventRepository;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+/// Every schema change of the system, event store and read tables alike, in order.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Opens a pool on `database_url`.
+pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options: PgConnectOptions = database_url.parse()?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect_with(options)
+        .await
+}

@@ -332,5 +332,7 @@ fn the_idempotency_window_forgets_the_oldest_ids() {
     let alice = actor("alice").user_id;
     assert!(room.recent_send(alice, "c-0").is_none());
     assert!(room.recent_send(alice, "c-1").is_some());
-    assert!(room.recent_send(alice, &format!("c-{IDEMPOTENCY_WINDOW}")).is_some());
+    assert!(room
+        .recent_send(alice, &format!("c-{IDEMPOTENCY_WINDOW}"))
+        .is_some());
 }

@@ -1,0 +1,45 @@
+# The two commands a newcomer needs are `make run` and `make test`; the rest serve them.
+
+SHELL := /bin/bash
+PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
+CHAT_LISTEN ?= 127.0.0.1:8000
+export DATABASE_URL CHAT_LISTEN
+
+.PHONY: run test lint test-rust test-web web openapi clean-test-databases
+
+## run: build everything and start the whole system (all roles, web client at /) in dev mode
+run: web
+	cargo build --bin chat
+	@psql "$(PG_ADMIN_URL)" -tAc "SELECT 1 FROM pg_database WHERE datname = 'chat_dev'" | grep -q 1 \
+		|| psql "$(PG_ADMIN_URL)" -qc "CREATE DATABASE chat_dev"
+	@echo ""
+	@echo "  Open http://$(CHAT_LISTEN)/  (API docs: http://$(CHAT_LISTEN)/docs/)"
+	@echo ""
+	cargo run --quiet --bin chat -- all --dev
+
+## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
+test: lint clean-test-databases test-rust test-web
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+test-rust:
+	cargo nextest run --workspace --no-fail-fast
+
+test-web:
+	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm test; fi
+
+## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
+web:
+	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
+
+## openapi: rewrite the committed OpenAPI document after an intended API change
+openapi:
+	cargo run --quiet --bin chat -- openapi > openapi/openapi.json
+
+# Tests make a database each; drop those earlier runs left behind.
+clean-test-databases:
+	@psql "$(PG_ADMIN_URL)" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'chat\_test\_%'" \
+		| while read -r db; do psql "$(PG_ADMIN_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done

@@ -1,0 +1,13 @@
+//! HTTP conventions shared by every role of the chat server, so that each answers alike:
+//! one error body (`{detail, code}`), extractors whose rejections use it instead of axum's plain
+//! text, the request id, and keyed rate limits.
+
+mod error;
+mod extract;
+mod rate_limit;
+mod request_id;
+
+pub use error::{ApiError, ErrorBody};
+pub use extract::{Json, JsonOrEmpty, Path, Query};
+pub use rate_limit::{RateLimited, RateLimiter, RatePolicy};
+pub use request_id::{RequestId, REQUEST_ID_HEADER};

@@ -1,0 +1,118 @@
+//! Composes the roles' routers on one origin and applies, once, what every request gets:
+//! request ids, tracing, CORS and the body limit.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use api_kit::{ApiError, REQUEST_ID_HEADER};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use command_api::CommandState;
+use sqlx::PgPool;
+use tower::ServiceExt;
+use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::Settings;
+
+/// Requests larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Paths that belong to the API: an unknown one is a JSON 404, never the web client's page.
+const API_PREFIXES: [&str; 7] = [
+    "/auth",
+    "/rooms",
+    "/users",
+    "/audit",
+    "/ws",
+    "/docs",
+    "/openapi.json",
+];
+
+/// The whole HTTP application for the configured roles.
+pub fn build_app(pool: PgPool, settings: &Settings) -> anyhow::Result<Router> {
+    let tokens = settings.tokens()?;
+    let state = CommandState::new(pool, tokens, &settings.command_settings());
+    let (api, document) = crate::openapi::routes().split_for_parts();
+    let web_dir = settings.web_dir.clone();
+    let app = api
+        .with_state(state)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", document))
+        .fallback(move |request: Request| web_client(web_dir.clone(), request));
+    with_edge_layers(app, &settings.allowed_origins())
+}
+
+fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    let origins = origins
+        .iter()
+        .map(|origin| {
+            HeaderValue::from_str(origin).with_context(|| format!("CORS origin {origin:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let cors = CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([request_id.clone()]);
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
+        let id = request
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+    });
+    // Layers added last run first: the id is set before the span opens and copied to the answer.
+    Ok(app
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+/// Serves the built web client; any client route (`/room/…`) gets its `index.html`.
+async fn web_client(web_dir: std::path::PathBuf, request: Request) -> Response {
+    let path = request.uri().path();
+    if API_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not Found").into_response();
+    }
+    let index = web_dir.join("index.html");
+    if !Path::new(&index).exists() {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "web_client_missing",
+            "The web client is not built; `make run` builds it",
+        )
+        .into_response();
+    }
+    ServeDir::new(&web_dir)
+        .fallback(ServeFile::new(index))
+        .oneshot(request)
+        .await
+        .into_response()
+}
+
+/// Serves `app` on `listener` until `shutdown` completes. Handlers see the peer address, which
+/// the login rate limit keys on.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")
+}

@@ -1,0 +1,140 @@
+//! Every setting is a flag of `chat` and an environment variable.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use api_kit::RatePolicy;
+use auth::{JwtSecret, Tokens};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use command_api::CommandSettings;
+use sqlx::PgPool;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "chat",
+    version,
+    about = "An event-sourced chat server",
+    args_override_self = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum Command {
+    /// Every role on one origin: the whole system in one process.
+    All,
+    /// The HTTP write endpoints only.
+    CommandApi,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document and exit.
+    Openapi,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "CHAT_LISTEN",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub listen: String,
+    /// PostgreSQL URL (add `sslmode=disable` on loopback).
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// HS256 signing key for access tokens; required unless `--dev`.
+    #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// Development mode: a random signing key when none is set, and CORS for the seed client's
+    /// localhost origins (ports 3000 and 5173).
+    #[arg(long, env = "CHAT_DEV", global = true)]
+    pub dev: bool,
+    /// Access token lifetime, e.g. `12h` or `30m`.
+    #[arg(long, env = "CHAT_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration, global = true)]
+    pub token_ttl: Duration,
+    /// bcrypt work factor (4–31).
+    #[arg(long, env = "CHAT_BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31), global = true)]
+    pub bcrypt_cost: u32,
+    /// Origins allowed to call the API from a browser, comma-separated.
+    #[arg(long, env = "CHAT_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+    /// Messages per second per user (REST and WebSocket); 0 turns the limit off.
+    #[arg(long, env = "CHAT_SEND_RATE", default_value_t = 10, global = true)]
+    pub send_rate: u32,
+    /// Messages a user may send in a burst above the rate.
+    #[arg(long, env = "CHAT_SEND_BURST", default_value_t = 50, global = true)]
+    pub send_burst: u32,
+    /// Login and registration attempts per minute, per username and per address; 0 = off.
+    #[arg(long, env = "CHAT_LOGIN_RATE", default_value_t = 20, global = true)]
+    pub login_rate: u32,
+    /// The built web client, served at `/`; the server runs fine without it.
+    #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
+    pub web_dir: PathBuf,
+    #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// The seed's web client runs on its own dev server and calls the API across origins.
+const DEV_ORIGINS: [&str; 4] = [
+    "http://localhost:3000",
+    "http://localhost:5173",
+    "http://127.0.0.1:3000",
+    "http://127.0.0.1:5173",
+];
+
+impl Settings {
+    pub async fn connect(&self) -> anyhow::Result<PgPool> {
+        let url = self
+            .database_url
+            .as_deref()
+            .context("DATABASE_URL (or --database-url) is required")?;
+        eventstore::connect(url, 16)
+            .await
+            .context("connecting to PostgreSQL")
+    }
+
+    pub fn tokens(&self) -> anyhow::Result<Arc<Tokens>> {
+        let secret = match (&self.jwt_secret, self.dev) {
+            (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes()),
+            (_, true) => {
+                tracing::warn!(
+                    "dev mode: signing tokens with a random key; they stop working at restart"
+                );
+                JwtSecret::random()
+            }
+            _ => bail!("CHAT_JWT_SECRET is required (or run with --dev for a throwaway key)"),
+        };
+        Ok(Arc::new(Tokens::new(&secret, self.token_ttl)))
+    }
+
+    pub fn command_settings(&self) -> CommandSettings {
+        CommandSettings {
+            bcrypt_cost: self.bcrypt_cost,
+            login_rate: RatePolicy::per_minute(self.login_rate),
+            send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
+        }
+    }
+
+    pub fn allowed_origins(&self) -> Vec<String> {
+        let mut origins = self.cors_origins.clone();
+        if self.dev && origins.is_empty() {
+            origins.extend(DEV_ORIGINS.map(String::from));
+        }
+        origins
+    }
+}

@@ -1,0 +1,71 @@
+//! One OpenAPI document for every role. The served `/openapi.json` is exactly this document,
+//! and `openapi/openapi.json` is its committed copy (a test fails when they drift apart;
+//! `make openapi` rewrites the copy).
+
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
+use utoipa::openapi::OpenApi;
+use utoipa::Modify;
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Chat",
+        description = "An event-sourced chat server: public and private rooms, history, live \
+                       WebSocket delivery. Every change is an event in an append-only store; \
+                       reads come from projections of it.\n\nErrors are always \
+                       `{\"detail\": ..., \"code\": ...}` JSON. Log in with **Authorize** \
+                       (username and password) to try the endpoints that need a token.",
+        license(name = "MIT")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Registration and login"),
+        (name = "rooms", description = "Creating, joining and leaving rooms"),
+        (name = "messages", description = "Posting messages"),
+    )
+)]
+struct BaseDocument;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        // Lets Swagger UI's "Authorize" log in with a username and password.
+        components.add_security_scheme(
+            "password",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+                "/auth/login",
+                Scopes::new(),
+            ))])),
+        );
+    }
+}
+
+/// Every role's routes, still without state, carrying their OpenAPI description.
+pub(crate) fn routes() -> OpenApiRouter<command_api::CommandState> {
+    OpenApiRouter::with_openapi(<BaseDocument as utoipa::OpenApi>::openapi())
+        .merge(command_api::routes())
+}
+
+pub fn document() -> OpenApi {
+    routes().into_openapi()
+}
+
+pub fn document_json() -> String {
+    document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+}

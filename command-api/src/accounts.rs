@@ -1,0 +1,186 @@
+//! Registration and login.
+
+use std::net::SocketAddr;
+
+use api_kit::{ApiError, ErrorBody, Json, RequestId};
+use auth::AuthError;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::Form;
+use chrono::{DateTime, Utc};
+use domain::values::{normalise, Password, Username};
+use domain::UserCommand;
+use eventstore::CommandMetadata;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{CommandError, CommandState};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// 3–32 of `A-Z a-z 0-9 _ . -`; unique ignoring case.
+    #[schema(example = "alice")]
+    pub username: String,
+    /// 8–72 bytes.
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegisteredUser {
+    pub id: Uuid,
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Register a user.
+#[utoipa::path(post, path = "/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 200, description = "Registered", body = RegisteredUser),
+        (status = 400, description = "Username already registered", body = ErrorBody),
+        (status = 422, description = "Invalid username or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts", body = ErrorBody),
+    ))]
+pub(crate) async fn register(
+    State(state): State<CommandState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RequestId(request_id): RequestId,
+    Json(request): Json<RegisterRequest>,
+) -> Result<Json<RegisteredUser>, CommandError> {
+    limit_attempts(&state, &request.username, peer)?;
+    let username = Username::parse(&request.username)?;
+    let password = Password::parse(&request.password)?;
+    let user_id = username.user_id();
+    let command = UserCommand::Register {
+        username,
+        password_hash: state.passwords.hash(password.expose()).await,
+        at: Utc::now(),
+    };
+    let metadata = CommandMetadata {
+        user_id: Some(user_id),
+        request_id,
+        client_msg_id: None,
+    };
+    let events = state
+        .users
+        .execute(&user_id.to_string(), command, &metadata)
+        .await?;
+    let domain::UserEvent::UserRegistered {
+        user_id,
+        username,
+        registered_at,
+        ..
+    } = &events[0].payload;
+    Ok(Json(RegisteredUser {
+        id: *user_id,
+        username: username.clone(),
+        created_at: *registered_at,
+    }))
+}
+
+/// Credentials as the OAuth2 password flow sends them (form fields), or as JSON. The extra
+/// OAuth2 fields Swagger UI sends (`grant_type`, `scope`, `client_id`) are accepted and ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccessToken {
+    /// HS256 JWT: `sub` is the username, `uid` the user id, `exp` the expiry.
+    pub access_token: String,
+    #[schema(example = "bearer")]
+    pub token_type: String,
+}
+
+/// Log in; answers a bearer token.
+#[utoipa::path(post, path = "/auth/login", tag = "auth",
+    request_body(content(
+        (LoginRequest = "application/x-www-form-urlencoded"),
+        (LoginRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Logged in", body = AccessToken),
+        (status = 401, description = "Incorrect username or password", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 429, description = "Too many attempts", body = ErrorBody),
+    ))]
+pub(crate) async fn login(
+    State(state): State<CommandState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Credentials(request): Credentials,
+) -> Result<Json<AccessToken>, CommandError> {
+    limit_attempts(&state, &request.username, peer)?;
+    // Every way a login can fail answers alike, so the answer never tells which names exist.
+    let username = Username::parse(&request.username).map_err(|_| AuthError::WrongCredentials)?;
+    let user = state
+        .users
+        .load(&username.user_id().to_string())
+        .await
+        .map_err(|error| CommandError::Unavailable(error.to_string()))?;
+    let registration = user.registration().ok_or(AuthError::WrongCredentials)?;
+    if !state
+        .passwords
+        .verify(&request.password, &registration.password_hash)
+        .await
+    {
+        return Err(AuthError::WrongCredentials.into());
+    }
+    Ok(Json(AccessToken {
+        access_token: state
+            .tokens
+            .issue(registration.user_id, &registration.username),
+        token_type: "bearer".into(),
+    }))
+}
+
+/// Login and registration attempts are limited per username and per address, so neither one
+/// name nor one client can be used to guess passwords at speed.
+fn limit_attempts(
+    state: &CommandState,
+    username: &str,
+    peer: SocketAddr,
+) -> Result<(), CommandError> {
+    state
+        .login_limit
+        .check(&format!("user:{}", normalise(username)))?;
+    state.login_limit.check(&format!("addr:{}", peer.ip()))?;
+    Ok(())
+}
+
+/// [`LoginRequest`] from a form or a JSON body, chosen by the content type.
+pub(crate) struct Credentials(LoginRequest);
+
+impl<S: Send + Sync> FromRequest<S> for Credentials {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type.starts_with("application/json") {
+            let Json(credentials) = Json::<LoginRequest>::from_request(request, state).await?;
+            return Ok(Self(credentials));
+        }
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            let Form(credentials) = Form::<LoginRequest>::from_request(request, state)
+                .await
+                .map_err(|rejection| {
+                    ApiError::new(rejection.status(), "invalid_form", rejection.body_text())
+                })?;
+            return Ok(Self(credentials));
+        }
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the credentials as application/x-www-form-urlencoded or application/json",
+        ))
+    }
+}

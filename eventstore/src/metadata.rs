@@ -1,0 +1,32 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use uuid::Uuid;
+
+/// Who asked for a command, and in which request: stored with every event it produces, so the
+/// log answers "who did this, when, through which call".
+#[derive(Debug, Clone, Default)]
+pub struct CommandMetadata {
+    pub user_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub client_msg_id: Option<String>,
+}
+
+impl CommandMetadata {
+    pub(crate) fn to_map(&self, recorded_at: DateTime<Utc>) -> HashMap<String, String> {
+        let mut map = HashMap::from([(
+            "recorded_at".to_owned(),
+            recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        )]);
+        if let Some(user_id) = self.user_id {
+            map.insert("user_id".into(), user_id.to_string());
+        }
+        if let Some(request_id) = &self.request_id {
+            map.insert("request_id".into(), request_id.clone());
+        }
+        if let Some(client_msg_id) = &self.client_msg_id {
+            map.insert("client_msg_id".into(), client_msg_id.clone());
+        }
+        map
+    }
+}
