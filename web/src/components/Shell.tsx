@@ -1,0 +1,150 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { Session } from '../App';
+import { errorMessage, type Api, type Room } from '../lib/api';
+import { withMembership } from '../lib/rooms';
+import { parseRoute, roomPath } from '../lib/route';
+import { navigate, useMediaQuery, usePathname } from '../router';
+import { Sidebar } from './Sidebar';
+import { RoomPane } from './RoomPane';
+import { Logo } from './Icons';
+
+interface Props {
+  api: Api;
+  session: Session;
+  onLogout: (why?: string) => void;
+}
+
+export function Shell({ api, session, onLogout }: Props) {
+  const pathname = usePathname();
+  const route = parseRoute(pathname);
+  const narrow = useMediaQuery('(max-width: 760px)');
+
+  const [rawRooms, setRawRooms] = useState<Room[] | null>(null);
+  const [mine, setMine] = useState<Set<string> | null>(null);
+  // Memberships this client just changed, stamped so that only a room list fetched
+  // after the change can supersede them.
+  const [overrides, setOverrides] = useState<Map<string, { member: boolean; stamp: number }>>(() => new Map());
+  const [roomsError, setRoomsError] = useState<string | null>(null);
+  const loading = useRef(false);
+  const again = useRef(false);
+  const stamp = useRef(0);
+
+  const refreshRooms = useCallback(async () => {
+    if (loading.current) {
+      again.current = true;
+      return;
+    }
+    loading.current = true;
+    try {
+      do {
+        again.current = false;
+        const startedAt = ++stamp.current;
+        const [all, own] = await Promise.allSettled([api.listRooms(), api.myRooms()]);
+        if (all.status === 'fulfilled') {
+          setRawRooms(all.value);
+          setRoomsError(null);
+        } else {
+          setRoomsError(errorMessage(all.reason));
+        }
+        // /users/me/rooms only fills in is_member where /rooms/ leaves it out; if it fails,
+        // the list still works (a refused room then shows the Join prompt).
+        if (own.status === 'fulfilled') setMine(new Set(own.value.map((r) => r.id)));
+        if (all.status === 'fulfilled') {
+          setOverrides((m) => {
+            const kept = new Map([...m].filter(([, o]) => o.stamp > startedAt));
+            return kept.size === m.size ? m : kept;
+          });
+        }
+      } while (again.current);
+    } finally {
+      loading.current = false;
+    }
+  }, [api]);
+
+  useEffect(() => {
+    void refreshRooms();
+    const id = window.setInterval(() => void refreshRooms(), 30_000);
+    const onFocus = () => void refreshRooms();
+    window.addEventListener('focus', onFocus);
+    return () => {
+      window.clearInterval(id);
+      window.removeEventListener('focus', onFocus);
+    };
+  }, [refreshRooms]);
+
+  const rooms = useMemo(() => {
+    if (!rawRooms) return null;
+    const o = new Map([...overrides].map(([id, v]) => [id, v.member]));
+    return withMembership(rawRooms, mine, o);
+  }, [rawRooms, mine, overrides]);
+
+  const setMember = useCallback((roomId: string, member: boolean) => {
+    const st = ++stamp.current;
+    setOverrides((m) => new Map(m).set(roomId, { member, stamp: st }));
+  }, []);
+
+  const onCreated = useCallback(
+    (room: Room) => {
+      setRawRooms((rs) => (rs && !rs.some((r) => r.id === room.id) ? [...rs, { ...room, member_count: room.member_count ?? 1 }] : rs));
+      setMember(room.id, true);
+      navigate(roomPath(room.id));
+      void refreshRooms();
+    },
+    [refreshRooms, setMember],
+  );
+
+  const activeId = route.name === 'room' ? route.roomId : null;
+  const showSidebar = !narrow || route.name !== 'room';
+  const showMain = !narrow || route.name === 'room';
+
+  return (
+    <div className={`app${narrow ? ' narrow' : ''}`}>
+      {showSidebar && (
+        <Sidebar
+          api={api}
+          session={session}
+          rooms={rooms}
+          roomsError={roomsError}
+          activeId={activeId}
+          onLogout={() => onLogout()}
+          onCreated={onCreated}
+          onRetry={() => void refreshRooms()}
+        />
+      )}
+      {showMain && (
+        <main className="main" id="main">
+          {route.name === 'room' ? (
+            <RoomPane
+              key={route.roomId}
+              api={api}
+              session={session}
+              roomId={route.roomId}
+              room={rooms?.find((r) => r.id === route.roomId) ?? null}
+              roomsLoaded={rooms !== null}
+              narrow={narrow}
+              onMembership={(member) => {
+                setMember(route.roomId, member);
+                void refreshRooms();
+              }}
+              onLogout={onLogout}
+            />
+          ) : route.name === 'notFound' ? (
+            <div className="empty-state">
+              <h1>Page not found</h1>
+              <p className="muted">There is nothing at {route.path}.</p>
+              <button type="button" className="btn btn-secondary" onClick={() => navigate('/')}>
+                Back to rooms
+              </button>
+            </div>
+          ) : (
+            <div className="empty-state">
+              <Logo />
+              <h1>Hi {session.username}</h1>
+              <p className="muted">Pick a room from the list, or create a new one to start talking.</p>
+            </div>
+          )}
+        </main>
+      )}
+    </div>
+  );
+}

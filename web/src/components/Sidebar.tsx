@@ -1,0 +1,135 @@
+import { useId, useState } from 'react';
+import type { Session } from '../App';
+import type { Api, Room } from '../lib/api';
+import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
+import { roomPath } from '../lib/route';
+import { navigate } from '../router';
+import { CreateRoomForm } from './CreateRoomForm';
+import { HashIcon, LockIcon, Logo } from './Icons';
+import { Avatar } from './Avatar';
+
+interface Props {
+  api: Api;
+  session: Session;
+  rooms: Room[] | null;
+  roomsError: string | null;
+  activeId: string | null;
+  onLogout: () => void;
+  onCreated: (room: Room) => void;
+  onRetry: () => void;
+}
+
+export function Sidebar({ api, session, rooms, roomsError, activeId, onLogout, onCreated, onRetry }: Props) {
+  const [filter, setFilter] = useState('');
+  const filterId = useId();
+  const shown = rooms ? filterRooms(rooms, filter) : null;
+  const groups = shown ? groupRooms(shown) : null;
+
+  return (
+    <aside className="sidebar" aria-label="Rooms">
+      <header className="sidebar-head">
+        <div className="brand">
+          <Logo />
+          <span>Chat</span>
+        </div>
+        <div className="me">
+          <Avatar name={session.username} />
+          <span className="me-name" title={`Signed in as ${session.username}`}>
+            {session.username}
+          </span>
+          <button type="button" className="btn btn-ghost btn-small" onClick={onLogout}>
+            Log out
+          </button>
+        </div>
+      </header>
+
+      <div className="sidebar-body">
+        <div className="room-filter">
+          <label htmlFor={filterId} className="sr-only">
+            Filter rooms
+          </label>
+          <input
+            id={filterId}
+            type="search"
+            placeholder="Filter rooms"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+          />
+        </div>
+
+        {roomsError && (
+          <div className="alert alert-error" role="alert">
+            <span>Could not load rooms: {roomsError}</span>
+            <button type="button" className="btn btn-link" onClick={onRetry}>
+              Try again
+            </button>
+          </div>
+        )}
+
+        {!groups ? (
+          !roomsError && (
+            <p className="muted pad" role="status">
+              Loading rooms…
+            </p>
+          )
+        ) : (
+          <nav aria-label="Room list">
+            <RoomGroup title="Your rooms" rooms={groups.mine} activeId={activeId} empty="You have not joined any room yet." />
+            <RoomGroup
+              title="Other rooms"
+              rooms={groups.other}
+              activeId={activeId}
+              empty={filter ? 'No other room matches.' : 'No other rooms yet.'}
+            />
+          </nav>
+        )}
+      </div>
+
+      <CreateRoomForm api={api} onCreated={onCreated} />
+    </aside>
+  );
+}
+
+function RoomGroup({ title, rooms, activeId, empty }: { title: string; rooms: Room[]; activeId: string | null; empty: string }) {
+  const headId = useId();
+  return (
+    <section className="room-group" aria-labelledby={headId}>
+      <h2 id={headId} className="group-title">
+        {title} <span className="count">{rooms.length}</span>
+      </h2>
+      {rooms.length === 0 ? (
+        <p className="muted small pad">{empty}</p>
+      ) : (
+        <ul className="room-list">
+          {rooms.map((r) => (
+            <li key={r.id}>
+              <RoomButton room={r} active={r.id === activeId} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function RoomButton({ room, active }: { room: Room; active: boolean }) {
+  const metaId = `room-meta-${room.id}`;
+  return (
+    <button
+      type="button"
+      className={`room-item${active ? ' active' : ''}${room.is_member === false ? ' not-member' : ''}`}
+      aria-label={room.name}
+      aria-describedby={metaId}
+      aria-current={active ? 'page' : undefined}
+      onClick={() => navigate(roomPath(room.id))}
+    >
+      <span className="room-icon">{room.is_private ? <LockIcon /> : <HashIcon />}</span>
+      <span className="room-text">
+        <span className="room-name">{room.name}</span>
+        <span className="room-meta" id={metaId}>
+          {roomMeta(room)}
+        </span>
+      </span>
+    </button>
+  );
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { frameSeq, parseServerFrame, pingFrame, resumeFrame, sendFrame, typingFrame, typingText } from './protocol';
+
+const p = (o: unknown) => parseServerFrame(JSON.stringify(o), 'room-9');
+
+describe('parseServerFrame', () => {
+  it('parses a message frame', () => {
+    const f = p({ type: 'message', id: 'm1', seq: 3, room_id: 'r', user_id: 'u', username: 'al', content: 'hi', client_msg_id: 'c', created_at: 't' });
+    expect(f).toEqual({
+      type: 'message',
+      message: { id: 'm1', seq: 3, room_id: 'r', user_id: 'u', username: 'al', content: 'hi', client_msg_id: 'c', created_at: 't' },
+    });
+    expect(frameSeq(f!)).toBe(3);
+  });
+
+  it('parses ack, error, typing, pong', () => {
+    expect(p({ type: 'ack', id: 'm', seq: 4, client_msg_id: 'c' })).toEqual({ type: 'ack', id: 'm', seq: 4, client_msg_id: 'c' });
+    expect(p({ type: 'error', code: 'rate_limited', detail: 'Slow down' })).toEqual({
+      type: 'error',
+      code: 'rate_limited',
+      detail: 'Slow down',
+      client_msg_id: null,
+    });
+    expect(p({ type: 'error' })).toMatchObject({ detail: expect.stringMatching(/refused/) });
+    expect(p({ type: 'typing', user_id: 'u', username: 'al' })).toEqual({ type: 'typing', user_id: 'u', username: 'al' });
+    expect(p({ type: 'typing' })).toBeNull();
+    expect(p({ type: 'pong' })).toEqual({ type: 'pong' });
+  });
+
+  it('parses membership events with their seq', () => {
+    const f = p({ type: 'member_left', seq: 8, user_id: 'u', username: 'bo' });
+    expect(f).toMatchObject({ type: 'member_left', seq: 8, user_id: 'u', username: 'bo' });
+    expect(frameSeq(f!)).toBe(8);
+    expect(frameSeq(p({ type: 'ack', seq: 9 })!)).toBeNull();
+  });
+
+  it('de-duplicates and sorts presence', () => {
+    const f = p({
+      type: 'presence',
+      users: [
+        { user_id: '2', username: 'zed' },
+        { user_id: '1', username: 'amy' },
+        { user_id: '2', username: 'zed' },
+        'junk',
+      ],
+    });
+    expect(f).toEqual({
+      type: 'presence',
+      users: [
+        { user_id: '1', username: 'amy' },
+        { user_id: '2', username: 'zed' },
+      ],
+    });
+    expect(p({ type: 'presence' })).toEqual({ type: 'presence', users: [] });
+  });
+
+  it('ignores unknown or malformed frames', () => {
+    expect(p({ type: 'weird' })).toBeNull();
+    expect(p([1])).toBeNull();
+    expect(parseServerFrame('nope', 'r')).toBeNull();
+    expect(parseServerFrame(new ArrayBuffer(2), 'r')).toBeNull();
+  });
+});
+
+describe('client frames', () => {
+  it('are JSON objects of the v2 dialect', () => {
+    expect(JSON.parse(sendFrame('hello', 'c-1'))).toEqual({ type: 'send', content: 'hello', client_msg_id: 'c-1' });
+    expect(JSON.parse(typingFrame())).toEqual({ type: 'typing' });
+    expect(JSON.parse(pingFrame())).toEqual({ type: 'ping' });
+    expect(JSON.parse(resumeFrame(12))).toEqual({ type: 'resume', since: 12 });
+  });
+});
+
+describe('typingText', () => {
+  it('names who is typing', () => {
+    expect(typingText([])).toBe('');
+    expect(typingText(['al'])).toBe('al is typing…');
+    expect(typingText(['al', 'al'])).toBe('al is typing…');
+    expect(typingText(['al', 'bo'])).toBe('al and bo are typing…');
+    expect(typingText(['a', 'b', 'c'])).toBe('a, b and c are typing…');
+    expect(typingText(['a', 'b', 'c', 'd'])).toBe('Several people are typing…');
+  });
+});

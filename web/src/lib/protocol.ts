@@ -1,0 +1,133 @@
+/** The WebSocket v2 dialect: parsing server frames defensively and building client frames. */
+
+import { normalizeMessage, type Message } from './api';
+
+export interface PresenceUser {
+  user_id: string;
+  username: string;
+}
+
+export type ServerFrame =
+  | { type: 'message'; message: Message }
+  | { type: 'ack'; id: string | null; seq: number | null; client_msg_id: string | null }
+  | { type: 'error'; code: string | null; detail: string; client_msg_id: string | null }
+  | {
+      type: 'member_joined' | 'member_left';
+      seq: number | null;
+      user_id: string;
+      username: string;
+      id: string | null;
+      created_at: string | null;
+    }
+  | { type: 'typing'; user_id: string; username: string }
+  | { type: 'presence'; users: PresenceUser[] }
+  | { type: 'pong' }
+  | { type: 'system'; content: string };
+
+function s(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return null;
+}
+
+function n(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+function user(o: unknown): PresenceUser | null {
+  if (!o || typeof o !== 'object') return null;
+  const r = o as Record<string, unknown>;
+  const id = s(r.user_id) ?? s(r.id);
+  const name = s(r.username) ?? s(r.name);
+  if (id === null && name === null) return null;
+  return { user_id: id ?? name!, username: name ?? id! };
+}
+
+/** Parses one text frame; returns null for anything this client does not understand. */
+export function parseServerFrame(data: unknown, roomId: string): ServerFrame | null {
+  if (typeof data !== 'string') return null;
+  let o: Record<string, unknown>;
+  try {
+    const v: unknown = JSON.parse(data);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+    o = v as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  switch (o.type) {
+    case 'message': {
+      const m = normalizeMessage(o, roomId);
+      return m ? { type: 'message', message: m } : null;
+    }
+    case 'ack':
+      return { type: 'ack', id: s(o.id), seq: n(o.seq), client_msg_id: s(o.client_msg_id) };
+    case 'error':
+      return {
+        type: 'error',
+        code: s(o.code),
+        detail: s(o.detail) ?? s(o.message) ?? 'The server refused the last action',
+        client_msg_id: s(o.client_msg_id),
+      };
+    case 'member_joined':
+    case 'member_left': {
+      const u = user(o);
+      return {
+        type: o.type,
+        seq: n(o.seq),
+        user_id: u?.user_id ?? '',
+        username: u?.username ?? 'someone',
+        id: s(o.id),
+        created_at: s(o.created_at),
+      };
+    }
+    case 'typing': {
+      const u = user(o);
+      return u ? { type: 'typing', ...u } : null;
+    }
+    case 'presence': {
+      const list = Array.isArray(o.users) ? o.users : [];
+      const seen = new Set<string>();
+      const users: PresenceUser[] = [];
+      for (const raw of list) {
+        const u = user(raw);
+        if (u && !seen.has(u.user_id)) {
+          seen.add(u.user_id);
+          users.push(u);
+        }
+      }
+      users.sort((a, b) => a.username.localeCompare(b.username));
+      return { type: 'presence', users };
+    }
+    case 'pong':
+      return { type: 'pong' };
+    case 'system':
+      return { type: 'system', content: s(o.content) ?? '' };
+    default:
+      return null;
+  }
+}
+
+/** The seq a frame advances the resume cursor to (messages and membership events carry one). */
+export function frameSeq(f: ServerFrame): number | null {
+  if (f.type === 'message') return f.message.seq;
+  if (f.type === 'member_joined' || f.type === 'member_left') return f.seq;
+  return null;
+}
+
+export const sendFrame = (content: string, clientMsgId: string) =>
+  JSON.stringify({ type: 'send', content, client_msg_id: clientMsgId });
+export const typingFrame = () => JSON.stringify({ type: 'typing' });
+export const pingFrame = () => JSON.stringify({ type: 'ping' });
+export const resumeFrame = (since: number) => JSON.stringify({ type: 'resume', since });
+
+/** A sentence for who is typing, or '' for nobody. */
+export function typingText(names: string[]): string {
+  const u = [...new Set(names)];
+  if (u.length === 0) return '';
+  if (u.length === 1) return `${u[0]} is typing…`;
+  if (u.length === 2) return `${u[0]} and ${u[1]} are typing…`;
+  if (u.length === 3) return `${u[0]}, ${u[1]} and ${u[2]} are typing…`;
+  return 'Several people are typing…';
+}

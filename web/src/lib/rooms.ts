@@ -1,0 +1,41 @@
+/** Pure helpers for the room list. */
+
+import type { Room } from './api';
+
+/** Fills each room's `is_member` from the user's own room list when the server
+ * left it out, and applies memberships this client just gained or lost. */
+export function withMembership(
+  rooms: Room[],
+  mine: Set<string> | null,
+  overrides: ReadonlyMap<string, boolean> = new Map(),
+): Room[] {
+  return rooms.map((r) => {
+    const o = overrides.get(r.id);
+    if (o !== undefined) return r.is_member === o ? r : { ...r, is_member: o };
+    if (r.is_member !== null) return r;
+    if (mine) return { ...r, is_member: mine.has(r.id) };
+    return r;
+  });
+}
+
+/** Rooms split for the sidebar: the user's own first, then the rest, each by name. */
+export function groupRooms(rooms: Room[]): { mine: Room[]; other: Room[] } {
+  const byName = (a: Room, b: Room) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
+  return {
+    mine: rooms.filter((r) => r.is_member === true).sort(byName),
+    other: rooms.filter((r) => r.is_member !== true).sort(byName),
+  };
+}
+
+export function filterRooms(rooms: Room[], q: string): Room[] {
+  const t = q.trim().toLowerCase();
+  if (!t) return rooms;
+  return rooms.filter((r) => r.name.toLowerCase().includes(t));
+}
+
+export function roomMeta(r: Room): string {
+  const parts: string[] = [r.is_private ? 'Private' : 'Public'];
+  if (r.member_count !== null) parts.push(`${r.member_count} ${r.member_count === 1 ? 'member' : 'members'}`);
+  if (r.is_member === false) parts.push('not joined');
+  return parts.join(' · ');
+}
