@@ -11,8 +11,12 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use bus::relay::RelaySettings;
+use bus::AmqpPublisher;
 use command_api::CommandState;
+use fanout::{FanoutState, Hub};
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -36,15 +40,64 @@ const API_PREFIXES: [&str; 7] = [
     "/openapi.json",
 ];
 
-/// The whole HTTP application for the configured roles.
-pub fn build_app(pool: PgPool, settings: &Settings) -> anyhow::Result<Router> {
+/// Which parts of the system one process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub command_api: bool,
+    pub fanout: bool,
+}
+
+impl Roles {
+    pub const ALL: Self = Self {
+        command_api: true,
+        fanout: true,
+    };
+    pub const COMMAND_API: Self = Self {
+        command_api: true,
+        fanout: false,
+    };
+    pub const FANOUT: Self = Self {
+        command_api: false,
+        fanout: true,
+    };
+}
+
+/// The whole HTTP application for the configured roles, with the background work they need
+/// started: the outbox relay, and for the WebSocket gateway the node's bus consumer. All of it
+/// stops when `shutdown` is cancelled (open sockets are closed with 1012).
+pub async fn build_app(
+    pool: PgPool,
+    settings: &Settings,
+    roles: Roles,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
-    let state = CommandState::new(pool, tokens, &settings.command_settings());
-    let (api, document) = crate::openapi::routes().split_for_parts();
+    let bus = settings.bus_config()?;
+    let commands = CommandState::new(pool.clone(), tokens, &settings.command_settings());
+    let mut app = Router::new();
+    if roles.command_api {
+        let (routes, _) = command_api::routes().split_for_parts();
+        app = app.merge(routes.with_state(commands.clone()));
+    }
+    if roles.fanout {
+        let hub = Hub::new(pool.clone(), fanout::DEFAULT_LAG_ALLOWANCE);
+        fanout::start_node(hub.clone(), &bus, shutdown.clone())
+            .await
+            .context("subscribing the WebSocket gateway to the bus")?;
+        let (routes, _) = fanout::routes().split_for_parts();
+        let state = FanoutState::new(hub, commands, settings.keepalive(), shutdown.clone());
+        app = app.merge(routes.with_state(state));
+    }
+    // Every role here writes events; the relay's lock makes one process per database active.
+    tokio::spawn(bus::relay::run(
+        pool,
+        AmqpPublisher::new(bus),
+        RelaySettings::default(),
+        shutdown,
+    ));
     let web_dir = settings.web_dir.clone();
-    let app = api
-        .with_state(state)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", document))
+    let app = app
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
     with_edge_layers(app, &settings.allowed_origins())
 }

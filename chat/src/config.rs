@@ -7,8 +7,10 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use api_kit::RatePolicy;
 use auth::{JwtSecret, Tokens};
+use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use command_api::CommandSettings;
+use fanout::Keepalive;
 use sqlx::PgPool;
 
 #[derive(Debug, Parser)]
@@ -29,8 +31,10 @@ pub struct Cli {
 pub enum Command {
     /// Every role on one origin: the whole system in one process.
     All,
-    /// The HTTP write endpoints only.
+    /// The HTTP write endpoints only (and the outbox relay).
     CommandApi,
+    /// The WebSocket gateway only (and the outbox relay: its sends write events).
+    Fanout,
     /// Apply the database migrations and exit.
     Migrate,
     /// Print the OpenAPI document and exit.
@@ -57,6 +61,18 @@ pub struct Settings {
     /// PostgreSQL URL (add `sslmode=disable` on loopback).
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// RabbitMQ URL.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        global = true
+    )]
+    pub amqp_url: String,
+    /// Prefix of every exchange and queue name; defaults to the database name, so systems
+    /// sharing a broker never consume each other's events.
+    #[arg(long, env = "CHAT_BUS_PREFIX", global = true)]
+    pub bus_prefix: Option<String>,
     /// HS256 signing key for access tokens; required unless `--dev`.
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
@@ -82,6 +98,13 @@ pub struct Settings {
     /// Login and registration attempts per minute, per username and per address; 0 = off.
     #[arg(long, env = "CHAT_LOGIN_RATE", default_value_t = 20, global = true)]
     pub login_rate: u32,
+    /// How often the server pings each WebSocket, e.g. `10s`.
+    #[arg(long, env = "CHAT_WS_PING_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_ping_interval: Duration,
+    /// A WebSocket that answers no ping for this long is closed (one that merely sends nothing
+    /// stays open).
+    #[arg(long, env = "CHAT_WS_IDLE_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_idle_timeout: Duration,
     /// The built web client, served at `/`; the server runs fine without it.
     #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
     pub web_dir: PathBuf,
@@ -108,6 +131,21 @@ impl Settings {
             .context("connecting to PostgreSQL")
     }
 
+    pub fn bus_config(&self) -> anyhow::Result<BusConfig> {
+        let prefix = match &self.bus_prefix {
+            Some(prefix) => prefix.clone(),
+            None => BusConfig::default_prefix(
+                self.database_url
+                    .as_deref()
+                    .context("DATABASE_URL (or --database-url) is required")?,
+            ),
+        };
+        Ok(BusConfig {
+            amqp_url: self.amqp_url.clone(),
+            prefix,
+        })
+    }
+
     pub fn tokens(&self) -> anyhow::Result<Arc<Tokens>> {
         let secret = match (&self.jwt_secret, self.dev) {
             (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes()),
@@ -127,6 +165,13 @@ impl Settings {
             bcrypt_cost: self.bcrypt_cost,
             login_rate: RatePolicy::per_minute(self.login_rate),
             send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
+        }
+    }
+
+    pub fn keepalive(&self) -> Keepalive {
+        Keepalive {
+            ping_every: self.ws_ping_interval,
+            idle_after: self.ws_idle_timeout,
         }
     }
 

@@ -6,10 +6,11 @@ pub mod config;
 pub mod openapi;
 mod telemetry;
 
-pub use app::{build_app, serve};
+pub use app::{build_app, serve, Roles};
 pub use config::{Cli, Command, Settings};
 
 use anyhow::Context;
+use tokio_util::sync::CancellationToken;
 
 /// Runs what the command line asked for until it finishes or the process is told to stop.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -28,20 +29,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("database schema is up to date");
             Ok(())
         }
-        Command::CommandApi | Command::All => {
+        Command::CommandApi | Command::Fanout | Command::All => {
+            let roles = match cli.command {
+                Command::CommandApi => Roles::COMMAND_API,
+                Command::Fanout => Roles::FANOUT,
+                _ => Roles::ALL,
+            };
             let settings = &cli.settings;
             let pool = settings.connect().await?;
             eventstore::MIGRATOR
                 .run(&pool)
                 .await
                 .context("running migrations")?;
-            let app = build_app(pool, settings)?;
+            let shutdown = CancellationToken::new();
+            let app = build_app(pool, settings, roles, shutdown.clone()).await?;
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
                 .with_context(|| format!("binding {}", settings.listen))?;
             let address = listener.local_addr()?;
             tracing::info!("serving on http://{address} (API docs at http://{address}/docs/)");
-            serve(listener, app, shutdown_signal()).await
+            serve(listener, app, async move {
+                shutdown_signal().await;
+                shutdown.cancel();
+            })
+            .await
         }
     }
 }

@@ -26,9 +26,6 @@ pub const MAX_FRAME: usize = 64 * 1024;
 /// The socket library's own cap, far above [`MAX_FRAME`]: it drops a connection without a close
 /// frame, so frames up to here are read whole and refused by us, politely.
 pub const HARD_FRAME_CAP: usize = 1024 * 1024;
-/// How often the server pings; a socket that answers nothing for [`IDLE_AFTER`] is closed.
-const PING_EVERY: Duration = Duration::from_secs(10);
-const IDLE_AFTER: Duration = Duration::from_secs(30);
 /// A write that cannot complete for this long means the client stopped reading.
 const WRITE_STALL: Duration = Duration::from_secs(5);
 /// How long a closing handshake may take before the connection is simply dropped.
@@ -122,12 +119,10 @@ async fn admit(state: &FanoutState, request: Request) -> Result<Admission, End> 
     let token = request
         .token
         .ok_or_else(|| End::close(close::UNAUTHORIZED, "missing token"))?;
-    let user = CurrentUser::from_token(&state.tokens, &token).map_err(
-        |error| match error {
-            TokenError::Expired => End::close(close::UNAUTHORIZED, "token expired"),
-            TokenError::Invalid => End::close(close::UNAUTHORIZED, "invalid token"),
-        },
-    )?;
+    let user = CurrentUser::from_token(&state.tokens, &token).map_err(|error| match error {
+        TokenError::Expired => End::close(close::UNAUTHORIZED, "token expired"),
+        TokenError::Invalid => End::close(close::UNAUTHORIZED, "invalid token"),
+    })?;
     let room_id = Uuid::parse_str(&request.room)
         .map_err(|_| End::close(close::NOT_FOUND, RoomError::NotFound.to_string()))?;
     // Subscribed before the aggregate is read: whatever commits after the read arrives live.
@@ -230,8 +225,9 @@ impl Connection {
                 .await?;
         }
         // Spread the pings of sockets that opened together.
-        let first_ping = PING_EVERY.mul_f64(rand::rng().random_range(0.5..1.5));
-        let mut ping = tokio::time::interval_at(Instant::now() + first_ping, PING_EVERY);
+        let every = self.state.keepalive.ping_every;
+        let first_ping = every.mul_f64(rand::rng().random_range(0.5..1.5));
+        let mut ping = tokio::time::interval_at(Instant::now() + first_ping, every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let shutdown = self.state.shutdown.clone();
         loop {
@@ -256,7 +252,10 @@ impl Connection {
         }
     }
 
-    async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Result<(), End> {
+    async fn on_incoming(
+        &mut self,
+        incoming: Option<Result<Message, axum::Error>>,
+    ) -> Result<(), End> {
         let message = match incoming {
             None => return Err(End::Gone),
             Some(Err(error)) => return Err(read_failure(error)),
@@ -417,7 +416,7 @@ impl Connection {
     }
 
     async fn keepalive(&mut self) -> Result<(), End> {
-        if self.last_heard.elapsed() >= IDLE_AFTER {
+        if self.last_heard.elapsed() >= self.state.keepalive.idle_after {
             return Err(End::close(close::GOING_AWAY, "no answer to ping"));
         }
         self.send(Message::Ping(Bytes::new())).await

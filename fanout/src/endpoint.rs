@@ -127,8 +127,14 @@ mod tests {
 
     #[test]
     fn a_bad_dialect_or_cursor_is_refused_with_a_reason() {
-        assert_eq!(parse("r".into(), "v=3", None).unwrap_err(), "v must be 1 or 2");
+        assert_eq!(
+            parse("r".into(), "v=3", None).unwrap_err(),
+            "v must be 1 or 2"
+        );
         assert!(parse("r".into(), "since=-1", None).is_err());
-        assert_eq!(parse("r".into(), "v=2&since=7", None).unwrap().since, Some(7));
+        assert_eq!(
+            parse("r".into(), "v=2&since=7", None).unwrap().since,
+            Some(7)
+        );
     }
 }

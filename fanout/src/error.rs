@@ -5,4 +5,6 @@ pub enum FanoutError {
     Store(#[from] sqlx::Error),
     #[error("unreadable event: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Bus(#[from] bus::BusError),
 }

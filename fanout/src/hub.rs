@@ -224,7 +224,10 @@ impl Hub {
                 })
                 .collect()
         };
-        tracing::info!(rooms = fills.len(), "filling open rooms from the event store");
+        tracing::info!(
+            rooms = fills.len(),
+            "filling open rooms from the event store"
+        );
         for (room_id, generation, from) in fills {
             self.spawn_fill(room_id, generation, from);
         }
@@ -390,7 +393,7 @@ impl Subscription {
 
     /// Marks the socket's user as connected: the room's v1 sockets get the seed's "joined"
     /// notice, its v2 sockets a presence change when this is the user's first socket here.
-    /// Answers everyone connected now, for this socket's own presence frame.
+    /// Answers everyone connected now, by name, for this socket's own presence frame.
     pub fn announce(&mut self, user: PresentUser) -> Vec<PresentUser> {
         let mut rooms = self.hub.rooms();
         let entry = rooms
@@ -409,14 +412,16 @@ impl Subscription {
             .stream
             .send(Arc::new(Delivery::ephemeral(Some(v1), v2, Some(self.id))));
         self.announced = Some(user);
-        entry
+        let mut everyone: Vec<_> = entry
             .present
             .iter()
             .map(|(user_id, (username, _))| PresentUser {
                 user_id: *user_id,
                 username: username.clone(),
             })
-            .collect()
+            .collect();
+        everyone.sort_by(|a, b| a.username.cmp(&b.username));
+        everyone
     }
 
     /// Tells the room's other v2 sockets that this socket's user is typing.
@@ -424,9 +429,11 @@ impl Subscription {
         let frame = frames::typing(self.room_id, user);
         let rooms = self.hub.rooms();
         if let Some(entry) = rooms.get(&self.room_id) {
-            let _ = entry
-                .stream
-                .send(Arc::new(Delivery::ephemeral(None, Some(frame), Some(self.id))));
+            let _ = entry.stream.send(Arc::new(Delivery::ephemeral(
+                None,
+                Some(frame),
+                Some(self.id),
+            )));
         }
     }
 }
@@ -477,7 +484,11 @@ mod tests {
             ..Sequencer::default()
         };
         assert_eq!(sequencer.offer(event(6), &stream), Some(3));
-        assert_eq!(sequencer.offer(event(7), &stream), None, "one fill at a time");
+        assert_eq!(
+            sequencer.offer(event(7), &stream),
+            None,
+            "one fill at a time"
+        );
         assert!(received(&mut receiver).is_empty());
         for seq in [4, 5, 6] {
             sequencer.offer(event(seq), &stream);

@@ -3,11 +3,12 @@
 
 use std::future::Future;
 
-use chat::{build_app, serve, Cli};
+use chat::{build_app, serve, Cli, Roles};
 use clap::Parser;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
@@ -18,6 +19,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: PgPool,
     pub database_url: String,
+    /// Stops the app's background work and closes its sockets.
+    pub shutdown: CancellationToken,
 }
 
 /// A fresh database, migrated, with the app serving on it.
@@ -53,7 +56,10 @@ pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
     let settings = Cli::parse_from(args).settings;
     let pool = settings.connect().await.expect("connect");
     eventstore::MIGRATOR.run(&pool).await.expect("migrate");
-    let app = build_app(pool.clone(), &settings).expect("build app");
+    let shutdown = CancellationToken::new();
+    let app = build_app(pool.clone(), &settings, Roles::ALL, shutdown.clone())
+        .await
+        .expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app, std::future::pending()));
@@ -62,6 +68,7 @@ pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
         client: reqwest::Client::new(),
         pool,
         database_url: database_url.to_owned(),
+        shutdown,
     }
 }
 
