@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameSeq, parseServerFrame, pingFrame, resumeFrame, sendFrame, typingFrame, typingText } from './protocol';
+import { applyPresence, frameSeq, parseServerFrame, pingFrame, resumeFrame, sendFrame, typingFrame, typingText } from './protocol';
 
 const p = (o: unknown) => parseServerFrame(JSON.stringify(o), 'room-9');
 
@@ -52,6 +52,22 @@ describe('parseServerFrame', () => {
       ],
     });
     expect(p({ type: 'presence' })).toEqual({ type: 'presence', users: [] });
+  });
+
+  it('follows presence: the list on open, then arrivals and departures', () => {
+    const list = p({ type: 'presence', users: [{ user_id: '2', username: 'zed' }] })!;
+    const joined = p({ type: 'presence_joined', user_id: '1', username: 'amy' })!;
+    const left = p({ type: 'presence_left', user_id: '2', username: 'zed' })!;
+    expect(joined).toEqual({ type: 'presence_joined', user_id: '1', username: 'amy' });
+    if (list.type !== 'presence' || joined.type !== 'presence_joined' || left.type !== 'presence_left') throw new Error();
+    expect(applyPresence(null, joined)).toBeNull();
+    const both = applyPresence(applyPresence(null, list), joined);
+    expect(both).toEqual([
+      { user_id: '1', username: 'amy' },
+      { user_id: '2', username: 'zed' },
+    ]);
+    expect(applyPresence(both, joined)).toEqual(both);
+    expect(applyPresence(both, left)).toEqual([{ user_id: '1', username: 'amy' }]);
   });
 
   it('ignores unknown or malformed frames', () => {

@@ -21,6 +21,7 @@ export type ServerFrame =
     }
   | { type: 'typing'; user_id: string; username: string }
   | { type: 'presence'; users: PresenceUser[] }
+  | { type: 'presence_joined' | 'presence_left'; user_id: string; username: string }
   | { type: 'pong' }
   | { type: 'system'; content: string };
 
@@ -100,6 +101,11 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
       users.sort((a, b) => a.username.localeCompare(b.username));
       return { type: 'presence', users };
     }
+    case 'presence_joined':
+    case 'presence_left': {
+      const u = user(o);
+      return u ? { type: o.type, ...u } : null;
+    }
     case 'pong':
       return { type: 'pong' };
     case 'system':
@@ -107,6 +113,22 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
     default:
       return null;
   }
+}
+
+/** Who is connected after a presence frame: the server sends the whole list when the socket
+ * opens, then only who arrives and who leaves (a full list to every socket on every change
+ * would cost the square of the room's size). Changes before the first list are ignored. */
+export function applyPresence(
+  users: PresenceUser[] | null,
+  f: Extract<ServerFrame, { type: 'presence' | 'presence_joined' | 'presence_left' }>,
+): PresenceUser[] | null {
+  if (f.type === 'presence') return f.users;
+  if (users === null) return null;
+  const others = users.filter((u) => u.user_id !== f.user_id);
+  if (f.type === 'presence_left') return others;
+  return [...others, { user_id: f.user_id, username: f.username }].sort((a, b) =>
+    a.username.localeCompare(b.username),
+  );
 }
 
 /** The seq a frame advances the resume cursor to (messages and membership events carry one). */
