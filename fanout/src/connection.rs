@@ -8,8 +8,10 @@ use std::time::Duration;
 use auth::{CurrentUser, TokenError};
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use command_api::{room_error_status, send_message, CommandError, Post};
-use domain::RoomError;
+use command_api::{
+    room_error_status, send_message, CommandError, Post, PostOutcome, PostedMessage,
+};
+use domain::{RoomError, RoomEvent};
 use rand::Rng;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{timeout, Instant, MissedTickBehavior};
@@ -18,7 +20,7 @@ use uuid::Uuid;
 
 use crate::frames::{self, ClientFrame, Dialect, PresentUser};
 use crate::hub::{Delivery, Subscription};
-use crate::store::{self, PAGE};
+use crate::store::{self, RoomRecord, PAGE};
 use crate::FanoutState;
 
 /// Frames longer than this (text or binary) are refused with Close 1009 and never stored.
@@ -321,9 +323,16 @@ impl Connection {
             request_id: self.request_id.clone(),
         };
         match send_message(&self.state.commands, &self.user, post).await {
-            // v1 clients learn of their message when it comes back on the stream, as in the seed.
-            Ok(_) if self.dialect == Dialect::V1 => Ok(()),
-            Ok((message, _)) => {
+            Ok((message, outcome)) => {
+                if outcome == PostOutcome::Posted {
+                    // Committed, so this node's sockets of the room may see it now rather than
+                    // after the relay and the broker; the broker's copy is then a duplicate.
+                    self.state.hub.dispatch(&posted_record(&message));
+                }
+                if self.dialect == Dialect::V1 {
+                    // v1 clients learn of their message when it comes back on the stream.
+                    return Ok(());
+                }
                 self.write(frames::ack(
                     message.id,
                     message.seq,
@@ -403,7 +412,7 @@ impl Connection {
                     v2: rendered.v2,
                     origin: None,
                     departed: match &record.event {
-                        domain::RoomEvent::MemberLeft { user_id, .. } => Some(*user_id),
+                        RoomEvent::MemberLeft { user_id, .. } => Some(*user_id),
                         _ => None,
                     },
                 };
@@ -449,6 +458,22 @@ fn read_failure(error: axum::Error) -> End {
         too_big()
     } else {
         End::Gone
+    }
+}
+
+/// The event a send committed, as the store holds it.
+fn posted_record(message: &PostedMessage) -> RoomRecord {
+    RoomRecord {
+        room_id: message.room_id,
+        seq: message.seq as i64,
+        event: RoomEvent::MessagePosted {
+            message_id: message.id,
+            user_id: message.user_id,
+            username: message.username.clone(),
+            content: message.content.clone(),
+            client_msg_id: message.client_msg_id.clone(),
+            posted_at: message.created_at,
+        },
     }
 }
 

@@ -28,7 +28,8 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
 /// **v1** (default, the seed's dialect): every text frame from the client is a message to post.
 /// The server sends each message as `{"type":"message", id, seq, room_id, user_id, username,
 /// content, client_msg_id, created_at}`, and `{"type":"system", content: "<user> joined" |
-/// "<user> left", username: "System", created_at}` when a socket of the room opens or closes.
+/// "<user> left", username: "System", created_at}` when sockets of the room open or close
+/// (batched: at most one notice of each kind per room every 200 ms, naming everyone).
 /// A v1 socket receives nothing else: refusals (invalid, rate-limited) arrive as system notices.
 ///
 /// **v2** (`?v=2`, JSON frames): client frames `{"type":"send", content, client_msg_id?}`
@@ -36,7 +37,7 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
 /// client_msg_id?, retry_after?}`), `{"type":"typing"}`, `{"type":"ping"}` (→ `{"type":"pong"}`)
 /// and `{"type":"resume", since}`. Server frames: messages as in v1; `member_joined`,
 /// `member_left`, `member_role_changed` with their `seq`; `typing`; `presence` (everyone
-/// connected, sent on open) then `presence_joined` / `presence_left`; `error`.
+/// connected, sent on open) then `presence_changed` (`joined` and `left` lists); `error`.
 ///
 /// **Resume**: `?since=SEQ` (or a resume frame) delivers what the dialect would have received
 /// after `SEQ`, exactly once and in order, then continues live. `seq` is the room's gapless

@@ -106,15 +106,10 @@ enum ServerFrame<'a> {
         room_id: Uuid,
         users: &'a [PresentUser],
     },
-    PresenceJoined {
+    PresenceChanged {
         room_id: Uuid,
-        user_id: Uuid,
-        username: &'a str,
-    },
-    PresenceLeft {
-        room_id: Uuid,
-        user_id: Uuid,
-        username: &'a str,
+        joined: &'a [PresentUser],
+        left: &'a [PresentUser],
     },
 }
 
@@ -274,20 +269,11 @@ pub fn presence(room_id: Uuid, users: &[PresentUser]) -> Utf8Bytes {
     ServerFrame::Presence { room_id, users }.render()
 }
 
-pub fn presence_joined(room_id: Uuid, user: &PresentUser) -> Utf8Bytes {
-    ServerFrame::PresenceJoined {
+pub fn presence_changed(room_id: Uuid, joined: &[PresentUser], left: &[PresentUser]) -> Utf8Bytes {
+    ServerFrame::PresenceChanged {
         room_id,
-        user_id: user.user_id,
-        username: &user.username,
-    }
-    .render()
-}
-
-pub fn presence_left(room_id: Uuid, user: &PresentUser) -> Utf8Bytes {
-    ServerFrame::PresenceLeft {
-        room_id,
-        user_id: user.user_id,
-        username: &user.username,
+        joined,
+        left,
     }
     .render()
 }

@@ -17,9 +17,11 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use sqlx::PgPool;
 use tokio::sync::broadcast;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::frames::{self, PresentUser};
+use crate::presence::{Presence, TELL_EVERY};
 use crate::store::{self, RoomRecord, PAGE};
 
 /// Events held back while a gap is filled; past this the newest are dropped and the fill reads
@@ -27,6 +29,10 @@ use crate::store::{self, RoomRecord, PAGE};
 const MAX_HELD_BACK: usize = 4096;
 /// Pause before a failed gap fill is tried again.
 const FILL_RETRY: Duration = Duration::from_secs(1);
+/// How long an event past a gap waits for the missing ones to arrive by themselves before they
+/// are read from the store. A gap is usually no loss: this node's own sends reach its sockets
+/// at once, while someone else's earlier message is still on its way through the broker.
+const GAP_GRACE: Duration = Duration::from_millis(200);
 
 /// What the room's sockets receive: one room event (with its `seq`) or one ephemeral frame,
 /// rendered for each dialect (`None` where a dialect does not receive it).
@@ -68,6 +74,15 @@ impl Delivery {
     }
 }
 
+/// Why the store is read for a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// An event came past a gap: the missing ones may still arrive by themselves.
+    Gap,
+    /// The broker link was lost: what was routed meanwhile never arrives.
+    Resync,
+}
+
 /// The node's rooms; cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
@@ -88,8 +103,27 @@ struct RoomEntry {
     stream: broadcast::Sender<Arc<Delivery>>,
     subscribers: usize,
     sequencer: Sequencer,
-    /// Users with an announced socket here, and how many sockets each has.
-    present: BTreeMap<Uuid, (String, usize)>,
+    presence: Presence,
+    /// When the room was last told of arrivals and departures, and whether a report is due.
+    last_report: Option<Instant>,
+    report_due: bool,
+}
+
+impl RoomEntry {
+    /// Tells the room's sockets who arrived and left since the last report.
+    fn report_presence(&mut self, room_id: Uuid) {
+        self.last_report = Some(Instant::now());
+        self.report_due = false;
+        let report = self.presence.report();
+        let mut v2 = (!report.joined.is_empty() || !report.left.is_empty())
+            .then(|| frames::presence_changed(room_id, &report.joined, &report.left));
+        for notice in &report.notices {
+            let v1 = Some(frames::system(notice));
+            let _ = self
+                .stream
+                .send(Arc::new(Delivery::ephemeral(v1, v2.take(), None)));
+        }
+    }
 }
 
 #[derive(Default)]
@@ -186,8 +220,8 @@ impl Hub {
         &self.inner.pool
     }
 
-    /// A committed room event from the broker (or a gap fill): on to the room's sockets, once and
-    /// in order. Events of rooms without sockets here are dropped.
+    /// A committed room event (from the broker, or from a send this node just committed): on to
+    /// the room's sockets, once and in order. Events of rooms without sockets here are dropped.
     pub fn dispatch(&self, record: &RoomRecord) {
         let fill = {
             let mut rooms = self.rooms();
@@ -201,7 +235,7 @@ impl Hub {
                 .map(|from| (entry.generation, from))
         };
         if let Some((generation, from)) = fill {
-            self.spawn_fill(record.room_id, generation, from);
+            self.spawn_fill(record.room_id, generation, from, Fill::Gap);
         }
     }
 
@@ -229,13 +263,40 @@ impl Hub {
             "filling open rooms from the event store"
         );
         for (room_id, generation, from) in fills {
-            self.spawn_fill(room_id, generation, from);
+            self.spawn_fill(room_id, generation, from, Fill::Resync);
         }
     }
 
-    fn spawn_fill(&self, room_id: Uuid, generation: u64, from: i64) {
+    fn spawn_fill(&self, room_id: Uuid, generation: u64, from: i64, kind: Fill) {
         let hub = self.clone();
-        tokio::spawn(async move { hub.fill(room_id, generation, from).await });
+        tokio::spawn(async move {
+            let from = match kind {
+                Fill::Resync => from,
+                Fill::Gap => {
+                    tokio::time::sleep(GAP_GRACE).await;
+                    match hub.gap_remains(room_id, generation) {
+                        Some(last) => last,
+                        None => return,
+                    }
+                }
+            };
+            hub.fill(room_id, generation, from).await;
+        });
+    }
+
+    /// Where the store must be read from, if the room still waits for missing events after the
+    /// grace.
+    fn gap_remains(&self, room_id: Uuid, generation: u64) -> Option<i64> {
+        let mut rooms = self.rooms();
+        let entry = rooms
+            .get_mut(&room_id)
+            .filter(|entry| entry.generation == generation)?;
+        let sequencer = &mut entry.sequencer;
+        if sequencer.held_back.is_empty() && !sequencer.refill {
+            sequencer.filling = false;
+            return None;
+        }
+        sequencer.last
     }
 
     /// Reads the room's events after `from` from the store, page by page until its end, and
@@ -301,7 +362,9 @@ impl Hub {
                 stream: broadcast::channel(self.inner.capacity).0,
                 subscribers: 0,
                 sequencer: Sequencer::default(),
-                present: BTreeMap::new(),
+                presence: Presence::default(),
+                last_report: None,
+                report_due: false,
             });
             entry.subscribers += 1;
             entry.stream.subscribe()
@@ -330,24 +393,38 @@ impl Hub {
             rooms.remove(&room_id);
             return;
         }
-        let Some(user) = announced else {
+        if let Some(user) = announced {
+            entry.presence.depart(user);
+            self.presence_changed(room_id, entry);
+        }
+    }
+
+    /// Reports at once, or schedules the report when the room was told something moments ago.
+    fn presence_changed(&self, room_id: Uuid, entry: &mut RoomEntry) {
+        if entry.report_due {
+            return;
+        }
+        let due = entry
+            .last_report
+            .map(|last| last + TELL_EVERY)
+            .filter(|due| *due > Instant::now());
+        let Some(due) = due else {
+            entry.report_presence(room_id);
             return;
         };
-        let last_socket = match entry.present.get_mut(&user.user_id) {
-            Some((_, sockets)) if *sockets > 1 => {
-                *sockets -= 1;
-                false
+        entry.report_due = true;
+        let hub = self.clone();
+        let generation = entry.generation;
+        tokio::spawn(async move {
+            tokio::time::sleep_until(due).await;
+            let mut rooms = hub.rooms();
+            if let Some(entry) = rooms
+                .get_mut(&room_id)
+                .filter(|entry| entry.generation == generation)
+            {
+                entry.report_presence(room_id);
             }
-            _ => {
-                entry.present.remove(&user.user_id);
-                true
-            }
-        };
-        let v1 = frames::system(&format!("{} left", user.username));
-        let v2 = last_socket.then(|| frames::presence_left(room_id, user));
-        let _ = entry
-            .stream
-            .send(Arc::new(Delivery::ephemeral(Some(v1), v2, None)));
+        });
     }
 }
 
@@ -391,37 +468,17 @@ impl Subscription {
         }
     }
 
-    /// Marks the socket's user as connected: the room's v1 sockets get the seed's "joined"
-    /// notice, its v2 sockets a presence change when this is the user's first socket here.
-    /// Answers everyone connected now, by name, for this socket's own presence frame.
+    /// Marks the socket's user as connected, to be reported to the room (this socket included)
+    /// shortly. Answers everyone connected now, by name, for this socket's own presence frame.
     pub fn announce(&mut self, user: PresentUser) -> Vec<PresentUser> {
         let mut rooms = self.hub.rooms();
         let entry = rooms
             .get_mut(&self.room_id)
             .expect("a subscribed room stays while subscribed");
-        let sockets = &mut entry
-            .present
-            .entry(user.user_id)
-            .or_insert_with(|| (user.username.clone(), 0))
-            .1;
-        *sockets += 1;
-        let first_socket = *sockets == 1;
-        let v1 = frames::system(&format!("{} joined", user.username));
-        let v2 = first_socket.then(|| frames::presence_joined(self.room_id, &user));
-        let _ = entry
-            .stream
-            .send(Arc::new(Delivery::ephemeral(Some(v1), v2, Some(self.id))));
+        entry.presence.arrive(&user);
+        self.hub.presence_changed(self.room_id, entry);
         self.announced = Some(user);
-        let mut everyone: Vec<_> = entry
-            .present
-            .iter()
-            .map(|(user_id, (username, _))| PresentUser {
-                user_id: *user_id,
-                username: username.clone(),
-            })
-            .collect();
-        everyone.sort_by(|a, b| a.username.cmp(&b.username));
-        everyone
+        entry.presence.everyone()
     }
 
     /// Tells the room's other v2 sockets that this socket's user is typing.

@@ -11,6 +11,7 @@ mod error;
 mod frames;
 mod hub;
 mod node;
+mod presence;
 mod store;
 
 pub use connection::{close, HARD_FRAME_CAP, MAX_FRAME};

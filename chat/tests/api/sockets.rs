@@ -147,6 +147,17 @@ impl Socket {
         }
     }
 
+    /// The close frame, after whatever other frames come first.
+    pub async fn closed(&mut self) -> (u16, String) {
+        loop {
+            match self.frame().await {
+                Frame::Json(_) => {}
+                Frame::Close(code, reason) => return (code, reason),
+                Frame::Ended => panic!("the connection ended without a close frame"),
+            }
+        }
+    }
+
     pub async fn send_text(&mut self, text: &str) {
         self.stream
             .send(Message::Text(text.into()))
@@ -219,4 +230,12 @@ impl TestApp {
     pub async fn last_seq(&self, room_id: &str) -> i64 {
         self.sequences(room_id).await.last().copied().unwrap_or(0)
     }
+}
+
+/// Whether `frame` reports `username` among the users who `kind` ("joined" or "left").
+pub fn presence_change(frame: &Value, kind: &str, username: &str) -> bool {
+    frame["type"] == "presence_changed"
+        && frame[kind]
+            .as_array()
+            .is_some_and(|users| users.iter().any(|user| user["username"] == username))
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use tokio::net::TcpSocket;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
-use crate::sockets::{having, message_seqs, Frame, Socket};
+use crate::sockets::{having, message_seqs, presence_change, Frame, Socket};
 
 const KIB: usize = 1024;
 
@@ -29,12 +29,12 @@ async fn a_frame_over_64_kib_is_refused_with_1009_and_nothing_is_stored() {
     ] {
         let mut socket = app.socket(&room, &alice, dialect).await;
         socket.send_text(&frame).await;
-        let (code, reason) = socket.close_frame().await;
+        let (code, reason) = socket.closed().await;
         assert_eq!((code, reason.as_str()), (1009, "frame over 64 KiB"));
     }
     let mut binary = app.socket(&room, &alice, "v=2").await;
     binary.send_binary(vec![0xff; 64 * KIB + 1]).await;
-    assert_eq!(binary.close_frame().await.0, 1009);
+    assert_eq!(binary.closed().await.0, 1009);
 
     assert_eq!(app.event_count().await, events, "nothing of it is stored");
     app.post_message(&alice, &room, "still here").await;
@@ -191,7 +191,7 @@ async fn a_stalled_reader_is_closed_while_fifty_others_keep_receiving() {
     let staller = stalled_client(&app, &room, &staller_token).await;
     let mut watcher = readers.remove(0);
     watcher
-        .frames_until(|frame| frame["type"] == "presence_joined" && frame["username"] == "staller")
+        .frames_until(|frame| presence_change(frame, "joined", "staller"))
         .await;
     // Everyone reads all along, the watcher also telling when the staller is gone.
     let (closed_tx, mut closed) = tokio::sync::watch::channel(false);
@@ -212,7 +212,7 @@ async fn a_stalled_reader_is_closed_while_fifty_others_keep_receiving() {
         let mut seqs = Vec::new();
         loop {
             let frame = watcher.json().await;
-            if frame["type"] == "presence_left" && frame["username"] == "staller" {
+            if presence_change(&frame, "left", "staller") {
                 closed_tx.send_replace(true);
                 return seqs;
             }
@@ -261,10 +261,9 @@ async fn a_socket_that_answers_no_ping_is_closed_and_a_quiet_one_that_does_stays
 
     // Reading answers pings (the client library does it); sending nothing is fine. Not reading
     // answers none: the server gives up on that socket.
-    let left = quiet
-        .frames_until(|frame| frame["type"] == "presence_left")
+    quiet
+        .frames_until(|frame| presence_change(frame, "left", "bob"))
         .await;
-    assert_eq!(left[left.len() - 1]["username"], "bob");
     if let Frame::Close(code, reason) = deaf.frame().await {
         assert_eq!((code, reason.as_str()), (1001, "no answer to ping"));
     }
@@ -285,11 +284,6 @@ async fn sockets_are_closed_with_1012_when_the_server_stops() {
     let mut json_socket = app.socket(&room, &alice, "v=2").await;
     app.shutdown.cancel();
     for socket in [&mut seed, &mut json_socket] {
-        let (code, _) = loop {
-            if let Frame::Close(code, reason) = socket.frame().await {
-                break (code, reason);
-            }
-        };
-        assert_eq!(code, 1012);
+        assert_eq!(socket.closed().await.0, 1012);
     }
 }
