@@ -84,15 +84,16 @@ function append(r, ev) {
   for (const s of sockets) if (s.roomId === r.id) s.ws.send(JSON.stringify(e));
   return e;
 }
-// As the server does: the whole list to a socket that opens, then who arrives (a user's first
-// socket) and who leaves (a user's last) to the others.
+// As the server does: the whole list to a socket that opens, then who arrived (a user's first
+// socket) or left (a user's last) to the others. The server batches these; one at a time here.
 function presence(roomId, conn, event) {
   const seen = new Map();
   for (const s of sockets) if (s.roomId === roomId) seen.set(s.user.id, { user_id: s.user.id, username: s.user.username });
   if (event === 'joined') conn.ws.send(JSON.stringify({ type: 'presence', users: [...seen.values()] }));
   const stillThere = [...sockets].some((s) => s !== conn && s.roomId === roomId && s.user.id === conn.user.id);
   if (stillThere) return;
-  const frame = JSON.stringify({ type: `presence_${event}`, user_id: conn.user.id, username: conn.user.username });
+  const who = [{ user_id: conn.user.id, username: conn.user.username }];
+  const frame = JSON.stringify({ type: 'presence_changed', joined: event === 'joined' ? who : [], left: event === 'left' ? who : [] });
   for (const s of sockets) if (s.roomId === roomId && s !== conn) s.ws.send(frame);
 }
 function postMessage(r, u, content, client_msg_id = null) {

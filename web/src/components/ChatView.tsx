@@ -121,8 +121,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
           setTyping((m) => new Map(m).set(f.user_id, { username: f.username, until: Date.now() + TYPING_SHOW_MS }));
           break;
         case 'presence':
-        case 'presence_joined':
-        case 'presence_left':
+        case 'presence_changed':
           setPresence((users) => applyPresence(users, f));
           break;
         default:

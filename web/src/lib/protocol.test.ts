@@ -54,12 +54,13 @@ describe('parseServerFrame', () => {
     expect(p({ type: 'presence' })).toEqual({ type: 'presence', users: [] });
   });
 
-  it('follows presence: the list on open, then arrivals and departures', () => {
+  it('follows presence: the list on open, then batches of arrivals and departures', () => {
     const list = p({ type: 'presence', users: [{ user_id: '2', username: 'zed' }] })!;
-    const joined = p({ type: 'presence_joined', user_id: '1', username: 'amy' })!;
-    const left = p({ type: 'presence_left', user_id: '2', username: 'zed' })!;
-    expect(joined).toEqual({ type: 'presence_joined', user_id: '1', username: 'amy' });
-    if (list.type !== 'presence' || joined.type !== 'presence_joined' || left.type !== 'presence_left') throw new Error();
+    const joined = p({ type: 'presence_changed', joined: [{ user_id: '1', username: 'amy' }], left: [] })!;
+    const left = p({ type: 'presence_changed', joined: [], left: [{ user_id: '2', username: 'zed' }] })!;
+    expect(joined).toEqual({ type: 'presence_changed', joined: [{ user_id: '1', username: 'amy' }], left: [] });
+    expect(p({ type: 'presence_changed' })).toEqual({ type: 'presence_changed', joined: [], left: [] });
+    if (list.type !== 'presence' || joined.type !== 'presence_changed' || left.type !== 'presence_changed') throw new Error();
     expect(applyPresence(null, joined)).toBeNull();
     const both = applyPresence(applyPresence(null, list), joined);
     expect(both).toEqual([
