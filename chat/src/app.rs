@@ -12,6 +12,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use command_api::CommandState;
+use query_api::QueryState;
 use sqlx::PgPool;
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
@@ -36,15 +37,37 @@ const API_PREFIXES: [&str; 7] = [
     "/openapi.json",
 ];
 
-/// The whole HTTP application for the configured roles.
-pub fn build_app(pool: PgPool, settings: &Settings) -> anyhow::Result<Router> {
+/// Which HTTP roles a process serves.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    pub command_api: bool,
+    pub query_api: bool,
+}
+
+impl Roles {
+    pub const ALL: Roles = Roles {
+        command_api: true,
+        query_api: true,
+    };
+}
+
+/// The HTTP application for `roles`. Command and query routes share paths with different
+/// methods (`POST /rooms/` and `GET /rooms/`), which merging allows; the one fallback serves
+/// the web client.
+pub fn build_app(pool: PgPool, settings: &Settings, roles: Roles) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
-    let state = CommandState::new(pool, tokens, &settings.command_settings());
-    let (api, document) = crate::openapi::routes().split_for_parts();
+    let mut api = Router::new();
+    if roles.command_api {
+        let state = CommandState::new(pool.clone(), tokens.clone(), &settings.command_settings());
+        api = api.merge(command_api::routes().split_for_parts().0.with_state(state));
+    }
+    if roles.query_api {
+        let state = QueryState::new(pool, tokens, &settings.auditors);
+        api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
+    }
     let web_dir = settings.web_dir.clone();
     let app = api
-        .with_state(state)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", document))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
     with_edge_layers(app, &settings.allowed_origins())
 }
