@@ -48,7 +48,7 @@ impl Link {
         // A link is closed because it failed, or at shutdown: either way the answer is moot.
         let _ = tokio::time::timeout(
             Duration::from_millis(500),
-            self.connection.close(0, "closing".into()),
+            self.connection.close(200, "closing".into()),
         )
         .await;
     }

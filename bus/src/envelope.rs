@@ -2,8 +2,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One stored event as it travels on the bus. `position` is its global place in the store
-/// (ordered, with gaps); `sequence` its place in its aggregate (gapless).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// (ordered, with gaps); `sequence` its place in its aggregate (gapless). Its fields are the
+/// `events` table's columns, so a row of it reads straight into one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct EventEnvelope {
     pub position: i64,
     pub aggregate_type: String,

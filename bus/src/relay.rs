@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPool};
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
@@ -177,14 +176,13 @@ async fn drain(
 ) -> Result<(), BusError> {
     loop {
         let mut transaction = pool.begin().await?;
-        let rows: Vec<OutboxRow> = sqlx::query_as(TAKE_BATCH)
+        let batch: Vec<EventEnvelope> = sqlx::query_as(TAKE_BATCH)
             .bind(settings.batch_size)
             .fetch_all(&mut *transaction)
             .await?;
-        if rows.is_empty() {
+        if batch.is_empty() {
             return Ok(());
         }
-        let batch: Vec<EventEnvelope> = rows.into_iter().map(EventEnvelope::from).collect();
         publisher.publish(&batch).await?;
         let positions: Vec<i64> = batch.iter().map(|event| event.position).collect();
         sqlx::query(DELETE_PUBLISHED)
@@ -217,32 +215,3 @@ SELECT e.position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type,
    FOR UPDATE OF o SKIP LOCKED";
 
 const DELETE_PUBLISHED: &str = "DELETE FROM outbox WHERE position = ANY($1)";
-
-#[derive(sqlx::FromRow)]
-struct OutboxRow {
-    position: i64,
-    aggregate_type: String,
-    aggregate_id: String,
-    sequence: i64,
-    event_type: String,
-    event_version: String,
-    payload: serde_json::Value,
-    metadata: serde_json::Value,
-    recorded_at: DateTime<Utc>,
-}
-
-impl From<OutboxRow> for EventEnvelope {
-    fn from(row: OutboxRow) -> Self {
-        Self {
-            position: row.position,
-            aggregate_type: row.aggregate_type,
-            aggregate_id: row.aggregate_id,
-            sequence: row.sequence,
-            event_type: row.event_type,
-            event_version: row.event_version,
-            payload: row.payload,
-            metadata: row.metadata,
-            recorded_at: row.recorded_at,
-        }
-    }
-}

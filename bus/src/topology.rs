@@ -1,6 +1,7 @@
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions,
-    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, ExchangeKind};
@@ -75,6 +76,24 @@ impl Topology {
             FieldTable::default(),
         ))
         .await?;
+        Ok(())
+    }
+
+    /// Deletes every exchange and queue of `config`'s prefix, with whatever they hold: for
+    /// systems that are gone for good, such as a finished test's.
+    pub async fn delete(config: &BusConfig) -> Result<(), BusError> {
+        let connection =
+            lapin::Connection::connect(&config.amqp_url, lapin::ConnectionProperties::default());
+        let connection = in_time(connection).await?;
+        let channel = in_time(connection.create_channel()).await?;
+        for queue in [config.projector_queue(), config.dead_letter_queue()] {
+            in_time(channel.queue_delete(queue.into(), QueueDeleteOptions::default())).await?;
+        }
+        for exchange in [config.events_exchange(), config.dead_letter_queue()] {
+            in_time(channel.exchange_delete(exchange.into(), ExchangeDeleteOptions::default()))
+                .await?;
+        }
+        let _ = in_time(connection.close(200, "deleted".into())).await;
         Ok(())
     }
 }

@@ -11,10 +11,9 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use bus::relay::RelaySettings;
-use bus::AmqpPublisher;
 use command_api::CommandState;
 use fanout::{FanoutState, Hub};
+use query_api::QueryState;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -24,7 +23,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::Settings;
+use crate::{Command, Settings};
 
 /// Requests larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -40,63 +39,63 @@ const API_PREFIXES: [&str; 7] = [
     "/openapi.json",
 ];
 
-/// Which parts of the system one process serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which HTTP roles a process serves.
+#[derive(Debug, Clone, Copy)]
 pub struct Roles {
     pub command_api: bool,
+    pub query_api: bool,
     pub fanout: bool,
 }
 
 impl Roles {
-    pub const ALL: Self = Self {
+    pub const ALL: Roles = Roles {
         command_api: true,
+        query_api: true,
         fanout: true,
     };
-    pub const COMMAND_API: Self = Self {
-        command_api: true,
-        fanout: false,
-    };
-    pub const FANOUT: Self = Self {
-        command_api: false,
-        fanout: true,
-    };
+
+    /// The HTTP roles `chat <command>` serves.
+    pub fn of(command: Command) -> Self {
+        Self {
+            command_api: matches!(command, Command::All | Command::CommandApi),
+            query_api: matches!(command, Command::All | Command::QueryApi),
+            fanout: matches!(command, Command::All | Command::Fanout),
+        }
+    }
 }
 
-/// The whole HTTP application for the configured roles, with the background work they need
-/// started: the outbox relay, and for the WebSocket gateway the node's bus consumer. All of it
-/// stops when `shutdown` is cancelled (open sockets are closed with 1012).
+/// The HTTP application for `roles`. Command and query routes share paths with different
+/// methods (`POST /rooms/` and `GET /rooms/`), which merging allows; the one fallback serves
+/// the web client. The WebSocket gateway subscribes its node to the bus here (the queue is bound
+/// when this answers); the subscription and open sockets end when `shutdown` is cancelled
+/// (sockets with 1012, so clients resume).
 pub async fn build_app(
     pool: PgPool,
     settings: &Settings,
     roles: Roles,
-    shutdown: CancellationToken,
+    shutdown: &CancellationToken,
 ) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
-    let bus = settings.bus_config()?;
-    let commands = CommandState::new(pool.clone(), tokens, &settings.command_settings());
-    let mut app = Router::new();
+    let commands = CommandState::new(pool.clone(), tokens.clone(), &settings.command_settings());
+    let mut api = Router::new();
     if roles.command_api {
-        let (routes, _) = command_api::routes().split_for_parts();
-        app = app.merge(routes.with_state(commands.clone()));
+        let routes = command_api::routes().split_for_parts().0;
+        api = api.merge(routes.with_state(commands.clone()));
+    }
+    if roles.query_api {
+        let state = QueryState::new(pool.clone(), tokens, &settings.auditors);
+        api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
     }
     if roles.fanout {
-        let hub = Hub::new(pool.clone(), fanout::DEFAULT_LAG_ALLOWANCE);
-        fanout::start_node(hub.clone(), &bus, shutdown.clone())
+        let hub = Hub::new(pool, fanout::DEFAULT_LAG_ALLOWANCE);
+        fanout::start_node(hub.clone(), &settings.bus()?, shutdown.clone())
             .await
             .context("subscribing the WebSocket gateway to the bus")?;
-        let (routes, _) = fanout::routes().split_for_parts();
         let state = FanoutState::new(hub, commands, settings.keepalive(), shutdown.clone());
-        app = app.merge(routes.with_state(state));
+        api = api.merge(fanout::routes().split_for_parts().0.with_state(state));
     }
-    // Every role here writes events; the relay's lock makes one process per database active.
-    tokio::spawn(bus::relay::run(
-        pool,
-        AmqpPublisher::new(bus),
-        RelaySettings::default(),
-        shutdown,
-    ));
     let web_dir = settings.web_dir.clone();
-    let app = app
+    let app = api
         .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
     with_edge_layers(app, &settings.allowed_origins())

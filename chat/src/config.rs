@@ -31,14 +31,43 @@ pub struct Cli {
 pub enum Command {
     /// Every role on one origin: the whole system in one process.
     All,
-    /// The HTTP write endpoints only (and the outbox relay).
+    /// The HTTP write endpoints only, with the outbox relay.
     CommandApi,
-    /// The WebSocket gateway only (and the outbox relay: its sends write events).
+    /// The WebSocket gateway only, with the outbox relay (its sends write events).
     Fanout,
+    /// The HTTP read endpoints only.
+    QueryApi,
+    /// Print a room's history as a readable timeline, from the event store alone.
+    Replay {
+        /// The room's id.
+        #[arg(long)]
+        room: uuid::Uuid,
+        /// Only events recorded up to this instant (RFC 3339).
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// The projector only: keeps the read tables up to date from the bus.
+    Projector,
+    /// Rebuild every read table from the event store and swap them in, while the system runs.
+    Rebuild,
+    /// Rebuild the read tables into a scratch schema and compare them with the live ones;
+    /// exits non-zero on any difference.
+    Verify,
+    /// Events the projector could not apply.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
     /// Apply the database migrations and exit.
     Migrate,
     /// Print the OpenAPI document and exit.
     Openapi,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum DlqCommand {
+    /// Show every dead-lettered event and why it could not be applied; they stay queued.
+    List,
+    /// Send every dead-lettered event back to the projector (after fixing what refused it).
+    Retry,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -65,14 +94,19 @@ pub struct Settings {
     #[arg(
         long,
         env = "AMQP_URL",
+        hide_env_values = true,
         default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
         global = true
     )]
     pub amqp_url: String,
-    /// Prefix of every exchange and queue name; defaults to the database name, so systems
-    /// sharing a broker never consume each other's events.
+    /// Prefix of every exchange and queue name; defaults to the database's name, so two
+    /// systems sharing a broker never see each other's events.
     #[arg(long, env = "CHAT_BUS_PREFIX", global = true)]
     pub bus_prefix: Option<String>,
+    /// How long register, create, join and leave wait for the read tables to show their write
+    /// before answering anyway (with `X-Projection-Pending: true`).
+    #[arg(long, env = "CHAT_PROJECTION_WAIT", default_value = "2s", value_parser = humantime::parse_duration, global = true)]
+    pub projection_wait: Duration,
     /// HS256 signing key for access tokens; required unless `--dev`.
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
@@ -108,6 +142,9 @@ pub struct Settings {
     /// The built web client, served at `/`; the server runs fine without it.
     #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
     pub web_dir: PathBuf,
+    /// Usernames allowed to read the event log through `/audit/…`, comma-separated.
+    #[arg(long, env = "CHAT_AUDITORS", value_delimiter = ',', global = true)]
+    pub auditors: Vec<String>,
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
 }
@@ -122,23 +159,21 @@ const DEV_ORIGINS: [&str; 4] = [
 
 impl Settings {
     pub async fn connect(&self) -> anyhow::Result<PgPool> {
-        let url = self
-            .database_url
-            .as_deref()
-            .context("DATABASE_URL (or --database-url) is required")?;
-        eventstore::connect(url, 16)
+        eventstore::connect(self.database_url()?, 16)
             .await
             .context("connecting to PostgreSQL")
     }
 
-    pub fn bus_config(&self) -> anyhow::Result<BusConfig> {
+    fn database_url(&self) -> anyhow::Result<&str> {
+        self.database_url
+            .as_deref()
+            .context("DATABASE_URL (or --database-url) is required")
+    }
+
+    pub fn bus(&self) -> anyhow::Result<BusConfig> {
         let prefix = match &self.bus_prefix {
-            Some(prefix) => prefix.clone(),
-            None => BusConfig::default_prefix(
-                self.database_url
-                    .as_deref()
-                    .context("DATABASE_URL (or --database-url) is required")?,
-            ),
+            Some(prefix) if !prefix.is_empty() => prefix.clone(),
+            _ => BusConfig::default_prefix(self.database_url()?),
         };
         Ok(BusConfig {
             amqp_url: self.amqp_url.clone(),
@@ -165,6 +200,7 @@ impl Settings {
             bcrypt_cost: self.bcrypt_cost,
             login_rate: RatePolicy::per_minute(self.login_rate),
             send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
+            projection_wait: self.projection_wait,
         }
     }
 

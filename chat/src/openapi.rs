@@ -23,7 +23,9 @@ use utoipa::Modify;
     tags(
         (name = "auth", description = "Registration and login"),
         (name = "rooms", description = "Creating, joining and leaving rooms"),
-        (name = "messages", description = "Posting messages"),
+        (name = "messages", description = "Posting messages and reading history"),
+        (name = "users", description = "The caller's account and rooms"),
+        (name = "audit", description = "The event log, for auditors (`CHAT_AUDITORS`)"),
         (name = "websocket", description = "Live rooms: messages as they are posted, resume by sequence, sends"),
     )
 )]
@@ -54,10 +56,11 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Every role's endpoints in one document.
+/// The one document: every role's endpoints, whichever roles a process runs.
 pub fn document() -> OpenApi {
     let mut document = <BaseDocument as utoipa::OpenApi>::openapi();
     document.merge(command_api::routes().into_openapi());
+    document.merge(query_api::routes().into_openapi());
     document.merge(fanout::routes().into_openapi());
     document
 }

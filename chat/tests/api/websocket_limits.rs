@@ -282,7 +282,7 @@ async fn sockets_are_closed_with_1012_when_the_server_stops() {
     let room = app.room(&alice, "lobby", None).await;
     let mut seed = app.socket(&room, &alice, "").await;
     let mut json_socket = app.socket(&room, &alice, "v=2").await;
-    app.shutdown.cancel();
+    app.stop();
     for socket in [&mut seed, &mut json_socket] {
         assert_eq!(socket.closed().await.0, 1012);
     }

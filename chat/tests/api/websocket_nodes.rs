@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use testkit::{amqp_url_through, TcpProxy};
 
 use crate::helpers::{spawn_app, spawn_app_on};
 use crate::sockets::{having, message_contents, message_seqs};
@@ -34,61 +33,11 @@ async fn clients_on_one_node_receive_what_is_sent_through_another() {
     assert_eq!(contents, ["from a", "from b", "rest on b"]);
 }
 
-/// A TCP proxy in front of RabbitMQ that can cut every connection through it, and refuse new
-/// ones, until restored.
-struct BrokerProxy {
-    port: u16,
-    cut: watch::Sender<bool>,
-}
-
-impl BrokerProxy {
-    async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (cut, _) = watch::channel(false);
-        let cuts = cut.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    return;
-                };
-                let mut cut = cuts.subscribe();
-                if *cut.borrow_and_update() {
-                    continue;
-                }
-                tokio::spawn(async move {
-                    let Ok(mut upstream) = TcpStream::connect("127.0.0.1:5672").await else {
-                        return;
-                    };
-                    let mut client = client;
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
-                        _ = cut.wait_for(|cut| *cut) => {}
-                    }
-                });
-            }
-        });
-        Self { port, cut }
-    }
-
-    fn url(&self) -> String {
-        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
-    }
-
-    fn cut(&self) {
-        self.cut.send_replace(true);
-    }
-
-    fn restore(&self) {
-        self.cut.send_replace(false);
-    }
-}
-
 #[tokio::test]
 async fn a_node_cut_off_from_the_broker_for_seconds_still_delivers_every_message_once() {
     let a = spawn_app().await;
-    let proxy = BrokerProxy::start().await;
-    let b = spawn_app_on(&a.database_url, &["--amqp-url", &proxy.url()]).await;
+    let proxy = TcpProxy::start("127.0.0.1:5672").await;
+    let b = spawn_app_on(&a.database_url, &["--amqp-url", &amqp_url_through(&proxy)]).await;
     let alice = a.user("alice").await;
     let bob = a.user("bob").await;
     let room = a.room(&alice, "lobby", None).await;
