@@ -228,6 +228,10 @@ impl Hub {
             let Some(entry) = rooms.get_mut(&record.room_id) else {
                 return;
             };
+            // The broker's copy of a send this node already passed on: nothing to render.
+            if entry.sequencer.last >= Some(record.seq) {
+                return;
+            }
             let delivery = Arc::new(Delivery::event(record));
             entry
                 .sequencer
