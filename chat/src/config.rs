@@ -25,12 +25,23 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Every role on one origin: the whole system in one process.
     All,
     /// The HTTP write endpoints only.
     CommandApi,
+    /// The HTTP read endpoints only.
+    QueryApi,
+    /// Print a room's history as a readable timeline, from the event store alone.
+    Replay {
+        /// The room's id.
+        #[arg(long)]
+        room: uuid::Uuid,
+        /// Only events recorded up to this instant (RFC 3339).
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Print the OpenAPI document and exit.
@@ -85,6 +96,9 @@ pub struct Settings {
     /// The built web client, served at `/`; the server runs fine without it.
     #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
     pub web_dir: PathBuf,
+    /// Usernames allowed to read the event log through `/audit/…`, comma-separated.
+    #[arg(long, env = "CHAT_AUDITORS", value_delimiter = ',', global = true)]
+    pub auditors: Vec<String>,
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
 }

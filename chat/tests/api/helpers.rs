@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use chat::{build_app, serve, Cli};
+use chat::{build_app, serve, Cli, Roles};
 use clap::Parser;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -53,7 +53,7 @@ pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
     let settings = Cli::parse_from(args).settings;
     let pool = settings.connect().await.expect("connect");
     eventstore::MIGRATOR.run(&pool).await.expect("migrate");
-    let app = build_app(pool.clone(), &settings).expect("build app");
+    let app = build_app(pool.clone(), &settings, Roles::ALL).expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app, std::future::pending()));

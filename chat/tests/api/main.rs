@@ -1,9 +1,12 @@
 //! The system's HTTP behaviour, told as user stories against the real application and database.
 
+mod auditing;
 mod bad_input;
 mod creating_and_joining_rooms;
 mod docs;
 mod helpers;
 mod logging_in;
 mod posting_messages;
+mod reading_history;
+mod reading_rooms;
 mod registering;
