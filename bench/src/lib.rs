@@ -55,7 +55,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let target = system.target();
         let report = match scenario.as_str() {
             "S6" => scenarios::history::run(target, args.quick).await?,
-            other => bail!("unknown scenario {other:?}; known: {}", SCENARIOS.join(", ")),
+            other => bail!(
+                "unknown scenario {other:?}; known: {}",
+                SCENARIOS.join(", ")
+            ),
         };
         report.print();
         reports.push(report);

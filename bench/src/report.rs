@@ -75,10 +75,18 @@ pub fn percentiles(samples: &mut [Duration]) -> [f64; 4] {
 
 impl ScenarioReport {
     fn table(&self) -> String {
-        let mut table = String::from("| figure | value | baseline | ratio | goal | met |\n|---|---|---|---|---|---|\n");
+        let mut table = String::from(
+            "| figure | value | baseline | ratio | goal | met |\n|---|---|---|---|---|---|\n",
+        );
         for figure in &self.figures {
-            let baseline = figure.baseline.map(|b| format!("{b:.3} {}", figure.unit)).unwrap_or_default();
-            let ratio = figure.baseline.map(|b| format!("{:.2}×", figure.value / b)).unwrap_or_default();
+            let baseline = figure
+                .baseline
+                .map(|b| format!("{b:.3} {}", figure.unit))
+                .unwrap_or_default();
+            let ratio = figure
+                .baseline
+                .map(|b| format!("{:.2}×", figure.value / b))
+                .unwrap_or_default();
             let goal = match figure.goal {
                 Some(Goal::AtMost(limit)) => format!("≤ {limit} {}", figure.unit),
                 Some(Goal::AtLeast(floor)) => format!("≥ {floor} {}", figure.unit),
@@ -113,7 +121,9 @@ const RESULTS_END: &str = "<!-- bench results: end -->";
 pub(crate) fn save(reports: &[ScenarioReport], args: &Args) -> anyhow::Result<()> {
     let now = Utc::now();
     std::fs::create_dir_all(&args.results_dir)?;
-    let json_path = args.results_dir.join(format!("{}.json", now.format("%Y%m%dT%H%M%SZ")));
+    let json_path = args
+        .results_dir
+        .join(format!("{}.json", now.format("%Y%m%dT%H%M%SZ")));
     std::fs::write(&json_path, serde_json::to_string_pretty(reports)?)?;
     println!("\nresults: {}", json_path.display());
 
@@ -132,27 +142,45 @@ pub(crate) fn save(reports: &[ScenarioReport], args: &Args) -> anyhow::Result<()
         if args.quick { " --quick" } else { "" },
     );
     for report in reports {
-        let _ = write!(section, "\n### {} — {}\n\n{}", report.id, report.title, report.table());
+        let _ = write!(
+            section,
+            "\n### {} — {}\n\n{}",
+            report.id,
+            report.title,
+            report.table()
+        );
         for note in &report.notes {
             let _ = writeln!(section, "\n{note}");
         }
     }
     section.push_str(RESULTS_END);
 
-    let existing = std::fs::read_to_string(&args.markdown).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let existing =
+        std::fs::read_to_string(&args.markdown).unwrap_or_else(|_| "# Benchmarks\n".into());
     let updated = match (existing.find(RESULTS_START), existing.find(RESULTS_END)) {
-        (Some(start), Some(end)) => format!("{}{section}{}", &existing[..start], &existing[end + RESULTS_END.len()..]),
+        (Some(start), Some(end)) => format!(
+            "{}{section}{}",
+            &existing[..start],
+            &existing[end + RESULTS_END.len()..]
+        ),
         _ => format!("{}\n{section}\n", existing.trim_end()),
     };
-    std::fs::write(&args.markdown, updated).with_context(|| format!("writing {}", args.markdown.display()))?;
+    std::fs::write(&args.markdown, updated)
+        .with_context(|| format!("writing {}", args.markdown.display()))?;
     Ok(())
 }
 
 fn machine() -> String {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|info| info.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     format!("{cores} cores ({cpu})")
 }

@@ -79,7 +79,10 @@ impl System {
     async fn wait_until_serving(&self) -> anyhow::Result<()> {
         let client = reqwest::Client::new();
         for _ in 0..200 {
-            let probe = client.get(format!("{}/openapi.json", self.target.url)).send().await;
+            let probe = client
+                .get(format!("{}/openapi.json", self.target.url))
+                .send()
+                .await;
             if probe.is_ok_and(|response| response.status().is_success()) {
                 return Ok(());
             }
@@ -93,7 +96,10 @@ impl System {
         if let Some(mut managed) = self.managed {
             managed.child.kill().await.ok();
             let admin = sqlx::PgPool::connect(ADMIN_URL).await?;
-            let drop = format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, managed.database);
+            let drop = format!(
+                r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#,
+                managed.database
+            );
             sqlx::query(&drop).execute(&admin).await?;
         }
         Ok(())
@@ -110,9 +116,14 @@ fn chat_binary() -> anyhow::Result<PathBuf> {
     if beside.exists() {
         return Ok(beside);
     }
-    bail!("no chat binary beside {}; build it (cargo build --release --bin chat) or set CHAT_BIN", here.display())
+    bail!(
+        "no chat binary beside {}; build it (cargo build --release --bin chat) or set CHAT_BIN",
+        here.display()
+    )
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }

@@ -28,7 +28,11 @@ SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
  LIMIT 50";
 
 pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport> {
-    let (messages, pages) = if quick { (100_000_i64, 300) } else { (1_000_000_i64, 3_000) };
+    let (messages, pages) = if quick {
+        (100_000_i64, 300)
+    } else {
+        (1_000_000_i64, 3_000)
+    };
     let http = reqwest::Client::new();
     let token = super::user(&http, target, "reader").await?;
     let room = super::room(&http, target, &token, "deep history").await?;
@@ -38,16 +42,26 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
 
     let depths: Vec<i64> = {
         let mut rng = rand::rng();
-        (0..pages).map(|_| rng.random_range(51..=messages)).collect()
+        (0..pages)
+            .map(|_| rng.random_range(51..=messages))
+            .collect()
     };
 
     let bar = super::progress(pages as u64, "S6 baseline (SQL)");
     let mut bare = Vec::with_capacity(pages);
     for &depth in &depths {
         let started = Instant::now();
-        let rows = sqlx::query(BARE_PAGE).bind(room_id).bind(depth).fetch_all(&pool).await?;
+        let rows = sqlx::query(BARE_PAGE)
+            .bind(room_id)
+            .bind(depth)
+            .fetch_all(&pool)
+            .await?;
         bare.push(started.elapsed());
-        anyhow::ensure!(rows.len() == 50, "baseline page at {depth} had {} rows", rows.len());
+        anyhow::ensure!(
+            rows.len() == 50,
+            "baseline page at {depth} had {} rows",
+            rows.len()
+        );
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -58,7 +72,10 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
     for &depth in &depths {
         let started = Instant::now();
         let response = http
-            .get(format!("{}/rooms/{room}/messages?before_seq={depth}&limit=50", target.url))
+            .get(format!(
+                "{}/rooms/{room}/messages?before_seq={depth}&limit=50",
+                target.url
+            ))
             .send()
             .await?
             .error_for_status()?;
@@ -116,6 +133,12 @@ async fn seed(pool: &PgPool, room_id: uuid::Uuid, messages: i64) -> anyhow::Resu
 /// The application's own time for a request, from `Server-Timing: app;dur=<ms>`.
 fn server_timing(response: &reqwest::Response) -> Option<Duration> {
     let header = response.headers().get("server-timing")?.to_str().ok()?;
-    let millis: f64 = header.split("dur=").nth(1)?.split([',', ';']).next()?.parse().ok()?;
+    let millis: f64 = header
+        .split("dur=")
+        .nth(1)?
+        .split([',', ';'])
+        .next()?
+        .parse()
+        .ok()?;
     Some(Duration::from_secs_f64(millis / 1000.0))
 }
