@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::ws_rig::{self, Api, Kind, Server};
+use crate::{Figure, Goal};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
@@ -167,13 +168,14 @@ async fn prepare(
         return Ok((rooms, Vec::new(), urls));
     }
     let api = Api::new(server);
-    let owners = api.users("owner", shape.rooms).await?;
+    let tag = ws_rig::run_tag();
+    let owners = api.users(&format!("{tag}owner"), shape.rooms).await?;
     let mut rooms = Vec::new();
     let mut urls = Vec::new();
     for (index, owner) in owners.iter().enumerate() {
-        let room = api.room(owner, &format!("room {index}")).await?;
+        let room = api.room(owner, &format!("{tag} room {index}")).await?;
         let members = api
-            .users(&format!("r{index}s"), shape.subscribers_per_room)
+            .users(&format!("{tag}r{index}s"), shape.subscribers_per_room)
             .await?;
         api.join_all(&room, &members).await?;
         urls.extend(
@@ -298,67 +300,65 @@ async fn read(
     }
 }
 
-/// Prints a load outcome beside the baseline's.
-pub fn report(ours: &Outcome, baseline: &Outcome, latency_goals: (&str, &str), rate_goal: &str) {
-    let ms = |value: f64| format!("{value:.2} ms");
-    ws_rig::row(
-        "p50 send→receive",
-        ms(ours.p50),
-        ms(baseline.p50),
-        latency_goals.0,
-    );
-    ws_rig::row(
-        "p99 send→receive",
-        ms(ours.p99),
-        ms(baseline.p99),
-        latency_goals.1,
-    );
-    ws_rig::row("max send→receive", ms(ours.max), ms(baseline.max), "");
-    ws_rig::row(
-        "deliveries/s",
-        format!("{:.0}", ours.deliveries_per_second),
-        format!("{:.0}", baseline.deliveries_per_second),
-        rate_goal,
-    );
-    ws_rig::row(
-        "messages sent / deliveries (measured window)",
-        format!("{} / {}", ours.sent, ours.delivered),
-        format!("{} / {}", baseline.sent, baseline.delivered),
-        "",
-    );
+/// The figures of a load run, ours beside the baseline's; `what` names the variant.
+pub fn figures(
+    what: &str,
+    ours: &Outcome,
+    baseline: &Outcome,
+    latency_goals: (Option<f64>, Option<f64>),
+) -> Vec<Figure> {
+    let with_goal = |figure: Figure, goal: Option<f64>| match goal {
+        Some(limit) => figure.goal(Goal::AtMost(limit)),
+        None => figure,
+    };
+    vec![
+        with_goal(
+            Figure::new(format!("{what}: p50 send→receive"), ours.p50, "ms").baseline(baseline.p50),
+            latency_goals.0,
+        ),
+        with_goal(
+            Figure::new(format!("{what}: p99 send→receive"), ours.p99, "ms").baseline(baseline.p99),
+            latency_goals.1,
+        ),
+        Figure::new(format!("{what}: max send→receive"), ours.max, "ms").baseline(baseline.max),
+        Figure::new(
+            format!("{what}: deliveries per second"),
+            ours.deliveries_per_second,
+            "/s",
+        )
+        .baseline(baseline.deliveries_per_second),
+        Figure::new(
+            format!("{what}: lost or out of order"),
+            (ours.lost + ours.out_of_order) as f64,
+            "",
+        )
+        .goal(Goal::AtMost(0.0))
+        .baseline(baseline.lost as f64),
+    ]
+}
+
+/// What the table does not show: counts, and subscribers closed before the end.
+pub fn note(what: &str, ours: &Outcome, baseline: &Outcome) -> String {
     let closed = |outcome: &Outcome| match &outcome.closed_early {
-        (0, _) => "0".to_owned(),
+        (0, _) => "none".to_owned(),
         (count, reason) => format!("{count} ({})", reason.as_deref().unwrap_or("")),
     };
-    ws_rig::row(
-        "subscribers closed early",
+    format!(
+        "{what}: {} messages sent in the measured window, {} deliveries (baseline {} / {}); \
+         subscribers closed early: {} (baseline {}).",
+        ours.sent,
+        ours.delivered,
+        baseline.sent,
+        baseline.delivered,
         closed(ours),
-        closed(baseline),
-        "0",
-    );
-    ws_rig::row(
-        "lost / out of order",
-        format!("{} / {}", ours.lost, ours.out_of_order),
-        format!("{} / n.a.", baseline.lost),
-        "0 / 0",
-    );
+        closed(baseline)
+    )
 }
 
-/// Our server alone.
-pub async fn ours(shape: Shape) -> anyhow::Result<Outcome> {
-    let server = Server::chat().await?;
-    let outcome = measure(&server, shape).await;
-    server.stop().await?;
-    outcome
-}
-
-/// Both servers, one after the other, with the same shape.
-pub async fn compare(shape: Shape) -> anyhow::Result<(Outcome, Outcome)> {
-    let server = Server::chat().await?;
-    let ours = measure(&server, shape).await;
-    server.stop().await?;
+/// The baseline under the same shape, in its own process.
+pub async fn baseline(shape: Shape) -> anyhow::Result<Outcome> {
     let server = Server::baseline().await?;
-    let baseline = measure(&server, shape).await;
-    server.stop().await?;
-    Ok((ours?, baseline?))
+    let outcome = measure(&server, shape).await;
+    server.stop().await;
+    outcome
 }

@@ -1,8 +1,8 @@
-//! What the WebSocket scenarios share: the two servers they compare (ours, `chat all` on a fresh
-//! database, and a bare axum broadcast server), each in a child process of this binary so its
-//! memory can be read alone; clients with small buffers; the clock messages carry; figures.
+//! What the WebSocket scenarios share: the two servers they compare (ours, as the harness
+//! started it, and a bare axum broadcast server in a child process of this binary, so that each
+//! one's memory can be read alone), clients with small buffers, the clock messages carry, and
+//! percentiles.
 
-use std::net::{SocketAddr, TcpListener};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +18,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+use crate::Target;
+
 const PASSWORD: &str = "bench password";
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -30,127 +31,84 @@ pub enum Kind {
     Baseline,
 }
 
-/// A server in a child process, stopped (and its database dropped) by [`Server::stop`].
+/// A server under load: ours, or the baseline (a child process, stopped by [`Server::stop`]).
 pub struct Server {
     pub kind: Kind,
-    pub addr: SocketAddr,
-    child: Child,
-    database: Option<String>,
+    /// `http://host:port`.
+    base: String,
+    pid: Option<u32>,
+    child: Option<Child>,
 }
 
 impl Server {
-    /// `chat all` on a new database, rate limits off, bcrypt at its cheapest.
-    pub async fn chat() -> anyhow::Result<Self> {
-        let database = format!("chat_bench_ws_{}", Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(ADMIN_URL).await?;
-        sqlx::query(&format!(r#"CREATE DATABASE "{database}""#))
-            .execute(&admin)
-            .await?;
-        admin.close().await;
-        let url = format!("postgres://postgres@127.0.0.1:5432/{database}?sslmode=disable");
-        let addr = free_address()?;
-        let listen = addr.to_string();
-        let args = [
-            "serve-chat",
-            "all",
-            "--database-url",
-            &url,
-            "--listen",
-            &listen,
-            "--jwt-secret",
-            "bench-secret",
-            "--bcrypt-cost",
-            "4",
-            "--login-rate",
-            "0",
-            "--send-rate",
-            "0",
-            "--web-dir",
-            "/nonexistent",
-        ];
-        let child = spawn_self(&args)?;
-        let server = Self {
+    pub fn chat(target: &Target) -> Self {
+        Self {
             kind: Kind::Chat,
-            addr,
-            child,
-            database: Some(database),
-        };
-        server.wait_until_serving().await?;
-        Ok(server)
+            base: target.url.clone(),
+            pid: target.pid,
+            child: None,
+        }
     }
 
-    /// The bare broadcast server of [`super::ws_baseline`].
+    /// The bare broadcast server of [`super::ws_baseline`], started as `bench serve-ws-baseline`.
     pub async fn baseline() -> anyhow::Result<Self> {
-        let addr = free_address()?;
-        let child = spawn_self(&["serve-baseline", &addr.to_string()])?;
+        let address = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let child = Command::new(std::env::current_exe()?)
+            .args(["serve-ws-baseline", &address.to_string()])
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the baseline server")?;
         let server = Self {
             kind: Kind::Baseline,
-            addr,
-            child,
-            database: None,
+            base: format!("http://{address}"),
+            pid: child.id(),
+            child: Some(child),
         };
-        server.wait_until_serving().await?;
-        Ok(server)
-    }
-
-    async fn wait_until_serving(&self) -> anyhow::Result<()> {
-        for _ in 0..600 {
-            if TcpStream::connect(self.addr).await.is_ok() {
-                return Ok(());
+        for _ in 0..200 {
+            if TcpStream::connect(address).await.is_ok() {
+                return Ok(server);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        bail!("the {:?} server did not start", self.kind)
+        bail!("the baseline server did not start")
     }
 
-    pub fn http(&self) -> String {
-        format!("http://{}", self.addr)
+    pub fn http(&self) -> &str {
+        &self.base
     }
 
     /// The socket URL of a room (`query` without the token, which `token` adds).
     pub fn ws_url(&self, room: &str, token: Option<&str>, query: &str) -> String {
+        let host = self.base.trim_start_matches("http://");
         let token = token.map(|t| format!("token={t}&")).unwrap_or_default();
-        format!("ws://{}/ws/{room}?{token}{query}", self.addr)
+        format!("ws://{host}/ws/{room}?{token}{query}")
     }
 
-    /// The server's resident memory, in bytes.
-    pub fn rss(&self) -> anyhow::Result<u64> {
-        let pid = self.child.id().context("the server has exited")?;
+    /// The server's resident memory, in bytes; `None` for a server this run did not start.
+    pub fn rss(&self) -> anyhow::Result<Option<u64>> {
+        let Some(pid) = self.pid else {
+            return Ok(None);
+        };
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         let kib: u64 = status
             .lines()
             .find_map(|line| line.strip_prefix("VmRSS:"))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
             .context("no VmRSS in /proc status")?;
-        Ok(kib * 1024)
+        Ok(Some(kib * 1024))
     }
 
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        let _ = self.child.kill().await;
-        if let Some(database) = self.database.take() {
-            let admin = sqlx::PgPool::connect(ADMIN_URL).await?;
-            sqlx::query(&format!(
-                r#"DROP DATABASE IF EXISTS "{database}" WITH (FORCE)"#
-            ))
-            .execute(&admin)
-            .await?;
+    pub async fn stop(self) {
+        if let Some(mut child) = self.child {
+            let _ = child.kill().await;
         }
-        Ok(())
     }
 }
 
-fn spawn_self(args: &[&str]) -> anyhow::Result<Child> {
-    Command::new(std::env::current_exe()?)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting a server process")
-}
-
-fn free_address() -> anyhow::Result<SocketAddr> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+/// A tag that keeps the names of one run apart from another's on the same system.
+pub fn run_tag() -> String {
+    Uuid::new_v4().simple().to_string()[..6].to_owned()
 }
 
 /// Signs users up and makes rooms through the real API of our server.
@@ -163,7 +121,7 @@ impl Api {
     pub fn new(server: &Server) -> Self {
         Self {
             http: reqwest::Client::new(),
-            base: server.http(),
+            base: server.http().to_owned(),
         }
     }
 
@@ -331,15 +289,4 @@ pub fn percentiles(samples: &mut [u32]) -> (f64, f64, f64) {
         f64::from(samples[index]) / 1000.0
     };
     (at(0.50), at(0.99), at(1.0))
-}
-
-/// One line of a scenario's table: ours beside the baseline, and the goal.
-pub fn row(figure: &str, ours: String, baseline: String, goal: &str) {
-    println!("| {figure} | {ours} | {baseline} | {goal} |");
-}
-
-pub fn table_head(title: &str) {
-    println!("\n### {title}\n");
-    println!("| figure | chat | baseline (bare axum broadcast) | goal |");
-    println!("|---|---|---|---|");
 }
