@@ -9,6 +9,7 @@ use api_kit::RatePolicy;
 use auth::{JwtSecret, Tokens};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use command_api::CommandSettings;
+use eventstore::ExecutorOptions;
 use sqlx::PgPool;
 
 #[derive(Debug, Parser)]
@@ -82,6 +83,23 @@ pub struct Settings {
     /// Login and registration attempts per minute, per username and per address; 0 = off.
     #[arg(long, env = "CHAT_LOGIN_RATE", default_value_t = 20, global = true)]
     pub login_rate: u32,
+    /// Events between snapshots of an aggregate, so loading a long room reads at most this many
+    /// events after its snapshot; 0 writes none.
+    #[arg(
+        long,
+        env = "CHAT_SNAPSHOT_EVERY",
+        default_value_t = 100,
+        global = true
+    )]
+    pub snapshot_every: usize,
+    /// Idle aggregates (rooms, users) kept in memory, most recently used first; 0 keeps none.
+    #[arg(
+        long,
+        env = "CHAT_AGGREGATE_CACHE",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub aggregate_cache: usize,
     /// The built web client, served at `/`; the server runs fine without it.
     #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
     pub web_dir: PathBuf,
@@ -127,6 +145,10 @@ impl Settings {
             bcrypt_cost: self.bcrypt_cost,
             login_rate: RatePolicy::per_minute(self.login_rate),
             send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
+            executor: ExecutorOptions {
+                snapshot_every: self.snapshot_every,
+                cache_capacity: self.aggregate_cache,
+            },
         }
     }
 

@@ -131,15 +131,11 @@ pub(crate) async fn join_room(
     };
     let (events, room_name) = state
         .rooms
-        .execute_then(
+        .execute_with(
             &room_id.to_string(),
             command,
             &metadata(&user, request_id),
-            |room| {
-                room.info()
-                    .map(|info| info.name.clone())
-                    .unwrap_or_default()
-            },
+            room_name,
         )
         .await?;
     let message = if events.is_empty() {
@@ -172,20 +168,22 @@ pub(crate) async fn leave_room(
     };
     let (_, room_name) = state
         .rooms
-        .execute_then(
+        .execute_with(
             &room_id.to_string(),
             command,
             &metadata(&user, request_id),
-            |room| {
-                room.info()
-                    .map(|info| info.name.clone())
-                    .unwrap_or_default()
-            },
+            room_name,
         )
         .await?;
     Ok(Json(RoomMessage {
         message: format!("Left room {room_name}"),
     }))
+}
+
+fn room_name(room: &domain::Room) -> String {
+    room.info()
+        .map(|info| info.name.clone())
+        .unwrap_or_default()
 }
 
 pub(crate) fn actor(user: &CurrentUser) -> Actor {

@@ -4,7 +4,7 @@ use api_kit::{RateLimiter, RatePolicy};
 use auth::{Passwords, Tokens};
 use axum::extract::FromRef;
 use domain::{Room, RoomServices, User};
-use eventstore::CommandExecutor;
+use eventstore::{CommandExecutor, ExecutorOptions};
 use sqlx::PgPool;
 
 /// What the command API needs from the configuration.
@@ -15,6 +15,8 @@ pub struct CommandSettings {
     pub login_rate: RatePolicy,
     /// Messages per user.
     pub send_rate: RatePolicy,
+    /// Snapshots and the aggregate cache of the write path.
+    pub executor: ExecutorOptions,
 }
 
 #[derive(Clone)]
@@ -34,8 +36,16 @@ impl CommandState {
             passwords: Arc::new(passwords),
         };
         Self {
-            users: Arc::new(CommandExecutor::new(pool.clone(), ())),
-            rooms: Arc::new(CommandExecutor::new(pool, room_services)),
+            users: Arc::new(CommandExecutor::with_options(
+                pool.clone(),
+                (),
+                settings.executor,
+            )),
+            rooms: Arc::new(CommandExecutor::with_options(
+                pool,
+                room_services,
+                settings.executor,
+            )),
             passwords,
             tokens,
             login_limit: RateLimiter::new(settings.login_rate),
