@@ -7,6 +7,7 @@ use hashlink::LruCache;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
+use crate::committer::Committer;
 use crate::group_commit::{self, Job};
 use crate::stats::{Counters, ExecutorStats};
 use crate::store::{Loaded, Store};
@@ -47,16 +48,18 @@ impl Default for ExecutorOptions {
 /// committed events with their sequences.
 ///
 /// Commands on one aggregate queue in this process and are decided one after the other by a
-/// worker, which commits each batch of them in one transaction (group commit): a busy room costs
-/// one commit per batch, not per message. The worker keeps the aggregate in memory while it
-/// runs, and an idle one stays in a bounded cache; a race with another process shows up as a
-/// conflict at commit, which drops the copy and retries the batch from the store.
+/// worker, which commits each batch of them atomically (group commit): a busy room costs one
+/// commit per batch, not per message, and the batches of different aggregates that are ready
+/// together share one INSERT. The worker keeps the aggregate in memory while it runs, and an idle
+/// one stays in a bounded cache; a race with another process shows up as a conflict at commit,
+/// which drops the copy and retries the batch from the store.
 pub struct CommandExecutor<A: Aggregate> {
     inner: Arc<Inner<A>>,
 }
 
 pub(crate) struct Inner<A: Aggregate> {
     pub(crate) store: Store,
+    pub(crate) committer: Arc<Committer>,
     pub(crate) services: A::Services,
     pub(crate) cache: Mutex<LruCache<String, Loaded<A>>>,
     /// Commands waiting for the worker of their aggregate; an entry exists while one runs.
@@ -79,9 +82,12 @@ where
     }
 
     pub fn with_options(pool: PgPool, services: A::Services, options: ExecutorOptions) -> Self {
+        let store = Store::new(pool.clone(), options.snapshot_every);
+        let committer = Committer::new(pool, A::TYPE, store.counters.clone());
         Self {
             inner: Arc::new(Inner {
-                store: Store::new(pool, options.snapshot_every),
+                store,
+                committer: Arc::new(committer),
                 services,
                 cache: Mutex::new(LruCache::new(options.cache_capacity)),
                 queues: Mutex::default(),

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{PersistenceError, SerializedEvent};
+use cqrs_es::persist::PersistenceError;
 use cqrs_es::{Aggregate, DomainEvent, EventEnvelope};
 use rand::Rng;
 use tokio::sync::oneshot;
 
+use crate::committer::{shared, Row};
 use crate::executor::{ExecuteError, Inner};
 use crate::stats::Counters;
 use crate::store::Loaded;
@@ -195,17 +196,17 @@ where
             }
         }
     }
-    let events = answers
+    let rows = answers
         .iter()
         .flatten()
         .flatten()
-        .map(serialize)
+        .map(row)
         .collect::<Result<Vec<_>, _>>();
-    let events = match events {
-        Ok(events) => events,
+    let rows = match rows {
+        Ok(rows) => rows,
         Err(error) => return Outcome::Failed(error),
     };
-    if events.is_empty() {
+    if rows.is_empty() {
         // Nothing to commit, so no conflict can reveal a stale copy: the answers stand only if
         // no other process wrote since the copy was made.
         if from_memory {
@@ -218,7 +219,7 @@ where
         *current = Some(loaded);
         return Outcome::Answered(answers);
     }
-    match inner.store.commit::<A>(&events).await {
+    match inner.committer.commit(rows).await {
         Ok(()) => {
             *current = Some(loaded);
             Outcome::Answered(answers)
@@ -269,33 +270,15 @@ fn envelope<A: Aggregate>(
         .collect()
 }
 
-fn serialize<A: Aggregate>(
-    envelope: &EventEnvelope<A>,
-) -> Result<SerializedEvent, PersistenceError> {
-    Ok(SerializedEvent {
+fn row<A: Aggregate>(envelope: &EventEnvelope<A>) -> Result<Row, PersistenceError> {
+    Ok(Row {
         aggregate_id: envelope.aggregate_id.clone(),
-        sequence: envelope.sequence,
-        aggregate_type: A::TYPE.to_owned(),
+        sequence: envelope.sequence as i64,
         event_type: envelope.payload.event_type(),
         event_version: envelope.payload.event_version(),
-        payload: serde_json::to_value(&envelope.payload)?,
-        metadata: serde_json::to_value(&envelope.metadata)?,
+        payload: serde_json::to_string(&envelope.payload)?,
+        metadata: serde_json::to_string(&envelope.metadata)?,
     })
-}
-
-/// One store failure, answered to every command of the batch it failed.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-struct Shared(Arc<PersistenceError>);
-
-fn shared(error: &Arc<PersistenceError>) -> PersistenceError {
-    let copy = Box::new(Shared(error.clone()));
-    match **error {
-        PersistenceError::OptimisticLockError => PersistenceError::OptimisticLockError,
-        PersistenceError::ConnectionError(_) => PersistenceError::ConnectionError(copy),
-        PersistenceError::DeserializationError(_) => PersistenceError::DeserializationError(copy),
-        PersistenceError::UnknownError(_) => PersistenceError::UnknownError(copy),
-    }
 }
 
 /// The answer of a command whose worker stopped before deciding it.

@@ -5,6 +5,7 @@
 //! events, or its in-memory copy), handles, and commits concurrent commands on one aggregate
 //! together, and returns the committed events.
 
+mod committer;
 mod executor;
 mod group_commit;
 mod metadata;

@@ -10,9 +10,11 @@ pub struct ExecutorStats {
     pub loads: u64,
     /// Aggregates found in the in-memory cache instead.
     pub cache_hits: u64,
-    /// Transactions (or, with nothing to write, decisions) that served one or more commands.
+    /// Rounds of one aggregate's worker, each deciding every command queued for it.
     pub batches: u64,
     pub commands: u64,
+    /// INSERT transactions, each carrying the batches of any number of aggregates.
+    pub commits: u64,
     /// Batches that lost a race with another process and were retried.
     pub conflicts: u64,
     pub snapshots_written: u64,
@@ -27,6 +29,7 @@ pub(crate) struct Counters {
     pub(crate) cache_hits: AtomicU64,
     pub(crate) batches: AtomicU64,
     pub(crate) commands: AtomicU64,
+    pub(crate) commits: AtomicU64,
     pub(crate) conflicts: AtomicU64,
     pub(crate) snapshots_written: AtomicU64,
 }
@@ -48,6 +51,7 @@ impl Counters {
             cache_hits: get(&self.cache_hits),
             batches: get(&self.batches),
             commands: get(&self.commands),
+            commits: get(&self.commits),
             conflicts: get(&self.conflicts),
             snapshots_written: get(&self.snapshots_written),
             waiting,

@@ -1,12 +1,11 @@
-//! One aggregate's stream in PostgreSQL: loading it (snapshot + later events), committing a batch
-//! of events, and writing snapshots beside it.
+//! One aggregate's stream in PostgreSQL: loading it (snapshot + later events) and writing
+//! snapshots beside it.
 
 use std::sync::Arc;
 
-use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
+use cqrs_es::persist::PersistenceError;
 use cqrs_es::Aggregate;
 use futures::TryStreamExt;
-use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 
 use crate::stats::Counters;
@@ -43,7 +42,6 @@ enum Snapshot<A> {
 
 pub(crate) struct Store {
     pool: PgPool,
-    repository: PostgresEventRepository,
     /// Events between snapshots; 0 writes none.
     snapshot_every: usize,
     pub(crate) counters: Arc<Counters>,
@@ -81,7 +79,6 @@ ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
 impl Store {
     pub(crate) fn new(pool: PgPool, snapshot_every: usize) -> Self {
         Self {
-            repository: PostgresEventRepository::new(pool.clone()),
             pool,
             snapshot_every,
             counters: Arc::default(),
@@ -199,15 +196,6 @@ impl Store {
             .fetch_one(&self.pool)
             .await
             .map_err(read_error)
-    }
-
-    /// Commits `events` in one transaction; a sequence another writer took first fails the
-    /// whole batch with `OptimisticLockError`.
-    pub(crate) async fn commit<A: Aggregate>(
-        &self,
-        events: &[SerializedEvent],
-    ) -> Result<(), PersistenceError> {
-        self.repository.persist::<A>(events, None).await
     }
 
     pub(crate) fn snapshot_due<A>(&self, loaded: &Loaded<A>) -> bool {

@@ -170,3 +170,57 @@ async fn two_executors_posting_to_one_room_lose_and_duplicate_nothing() {
     .collect();
     assert_eq!(bodies.len(), 400, "every message stored once");
 }
+
+#[tokio::test]
+async fn posts_to_different_rooms_share_commits() {
+    let pool = fresh_database().await;
+    let (rooms, _) = executor(&pool, snapshot_every(100));
+    let mut room_ids = Vec::new();
+    for n in 0..20 {
+        room_ids.push(create_room_named(&rooms, &format!("room {n}")).await);
+    }
+    let before = rooms.stats();
+
+    let posts = room_ids
+        .iter()
+        .map(|room_id| rooms.execute(room_id, post("alice", "hi", None), &METADATA));
+    for posted in join_all(posts).await {
+        assert_eq!(posted_messages(&posted)[0].0, 3);
+    }
+
+    let after = rooms.stats();
+    assert_eq!(after.batches - before.batches, 20, "one batch per room");
+    assert!(
+        after.commits - before.commits < 20,
+        "20 rooms took {} commits",
+        after.commits - before.commits
+    );
+}
+
+#[tokio::test]
+async fn a_room_that_lost_a_race_in_a_shared_commit_fails_none_of_the_others() {
+    let pool = fresh_database().await;
+    let (here, _) = executor(&pool, snapshot_every(100));
+    let (elsewhere, _) = executor(&pool, snapshot_every(100));
+    let mut room_ids = Vec::new();
+    for n in 0..10 {
+        room_ids.push(create_room_named(&here, &format!("room {n}")).await);
+    }
+    post_many(&elsewhere, &room_ids[0], 1, 1).await;
+
+    let posts = room_ids
+        .iter()
+        .map(|room_id| here.execute(room_id, post("alice", "hi", None), &METADATA));
+    let answered: Vec<Posted> = join_all(posts).await;
+
+    assert_eq!(
+        posted_messages(&answered[0])[0].0,
+        4,
+        "the outdated room retried"
+    );
+    for posted in &answered[1..] {
+        assert_eq!(posted_messages(posted)[0].0, 3);
+    }
+    assert!(here.stats().conflicts >= 1);
+    assert_eq!(sequences(&pool, &room_ids[0]).await, vec![1, 2, 3, 4]);
+}

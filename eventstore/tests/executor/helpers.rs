@@ -89,7 +89,11 @@ pub static METADATA: CommandMetadata = CommandMetadata {
 
 /// Creates a private room owned by alice and answers its id.
 pub async fn create_room(rooms: &CommandExecutor<Room>) -> String {
-    let name = RoomName::parse("lobby").unwrap();
+    create_room_named(rooms, "lobby").await
+}
+
+pub async fn create_room_named(rooms: &CommandExecutor<Room>, name: &str) -> String {
+    let name = RoomName::parse(name).unwrap();
     let room_id = name.room_id().to_string();
     let command = RoomCommand::Create {
         name,
