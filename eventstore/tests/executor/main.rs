@@ -4,4 +4,5 @@
 mod caching;
 mod group_commit;
 mod helpers;
+mod refusals;
 mod snapshots;
