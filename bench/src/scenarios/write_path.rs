@@ -115,6 +115,17 @@ async fn measure(options: &Options, database_url: &str) -> anyhow::Result<Report
     let run = measured(&pool, || drive(&api, everyone(&long), fill)).await?;
     let scenario = format!("{clients} clients filling the long room");
     report.line(&scenario, &run, "(setup)", &baseline_many);
+    let snapshot: Option<(i64, i32, i32)> = sqlx::query_as(SNAPSHOT_SIZE)
+        .bind(&long)
+        .fetch_optional(&pool)
+        .await?;
+    if let Some((sequence, text, stored)) = snapshot {
+        report.note(format!(
+            "the long room's snapshot (at sequence {sequence}): {} KB of JSON, {} KB stored",
+            text / 1024,
+            stored / 1024,
+        ));
+    }
 
     // Turns, so that whatever else the machine does weighs on both rooms alike.
     eprintln!("sequential posts: a new room and the long room, taking turns");
@@ -176,6 +187,10 @@ where
     run.events_per_commit = Some(events as f64 / commits.max(1) as f64);
     Ok(run)
 }
+
+const SNAPSHOT_SIZE: &str = "
+SELECT last_sequence, octet_length(payload::text), pg_column_size(payload)
+  FROM snapshots WHERE aggregate_id = $1";
 
 const LAST_POSITION: &str = "SELECT coalesce(max(position), 0) FROM events";
 
