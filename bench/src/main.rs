@@ -2,5 +2,5 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    bench::run(bench::Cli::parse()).await
+    bench::run(bench::Args::parse()).await
 }

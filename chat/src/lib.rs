@@ -5,45 +5,79 @@ pub mod app;
 pub mod config;
 pub mod openapi;
 mod telemetry;
+mod tools;
+mod workers;
 
-pub use app::{build_app, serve};
-pub use config::{Cli, Command, Settings};
+pub use app::{build_app, serve, Roles};
+pub use config::{Cli, Command, DlqCommand, Settings};
+pub use workers::spawn_workers;
 
 use anyhow::Context;
+use tokio_util::sync::CancellationToken;
 
 /// Runs what the command line asked for until it finishes or the process is told to stop.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.settings.log_format);
+    let settings = &cli.settings;
     match cli.command {
         Command::Openapi => {
             println!("{}", openapi::document_json());
             Ok(())
         }
         Command::Migrate => {
-            let pool = cli.settings.connect().await?;
-            eventstore::MIGRATOR
-                .run(&pool)
-                .await
-                .context("running migrations")?;
+            migrated(settings).await?;
             tracing::info!("database schema is up to date");
             Ok(())
         }
-        Command::CommandApi | Command::All => {
-            let settings = &cli.settings;
+        Command::Replay { room, until } => {
             let pool = settings.connect().await?;
-            eventstore::MIGRATOR
-                .run(&pool)
-                .await
-                .context("running migrations")?;
-            let app = build_app(pool, settings)?;
+            for line in query_api::replay_timeline(&pool, room, until).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Rebuild => tools::rebuild(&migrated(settings).await?).await,
+        Command::Verify => tools::verify(&migrated(settings).await?).await,
+        Command::Dlq(command) => tools::dead_letters(settings, command).await,
+        Command::Projector => {
+            let pool = migrated(settings).await?;
+            let shutdown = CancellationToken::new();
+            let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
+            shutdown_signal().await;
+            shutdown.cancel();
+            futures::future::join_all(workers).await;
+            Ok(())
+        }
+        Command::All | Command::CommandApi | Command::QueryApi => {
+            let pool = migrated(settings).await?;
+            let shutdown = CancellationToken::new();
+            let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
+            let app = build_app(pool, settings, Roles::of(cli.command))?;
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
                 .with_context(|| format!("binding {}", settings.listen))?;
             let address = listener.local_addr()?;
             tracing::info!("serving on http://{address} (API docs at http://{address}/docs/)");
-            serve(listener, app, shutdown_signal()).await
+            let stop = shutdown.clone();
+            let served = serve(listener, app, async move {
+                shutdown_signal().await;
+                stop.cancel();
+            })
+            .await;
+            shutdown.cancel();
+            futures::future::join_all(workers).await;
+            served
         }
     }
+}
+
+async fn migrated(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
+    let pool = settings.connect().await?;
+    eventstore::MIGRATOR
+        .run(&pool)
+        .await
+        .context("running migrations")?;
+    Ok(pool)
 }
 
 async fn shutdown_signal() {
