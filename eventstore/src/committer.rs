@@ -69,13 +69,28 @@ impl Committer {
     /// another writer took one of their sequences first.
     pub(crate) async fn commit(self: &Arc<Self>, rows: Vec<Row>) -> Result<(), PersistenceError> {
         let (reply, answer) = oneshot::channel();
-        let start = {
+        let lead = {
             let mut queue = self.queue.lock().expect("commit queue poisoned");
             queue.waiting.push(Batch { rows, reply });
             !std::mem::replace(&mut queue.running, true)
         };
-        if start {
-            tokio::spawn(self.clone().drain());
+        if lead {
+            // Nobody is committing: commit here, sparing a wake-up of another task (on a busy
+            // machine each one waits for a core), and leave what queues meanwhile to a drain.
+            // Callers are aggregate workers, spawned tasks that are never cancelled midway.
+            let mut running = Running(self, false);
+            let batches =
+                std::mem::take(&mut self.queue.lock().expect("commit queue poisoned").waiting);
+            self.commit_together(batches).await;
+            let more = {
+                let mut queue = self.queue.lock().expect("commit queue poisoned");
+                queue.running = !queue.waiting.is_empty();
+                queue.running
+            };
+            running.1 = true;
+            if more {
+                tokio::spawn(self.clone().drain());
+            }
         }
         answer.await.unwrap_or_else(|_| {
             Err(PersistenceError::UnknownError(

@@ -1,6 +1,7 @@
 //! The worker of one aggregate: it takes every command queued for it, decides them one after the
-//! other on its in-memory copy, and commits all their events in one transaction. Commands that
-//! arrive meanwhile form the next batch, so a caller waits for at most one batch ahead of its own.
+//! other on its in-memory copy, and commits all their events atomically (through the committer,
+//! which may carry other aggregates' batches in the same INSERT). Commands that arrive meanwhile
+//! form the next batch, so a caller waits for at most one batch of its aggregate ahead of its own.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
