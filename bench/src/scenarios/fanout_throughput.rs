@@ -1,6 +1,6 @@
 //! S3: one room with 1,000 subscribers: deliveries per second (goal ≥ 100,000, p99 ≤ 150 ms).
-//! The sender offers 150 messages a second; a server that keeps up delivers a thousand times
-//! that, and its latency says whether it kept up.
+//! Ten members offer 150 messages a second between them; a server that keeps up delivers a
+//! thousand times that, and its latency says whether it kept up.
 
 use std::time::Duration;
 
@@ -9,11 +9,14 @@ use super::ws_rig::Server;
 use crate::{Figure, Goal, ScenarioReport, Target};
 
 const OFFERED: f64 = 150.0;
+/// Members who talk at once, each over their own socket.
+const SENDERS: usize = 10;
 
 pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport> {
     let shape = Shape {
         rooms: 1,
         subscribers_per_room: 1000,
+        senders_per_room: SENDERS,
         rate: OFFERED,
         warmup: Duration::from_secs(2),
         measured: Duration::from_secs(if quick { 5 } else { 20 }),
@@ -37,7 +40,7 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
         figures,
         notes: vec![
             format!(
-                "One sender offers {OFFERED} msg/s over its socket to a room of 1,000 v2 subscribers \
+                "{SENDERS} members offer {OFFERED} msg/s between them, each over their socket, to a room of 1,000 v2 subscribers \
                  (distinct members); deliveries counted over the measured window. Baseline: the bare \
                  axum broadcast server under the same load."
             ),

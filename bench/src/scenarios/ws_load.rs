@@ -16,6 +16,8 @@ use crate::{Figure, Goal};
 pub struct Shape {
     pub rooms: usize,
     pub subscribers_per_room: usize,
+    /// Members of each room who send, sharing the room's rate.
+    pub senders_per_room: usize,
     /// Messages per second over all rooms.
     pub rate: f64,
     pub warmup: Duration,
@@ -95,31 +97,35 @@ pub async fn measure(server: &Server, shape: Shape) -> anyhow::Result<Outcome> {
         })
         .collect();
 
-    let period = Duration::from_secs_f64(shape.rooms as f64 / shape.rate);
+    let everyone = shape.rooms * shape.senders_per_room;
+    let period = Duration::from_secs_f64(everyone as f64 / shape.rate);
     let mut senders = Vec::new();
     for (index, room) in rooms.iter().enumerate() {
-        let token = sender_tokens.get(index);
-        let outlet = match (shape.via, token) {
-            (Via::Rest, Some(token)) => Outlet::Rest {
-                http: reqwest::Client::new(),
-                url: format!("{}/rooms/{room}/messages", server.http()),
-                token: token.clone(),
-            },
-            _ => {
-                let url = server.ws_url(room, token.map(String::as_str), "v=2");
-                Outlet::Socket(Box::new(ws_rig::subscribe(server.kind, &url).await?))
-            }
-        };
-        let offset = period.mul_f64(index as f64 / shape.rooms as f64);
-        senders.push(tokio::spawn(send(
-            outlet,
-            server.kind,
-            epoch,
-            offset,
-            period,
-            window_start..window_end,
-            shape.warmup + shape.measured,
-        )));
+        for turn in 0..shape.senders_per_room {
+            let token = sender_tokens.get(index).and_then(|tokens| tokens.get(turn));
+            let outlet = match (shape.via, token) {
+                (Via::Rest, Some(token)) => Outlet::Rest {
+                    http: reqwest::Client::new(),
+                    url: format!("{}/rooms/{room}/messages", server.http()),
+                    token: token.clone(),
+                },
+                _ => {
+                    let url = server.ws_url(room, token.map(String::as_str), "v=2");
+                    Outlet::Socket(Box::new(ws_rig::subscribe(server.kind, &url).await?))
+                }
+            };
+            let nth = index * shape.senders_per_room + turn;
+            let offset = period.mul_f64(nth as f64 / everyone as f64);
+            senders.push(tokio::spawn(send(
+                outlet,
+                server.kind,
+                epoch,
+                offset,
+                period,
+                window_start..window_end,
+                shape.warmup + shape.measured,
+            )));
+        }
     }
     let mut sent = 0;
     let mut acks = Vec::new();
@@ -162,11 +168,11 @@ pub async fn measure(server: &Server, shape: Shape) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Rooms, one sender per room (a member) and the subscribers' socket URLs.
+/// Rooms, their senders (the owner and other members) and the subscribers' socket URLs.
 async fn prepare(
     server: &Server,
     shape: Shape,
-) -> anyhow::Result<(Vec<String>, Vec<String>, Vec<String>)> {
+) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>, Vec<String>)> {
     if server.kind == Kind::Baseline {
         let rooms: Vec<String> = (0..shape.rooms).map(|i| format!("room{i}")).collect();
         let urls = rooms
@@ -181,9 +187,15 @@ async fn prepare(
     let tag = ws_rig::run_tag();
     let owners = api.users(&format!("{tag}owner"), shape.rooms).await?;
     let mut rooms = Vec::new();
+    let mut senders = Vec::new();
     let mut urls = Vec::new();
     for (index, owner) in owners.iter().enumerate() {
         let room = api.room(owner, &format!("{tag} room {index}")).await?;
+        let others = api
+            .users(&format!("{tag}r{index}w"), shape.senders_per_room - 1)
+            .await?;
+        api.join_all(&room, &others).await?;
+        senders.push(std::iter::once(owner.clone()).chain(others).collect());
         let members = api
             .users(&format!("{tag}r{index}s"), shape.subscribers_per_room)
             .await?;
@@ -195,7 +207,7 @@ async fn prepare(
         );
         rooms.push(room);
     }
-    Ok((rooms, owners, urls))
+    Ok((rooms, senders, urls))
 }
 
 /// Sends one stamped message per period until `until`; answers how many were stamped inside the
