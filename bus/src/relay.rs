@@ -8,6 +8,7 @@
 //! deletes rows only after the broker confirmed them. A crash between confirm and delete
 //! publishes those events again: consumers dedupe.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool};
@@ -16,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::backoff::Backoff;
-use crate::{BusError, EventEnvelope, Publish};
+use crate::{BusError, Confirms, EventEnvelope, Publish};
 
 /// Picks the one active relay of a database (advisory locks are per database).
 const RELAY_LOCK: i64 = 0x6368_6174_5f72_656c;
@@ -27,6 +28,8 @@ const OUTBOX_CHANNEL: &str = "outbox";
 pub struct RelaySettings {
     /// Events per transaction and per confirmed publish.
     pub batch_size: i64,
+    /// Batches published and not yet confirmed, at most (each holds a database connection).
+    pub batches_in_flight: usize,
     /// How often the active relay looks at the outbox without being woken.
     pub poll_interval: Duration,
     /// How often a waiting relay tries to become the active one.
@@ -37,6 +40,7 @@ impl Default for RelaySettings {
     fn default() -> Self {
         Self {
             batch_size: 500,
+            batches_in_flight: 4,
             poll_interval: Duration::from_secs(2),
             standby_interval: Duration::from_secs(1),
         }
@@ -167,40 +171,65 @@ struct Progress {
     published: u64,
 }
 
-/// Relays batches until the outbox is empty.
+/// A published batch awaiting its confirms; its transaction keeps its outbox rows locked, so
+/// the next batch skips them.
+struct InFlight {
+    transaction: sqlx::Transaction<'static, sqlx::Postgres>,
+    positions: Vec<i64>,
+    confirms: Confirms,
+}
+
+/// Relays batches until the outbox is empty. Several batches are in flight at once: RabbitMQ
+/// confirms persistent messages only once they are on disk, which it does in rounds, so
+/// waiting for each batch's confirms before taking the next would make that wait the relay's
+/// pace (and every event's lag).
 async fn drain(
     pool: &PgPool,
     publisher: &mut impl Publish,
     settings: &RelaySettings,
     progress: &mut Progress,
 ) -> Result<(), BusError> {
+    let mut in_flight = VecDeque::with_capacity(settings.batches_in_flight);
+    let mut more_waiting = true;
     loop {
-        let mut transaction = pool.begin().await?;
-        let batch: Vec<EventEnvelope> = sqlx::query_as(TAKE_BATCH)
-            .bind(settings.batch_size)
-            .fetch_all(&mut *transaction)
-            .await?;
-        if batch.is_empty() {
-            return Ok(());
+        if more_waiting && in_flight.len() < settings.batches_in_flight {
+            let mut transaction = pool.begin().await?;
+            let batch: Vec<EventEnvelope> = sqlx::query_as(TAKE_BATCH)
+                .bind(settings.batch_size)
+                .fetch_all(&mut *transaction)
+                .await?;
+            more_waiting = batch.len() as i64 == settings.batch_size;
+            if !batch.is_empty() {
+                let confirms = publisher.publish(&batch).await?;
+                let positions = batch.iter().map(|event| event.position).collect();
+                in_flight.push_back(InFlight {
+                    transaction,
+                    positions,
+                    confirms,
+                });
+                continue;
+            }
         }
-        publisher.publish(&batch).await?;
-        let positions: Vec<i64> = batch.iter().map(|event| event.position).collect();
+        let Some(oldest) = in_flight.pop_front() else {
+            return Ok(());
+        };
+        oldest.confirms.confirmed().await?;
+        let mut transaction = oldest.transaction;
         sqlx::query(DELETE_PUBLISHED)
-            .bind(&positions)
+            .bind(&oldest.positions)
             .execute(&mut *transaction)
             .await?;
         transaction.commit().await?;
-        progress.published += batch.len() as u64;
+        progress.published += oldest.positions.len() as u64;
         let span = tracing::Span::current();
         span.record("published", progress.published);
         span.record(
             "last_position",
-            positions.last().copied().unwrap_or_default(),
+            oldest.positions.last().copied().unwrap_or_default(),
         );
-        tracing::debug!(events = batch.len(), "relayed a batch");
-        if (batch.len() as i64) < settings.batch_size {
-            return Ok(());
-        }
+        tracing::debug!(events = oldest.positions.len(), "relayed a batch");
+        // Whatever was written meanwhile is taken on the next round.
+        more_waiting = true;
     }
 }
 

@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::apply::{apply, apply_in, Incoming, LogPoisoned, Target};
@@ -191,13 +192,11 @@ async fn build_copy(
     let mut since = "0".to_owned();
     for _ in 0..MAX_PASSES {
         let horizon = current_horizon(pool).await?;
-        let mut pages = Pages::all(&since, PAGE);
+        // The next page is read while this one is applied.
+        let (pages, mut arriving) = mpsc::channel(2);
+        let reader = tokio::spawn(read_pages(pool.clone(), since.clone(), pages));
         let mut read_in_pass = 0;
-        loop {
-            let page = pages.next(&mut *pool.acquire().await?).await?;
-            if page.is_empty() {
-                break;
-            }
+        while let Some(page) = arriving.recv().await {
             let read = page.len() as u64;
             let incoming = page.into_iter().map(Incoming::from).collect();
             apply(pool, &target, incoming, &mut LogPoisoned).await?;
@@ -206,12 +205,29 @@ async fn build_copy(
             state.total = state.total.max(state.read);
             progress(state);
         }
+        reader.await.expect("the page reader does not panic")?;
         since = horizon;
         if read_in_pass < SETTLED {
             break;
         }
     }
     Ok((since, state.read))
+}
+
+/// Sends the pages of events at or after horizon `since` until there are no more, or no one
+/// takes them.
+async fn read_pages(
+    pool: PgPool,
+    since: String,
+    pages: mpsc::Sender<Vec<bus::EventEnvelope>>,
+) -> Result<(), sqlx::Error> {
+    let mut reading = Pages::all(&since, PAGE);
+    loop {
+        let page = reading.next(&mut *pool.acquire().await?).await?;
+        if page.is_empty() || pages.send(page).await.is_err() {
+            return Ok(());
+        }
+    }
 }
 
 const CREATE_COPY: &str = "SELECT public.projection_create_copy($1)";

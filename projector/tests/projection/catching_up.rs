@@ -41,9 +41,10 @@ async fn a_projector_that_was_down_catches_up_with_what_was_written_meanwhile() 
             .fetch_one(&system.pool)
             .await
             .unwrap();
+    // Not necessarily past it: a long transaction anywhere on the server holds it back.
     assert!(
-        horizon_after.parse::<u64>().unwrap() > horizon_before.parse::<u64>().unwrap(),
-        "the catch-up horizon moved on"
+        horizon_after.parse::<u64>().unwrap() >= horizon_before.parse::<u64>().unwrap(),
+        "the catch-up horizon never moves back"
     );
     let report = projector::verify(&system.pool, |_| {}).await.unwrap();
     assert!(report.is_clean(), "{report:?}");

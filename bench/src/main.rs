@@ -1,0 +1,23 @@
+//! Benchmark scenarios, run by name: `cargo run --release -p bench -- projection [--quick]`.
+//! Every figure is printed beside a baseline measured in the same run.
+
+mod scenarios;
+
+use anyhow::bail;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|arg| arg == "--quick");
+    let names: Vec<&String> = args.iter().filter(|arg| !arg.starts_with("--")).collect();
+    if names.is_empty() {
+        bail!("name a scenario to run: projection");
+    }
+    for name in names {
+        match name.as_str() {
+            "projection" => scenarios::projection::run(quick).await?,
+            other => bail!("unknown scenario {other:?}; known: projection"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,401 @@
+//! S5: the projector's live throughput and lag (commit → row visible), and `chat rebuild` of a
+//! million events; each beside a raw scan of the events table in position order, measured on
+//! the same database in the same run.
+//!
+//! The system runs in this process (relay, RabbitMQ, projector, as `chat all` runs them) on a
+//! database of its own. Events are written straight into the store, as the command executor
+//! writes them, so the load measures the projection and not the HTTP write path.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bus::relay::RelaySettings;
+use bus::{AmqpFeed, AmqpPublisher, BusConfig, EventEnvelope};
+use domain::RoomEvent;
+use futures::TryStreamExt;
+use projector::ProjectorSettings;
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use testkit::seed::{self, Shape, StoredEvent};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+pub async fn run(quick: bool) -> anyhow::Result<()> {
+    let scale = if quick { 10 } else { 1 };
+    live(scale).await?;
+    rebuild(scale).await?;
+    Ok(())
+}
+
+/// Rooms the live load is spread over.
+const ROOMS: usize = 500;
+/// Live load: events per write transaction, and one transaction every `TICK` across all
+/// writers, which take turns (and so commit together, as concurrent clients do).
+const EVENTS_PER_TICK: usize = 25;
+const TICK: Duration = Duration::from_millis(5);
+const WRITERS: usize = 4;
+
+async fn live(scale: usize) -> anyhow::Result<()> {
+    let db = BenchDb::create().await?;
+    let setup = seed::history(&Shape {
+        users: 100,
+        rooms: ROOMS,
+        members_per_room: 0,
+        messages: 0,
+        rooms_with_leavers: 0,
+    });
+    seed::write(&db.pool, &setup, 5000).await?;
+    let mut rooms = Rooms::from(&setup);
+    let shutdown = CancellationToken::new();
+    tokio::spawn(bus::relay::run(
+        db.pool.clone(),
+        AmqpPublisher::new(db.bus.clone()),
+        RelaySettings::default(),
+        shutdown.clone(),
+    ));
+    let settings = ProjectorSettings::default();
+    tokio::spawn(projector::run(
+        db.pool.clone(),
+        AmqpFeed::projector(db.bus.clone(), settings.prefetch),
+        settings,
+        shutdown.clone(),
+    ));
+    let mut written = setup.len() as i64;
+    db.projected(written).await?;
+
+    // Capacity: a backlog written as fast as the store takes it, drained by relay, broker
+    // and projector running together.
+    let backlog = 100_000 / scale;
+    let started = Instant::now();
+    for chunk in 0..backlog / 5000 {
+        let events = rooms.messages(5000, chunk * 5000);
+        seed::write(&db.pool, &events, 5000).await?;
+    }
+    written += backlog as i64;
+    db.projected(written).await?;
+    let drained = started.elapsed();
+    let capacity = backlog as f64 / drained.as_secs_f64();
+
+    // Lag: a steady 5,000 events/s, each write transaction's commit time against the moment
+    // the projector's commit made its rows visible.
+    let seconds = (10 / scale).max(3);
+    let ticks = seconds as usize * (Duration::from_secs(1).as_millis() / TICK.as_millis()) as usize;
+    let stop_watching = CancellationToken::new();
+    let watcher = tokio::spawn(watch(db.pool.clone(), stop_watching.clone()));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let steady_started = Instant::now();
+    let writers: Vec<_> = rooms
+        .split(WRITERS)
+        .into_iter()
+        .map(|rooms| tokio::spawn(write_steadily(db.pool.clone(), rooms, ticks / WRITERS)))
+        .collect();
+    let mut commits = Vec::with_capacity(ticks * EVENTS_PER_TICK);
+    for writer in writers {
+        commits.extend(writer.await??);
+    }
+    let offered = commits.len() as f64 / steady_started.elapsed().as_secs_f64();
+    written += commits.len() as i64;
+    db.projected(written).await?;
+    stop_watching.cancel();
+    let visible = watcher.await??;
+    let mut lags: Vec<Duration> = commits
+        .iter()
+        .map(|(room, seq, committed)| {
+            let seen = visible
+                .get(room)
+                .and_then(|seen| seen.iter().find(|(upto, _)| upto >= seq))
+                .map(|(_, at)| *at)
+                .expect("every event became visible");
+            seen.saturating_duration_since(*committed)
+        })
+        .collect();
+    lags.sort();
+    shutdown.cancel();
+
+    let (scanned, scan) = raw_scan(&db.pool).await?;
+    let scan_rate = scanned as f64 / scan.as_secs_f64();
+    println!(
+        "\n## S5 live projection ({} events in the store)\n",
+        scanned
+    );
+    println!("| figure | value | goal | baseline: raw scan of `events` by position |");
+    println!("|---|---|---|---|");
+    println!(
+        "| backlog of {backlog} events drained (relay + RabbitMQ + projector) | {capacity:.0} events/s | ≥ 5,000 events/s | {scan_rate:.0} events/s |"
+    );
+    println!(
+        "| steady load offered | {offered:.0} events/s ({WRITERS} writers, {EVENTS_PER_TICK} events per transaction, one transaction every {} ms in all) | 5,000 events/s | |",
+        TICK.as_millis()
+    );
+    for (name, quantile) in [("p50", 0.50), ("p99", 0.99), ("max", 1.0)] {
+        println!(
+            "| lag commit → row visible, {name} | {:.1} ms | {} | |",
+            percentile(&lags, quantile).as_secs_f64() * 1000.0,
+            if name == "p99" { "≤ 100 ms" } else { "" }
+        );
+    }
+    db.drop().await
+}
+
+/// Rebuild size.
+const REBUILD_EVENTS: usize = 1_000_000;
+
+async fn rebuild(scale: usize) -> anyhow::Result<()> {
+    let db = BenchDb::create().await?;
+    let events = REBUILD_EVENTS / scale;
+    let history = seed::history(&mixed(events));
+    let seeding = Instant::now();
+    for (n, chunk) in history.chunks(10_000).enumerate() {
+        seed::write(&db.pool, chunk, 10_000).await?;
+        if n % 20 == 0 {
+            eprintln!("seeding: {} of {} events", n * 10_000, history.len());
+        }
+    }
+    // Nothing relays in this scenario: the outbox would only slow the rebuild's reads.
+    sqlx::query("TRUNCATE outbox").execute(&db.pool).await?;
+    sqlx::query("VACUUM ANALYZE events")
+        .execute(&db.pool)
+        .await?;
+    eprintln!(
+        "seeded {} events in {:.0?}",
+        history.len(),
+        seeding.elapsed()
+    );
+    drop(history);
+
+    let (scanned, scan) = raw_scan(&db.pool).await?;
+    let mut last_print = Instant::now();
+    let report = projector::rebuild(&db.pool, |progress| {
+        if last_print.elapsed() > Duration::from_secs(2) {
+            last_print = Instant::now();
+            eprintln!("rebuilding: {} of {} events", progress.read, progress.total);
+        }
+    })
+    .await?;
+    let rate = report.events as f64 / report.elapsed.as_secs_f64();
+    let scan_rate = scanned as f64 / scan.as_secs_f64();
+    println!("\n## S5 rebuild ({} events)\n", report.events);
+    println!("| figure | value | goal | baseline: raw scan of `events` by position |");
+    println!("|---|---|---|---|");
+    println!(
+        "| `chat rebuild` (shadow schema, passes, swap) | {rate:.0} events/s ({:.1} s) | ≥ 20,000 events/s | {scan_rate:.0} events/s ({:.1} s) |",
+        report.elapsed.as_secs_f64(),
+        scan.as_secs_f64()
+    );
+    db.drop().await
+}
+
+/// The mixed history of the tests, at benchmark size: a quarter of the events are users,
+/// rooms and membership, the rest messages.
+fn mixed(events: usize) -> Shape {
+    let rooms = events / 500;
+    let users = events / 500;
+    let members_per_room = 10;
+    let rooms_with_leavers = rooms / 4;
+    let fixed = users + rooms * (2 + members_per_room) + rooms_with_leavers * 3;
+    Shape {
+        users,
+        rooms,
+        members_per_room,
+        messages: events - fixed,
+        rooms_with_leavers,
+    }
+}
+
+/// Writes `ticks` transactions of messages at a steady pace; answers each event's room,
+/// sequence and commit time.
+async fn write_steadily(
+    pool: PgPool,
+    mut rooms: Rooms,
+    ticks: usize,
+) -> anyhow::Result<Vec<(String, i64, Instant)>> {
+    let mut interval = tokio::time::interval(TICK * WRITERS as u32);
+    let mut commits = Vec::with_capacity(ticks * EVENTS_PER_TICK);
+    for tick in 0..ticks {
+        interval.tick().await;
+        let events = rooms.messages(EVENTS_PER_TICK, tick * EVENTS_PER_TICK);
+        seed::write(&pool, &events, EVENTS_PER_TICK).await?;
+        let committed = Instant::now();
+        commits.extend(
+            events
+                .into_iter()
+                .map(|event| (event.aggregate_id, event.sequence, committed)),
+        );
+    }
+    Ok(commits)
+}
+
+/// A raw scan of the events table in global order, decoded as the rebuild decodes it.
+async fn raw_scan(pool: &PgPool) -> anyhow::Result<(u64, Duration)> {
+    let started = Instant::now();
+    let mut rows = sqlx::query_as::<_, EventEnvelope>(SCAN).fetch(pool);
+    let mut count = 0u64;
+    while rows.try_next().await?.is_some() {
+        count += 1;
+    }
+    Ok((count, started.elapsed()))
+}
+
+const SCAN: &str = "
+SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
+       metadata, recorded_at
+  FROM events ORDER BY position";
+
+fn percentile(sorted: &[Duration], quantile: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() - 1) as f64 * quantile).round() as usize;
+    sorted[index]
+}
+
+/// For each room, the checkpoints the watcher saw and when it first saw them.
+type Visibility = HashMap<String, Vec<(i64, Instant)>>;
+
+/// Looks at the room checkpoints after every projector commit (woken by its NOTIFY).
+async fn watch(pool: PgPool, stop: CancellationToken) -> anyhow::Result<Visibility> {
+    let mut listener = PgListener::connect_with(&pool).await?;
+    listener.listen(eventstore::PROJECTION_CHANNEL).await?;
+    let mut seen: Visibility = HashMap::new();
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(seen),
+            _ = listener.try_recv() => {}
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+        let checkpoints: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT aggregate_id, last_seq FROM projection_checkpoints
+              WHERE aggregate_type = 'Room'",
+        )
+        .fetch_all(&pool)
+        .await?;
+        let now = Instant::now();
+        for (room, upto) in checkpoints {
+            let history = seen.entry(room).or_default();
+            if history.last().is_none_or(|(last, _)| *last < upto) {
+                history.push((upto, now));
+            }
+        }
+    }
+}
+
+/// The rooms of the setup, and the sequence each is at.
+struct Rooms {
+    ids: Vec<Uuid>,
+    sequences: Vec<i64>,
+    author: (Uuid, String),
+}
+
+impl Rooms {
+    fn from(setup: &[StoredEvent]) -> Self {
+        let mut sequences: HashMap<Uuid, i64> = HashMap::new();
+        for event in setup.iter().filter(|event| event.aggregate_type == "Room") {
+            let id: Uuid = event.aggregate_id.parse().expect("room ids are UUIDs");
+            let sequence = sequences.entry(id).or_default();
+            *sequence = (*sequence).max(event.sequence);
+        }
+        let (ids, sequences) = sequences.into_iter().unzip();
+        Self {
+            ids,
+            sequences,
+            author: (Uuid::new_v4(), "bench".into()),
+        }
+    }
+
+    /// The rooms dealt out to `writers` writers, each with rooms of its own.
+    fn split(self, writers: usize) -> Vec<Rooms> {
+        let mut parts: Vec<Rooms> = (0..writers)
+            .map(|_| Rooms {
+                ids: Vec::new(),
+                sequences: Vec::new(),
+                author: self.author.clone(),
+            })
+            .collect();
+        for (n, (id, sequence)) in self.ids.into_iter().zip(self.sequences).enumerate() {
+            parts[n % writers].ids.push(id);
+            parts[n % writers].sequences.push(sequence);
+        }
+        parts
+    }
+
+    /// `count` new messages, round robin over the rooms starting at room `from`.
+    fn messages(&mut self, count: usize, from: usize) -> Vec<StoredEvent> {
+        (from..from + count)
+            .map(|n| {
+                let room = n % self.ids.len();
+                self.sequences[room] += 1;
+                let event = RoomEvent::MessagePosted {
+                    message_id: Uuid::new_v4(),
+                    user_id: self.author.0,
+                    username: self.author.1.clone(),
+                    content: format!("benchmark message {n}"),
+                    client_msg_id: None,
+                    posted_at: chrono::Utc::now(),
+                };
+                StoredEvent::room(self.ids[room], self.sequences[room], &event)
+            })
+            .collect()
+    }
+}
+
+/// A database and a bus prefix of the scenario's own, removed afterwards.
+struct BenchDb {
+    name: String,
+    pool: PgPool,
+    bus: BusConfig,
+}
+
+impl BenchDb {
+    async fn create() -> anyhow::Result<Self> {
+        let name = format!("chat_bench_{}", Uuid::new_v4().simple());
+        let admin = PgPool::connect(ADMIN_URL).await?;
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+            .execute(&admin)
+            .await?;
+        admin.close().await;
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable");
+        let pool = eventstore::connect(&url, 16).await?;
+        eventstore::MIGRATOR.run(&pool).await?;
+        Ok(Self {
+            bus: BusConfig {
+                amqp_url: AMQP_URL.into(),
+                prefix: name.clone(),
+            },
+            name,
+            pool,
+        })
+    }
+
+    /// Waits until the checkpoints account for `events` events.
+    async fn projected(&self, events: i64) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let applied: i64 = sqlx::query_scalar(
+                "SELECT coalesce(sum(last_seq), 0)::bigint FROM projection_checkpoints",
+            )
+            .fetch_one(&self.pool)
+            .await?;
+            if applied >= events {
+                return Ok(());
+            }
+            anyhow::ensure!(Instant::now() < deadline, "projection stalled at {applied}");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    async fn drop(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        bus::Topology::delete(&self.bus)
+            .await
+            .context("deleting the bus topology")?;
+        let admin = PgPool::connect(ADMIN_URL).await?;
+        sqlx::query(&format!(r#"DROP DATABASE "{}" WITH (FORCE)"#, self.name))
+            .execute(&admin)
+            .await?;
+        Ok(())
+    }
+}
