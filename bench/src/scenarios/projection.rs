@@ -83,7 +83,7 @@ async fn live(scale: usize) -> anyhow::Result<()> {
     // Lag: a steady 5,000 events/s, each write transaction's commit time against the moment
     // the projector's commit made its rows visible.
     let seconds = (10 / scale).max(3);
-    let ticks = seconds as usize * (Duration::from_secs(1).as_millis() / TICK.as_millis()) as usize;
+    let ticks = seconds * (Duration::from_secs(1).as_millis() / TICK.as_millis()) as usize;
     let stop_watching = CancellationToken::new();
     let watcher = tokio::spawn(watch(db.pool.clone(), stop_watching.clone()));
     tokio::time::sleep(Duration::from_millis(200)).await;
