@@ -7,6 +7,11 @@ use anyhow::bail;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Quiet unless asked (`RUST_LOG=projector=debug,bus=debug` shows every batch).
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|arg| arg == "--quick");
     let names: Vec<&String> = args.iter().filter(|arg| !arg.starts_with("--")).collect();
