@@ -133,9 +133,11 @@ impl Target {
     }
 }
 
+// A copy is thrown away if the process dies, so its commits need not wait for the disk.
 const ENTER: &str = "
 SELECT set_config('search_path', $1, true),
-       CASE WHEN $2::bigint IS NOT NULL THEN pg_advisory_xact_lock($2) END";
+       CASE WHEN $2::bigint IS NOT NULL THEN pg_advisory_xact_lock($2) END,
+       CASE WHEN $2::bigint IS NULL THEN set_config('synchronous_commit', 'off', true) END";
 
 const NOTIFY: &str = "SELECT pg_notify('projection', '')";
 
