@@ -1,33 +1,16 @@
-//! Benchmark scenarios, run by name: `cargo run --release -p bench -- projection [--quick]`
-//! (`projection-live` and `projection-rebuild` run one half of it).
-//! Every figure is printed beside a baseline measured in the same run.
+use clap::Parser;
 
-mod scenarios;
-
-use anyhow::bail;
+/// Run by the WebSocket scenarios as a child process of this binary, so that its memory is read
+/// alone: `bench serve-ws-baseline <address>`.
+const WS_BASELINE: &str = "serve-ws-baseline";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    // Quiet unless asked (`RUST_LOG=projector=debug,bus=debug` shows every batch).
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|arg| arg == "--quick");
-    let names: Vec<&String> = args.iter().filter(|arg| !arg.starts_with("--")).collect();
-    if names.is_empty() {
-        bail!("name a scenario to run: projection (or projection-live, projection-rebuild)");
-    }
-    for name in names {
-        match name.as_str() {
-            "projection" => scenarios::projection::run(quick, true, true).await?,
-            "projection-live" => scenarios::projection::run(quick, true, false).await?,
-            "projection-rebuild" => scenarios::projection::run(quick, false, true).await?,
-            other => bail!(
-                "unknown scenario {other:?}; known: projection, projection-live, projection-rebuild"
-            ),
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, command, listen] = args.as_slice() {
+        if command == WS_BASELINE {
+            return bench::scenarios::ws_baseline::serve(listen).await;
         }
     }
-    Ok(())
+    bench::run(bench::Args::parse()).await
 }

@@ -4,15 +4,20 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::Context;
 use api_kit::{ApiError, REQUEST_ID_HEADER};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use command_api::CommandState;
+use fanout::{FanoutState, Hub};
+use query_api::QueryState;
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -20,7 +25,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::Settings;
+use crate::{Command, Settings};
 
 /// Requests larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -36,15 +41,64 @@ const API_PREFIXES: [&str; 7] = [
     "/openapi.json",
 ];
 
-/// The whole HTTP application for the configured roles.
-pub fn build_app(pool: PgPool, settings: &Settings) -> anyhow::Result<Router> {
+/// Which HTTP roles a process serves.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    pub command_api: bool,
+    pub query_api: bool,
+    pub fanout: bool,
+}
+
+impl Roles {
+    pub const ALL: Roles = Roles {
+        command_api: true,
+        query_api: true,
+        fanout: true,
+    };
+
+    /// The HTTP roles `chat <command>` serves.
+    pub fn of(command: Command) -> Self {
+        Self {
+            command_api: matches!(command, Command::All | Command::CommandApi),
+            query_api: matches!(command, Command::All | Command::QueryApi),
+            fanout: matches!(command, Command::All | Command::Fanout),
+        }
+    }
+}
+
+/// The HTTP application for `roles`. Command and query routes share paths with different
+/// methods (`POST /rooms/` and `GET /rooms/`), which merging allows; the one fallback serves
+/// the web client. The WebSocket gateway subscribes its node to the bus here (the queue is bound
+/// when this answers); the subscription and open sockets end when `shutdown` is cancelled
+/// (sockets with 1012, so clients resume).
+pub async fn build_app(
+    pool: PgPool,
+    settings: &Settings,
+    roles: Roles,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
-    let state = CommandState::new(pool, tokens, &settings.command_settings());
-    let (api, document) = crate::openapi::routes().split_for_parts();
+    let commands = CommandState::new(pool.clone(), tokens.clone(), &settings.command_settings());
+    let mut api = Router::new();
+    if roles.command_api {
+        let routes = command_api::routes().split_for_parts().0;
+        api = api.merge(routes.with_state(commands.clone()));
+    }
+    if roles.query_api {
+        let state = QueryState::new(pool.clone(), tokens, &settings.auditors);
+        api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
+    }
+    if roles.fanout {
+        let hub = Hub::new(pool, fanout::DEFAULT_LAG_ALLOWANCE);
+        fanout::start_node(hub.clone(), &settings.bus()?, shutdown.clone())
+            .await
+            .context("subscribing the WebSocket gateway to the bus")?;
+        let state = FanoutState::new(hub, commands, settings.keepalive(), shutdown.clone());
+        api = api.merge(fanout::routes().split_for_parts().0.with_state(state));
+    }
     let web_dir = settings.web_dir.clone();
     let app = api
-        .with_state(state)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", document))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
     with_edge_layers(app, &settings.allowed_origins())
 }
@@ -72,11 +126,23 @@ fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
     });
     // Layers added last run first: the id is set before the span opens and copied to the answer.
     Ok(app
+        .layer(middleware::from_fn(server_timing))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+/// How long the application took to answer, in the standard `Server-Timing` header, so clients
+/// and benchmarks can tell server time from network time.
+async fn server_timing(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let mut response = next.run(request).await;
+    let timing = format!("app;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    let value = HeaderValue::from_str(&timing).expect("ASCII timing");
+    response.headers_mut().insert("server-timing", value);
+    response
 }
 
 /// Serves the built web client; any client route (`/room/…`) gets its `index.html`.

@@ -8,7 +8,7 @@ mod telemetry;
 mod tools;
 mod workers;
 
-pub use app::{build_app, serve};
+pub use app::{build_app, serve, Roles};
 pub use config::{Cli, Command, DlqCommand, Settings};
 pub use workers::spawn_workers;
 
@@ -29,6 +29,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("database schema is up to date");
             Ok(())
         }
+        Command::Replay { room, until } => {
+            let pool = settings.connect().await?;
+            for line in query_api::replay_timeline(&pool, room, until).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Rebuild => tools::rebuild(&migrated(settings).await?).await,
         Command::Verify => tools::verify(&migrated(settings).await?).await,
         Command::Dlq(command) => tools::dead_letters(settings, command).await,
@@ -41,11 +48,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             futures::future::join_all(workers).await;
             Ok(())
         }
-        Command::CommandApi | Command::All => {
+        Command::All | Command::CommandApi | Command::QueryApi | Command::Fanout => {
             let pool = migrated(settings).await?;
             let shutdown = CancellationToken::new();
             let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
-            let app = build_app(pool, settings)?;
+            let app = build_app(pool, settings, Roles::of(cli.command), &shutdown).await?;
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
                 .with_context(|| format!("binding {}", settings.listen))?;

@@ -7,7 +7,6 @@ use utoipa::openapi::security::{
 };
 use utoipa::openapi::OpenApi;
 use utoipa::Modify;
-use utoipa_axum::router::OpenApiRouter;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -24,7 +23,10 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "auth", description = "Registration and login"),
         (name = "rooms", description = "Creating, joining and leaving rooms"),
-        (name = "messages", description = "Posting messages"),
+        (name = "messages", description = "Posting messages and reading history"),
+        (name = "users", description = "The caller's account and rooms"),
+        (name = "audit", description = "The event log, for auditors (`CHAT_AUDITORS`)"),
+        (name = "websocket", description = "Live rooms: messages as they are posted, resume by sequence, sends"),
     )
 )]
 struct BaseDocument;
@@ -54,14 +56,13 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Every role's routes, still without state, carrying their OpenAPI description.
-pub(crate) fn routes() -> OpenApiRouter<command_api::CommandState> {
-    OpenApiRouter::with_openapi(<BaseDocument as utoipa::OpenApi>::openapi())
-        .merge(command_api::routes())
-}
-
+/// The one document: every role's endpoints, whichever roles a process runs.
 pub fn document() -> OpenApi {
-    routes().into_openapi()
+    let mut document = <BaseDocument as utoipa::OpenApi>::openapi();
+    document.merge(command_api::routes().into_openapi());
+    document.merge(query_api::routes().into_openapi());
+    document.merge(fanout::routes().into_openapi());
+    document
 }
 
 pub fn document_json() -> String {

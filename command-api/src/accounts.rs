@@ -59,7 +59,7 @@ pub(crate) async fn register(
     let command = UserCommand::Register {
         username,
         password_hash: state.passwords.hash(password.expose()).await,
-        at: Utc::now(),
+        at: eventstore::now(),
     };
     let metadata = CommandMetadata {
         user_id: Some(user_id),

@@ -70,7 +70,7 @@ pub(crate) async fn create_room(
         is_private: request.is_private,
         password_hash,
         creator: actor(&user),
-        at: Utc::now(),
+        at: eventstore::now(),
     };
     let aggregate_id = room_id.to_string();
     let events = state
@@ -135,7 +135,7 @@ pub(crate) async fn join_room(
     let command = RoomCommand::Join {
         member: actor(&user),
         password: request.password,
-        at: Utc::now(),
+        at: eventstore::now(),
     };
     let aggregate_id = room_id.to_string();
     let (events, (room_name, sequence)) = state
@@ -182,7 +182,7 @@ pub(crate) async fn leave_room(
 ) -> Result<AfterProjection<Json<RoomMessage>>, CommandError> {
     let command = RoomCommand::Leave {
         member: actor(&user),
-        at: Utc::now(),
+        at: eventstore::now(),
     };
     let aggregate_id = room_id.to_string();
     let (_, (room_name, sequence)) = state

@@ -12,7 +12,7 @@ mod projection_wait;
 
 pub use cqrs_es::EventEnvelope;
 pub use executor::{CommandExecutor, ExecuteError};
-pub use metadata::CommandMetadata;
+pub use metadata::{now, CommandMetadata};
 pub use postgres_es::PostgresEventRepository;
 pub use projection_wait::{ProjectionWaiter, PROJECTION_CHANNEL};
 

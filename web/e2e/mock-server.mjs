@@ -84,11 +84,17 @@ function append(r, ev) {
   for (const s of sockets) if (s.roomId === r.id) s.ws.send(JSON.stringify(e));
   return e;
 }
-function presence(roomId) {
+// As the server does: the whole list to a socket that opens, then who arrived (a user's first
+// socket) or left (a user's last) to the others. The server batches these; one at a time here.
+function presence(roomId, conn, event) {
   const seen = new Map();
   for (const s of sockets) if (s.roomId === roomId) seen.set(s.user.id, { user_id: s.user.id, username: s.user.username });
-  const frame = JSON.stringify({ type: 'presence', users: [...seen.values()] });
-  for (const s of sockets) if (s.roomId === roomId) s.ws.send(frame);
+  if (event === 'joined') conn.ws.send(JSON.stringify({ type: 'presence', users: [...seen.values()] }));
+  const stillThere = [...sockets].some((s) => s !== conn && s.roomId === roomId && s.user.id === conn.user.id);
+  if (stillThere) return;
+  const who = [{ user_id: conn.user.id, username: conn.user.username }];
+  const frame = JSON.stringify({ type: 'presence_changed', joined: event === 'joined' ? who : [], left: event === 'left' ? who : [] });
+  for (const s of sockets) if (s.roomId === roomId && s !== conn) s.ws.send(frame);
 }
 function postMessage(r, u, content, client_msg_id = null) {
   return append(r, { type: 'message', id: randomUUID(), user_id: u.id, username: u.username, content, client_msg_id });
@@ -242,7 +248,7 @@ server.on('upgrade', (req, socket, head) => {
     const since = url.searchParams.get('since');
     if (since !== null) for (const e of r.events) if (e.seq > Number(since)) ws.send(JSON.stringify(e));
     sockets.add(conn);
-    presence(r.id);
+    presence(r.id, conn, 'joined');
     ws.on('message', (data) => {
       let f;
       try {
@@ -268,7 +274,7 @@ server.on('upgrade', (req, socket, head) => {
     });
     ws.on('close', () => {
       sockets.delete(conn);
-      presence(r.id);
+      presence(r.id, conn, 'left');
     });
   });
 });

@@ -21,18 +21,16 @@ use testkit::seed::{self, Shape, StoredEvent};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::report::percentiles;
+use crate::{Figure, Goal, ScenarioReport};
+
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
-pub async fn run(quick: bool, with_live: bool, with_rebuild: bool) -> anyhow::Result<()> {
+/// Runs both halves; `quick` shrinks them tenfold.
+pub async fn run(quick: bool) -> anyhow::Result<Vec<ScenarioReport>> {
     let scale = if quick { 10 } else { 1 };
-    if with_live {
-        live(scale).await?;
-    }
-    if with_rebuild {
-        rebuild(scale).await?;
-    }
-    Ok(())
+    Ok(vec![live(scale).await?, rebuild(scale).await?])
 }
 
 /// Rooms the live load is spread over.
@@ -42,7 +40,8 @@ const ROOMS: usize = 500;
 const WRITERS: usize = 4;
 const WRITER_TICK: Duration = Duration::from_millis(20);
 
-async fn live(scale: usize) -> anyhow::Result<()> {
+async fn live(scale: usize) -> anyhow::Result<ScenarioReport> {
+    let load_before = load_average();
     let db = BenchDb::create().await?;
     let setup = seed::history(&Shape {
         users: 100,
@@ -100,33 +99,45 @@ async fn live(scale: usize) -> anyhow::Result<()> {
 
     let (scanned, scan) = raw_scan(&db.pool).await?;
     let scan_rate = scanned as f64 / scan.as_secs_f64();
-    println!(
-        "\n## S5 live projection ({} events in the store)\n",
-        scanned
-    );
-    println!("| figure | value | goal | baseline: raw scan of `events` by position |");
-    println!("|---|---|---|---|");
-    println!(
-        "| backlog of {backlog} events drained (relay + RabbitMQ + projector) | {capacity:.0} events/s | ≥ 5,000 events/s | {scan_rate:.0} events/s |"
-    );
-    for (rate, offered, lags) in &steady {
-        println!(
-            "| steady {rate} events/s ({WRITERS} writers, a transaction every {} ms each): offered | {offered:.0} events/s | | |",
-            WRITER_TICK.as_millis()
-        );
-        for (name, quantile) in [("p50", 0.50), ("p99", 0.99), ("max", 1.0)] {
-            let goal = if *rate == 5000 && name == "p99" {
-                "≤ 100 ms"
-            } else {
-                ""
-            };
-            println!(
-                "| at {rate} events/s, lag commit → row visible, {name} | {:.1} ms | {goal} | |",
-                percentile(lags, quantile).as_secs_f64() * 1000.0,
-            );
-        }
+    db.drop().await?;
+    let mut figures = vec![Figure::new(
+        format!("backlog of {backlog} events drained (relay + RabbitMQ + projector)"),
+        capacity,
+        "events/s",
+    )
+    .goal(Goal::AtLeast(5000.0))
+    .baseline(scan_rate)];
+    for (rate, offered, mut lags) in steady {
+        let [p50, _, p99, max] = percentiles(&mut lags);
+        figures.push(Figure::new(
+            format!("offered at {rate}/s"),
+            offered,
+            "events/s",
+        ));
+        figures.push(Figure::new(format!("lag at {rate}/s, p50"), p50, "ms"));
+        let p99 = Figure::new(format!("lag at {rate}/s, p99"), p99, "ms");
+        figures.push(if rate == 5000 {
+            p99.goal(Goal::AtMost(100.0))
+        } else {
+            p99
+        });
+        figures.push(Figure::new(format!("lag at {rate}/s, max"), max, "ms"));
     }
-    db.drop().await
+    Ok(ScenarioReport {
+        id: "S5",
+        title: "live projection: relay, RabbitMQ and projector together",
+        figures,
+        notes: vec![format!(
+            "Events are written straight into the store ({WRITERS} writers, one transaction of \
+             messages every {} ms each, over {ROOMS} rooms); lag is from a write's commit to the \
+             projector commit that made its rows visible (seen through the `projection` \
+             notification). The baseline is a raw scan of the {scanned} stored events in \
+             position order. Load average on the machine: {} before, {} after.",
+            WRITER_TICK.as_millis(),
+            load_before,
+            load_average(),
+        )],
+    })
 }
 
 /// Writes `rate` events per second for `seconds` through `writers`, and answers every event's
@@ -188,7 +199,7 @@ async fn lag_at(
         anyhow::ensure!(Instant::now() < deadline, "the projection stalled");
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
-    let mut lags: Vec<Duration> = commits
+    let lags: Vec<Duration> = commits
         .iter()
         .map(|(room, seq, committed)| {
             let seen = visible
@@ -199,56 +210,73 @@ async fn lag_at(
             seen.saturating_duration_since(*committed)
         })
         .collect();
-    lags.sort();
     Ok((lags, offered, writers))
 }
 
 /// Rebuild size.
 const REBUILD_EVENTS: usize = 1_000_000;
 
-async fn rebuild(scale: usize) -> anyhow::Result<()> {
+async fn rebuild(scale: usize) -> anyhow::Result<ScenarioReport> {
+    let load_before = load_average();
     let db = BenchDb::create().await?;
     let events = REBUILD_EVENTS / scale;
     let history = seed::history(&mixed(events));
-    let seeding = Instant::now();
-    for (n, chunk) in history.chunks(10_000).enumerate() {
+    let seeding = super::progress(history.len() as u64, "seeding the store");
+    for chunk in history.chunks(10_000) {
         seed::write(&db.pool, chunk, 10_000).await?;
-        if n % 20 == 0 {
-            eprintln!("seeding: {} of {} events", n * 10_000, history.len());
-        }
+        seeding.inc(chunk.len() as u64);
     }
+    seeding.finish_and_clear();
     // Nothing relays in this scenario: the outbox would only slow the rebuild's reads.
     sqlx::query("TRUNCATE outbox").execute(&db.pool).await?;
     sqlx::query("VACUUM ANALYZE events")
         .execute(&db.pool)
         .await?;
-    eprintln!(
-        "seeded {} events in {:.0?}",
-        history.len(),
-        seeding.elapsed()
-    );
     drop(history);
 
     let (scanned, scan) = raw_scan(&db.pool).await?;
-    let mut last_print = Instant::now();
+    let rebuilding = super::progress(scanned, "chat rebuild");
     let report = projector::rebuild(&db.pool, |progress| {
-        if last_print.elapsed() > Duration::from_secs(2) {
-            last_print = Instant::now();
-            eprintln!("rebuilding: {} of {} events", progress.read, progress.total);
-        }
+        rebuilding.set_length(progress.total);
+        rebuilding.set_position(progress.read);
     })
     .await?;
+    rebuilding.finish_and_clear();
     let rate = report.events as f64 / report.elapsed.as_secs_f64();
     let scan_rate = scanned as f64 / scan.as_secs_f64();
-    println!("\n## S5 rebuild ({} events)\n", report.events);
-    println!("| figure | value | goal | baseline: raw scan of `events` by position |");
-    println!("|---|---|---|---|");
-    println!(
-        "| `chat rebuild` (shadow schema, passes, swap) | {rate:.0} events/s ({:.1} s) | ≥ 20,000 events/s | {scan_rate:.0} events/s ({:.1} s) |",
-        report.elapsed.as_secs_f64(),
-        scan.as_secs_f64()
-    );
-    db.drop().await
+    db.drop().await?;
+    Ok(ScenarioReport {
+        id: "S5",
+        title: "rebuild: `chat rebuild` of the whole store",
+        figures: vec![Figure::new(
+            format!(
+                "rebuild of {} events (passes, indexes, swap)",
+                report.events
+            ),
+            rate,
+            "events/s",
+        )
+        .goal(Goal::AtLeast(20_000.0))
+        .baseline(scan_rate)],
+        notes: vec![format!(
+            "A mixed history (users, rooms, joins, leaves, owner hand-overs, messages) written \
+             straight into the store; the rebuild took {:.1} s, the baseline raw scan of the \
+             same events in position order {:.1} s. Load average on the machine: {} before, {} \
+             after.",
+            report.elapsed.as_secs_f64(),
+            scan.as_secs_f64(),
+            load_before,
+            load_average(),
+        )],
+    })
+}
+
+/// The machine's 1-minute load average: on a shared 2-core machine it explains much.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|load| load.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The mixed history of the tests, at benchmark size: a quarter of the events are users,
@@ -307,14 +335,6 @@ const SCAN: &str = "
 SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
        metadata, recorded_at
   FROM events ORDER BY position";
-
-fn percentile(sorted: &[Duration], quantile: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() - 1) as f64 * quantile).round() as usize;
-    sorted[index]
-}
 
 /// For each room, the checkpoints the watcher saw and when it first saw them.
 type Visibility = HashMap<String, Vec<(i64, Instant)>>;

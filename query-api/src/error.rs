@@ -1,0 +1,46 @@
+use api_kit::ApiError;
+use auth::AuthError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Everything a query endpoint can answer instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("Room not found")]
+    RoomNotFound,
+    #[error("User not found")]
+    UserNotFound,
+    /// A private room's details, members and history are for its members only.
+    #[error("This room is private: only its members can read it")]
+    PrivateRoom,
+    #[error("Only auditors can read the event log")]
+    NotAnAuditor,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl IntoResponse for QueryError {
+    fn into_response(self) -> Response {
+        let detail = self.to_string();
+        let answer = match self {
+            QueryError::Auth(error) => return error.into_response(),
+            QueryError::RoomNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "room_not_found", detail)
+            }
+            QueryError::UserNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "user_not_found", detail)
+            }
+            QueryError::PrivateRoom => ApiError::new(StatusCode::FORBIDDEN, "not_a_member", detail),
+            QueryError::NotAnAuditor => {
+                ApiError::new(StatusCode::FORBIDDEN, "not_an_auditor", detail)
+            }
+            QueryError::Invalid(detail) => ApiError::invalid(detail),
+            QueryError::Database(error) => ApiError::unavailable(&error),
+        };
+        answer.into_response()
+    }
+}

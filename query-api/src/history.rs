@@ -1,0 +1,146 @@
+//! A room's message history, newest first, paged by offset (the seed's way) or by sequence
+//! cursors, which stay fast and stable however many messages arrive meanwhile.
+
+use std::time::Duration;
+
+use api_kit::{ErrorBody, Json, Path, Query, PROJECTION_PENDING_HEADER};
+use auth::MaybeUser;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::rooms::readable_room;
+use crate::{QueryError, QueryState};
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+/// How long a read passing `min_seq` waits for the projection to catch up.
+const MIN_SEQ_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// Page size: 50 by default; more than 200 is read as 200.
+    limit: Option<u32>,
+    /// Messages to skip from the newest (the seed's paging; prefer the cursors).
+    offset: Option<u32>,
+    /// Only messages before this sequence (exclusive): the next older page.
+    before_seq: Option<i64>,
+    /// Only messages after this sequence (exclusive): the next newer page.
+    after_seq: Option<i64>,
+    /// Read-your-writes: wait (up to 2 s) until the history includes this sequence, e.g. the
+    /// `seq` a post just answered.
+    min_seq: Option<i64>,
+}
+
+/// A message as history serves it.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct MessageView {
+    pub id: Uuid,
+    /// The message's position in its room: ordered, stable, unique per room.
+    pub seq: i64,
+    pub room_id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub content: String,
+    pub client_msg_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Newest first, between two exclusive bounds; offset for the seed's paging.
+const NEWEST_FIRST: &str = "
+SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
+  FROM messages
+ WHERE room_id = $1 AND seq > $2 AND seq < $3
+ ORDER BY seq DESC
+ LIMIT $4 OFFSET $5";
+
+/// Oldest first right after a cursor, for paging forward; the handler turns it around.
+const OLDEST_FIRST: &str = "
+SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
+  FROM messages
+ WHERE room_id = $1 AND seq > $2
+ ORDER BY seq
+ LIMIT $3 OFFSET $4";
+
+/// A room's messages as a bare JSON array, newest first (the seed's client reverses it). When
+/// the page is full, `Link: <…>; rel="next"` points at the next page in the same direction, and
+/// `X-Next-Before-Seq` gives the cursor for the next older page.
+#[utoipa::path(get, path = "/rooms/{room_id}/messages", tag = "messages",
+    params(("room_id" = Uuid, Path, description = "The room's id"), HistoryParams),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Messages, newest first", body = [MessageView],
+            headers(
+                ("link" = String, description = "The next page, when this one is full"),
+                ("x-next-before-seq" = i64, description = "Cursor for the next older page"),
+                ("x-projection-pending" = bool, description = "`true` when `min_seq` was not reached in time"),
+            )),
+        (status = 401, description = "A private room, and no valid token", body = ErrorBody),
+        (status = 403, description = "A private room the caller is not a member of", body = ErrorBody),
+        (status = 404, description = "Room not found", body = ErrorBody),
+        (status = 422, description = "A parameter is not a number", body = ErrorBody),
+    ))]
+pub(crate) async fn room_messages(
+    State(state): State<QueryState>,
+    user: MaybeUser,
+    Path(room_id): Path<Uuid>,
+    Query(params): Query<HistoryParams>,
+) -> Result<(HeaderMap, Json<Vec<MessageView>>), QueryError> {
+    readable_room(&state.pool, room_id, &user).await?;
+    let mut headers = HeaderMap::new();
+    if let Some(min_seq) = params.min_seq {
+        let reached = state
+            .projection
+            .wait("Room", &room_id.to_string(), min_seq, MIN_SEQ_WAIT)
+            .await?;
+        if !reached {
+            headers.insert(PROJECTION_PENDING_HEADER, HeaderValue::from_static("true"));
+        }
+    }
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let offset = i64::from(params.offset.unwrap_or(0));
+    let forward = params.after_seq.is_some() && params.before_seq.is_none();
+    let messages: Vec<MessageView> = if forward {
+        let mut page: Vec<MessageView> = sqlx::query_as(OLDEST_FIRST)
+            .bind(room_id)
+            .bind(params.after_seq.unwrap_or(0))
+            .bind(i64::from(limit))
+            .bind(offset)
+            .fetch_all(&state.pool)
+            .await?;
+        page.reverse();
+        page
+    } else {
+        sqlx::query_as(NEWEST_FIRST)
+            .bind(room_id)
+            .bind(params.after_seq.unwrap_or(0))
+            .bind(params.before_seq.unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .bind(offset)
+            .fetch_all(&state.pool)
+            .await?
+    };
+    if messages.len() == limit as usize {
+        let (cursor, seq) = if forward {
+            ("after_seq", messages.first().map(|m| m.seq))
+        } else {
+            ("before_seq", messages.last().map(|m| m.seq))
+        };
+        if let Some(seq) = seq {
+            let link =
+                format!("</rooms/{room_id}/messages?{cursor}={seq}&limit={limit}>; rel=\"next\"");
+            headers.insert(
+                header::LINK,
+                HeaderValue::from_str(&link).expect("ASCII link"),
+            );
+            if !forward {
+                headers.insert("x-next-before-seq", HeaderValue::from(seq));
+            }
+        }
+    }
+    Ok((headers, Json(messages)))
+}

@@ -1,0 +1,153 @@
+//! Rooms and their members.
+
+use api_kit::{ErrorBody, Json, Path};
+use auth::{AuthError, MaybeUser};
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{QueryError, QueryState};
+
+/// A room as listed. The seed's fields first; the rest are extensions.
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct RoomView {
+    pub id: Uuid,
+    pub name: String,
+    pub is_private: bool,
+    /// The creator's user id.
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub member_count: i32,
+    /// The room's latest sequence (messages and membership events share it).
+    pub last_seq: i64,
+    /// Whether the caller is a member; present only when a valid token came with the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_member: Option<bool>,
+}
+
+const LIST_ROOMS: &str = "
+SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
+       (m.user_id IS NOT NULL) AS is_member
+  FROM rooms r
+  LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
+ ORDER BY r.created_at, r.id";
+
+const ROOM_BY_ID: &str = "
+SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
+       (m.user_id IS NOT NULL) AS is_member
+  FROM rooms r
+  LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
+ WHERE r.id = $2";
+
+/// Every room, private ones too (their names are not secret; their contents are). No token
+/// needed; an invalid or expired one is ignored.
+#[utoipa::path(get, path = "/rooms/", tag = "rooms",
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "Every room, oldest first", body = [RoomView])))]
+pub(crate) async fn list_rooms(
+    State(state): State<QueryState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Json<Vec<RoomView>>, QueryError> {
+    let caller = user.as_ref().map(|user| user.id);
+    let mut rooms: Vec<RoomView> = sqlx::query_as(LIST_ROOMS)
+        .bind(caller)
+        .fetch_all(&state.pool)
+        .await?;
+    if caller.is_none() {
+        rooms.iter_mut().for_each(|room| room.is_member = None);
+    }
+    Ok(Json(rooms))
+}
+
+/// The room, if the caller may read it: anyone may read a public room, only members a
+/// private one (401 without a token, 403 for others).
+pub(crate) async fn readable_room(
+    pool: &PgPool,
+    room_id: Uuid,
+    user: &MaybeUser,
+) -> Result<RoomView, QueryError> {
+    let caller = user.0.as_ref().map(|user| user.id);
+    let mut room: RoomView = sqlx::query_as(ROOM_BY_ID)
+        .bind(caller)
+        .bind(room_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(QueryError::RoomNotFound)?;
+    if caller.is_none() {
+        room.is_member = None;
+    }
+    if room.is_private {
+        match room.is_member {
+            None => return Err(AuthError::MissingToken.into()),
+            Some(false) => return Err(QueryError::PrivateRoom),
+            Some(true) => {}
+        }
+    }
+    Ok(room)
+}
+
+/// One room's details.
+#[utoipa::path(get, path = "/rooms/{room_id}", tag = "rooms",
+    params(("room_id" = Uuid, Path, description = "The room's id")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The room", body = RoomView),
+        (status = 401, description = "A private room, and no valid token", body = ErrorBody),
+        (status = 403, description = "A private room the caller is not a member of", body = ErrorBody),
+        (status = 404, description = "Room not found", body = ErrorBody),
+    ))]
+pub(crate) async fn room_details(
+    State(state): State<QueryState>,
+    user: MaybeUser,
+    Path(room_id): Path<Uuid>,
+) -> Result<Json<RoomView>, QueryError> {
+    Ok(Json(readable_room(&state.pool, room_id, &user).await?))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub username: String,
+    /// `owner` or `member`.
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+const ROOM_MEMBERS: &str = "
+SELECT user_id, username, role, joined_at FROM room_members
+ WHERE room_id = $1
+ ORDER BY joined_at, user_id";
+
+/// A room's members, longest-standing first.
+#[utoipa::path(get, path = "/rooms/{room_id}/members", tag = "rooms",
+    params(("room_id" = Uuid, Path, description = "The room's id")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The members", body = [MemberView]),
+        (status = 401, description = "A private room, and no valid token", body = ErrorBody),
+        (status = 403, description = "A private room the caller is not a member of", body = ErrorBody),
+        (status = 404, description = "Room not found", body = ErrorBody),
+    ))]
+pub(crate) async fn room_members(
+    State(state): State<QueryState>,
+    user: MaybeUser,
+    Path(room_id): Path<Uuid>,
+) -> Result<Json<Vec<MemberView>>, QueryError> {
+    readable_room(&state.pool, room_id, &user).await?;
+    let members = sqlx::query_as(ROOM_MEMBERS)
+        .bind(room_id)
+        .fetch_all(&state.pool)
+        .await?;
+    Ok(Json(members))
+}
+
+pub(crate) const MY_ROOMS: &str = "
+SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
+       true AS is_member
+  FROM room_members m
+  JOIN rooms r ON r.id = m.room_id
+ WHERE m.user_id = $1
+ ORDER BY r.created_at, r.id";
