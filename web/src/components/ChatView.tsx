@@ -12,7 +12,7 @@ import {
   type MemberItem,
 } from '../lib/messages';
 import { sendFrame, typingFrame, typingText, type PresenceUser, type ServerFrame } from '../lib/protocol';
-import type { ConnState } from '../lib/reconnect';
+import { closeMessage, type ConnState } from '../lib/reconnect';
 import { validateMessage } from '../lib/validate';
 import { Avatar } from './Avatar';
 import { HashIcon, LockIcon, SendIcon } from './Icons';
@@ -145,6 +145,10 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
       if (s.stopReason === 'unauthorized') handlers.current.onLogout('Your session has expired. Please log in again.');
       else if (s.stopReason === 'forbidden') handlers.current.onForbidden('You are not a member of this room.');
       else if (s.stopReason === 'not_found') handlers.current.onNotFound();
+      else if (s.stopReason === 'refused') {
+        const why = s.lastClose?.reason;
+        setBanner(`${closeMessage(4000)}${why ? ` ${why}` : ''} Reload the page to try again.`);
+      }
     }
   }, []);
 
