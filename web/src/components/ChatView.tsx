@@ -33,11 +33,13 @@ interface Props {
   onNotFound: () => void;
   onLeft: () => void;
   onLogout: (why?: string) => void;
+  /** Someone joined or left: the room list's member counts are out of date. */
+  onMembersChanged: (seq: number | null) => void;
 }
 
 type HistoryState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
 
-export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onLogout }: Props) {
+export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onLogout, onMembersChanged }: Props) {
   const [tl, dispatch] = useReducer(timelineReducer, undefined, emptyTimeline);
   const [history, setHistory] = useState<HistoryState>({ kind: 'loading' });
   const [conn, setConn] = useState<ConnState | null>(null);
@@ -61,8 +63,8 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
   const self = { user_id: session.userId, username: session.username };
   const tlRef = useRef(tl);
   tlRef.current = tl;
-  const handlers = useRef({ onForbidden, onNotFound, onLogout, self });
-  handlers.current = { onForbidden, onNotFound, onLogout, self };
+  const handlers = useRef({ onForbidden, onNotFound, onLogout, onMembersChanged, self });
+  handlers.current = { onForbidden, onNotFound, onLogout, onMembersChanged, self };
 
   useEffect(() => {
     document.title = room ? `${room.name} · Chat` : 'Chat';
@@ -114,6 +116,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
             created_at: f.created_at ?? new Date().toISOString(),
           };
           dispatch({ type: 'member', item });
+          handlers.current.onMembersChanged(f.seq);
           break;
         }
         case 'typing':
