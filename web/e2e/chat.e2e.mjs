@@ -298,6 +298,9 @@ story('on a phone: log in, the room list, then the chat with a way back', async 
   assert.ok(width <= PHONE.width, `no horizontal scroll (scrollWidth ${width})`);
   await c.getByRole('button', { name: 'Back to rooms' }).click();
   await room(c, 'launch-plans').waitFor();
+  // A mistyped room link says so rather than showing a parse error.
+  await c.goto('/room/not-a-room');
+  await c.getByRole('heading', { name: 'Room not found' }).waitFor();
   await ctx.close();
   pages.clear();
 });

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useReducer, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { Session } from '../App';
-import { ApiError, errorMessage, type Api, type Room } from '../lib/api';
+import { ApiError, errorMessage, isNotFound, type Api, type Room } from '../lib/api';
 import { ChatSocket } from '../lib/chatSocket';
 import { nameList } from '../lib/format';
 import {
@@ -175,7 +175,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
       } catch (e) {
         if (cancelled) return;
         if (e instanceof ApiError && e.status === 403) handlers.current.onForbidden(e.detail);
-        else if (e instanceof ApiError && e.status === 404) handlers.current.onNotFound();
+        else if (isNotFound(e)) handlers.current.onNotFound();
         else setHistory({ kind: 'error', message: errorMessage(e) });
       }
     })();
