@@ -1,13 +1,16 @@
 //! HTTP conventions shared by every role of the chat server, so that each answers alike:
 //! one error body (`{detail, code}`), extractors whose rejections use it instead of axum's plain
-//! text, the request id, and keyed rate limits.
+//! text, the request id, keyed rate limits, and the header that says a read-your-writes wait ran
+//! out.
 
 mod error;
 mod extract;
+mod projection;
 mod rate_limit;
 mod request_id;
 
 pub use error::{ApiError, ErrorBody};
 pub use extract::{Json, JsonOrEmpty, Path, Query};
+pub use projection::{AfterProjection, PROJECTION_PENDING_HEADER};
 pub use rate_limit::{RateLimited, RateLimiter, RatePolicy};
 pub use request_id::{RequestId, REQUEST_ID_HEADER};

@@ -21,7 +21,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::Settings;
+use crate::{Command, Settings};
 
 /// Requests larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -49,6 +49,14 @@ impl Roles {
         command_api: true,
         query_api: true,
     };
+
+    /// The HTTP roles `chat <command>` serves.
+    pub fn of(command: Command) -> Self {
+        Self {
+            command_api: matches!(command, Command::All | Command::CommandApi),
+            query_api: matches!(command, Command::All | Command::QueryApi),
+        }
+    }
 }
 
 /// The HTTP application for `roles`. Command and query routes share paths with different

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use api_kit::RatePolicy;
 use auth::{JwtSecret, Tokens};
+use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use command_api::CommandSettings;
 use sqlx::PgPool;
@@ -25,11 +26,11 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Subcommand)]
+#[derive(Debug, Clone, Copy, Subcommand)]
 pub enum Command {
     /// Every role on one origin: the whole system in one process.
     All,
-    /// The HTTP write endpoints only.
+    /// The HTTP write endpoints only, with the outbox relay.
     CommandApi,
     /// The HTTP read endpoints only.
     QueryApi,
@@ -42,10 +43,28 @@ pub enum Command {
         #[arg(long)]
         until: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// The projector only: keeps the read tables up to date from the bus.
+    Projector,
+    /// Rebuild every read table from the event store and swap them in, while the system runs.
+    Rebuild,
+    /// Rebuild the read tables into a scratch schema and compare them with the live ones;
+    /// exits non-zero on any difference.
+    Verify,
+    /// Events the projector could not apply.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
     /// Apply the database migrations and exit.
     Migrate,
     /// Print the OpenAPI document and exit.
     Openapi,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum DlqCommand {
+    /// Show every dead-lettered event and why it could not be applied; they stay queued.
+    List,
+    /// Send every dead-lettered event back to the projector (after fixing what refused it).
+    Retry,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -68,6 +87,23 @@ pub struct Settings {
     /// PostgreSQL URL (add `sslmode=disable` on loopback).
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// RabbitMQ URL.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        hide_env_values = true,
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        global = true
+    )]
+    pub amqp_url: String,
+    /// Prefix of every exchange and queue name; defaults to the database's name, so two
+    /// systems sharing a broker never see each other's events.
+    #[arg(long, env = "CHAT_BUS_PREFIX", global = true)]
+    pub bus_prefix: Option<String>,
+    /// How long register, create, join and leave wait for the read tables to show their write
+    /// before answering anyway (with `X-Projection-Pending: true`).
+    #[arg(long, env = "CHAT_PROJECTION_WAIT", default_value = "2s", value_parser = humantime::parse_duration, global = true)]
+    pub projection_wait: Duration,
     /// HS256 signing key for access tokens; required unless `--dev`.
     #[arg(long, env = "CHAT_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
@@ -113,13 +149,26 @@ const DEV_ORIGINS: [&str; 4] = [
 
 impl Settings {
     pub async fn connect(&self) -> anyhow::Result<PgPool> {
-        let url = self
-            .database_url
-            .as_deref()
-            .context("DATABASE_URL (or --database-url) is required")?;
-        eventstore::connect(url, 16)
+        eventstore::connect(self.database_url()?, 16)
             .await
             .context("connecting to PostgreSQL")
+    }
+
+    fn database_url(&self) -> anyhow::Result<&str> {
+        self.database_url
+            .as_deref()
+            .context("DATABASE_URL (or --database-url) is required")
+    }
+
+    pub fn bus(&self) -> anyhow::Result<BusConfig> {
+        let prefix = match &self.bus_prefix {
+            Some(prefix) if !prefix.is_empty() => prefix.clone(),
+            _ => BusConfig::default_prefix(self.database_url()?),
+        };
+        Ok(BusConfig {
+            amqp_url: self.amqp_url.clone(),
+            prefix,
+        })
     }
 
     pub fn tokens(&self) -> anyhow::Result<Arc<Tokens>> {
@@ -141,6 +190,7 @@ impl Settings {
             bcrypt_cost: self.bcrypt_cost,
             login_rate: RatePolicy::per_minute(self.login_rate),
             send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
+            projection_wait: self.projection_wait,
         }
     }
 

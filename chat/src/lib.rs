@@ -5,11 +5,15 @@ pub mod app;
 pub mod config;
 pub mod openapi;
 mod telemetry;
+mod tools;
+mod workers;
 
 pub use app::{build_app, serve, Roles};
-pub use config::{Cli, Command, Settings};
+pub use config::{Cli, Command, DlqCommand, Settings};
+pub use workers::spawn_workers;
 
 use anyhow::Context;
+use tokio_util::sync::CancellationToken;
 
 /// Runs what the command line asked for until it finishes or the process is told to stop.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -21,7 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            migrated_pool(settings).await?;
+            migrated(settings).await?;
             tracing::info!("database schema is up to date");
             Ok(())
         }
@@ -32,42 +36,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::All => serve_roles(settings, Roles::ALL).await,
-        Command::CommandApi => {
-            let roles = Roles {
-                command_api: true,
-                query_api: false,
-            };
-            serve_roles(settings, roles).await
+        Command::Rebuild => tools::rebuild(&migrated(settings).await?).await,
+        Command::Verify => tools::verify(&migrated(settings).await?).await,
+        Command::Dlq(command) => tools::dead_letters(settings, command).await,
+        Command::Projector => {
+            let pool = migrated(settings).await?;
+            let shutdown = CancellationToken::new();
+            let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
+            shutdown_signal().await;
+            shutdown.cancel();
+            futures::future::join_all(workers).await;
+            Ok(())
         }
-        Command::QueryApi => {
-            let roles = Roles {
-                command_api: false,
-                query_api: true,
-            };
-            serve_roles(settings, roles).await
+        Command::All | Command::CommandApi | Command::QueryApi => {
+            let pool = migrated(settings).await?;
+            let shutdown = CancellationToken::new();
+            let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
+            let app = build_app(pool, settings, Roles::of(cli.command))?;
+            let listener = tokio::net::TcpListener::bind(&settings.listen)
+                .await
+                .with_context(|| format!("binding {}", settings.listen))?;
+            let address = listener.local_addr()?;
+            tracing::info!("serving on http://{address} (API docs at http://{address}/docs/)");
+            let stop = shutdown.clone();
+            let served = serve(listener, app, async move {
+                shutdown_signal().await;
+                stop.cancel();
+            })
+            .await;
+            shutdown.cancel();
+            futures::future::join_all(workers).await;
+            served
         }
     }
 }
 
-async fn migrated_pool(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
+async fn migrated(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
     let pool = settings.connect().await?;
     eventstore::MIGRATOR
         .run(&pool)
         .await
         .context("running migrations")?;
     Ok(pool)
-}
-
-async fn serve_roles(settings: &Settings, roles: Roles) -> anyhow::Result<()> {
-    let pool = migrated_pool(settings).await?;
-    let app = build_app(pool, settings, roles)?;
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .with_context(|| format!("binding {}", settings.listen))?;
-    let address = listener.local_addr()?;
-    tracing::info!("serving on http://{address} (API docs at http://{address}/docs/)");
-    serve(listener, app, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

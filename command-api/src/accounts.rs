@@ -2,15 +2,16 @@
 
 use std::net::SocketAddr;
 
-use api_kit::{ApiError, ErrorBody, Json, RequestId};
+use api_kit::{AfterProjection, ApiError, ErrorBody, Json, RequestId};
 use auth::AuthError;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::Form;
 use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
 use domain::values::{normalise, Password, Username};
-use domain::UserCommand;
+use domain::{User, UserCommand};
 use eventstore::CommandMetadata;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -39,7 +40,8 @@ pub struct RegisteredUser {
 #[utoipa::path(post, path = "/auth/register", tag = "auth",
     request_body = RegisterRequest,
     responses(
-        (status = 200, description = "Registered", body = RegisteredUser),
+        (status = 200, description = "Registered", body = RegisteredUser, headers(
+            ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
         (status = 400, description = "Username already registered", body = ErrorBody),
         (status = 422, description = "Invalid username or password", body = ErrorBody),
         (status = 429, description = "Too many attempts", body = ErrorBody),
@@ -49,7 +51,7 @@ pub(crate) async fn register(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RequestId(request_id): RequestId,
     Json(request): Json<RegisterRequest>,
-) -> Result<Json<RegisteredUser>, CommandError> {
+) -> Result<AfterProjection<Json<RegisteredUser>>, CommandError> {
     limit_attempts(&state, &request.username, peer)?;
     let username = Username::parse(&request.username)?;
     let password = Password::parse(&request.password)?;
@@ -57,16 +59,17 @@ pub(crate) async fn register(
     let command = UserCommand::Register {
         username,
         password_hash: state.passwords.hash(password.expose()).await,
-        at: Utc::now(),
+        at: eventstore::now(),
     };
     let metadata = CommandMetadata {
         user_id: Some(user_id),
         request_id,
         client_msg_id: None,
     };
+    let aggregate_id = user_id.to_string();
     let events = state
         .users
-        .execute(&user_id.to_string(), command, &metadata)
+        .execute(&aggregate_id, command, &metadata)
         .await?;
     let domain::UserEvent::UserRegistered {
         user_id,
@@ -74,11 +77,15 @@ pub(crate) async fn register(
         registered_at,
         ..
     } = &events[0].payload;
-    Ok(Json(RegisteredUser {
+    let registered = Json(RegisteredUser {
         id: *user_id,
         username: username.clone(),
         created_at: *registered_at,
-    }))
+    });
+    let sequence = events.last().map_or(0, |event| event.sequence);
+    Ok(state
+        .after_projection(User::TYPE, &aggregate_id, sequence, registered)
+        .await)
 }
 
 /// Credentials as the OAuth2 password flow sends them (form fields), or as JSON. The extra

@@ -1,5 +1,7 @@
 //! The write side over HTTP. Every handler validates its input into domain values, runs one
-//! command through the executor, and answers with what was committed.
+//! command through the executor, and answers with what was committed. Register, create, join and
+//! leave answer once the projection has applied their events, so the client's next read sees
+//! them (DESIGN.md §2); posting a message answers at once with its `seq`.
 
 mod accounts;
 mod error;

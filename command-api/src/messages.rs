@@ -73,7 +73,7 @@ pub(crate) async fn post_message(
         message_id: Uuid::new_v4(),
         body,
         client_msg_id: client_msg_id.clone(),
-        at: Utc::now(),
+        at: eventstore::now(),
     };
     let aggregate_id = room_id.to_string();
     let (events, earlier_send) = state

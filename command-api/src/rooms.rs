@@ -1,12 +1,13 @@
 //! Creating, joining and leaving rooms.
 
-use api_kit::{ErrorBody, Json, JsonOrEmpty, Path, RequestId};
+use api_kit::{AfterProjection, ErrorBody, Json, JsonOrEmpty, Path, RequestId};
 use auth::CurrentUser;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
 use domain::room::Actor;
 use domain::values::{RoomName, RoomPassword};
-use domain::{RoomCommand, RoomEvent};
+use domain::{Room, RoomCommand, RoomEvent};
 use eventstore::CommandMetadata;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,7 +41,8 @@ pub struct CreatedRoom {
     request_body = CreateRoomRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Created", body = CreatedRoom),
+        (status = 200, description = "Created", body = CreatedRoom, headers(
+            ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
         (status = 400, description = "Room name already exists, or a private room without a password", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 422, description = "Invalid name or password", body = ErrorBody),
@@ -50,7 +52,7 @@ pub(crate) async fn create_room(
     user: CurrentUser,
     RequestId(request_id): RequestId,
     Json(request): Json<CreateRoomRequest>,
-) -> Result<Json<CreatedRoom>, CommandError> {
+) -> Result<AfterProjection<Json<CreatedRoom>>, CommandError> {
     let name = RoomName::parse(&request.name)?;
     // The seed treats an empty password as none at all.
     let password = request
@@ -68,11 +70,12 @@ pub(crate) async fn create_room(
         is_private: request.is_private,
         password_hash,
         creator: actor(&user),
-        at: Utc::now(),
+        at: eventstore::now(),
     };
+    let aggregate_id = room_id.to_string();
     let events = state
         .rooms
-        .execute(&room_id.to_string(), command, &metadata(&user, request_id))
+        .execute(&aggregate_id, command, &metadata(&user, request_id))
         .await?;
     let RoomEvent::RoomCreated {
         room_id,
@@ -85,13 +88,17 @@ pub(crate) async fn create_room(
     else {
         unreachable!("a room's first event is RoomCreated")
     };
-    Ok(Json(CreatedRoom {
+    let created = Json(CreatedRoom {
         id: *room_id,
         name: name.clone(),
         is_private: *is_private,
         created_by: *created_by,
         created_at: *created_at,
-    }))
+    });
+    let sequence = events.last().map_or(0, |event| event.sequence);
+    Ok(state
+        .after_projection(Room::TYPE, &aggregate_id, sequence, created)
+        .await)
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -112,7 +119,8 @@ pub struct RoomMessage {
     request_body(content = Option<JoinRoomRequest>, description = "May be left out for a public room"),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "`Joined room <name>` or `Already joined`", body = RoomMessage),
+        (status = 200, description = "`Joined room <name>` or `Already joined`", body = RoomMessage, headers(
+            ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Invalid room password", body = ErrorBody),
         (status = 404, description = "Room not found", body = ErrorBody),
@@ -123,23 +131,20 @@ pub(crate) async fn join_room(
     RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     JsonOrEmpty(request): JsonOrEmpty<JoinRoomRequest>,
-) -> Result<Json<RoomMessage>, CommandError> {
+) -> Result<AfterProjection<Json<RoomMessage>>, CommandError> {
     let command = RoomCommand::Join {
         member: actor(&user),
         password: request.password,
-        at: Utc::now(),
+        at: eventstore::now(),
     };
-    let (events, room_name) = state
+    let aggregate_id = room_id.to_string();
+    let (events, (room_name, sequence)) = state
         .rooms
         .execute_then(
-            &room_id.to_string(),
+            &aggregate_id,
             command,
             &metadata(&user, request_id),
-            |room| {
-                room.info()
-                    .map(|info| info.name.clone())
-                    .unwrap_or_default()
-            },
+            name_and_sequence,
         )
         .await?;
     let message = if events.is_empty() {
@@ -147,7 +152,15 @@ pub(crate) async fn join_room(
     } else {
         format!("Joined room {room_name}")
     };
-    Ok(Json(RoomMessage { message }))
+    // "Already joined" waits too: the join it refers to may be a moment old and not yet read.
+    Ok(state
+        .after_projection(
+            Room::TYPE,
+            &aggregate_id,
+            sequence,
+            Json(RoomMessage { message }),
+        )
+        .await)
 }
 
 /// Leave a room. When its last owner leaves, the longest-standing member becomes owner.
@@ -155,7 +168,8 @@ pub(crate) async fn join_room(
     params(("room_id" = Uuid, Path, description = "The room's id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "`Left room <name>`", body = RoomMessage),
+        (status = 200, description = "`Left room <name>`", body = RoomMessage, headers(
+            ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a member of the room", body = ErrorBody),
         (status = 404, description = "Room not found", body = ErrorBody),
@@ -165,27 +179,39 @@ pub(crate) async fn leave_room(
     user: CurrentUser,
     RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
-) -> Result<Json<RoomMessage>, CommandError> {
+) -> Result<AfterProjection<Json<RoomMessage>>, CommandError> {
     let command = RoomCommand::Leave {
         member: actor(&user),
-        at: Utc::now(),
+        at: eventstore::now(),
     };
-    let (_, room_name) = state
+    let aggregate_id = room_id.to_string();
+    let (_, (room_name, sequence)) = state
         .rooms
         .execute_then(
-            &room_id.to_string(),
+            &aggregate_id,
             command,
             &metadata(&user, request_id),
-            |room| {
-                room.info()
-                    .map(|info| info.name.clone())
-                    .unwrap_or_default()
-            },
+            name_and_sequence,
         )
         .await?;
-    Ok(Json(RoomMessage {
-        message: format!("Left room {room_name}"),
-    }))
+    let message = format!("Left room {room_name}");
+    Ok(state
+        .after_projection(
+            Room::TYPE,
+            &aggregate_id,
+            sequence,
+            Json(RoomMessage { message }),
+        )
+        .await)
+}
+
+/// The room's name, and the sequence of its latest event: what a membership answer needs.
+fn name_and_sequence(room: &Room) -> (String, usize) {
+    let name = room
+        .info()
+        .map(|info| info.name.clone())
+        .unwrap_or_default();
+    (name, room.last_seq())
 }
 
 pub(crate) fn actor(user: &CurrentUser) -> Actor {

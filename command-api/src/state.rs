@@ -1,10 +1,11 @@
 use std::sync::Arc;
+use std::time::Duration;
 
-use api_kit::{RateLimiter, RatePolicy};
+use api_kit::{AfterProjection, RateLimiter, RatePolicy};
 use auth::{Passwords, Tokens};
 use axum::extract::FromRef;
 use domain::{Room, RoomServices, User};
-use eventstore::CommandExecutor;
+use eventstore::{CommandExecutor, ProjectionWaiter};
 use sqlx::PgPool;
 
 /// What the command API needs from the configuration.
@@ -15,6 +16,9 @@ pub struct CommandSettings {
     pub login_rate: RatePolicy,
     /// Messages per user.
     pub send_rate: RatePolicy,
+    /// How long register, create, join and leave wait for the projection to apply their
+    /// events before answering anyway.
+    pub projection_wait: Duration,
 }
 
 #[derive(Clone)]
@@ -25,6 +29,8 @@ pub struct CommandState {
     pub(crate) tokens: Arc<Tokens>,
     pub(crate) login_limit: RateLimiter,
     pub(crate) send_limit: RateLimiter,
+    projection: ProjectionWaiter,
+    projection_wait: Duration,
 }
 
 impl CommandState {
@@ -35,7 +41,9 @@ impl CommandState {
         };
         Self {
             users: Arc::new(CommandExecutor::new(pool.clone(), ())),
-            rooms: Arc::new(CommandExecutor::new(pool, room_services)),
+            rooms: Arc::new(CommandExecutor::new(pool.clone(), room_services)),
+            projection: ProjectionWaiter::start(pool),
+            projection_wait: settings.projection_wait,
             passwords,
             tokens,
             login_limit: RateLimiter::new(settings.login_rate),
@@ -46,6 +54,34 @@ impl CommandState {
     /// The room executor, for other write paths (the WebSocket gateway posts through it too).
     pub fn rooms(&self) -> &Arc<CommandExecutor<Room>> {
         &self.rooms
+    }
+
+    /// Answers `body` once the projection has applied `sequence` of the aggregate, so a read
+    /// right after this write sees it; past the configured wait, answers anyway and says so.
+    pub(crate) async fn after_projection<T>(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: usize,
+        body: T,
+    ) -> AfterProjection<T> {
+        let waited = self
+            .projection
+            .wait(
+                aggregate_type,
+                aggregate_id,
+                sequence as i64,
+                self.projection_wait,
+            )
+            .await;
+        let pending = match waited {
+            Ok(applied) => !applied,
+            Err(error) => {
+                tracing::warn!(%error, "cannot tell whether the projection caught up");
+                true
+            }
+        };
+        AfterProjection { body, pending }
     }
 }
 

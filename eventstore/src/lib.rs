@@ -2,16 +2,19 @@
 //!
 //! cqrs-es's own `CqrsFramework` is not used: it cannot tell the caller which sequences it wrote,
 //! and its snapshot mode applies events twice. [`CommandExecutor`] loads, handles and commits
-//! itself, and returns the committed events.
+//! itself, and returns the committed events. [`ProjectionWaiter`] lets a writer wait until the
+//! projection has caught up with what it wrote.
 
 mod executor;
 mod keyed_lock;
 mod metadata;
+mod projection_wait;
 
 pub use cqrs_es::EventEnvelope;
 pub use executor::{CommandExecutor, ExecuteError};
-pub use metadata::CommandMetadata;
+pub use metadata::{now, CommandMetadata};
 pub use postgres_es::PostgresEventRepository;
+pub use projection_wait::{ProjectionWaiter, PROJECTION_CHANNEL};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use uuid::Uuid;
 
 /// Who asked for a command, and in which request: stored with every event it produces, so the
@@ -29,4 +29,10 @@ impl CommandMetadata {
         }
         map
     }
+}
+
+/// The current time at the precision the store keeps (PostgreSQL's microseconds), so a time a
+/// command answers with is exactly the one every later read shows.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }

@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use api_kit::{ErrorBody, Json, Path, Query};
+use api_kit::{ErrorBody, Json, Path, Query, PROJECTION_PENDING_HEADER};
 use auth::MaybeUser;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -94,8 +93,12 @@ pub(crate) async fn room_messages(
     readable_room(&state.pool, room_id, &user).await?;
     let mut headers = HeaderMap::new();
     if let Some(min_seq) = params.min_seq {
-        if !projection_reached(&state.pool, room_id, min_seq).await? {
-            headers.insert("x-projection-pending", HeaderValue::from_static("true"));
+        let reached = state
+            .projection
+            .wait("Room", &room_id.to_string(), min_seq, MIN_SEQ_WAIT)
+            .await?;
+        if !reached {
+            headers.insert(PROJECTION_PENDING_HEADER, HeaderValue::from_static("true"));
         }
     }
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
@@ -140,28 +143,4 @@ pub(crate) async fn room_messages(
         }
     }
     Ok((headers, Json(messages)))
-}
-
-const ROOM_CHECKPOINT: &str = "
-SELECT last_seq FROM projection_checkpoints
- WHERE aggregate_type = 'Room' AND aggregate_id = $1";
-
-/// Whether the room's projection reached `seq`, waiting for it a bounded while.
-async fn projection_reached(pool: &PgPool, room_id: Uuid, seq: i64) -> Result<bool, QueryError> {
-    let deadline = tokio::time::Instant::now() + MIN_SEQ_WAIT;
-    let mut pause = Duration::from_millis(2);
-    loop {
-        let reached: Option<i64> = sqlx::query_scalar(ROOM_CHECKPOINT)
-            .bind(room_id.to_string())
-            .fetch_optional(pool)
-            .await?;
-        if reached.unwrap_or(0) >= seq {
-            return Ok(true);
-        }
-        if tokio::time::Instant::now() + pause > deadline {
-            return Ok(false);
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
 }

@@ -180,7 +180,7 @@ async fn the_replayed_timeline_tells_the_history_the_query_api_serves() {
         .map(|m| {
             format!(
                 "#{:<6} {}: {}",
-                m["seq"],
+                m["seq"].as_i64().unwrap(),
                 m["username"].as_str().unwrap(),
                 m["content"].as_str().unwrap()
             )

@@ -1,13 +1,18 @@
 //! Starts the real `chat all` application in-process on a random port, against a database of
-//! its own on the local PostgreSQL.
+//! its own on the local PostgreSQL and a bus prefix of its own (the database's name) on the
+//! local RabbitMQ, with its relay and projector.
 
 use std::future::Future;
+use std::time::Duration;
 
-use chat::{build_app, serve, Cli, Roles};
+use chat::{build_app, serve, spawn_workers, Cli, Roles};
 use clap::Parser;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use testkit::BusCleanup;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
@@ -18,6 +23,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: PgPool,
     pub database_url: String,
+    /// Its relay and projector, stopped with it.
+    _workers: Workers,
+    /// Set on the app that made the database: it removes the bus's queues at the end.
+    _bus: Option<BusCleanup>,
 }
 
 /// A fresh database, migrated, with the app serving on it.
@@ -27,15 +36,83 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with extra command-line flags (e.g. `["--login-rate", "2"]`).
 pub async fn spawn_app_with(flags: &[&str]) -> TestApp {
+    spawn_role_with("all", flags).await
+}
+
+/// A fresh database with one HTTP role serving on it (`all` or `command-api`).
+pub async fn spawn_role_with(role: &str, flags: &[&str]) -> TestApp {
     let database_url = create_database().await;
-    spawn_app_on(&database_url, flags).await
+    let mut app = spawn_role_on(&database_url, role, flags).await;
+    let bus = cli(&database_url, role, flags)
+        .settings
+        .bus()
+        .expect("bus settings");
+    // Straight to the broker: a test's proxy cannot forward while a drop blocks its runtime.
+    app._bus = Some(BusCleanup(bus::BusConfig {
+        amqp_url: testkit::AMQP_URL.to_owned(),
+        ..bus
+    }));
+    app
 }
 
 /// Another app on an existing database: a second process of the same deployment.
 pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
+    spawn_role_on(database_url, "all", flags).await
+}
+
+/// The background work of a process running `role`, stopped when dropped.
+pub struct Workers {
+    shutdown: CancellationToken,
+    _handles: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Starts what `chat <role>` runs in the background (`projector`, or the relay of
+/// `command-api`) on an existing database.
+pub async fn start_workers(database_url: &str, role: &str, flags: &[&str]) -> Workers {
+    let cli = cli(database_url, role, flags);
+    let pool = cli.settings.connect().await.expect("connect");
+    let shutdown = CancellationToken::new();
+    let handles = spawn_workers(cli.command, &pool, &cli.settings, &shutdown).expect("workers");
+    Workers {
+        shutdown,
+        _handles: handles,
+    }
+}
+
+async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestApp {
+    let cli = cli(database_url, role, flags);
+    let settings = cli.settings;
+    let pool = settings.connect().await.expect("connect");
+    eventstore::MIGRATOR.run(&pool).await.expect("migrate");
+    let shutdown = CancellationToken::new();
+    let handles = spawn_workers(cli.command, &pool, &settings, &shutdown).expect("workers");
+    let app = build_app(pool.clone(), &settings, Roles::of(cli.command)).expect("build app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(serve(listener, app, shutdown.clone().cancelled_owned()));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        pool,
+        database_url: database_url.to_owned(),
+        _workers: Workers {
+            shutdown,
+            _handles: handles,
+        },
+        _bus: None,
+    }
+}
+
+fn cli(database_url: &str, role: &str, flags: &[&str]) -> Cli {
     let mut args = vec![
         "chat",
-        "all",
+        role,
         "--database-url",
         database_url,
         "--jwt-secret",
@@ -50,19 +127,7 @@ pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
         "/nonexistent",
     ];
     args.extend_from_slice(flags);
-    let settings = Cli::parse_from(args).settings;
-    let pool = settings.connect().await.expect("connect");
-    eventstore::MIGRATOR.run(&pool).await.expect("migrate");
-    let app = build_app(pool.clone(), &settings, Roles::ALL).expect("build app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(serve(listener, app, std::future::pending()));
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        pool,
-        database_url: database_url.to_owned(),
-    }
+    Cli::parse_from(args)
 }
 
 async fn create_database() -> String {
@@ -153,6 +218,33 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .unwrap()
+    }
+
+    /// One number from the database, e.g. `SELECT count(*) FROM messages`.
+    /// An empty answer, or NULL, counts as 0.
+    pub async fn count(&self, query: &str) -> i64 {
+        sqlx::query_scalar::<_, Option<i64>>(query)
+            .fetch_optional(&self.pool)
+            .await
+            .unwrap()
+            .flatten()
+            .unwrap_or(0)
+    }
+
+    /// Waits (up to 30 s) until `query` answers `expected`, and asserts it did.
+    pub async fn eventually(&self, query: &str, expected: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let value = self.count(query).await;
+            if value == expected {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "`{query}` stayed at {value}, expected {expected}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The sequences stored for one aggregate, in order.

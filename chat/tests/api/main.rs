@@ -2,11 +2,15 @@
 
 mod auditing;
 mod bad_input;
+mod broker_outage;
 mod creating_and_joining_rooms;
 mod docs;
 mod helpers;
 mod logging_in;
 mod posting_messages;
+mod projecting_later;
 mod reading_history;
 mod reading_rooms;
+mod reading_your_writes;
+mod rebuilding_and_verifying;
 mod registering;

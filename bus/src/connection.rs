@@ -1,0 +1,55 @@
+use std::future::Future;
+use std::time::Duration;
+
+use lapin::{Channel, Connection, ConnectionProperties};
+
+use crate::{BusConfig, BusError, Topology};
+
+/// How long one attempt to reach the broker, or one answer from it, may take. A broker behind a
+/// dead link would otherwise leave a caller waiting for TCP to give up.
+pub(crate) const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Awaits `future`, failing with [`BusError::Timeout`] past [`ANSWER_TIMEOUT`].
+pub(crate) async fn in_time<T>(
+    future: impl Future<Output = Result<T, lapin::Error>>,
+) -> Result<T, BusError> {
+    tokio::time::timeout(ANSWER_TIMEOUT, future)
+        .await
+        .map_err(|_| BusError::Timeout(ANSWER_TIMEOUT))?
+        .map_err(BusError::from)
+}
+
+/// A connection with the system's topology declared on it.
+///
+/// Reconnection is ours rather than lapin's `enable_auto_recover`: every user of the bus drops
+/// the whole connection on any error and dials again with backoff. That one path covers a
+/// broker that is down at start, one that comes back after lapin's retries ran out, and the
+/// fan-out node's server-named queue, whose new name after a reconnect must be bound again; and
+/// each user learns of the reconnect (the node must gap-fill, the publisher must resend).
+pub(crate) struct Link {
+    pub(crate) connection: Connection,
+    pub(crate) channel: Channel,
+}
+
+impl Link {
+    pub(crate) async fn open(config: &BusConfig, purpose: &str) -> Result<Self, BusError> {
+        let properties = ConnectionProperties::default()
+            .with_connection_name(format!("{} {purpose}", config.prefix).into());
+        let connection = in_time(Connection::connect(&config.amqp_url, properties)).await?;
+        let channel = in_time(connection.create_channel()).await?;
+        Topology::declare(&channel, config).await?;
+        Ok(Self {
+            connection,
+            channel,
+        })
+    }
+
+    pub(crate) async fn close(self) {
+        // A link is closed because it failed, or at shutdown: either way the answer is moot.
+        let _ = tokio::time::timeout(
+            Duration::from_millis(500),
+            self.connection.close(200, "closing".into()),
+        )
+        .await;
+    }
+}

@@ -1,0 +1,28 @@
+//! The bus between the event store and its consumers.
+//!
+//! Events leave the store through the outbox [`relay`], travel over RabbitMQ as
+//! [`EventEnvelope`]s (JSON, routing key `<aggregate_type>.<aggregate_id>.<event_type>`), and
+//! reach the projector's durable queue ([`AmqpFeed`]) and every fan-out node's own queue
+//! ([`node_feed`]). Delivery is at least once: consumers dedupe by `(aggregate, sequence)`.
+//!
+//! RabbitMQ sits behind two small traits, [`Publish`] (what the relay writes to) and [`Feed`]
+//! (what the projector reads from), so an in-process bus can take its place later.
+
+mod backoff;
+mod config;
+mod connection;
+mod envelope;
+mod error;
+mod feed;
+mod node_feed;
+mod publisher;
+pub mod relay;
+mod topology;
+
+pub use config::BusConfig;
+pub use envelope::EventEnvelope;
+pub use error::BusError;
+pub use feed::{AmqpFeed, Delivery, Feed, RETRY_HEADER};
+pub use node_feed::{node_feed, NodeFeed};
+pub use publisher::{AmqpPublisher, Publish};
+pub use topology::{dead_letters, retry_dead_letters, DeadLetter, Topology, ERROR_HEADER};

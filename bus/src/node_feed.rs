@@ -1,0 +1,121 @@
+use futures::StreamExt;
+use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use lapin::Consumer;
+use tokio::sync::mpsc;
+
+use crate::backoff::Backoff;
+use crate::connection::{in_time, Link};
+use crate::{BusConfig, BusError, EventEnvelope};
+
+/// How many events may wait for a slow node before the feed stops reading from the broker.
+const FEED_CAPACITY: usize = 1024;
+
+/// What a fan-out node hears from the bus.
+#[derive(Debug)]
+pub enum NodeFeed {
+    /// A room event, as it was committed.
+    Event(EventEnvelope),
+    /// The broker connection was lost and is back. Whatever was routed meanwhile is lost with
+    /// the old queue: fill the gap from the event store before relying on further events.
+    Reconnected,
+}
+
+/// Subscribes this node to every room event.
+///
+/// Each call gets a queue of its own (exclusive, deleted with the connection, named by the
+/// broker) bound to the events exchange with `Room.#`, consumed without acknowledgements: a
+/// node's feed is live only, gaps are filled from the store. The queue is bound before this
+/// answers, so everything committed afterwards arrives. It reconnects with backoff until the
+/// receiver is dropped, and says [`NodeFeed::Reconnected`] each time before further events.
+pub async fn node_feed(config: &BusConfig) -> Result<mpsc::Receiver<NodeFeed>, BusError> {
+    let (sender, receiver) = mpsc::channel(FEED_CAPACITY);
+    let subscription = Subscription::open(config).await?;
+    tokio::spawn(pump(config.clone(), subscription, sender));
+    Ok(receiver)
+}
+
+struct Subscription {
+    link: Link,
+    consumer: Consumer,
+}
+
+impl Subscription {
+    async fn open(config: &BusConfig) -> Result<Self, BusError> {
+        let link = Link::open(config, "fan-out").await?;
+        let queue = in_time(link.channel.queue_declare(
+            "".into(),
+            QueueDeclareOptions::exclusive().auto_delete(),
+            FieldTable::default(),
+        ))
+        .await?;
+        in_time(link.channel.queue_bind(
+            queue.name().clone(),
+            config.events_exchange().into(),
+            "Room.#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        ))
+        .await?;
+        let consumer = in_time(link.channel.basic_consume(
+            queue.name().clone(),
+            "".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                exclusive: true,
+                ..BasicConsumeOptions::default()
+            },
+            FieldTable::default(),
+        ))
+        .await?;
+        Ok(Self { link, consumer })
+    }
+}
+
+async fn pump(config: BusConfig, mut subscription: Subscription, sender: mpsc::Sender<NodeFeed>) {
+    let mut backoff = Backoff::default();
+    loop {
+        let lost = tokio::select! {
+            _ = sender.closed() => None,
+            lost = forward(&mut subscription.consumer, &sender) => lost,
+        };
+        subscription.link.close().await;
+        let Some(error) = lost else { return };
+        tracing::warn!(prefix = config.prefix, %error, "fan-out feed lost the broker; reconnecting");
+        subscription = loop {
+            tokio::select! {
+                _ = sender.closed() => return,
+                _ = backoff.wait() => {}
+            }
+            match Subscription::open(&config).await {
+                Ok(subscription) => break subscription,
+                Err(error) => tracing::warn!(%error, "fan-out feed cannot reach the broker"),
+            }
+        };
+        backoff.reset();
+        tracing::info!(prefix = config.prefix, "fan-out feed reconnected");
+        if sender.send(NodeFeed::Reconnected).await.is_err() {
+            subscription.link.close().await;
+            return;
+        }
+    }
+}
+
+/// Passes events on until the connection fails (answering why) or the receiver is gone (`None`).
+async fn forward(consumer: &mut Consumer, sender: &mpsc::Sender<NodeFeed>) -> Option<String> {
+    loop {
+        let delivery = match consumer.next().await {
+            Some(Ok(delivery)) => delivery,
+            Some(Err(error)) => return Some(error.to_string()),
+            None => return Some("the consumer was cancelled".to_owned()),
+        };
+        match serde_json::from_slice::<EventEnvelope>(&delivery.data) {
+            Ok(envelope) => {
+                if sender.send(NodeFeed::Event(envelope)).await.is_err() {
+                    return None;
+                }
+            }
+            Err(error) => tracing::warn!(%error, "skipping a message that is not an event"),
+        }
+    }
+}

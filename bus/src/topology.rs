@@ -1,0 +1,196 @@
+use lapin::options::{
+    BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions,
+    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{BasicProperties, Channel, ExchangeKind};
+
+use crate::connection::{in_time, Link};
+use crate::{BusConfig, BusError, EventEnvelope, RETRY_HEADER};
+
+/// The header that carries why the projector could not apply a dead-lettered event.
+pub const ERROR_HEADER: &str = "x-chat-error";
+
+/// The exchanges and queues of one system, all named after its prefix.
+#[derive(Debug)]
+pub struct Topology;
+
+impl Topology {
+    /// Declares everything, idempotently: every role that uses the broker does so at start-up,
+    /// so no start order between them matters and no event is routed into the void.
+    pub async fn declare(channel: &Channel, config: &BusConfig) -> Result<(), BusError> {
+        let durable_exchange = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        let events = config.events_exchange();
+        let dead_letters = config.dead_letter_queue();
+        let projector = config.projector_queue();
+        in_time(channel.exchange_declare(
+            events.as_str().into(),
+            ExchangeKind::Topic,
+            durable_exchange,
+            FieldTable::default(),
+        ))
+        .await?;
+        in_time(channel.exchange_declare(
+            dead_letters.as_str().into(),
+            ExchangeKind::Fanout,
+            durable_exchange,
+            FieldTable::default(),
+        ))
+        .await?;
+        in_time(channel.queue_declare(
+            dead_letters.as_str().into(),
+            QueueDeclareOptions::durable(),
+            FieldTable::default(),
+        ))
+        .await?;
+        in_time(channel.queue_bind(
+            dead_letters.as_str().into(),
+            dead_letters.as_str().into(),
+            "".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        ))
+        .await?;
+        // A message the projector rejects outright (it never does on purpose) still lands in
+        // the dead-letter queue rather than being dropped.
+        let mut arguments = FieldTable::default();
+        arguments.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString(dead_letters.as_str().into()),
+        );
+        in_time(channel.queue_declare(
+            projector.as_str().into(),
+            QueueDeclareOptions::durable(),
+            arguments,
+        ))
+        .await?;
+        in_time(channel.queue_bind(
+            projector.as_str().into(),
+            events.as_str().into(),
+            "#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes every exchange and queue of `config`'s prefix, with whatever they hold: for
+    /// systems that are gone for good, such as a finished test's.
+    pub async fn delete(config: &BusConfig) -> Result<(), BusError> {
+        let connection =
+            lapin::Connection::connect(&config.amqp_url, lapin::ConnectionProperties::default());
+        let connection = in_time(connection).await?;
+        let channel = in_time(connection.create_channel()).await?;
+        for queue in [config.projector_queue(), config.dead_letter_queue()] {
+            in_time(channel.queue_delete(queue.into(), QueueDeleteOptions::default())).await?;
+        }
+        for exchange in [config.events_exchange(), config.dead_letter_queue()] {
+            in_time(channel.exchange_delete(exchange.into(), ExchangeDeleteOptions::default()))
+                .await?;
+        }
+        let _ = in_time(connection.close(200, "deleted".into())).await;
+        Ok(())
+    }
+}
+
+/// An event the projector could not apply.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub routing_key: String,
+    /// Why it was dead-lettered.
+    pub reason: String,
+    /// The envelope, when the body is one.
+    pub envelope: Option<EventEnvelope>,
+}
+
+/// Every event waiting in the dead-letter queue, oldest first. They stay there.
+pub async fn dead_letters(config: &BusConfig) -> Result<Vec<DeadLetter>, BusError> {
+    let link = Link::open(config, "dlq list").await?;
+    let queue = config.dead_letter_queue();
+    let mut letters = Vec::new();
+    // Taken without acknowledging: closing the connection puts every one of them back.
+    while let Some(message) = in_time(
+        link.channel
+            .basic_get(queue.as_str().into(), BasicGetOptions::default()),
+    )
+    .await?
+    {
+        let delivery = message.delivery;
+        letters.push(DeadLetter {
+            routing_key: delivery.routing_key.to_string(),
+            reason: reason(&delivery.properties),
+            envelope: serde_json::from_slice(&delivery.data).ok(),
+        });
+    }
+    link.close().await;
+    Ok(letters)
+}
+
+/// Moves every dead-lettered event back to the projector's queue, marked as a retry so the
+/// projector applies it even though it has moved past it. Answers how many were moved.
+pub async fn retry_dead_letters(config: &BusConfig) -> Result<usize, BusError> {
+    let link = Link::open(config, "dlq retry").await?;
+    let queue = config.dead_letter_queue();
+    in_time(link.channel.confirm_select(ConfirmSelectOptions::default())).await?;
+    // Only those waiting now: one that fails again comes back and must not be retried forever.
+    let waiting = in_time(link.channel.queue_declare(
+        queue.as_str().into(),
+        QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        },
+        FieldTable::default(),
+    ))
+    .await?
+    .message_count();
+    let mut moved = 0;
+    for _ in 0..waiting {
+        let Some(message) = in_time(
+            link.channel
+                .basic_get(queue.as_str().into(), BasicGetOptions::default()),
+        )
+        .await?
+        else {
+            break;
+        };
+        let delivery = message.delivery;
+        let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+        headers.insert(RETRY_HEADER.into(), AMQPValue::Boolean(true));
+        let confirm = in_time(link.channel.basic_publish(
+            "".into(),
+            config.projector_queue().as_str().into(),
+            BasicPublishOptions::default(),
+            &delivery.data,
+            delivery.properties.clone().with_headers(headers),
+        ))
+        .await?;
+        if !in_time(confirm).await?.is_ack() {
+            return Err(BusError::Nacked(delivery.routing_key.to_string()));
+        }
+        in_time(
+            link.channel
+                .basic_ack(delivery.delivery_tag, BasicAckOptions::default()),
+        )
+        .await?;
+        moved += 1;
+    }
+    link.close().await;
+    Ok(moved)
+}
+
+fn reason(properties: &BasicProperties) -> String {
+    match properties
+        .headers()
+        .as_ref()
+        .and_then(|headers| headers.inner().get(ERROR_HEADER))
+    {
+        Some(AMQPValue::LongString(reason)) => reason.to_string(),
+        Some(other) => format!("{other:?}"),
+        None => "rejected without a reason".to_owned(),
+    }
+}

@@ -1,0 +1,40 @@
+//! The background work of the roles: the outbox relay in every role that writes events, the
+//! projector in the roles that keep the read tables.
+
+use bus::relay::RelaySettings;
+use bus::{AmqpFeed, AmqpPublisher};
+use projector::ProjectorSettings;
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Command, Settings};
+
+/// Starts the workers `command` runs; they stop when `shutdown` is cancelled.
+pub fn spawn_workers(
+    command: Command,
+    pool: &PgPool,
+    settings: &Settings,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let bus = settings.bus()?;
+    let mut workers = Vec::new();
+    if matches!(command, Command::All | Command::CommandApi) {
+        workers.push(tokio::spawn(bus::relay::run(
+            pool.clone(),
+            AmqpPublisher::new(bus.clone()),
+            RelaySettings::default(),
+            shutdown.clone(),
+        )));
+    }
+    if matches!(command, Command::All | Command::Projector) {
+        let projector = ProjectorSettings::default();
+        workers.push(tokio::spawn(projector::run(
+            pool.clone(),
+            AmqpFeed::projector(bus, projector.prefetch),
+            projector,
+            shutdown.clone(),
+        )));
+    }
+    Ok(workers)
+}

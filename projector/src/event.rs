@@ -1,0 +1,87 @@
+//! What an event means to the read tables, decided before any SQL runs: an event that cannot
+//! be understood is dead-lettered here rather than failing the batch it came in.
+
+use bus::EventEnvelope;
+use chrono::{DateTime, Utc};
+use domain::{RoomEvent, UserEvent};
+use uuid::Uuid;
+
+/// The event versions this projector understands.
+const KNOWN_VERSION: &str = "1";
+const USER_EVENTS: [&str; 1] = ["UserRegistered"];
+const ROOM_EVENTS: [&str; 5] = [
+    "RoomCreated",
+    "MemberJoined",
+    "MemberLeft",
+    "MemberRoleChanged",
+    "MessagePosted",
+];
+
+pub(crate) enum Change {
+    UserRegistered {
+        user_id: Uuid,
+        username: String,
+        registered_at: DateTime<Utc>,
+    },
+    Room {
+        room_id: Uuid,
+        event: RoomEvent,
+    },
+}
+
+/// The change an event makes, or why it cannot be applied.
+pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
+    let known = match envelope.aggregate_type.as_str() {
+        "User" => &USER_EVENTS[..],
+        "Room" => &ROOM_EVENTS[..],
+        other => return Err(format!("unknown aggregate type {other}")),
+    };
+    if !known.contains(&envelope.event_type.as_str()) {
+        return Err(format!(
+            "unknown event type {} of {}",
+            envelope.event_type, envelope.aggregate_type
+        ));
+    }
+    if envelope.event_version != KNOWN_VERSION {
+        return Err(format!(
+            "unknown version {} of {}",
+            envelope.event_version, envelope.event_type
+        ));
+    }
+    let tag = envelope
+        .payload
+        .as_object()
+        .and_then(|payload| payload.keys().next());
+    if tag != Some(&envelope.event_type) {
+        return Err(format!(
+            "the payload is not a {} event: {}",
+            envelope.event_type, envelope.payload
+        ));
+    }
+    // PostgreSQL's text cannot hold NUL: such an event would fail every batch it is part of.
+    if envelope.payload.to_string().contains("\\u0000") {
+        return Err("the payload holds a NUL character".to_owned());
+    }
+    let malformed =
+        |error: serde_json::Error| format!("malformed {} payload: {error}", envelope.event_type);
+    if envelope.aggregate_type == "User" {
+        let UserEvent::UserRegistered {
+            user_id,
+            username,
+            registered_at,
+            ..
+        } = serde_json::from_value(envelope.payload.clone()).map_err(malformed)?;
+        Ok(Change::UserRegistered {
+            user_id,
+            username,
+            registered_at,
+        })
+    } else {
+        let room_id = envelope
+            .aggregate_id
+            .parse()
+            .map_err(|_| format!("room id {:?} is not a UUID", envelope.aggregate_id))?;
+        let event = serde_json::from_value(envelope.payload.clone()).map_err(malformed)?;
+        Ok(Change::Room { room_id, event })
+    }
+}

@@ -1,0 +1,157 @@
+//! The live projector: applies events from the bus as they come, after catching up on what it
+//! missed while it was away.
+
+use std::time::Duration;
+
+use bus::{Delivery, EventEnvelope, Feed};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::apply::{apply, DeadLetters, Incoming, Target};
+use crate::store::{advance_horizon, current_horizon, stored_horizon, Pages};
+use crate::ProjectorError;
+
+#[derive(Debug, Clone)]
+pub struct ProjectorSettings {
+    /// Most events applied in one transaction.
+    pub batch_size: usize,
+    /// Most events the broker sends ahead of acknowledgements.
+    pub prefetch: u16,
+}
+
+impl Default for ProjectorSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            prefetch: 1000,
+        }
+    }
+}
+
+/// How long to wait before trying a failed batch again.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// Events per page when catching up from the store.
+const CATCH_UP_PAGE: i64 = 1000;
+
+/// Projects until `shutdown` is cancelled: first whatever the store holds that the tables lack
+/// (the bus delivers only what was published while its queue existed), then the feed.
+pub async fn run(
+    pool: PgPool,
+    mut feed: impl Feed,
+    settings: ProjectorSettings,
+    shutdown: CancellationToken,
+) {
+    let span = tracing::info_span!("projector", applied = 0u64, dead_lettered = 0u64);
+    async {
+        let mut totals = Totals::default();
+        loop {
+            let caught_up = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                caught_up = catch_up(&pool, &mut feed) => caught_up,
+            };
+            match caught_up {
+                Ok(events) => {
+                    tracing::info!(events, "caught up with the event store");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "catching up failed; trying again");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+            }
+        }
+        loop {
+            let batch = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                batch = feed.next_batch(settings.batch_size) => batch,
+            };
+            let project = project(&pool, &mut feed, batch, &mut totals);
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                () = project => {}
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    applied: u64,
+    dead_lettered: u64,
+}
+
+/// Applies one batch from the feed, trying again until it commits, then acknowledges it all
+/// with one acknowledgement.
+async fn project(pool: &PgPool, feed: &mut impl Feed, batch: Vec<Delivery>, totals: &mut Totals) {
+    let Some(last) = batch.last() else { return };
+    let mut incoming = Vec::with_capacity(batch.len());
+    for delivery in &batch {
+        match serde_json::from_slice::<EventEnvelope>(&delivery.body) {
+            Ok(envelope) => incoming.push(Incoming {
+                envelope,
+                retried: delivery.retried,
+            }),
+            Err(error) => {
+                let reason = format!("not an event envelope: {error}");
+                while let Err(error) = feed
+                    .dead_letter(&delivery.body, &delivery.routing_key, &reason)
+                    .await
+                {
+                    tracing::warn!(%error, "cannot dead-letter; trying again");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+                totals.dead_lettered += 1;
+            }
+        }
+    }
+    let target = Target::live();
+    loop {
+        match apply(
+            pool,
+            &target,
+            incoming.clone(),
+            &mut DeadLetters(&mut *feed),
+        )
+        .await
+        {
+            Ok(applied) => {
+                totals.applied += applied.events as u64;
+                totals.dead_lettered += applied.poisoned as u64;
+                let span = tracing::Span::current();
+                span.record("applied", totals.applied);
+                span.record("dead_lettered", totals.dead_lettered);
+                tracing::debug!(events = applied.events, "applied a batch");
+                break;
+            }
+            Err(error) => {
+                tracing::warn!(%error, events = incoming.len(), "a batch failed; trying again");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        }
+    }
+    feed.ack_through(last).await;
+}
+
+/// Applies every event the store holds and the live tables lack, reading from the horizon the
+/// last catch-up reached, then moves the horizon up. Answers how many events it applied.
+async fn catch_up(pool: &PgPool, feed: &mut impl Feed) -> Result<u64, ProjectorError> {
+    let horizon = current_horizon(pool).await?;
+    let since = stored_horizon(&mut *pool.acquire().await?).await?;
+    let mut pages = Pages::unapplied(&since, CATCH_UP_PAGE);
+    let mut applied = 0;
+    loop {
+        let page = pages.next(&mut *pool.acquire().await?).await?;
+        if page.is_empty() {
+            break;
+        }
+        let incoming = page.into_iter().map(Incoming::from).collect();
+        let batch = apply(pool, &Target::live(), incoming, &mut DeadLetters(feed)).await?;
+        applied += batch.events as u64;
+    }
+    advance_horizon(&mut *pool.acquire().await?, &horizon).await?;
+    Ok(applied)
+}

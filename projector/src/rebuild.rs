@@ -1,0 +1,274 @@
+//! Rebuilding the read tables from the whole event store while the system keeps serving, and
+//! checking the live tables against such a rebuild.
+//!
+//! A copy of the projection is built in a schema of its own, in global order, in passes: each
+//! pass reads from the horizon the previous one started at, until a pass finds little new.
+//! Then, holding the live projection's lock (live projection pauses, reads go on), the last
+//! events are applied and the copy is compared with the live tables or moved into `public` in
+//! their place. Live projection resumes on the new tables: everything committed is in them, and
+//! what the bus still holds is skipped or applied by the checkpoints.
+
+use std::time::Duration;
+
+use sqlx::{Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::apply::{apply, apply_in, Incoming, LogPoisoned, Target};
+use crate::store::{advance_horizon, current_horizon, Pages};
+use crate::ProjectorError;
+
+/// The schema `chat rebuild` builds in.
+const SHADOW: &str = "projection_rebuild";
+/// Keeps two rebuilds (and so two swaps) apart.
+const REBUILD_LOCK: i64 = 0x6368_6174_5f72_6562;
+/// Events per transaction while building a copy.
+const PAGE: i64 = 5000;
+/// A pass that finds fewer new events than this ends the building; the rest is applied under
+/// the live lock.
+const SETTLED: u64 = 2000;
+const MAX_PASSES: usize = 10;
+/// How long `verify` waits for the live projection to catch up with the store.
+const VERIFY_PATIENCE: Duration = Duration::from_secs(15);
+
+/// How far building a copy has come.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Events read from the store so far.
+    pub read: u64,
+    /// Events the store held when building began (and more, when it grew since).
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RebuildReport {
+    pub events: u64,
+    pub elapsed: Duration,
+}
+
+/// Rebuilds every read table from the event store and swaps the result into `public`.
+pub async fn rebuild(
+    pool: &PgPool,
+    mut progress: impl FnMut(Progress) + Send,
+) -> Result<RebuildReport, ProjectorError> {
+    let started = std::time::Instant::now();
+    let lock = RebuildLock::take(pool).await?;
+    let (horizon, read) = build_copy(pool, SHADOW, &mut progress).await?;
+    let mut transaction = pool.begin().await?;
+    let target = Target::live();
+    target.enter(&mut transaction).await?;
+    finish_copy(&mut transaction, SHADOW, &horizon).await?;
+    sqlx::query(SWAP_IN)
+        .bind(SHADOW)
+        .execute(&mut *transaction)
+        .await?;
+    target.committing(&mut transaction).await?;
+    transaction.commit().await?;
+    lock.release().await?;
+    Ok(RebuildReport {
+        events: read,
+        elapsed: started.elapsed(),
+    })
+}
+
+const SWAP_IN: &str = "SELECT public.projection_swap_in($1)";
+
+/// One table of the live projection beside its rebuilt copy.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TableComparison {
+    pub table_name: String,
+    pub live_rows: i64,
+    pub copy_rows: i64,
+    pub live_checksum: String,
+    pub copy_checksum: String,
+}
+
+impl TableComparison {
+    pub fn matches(&self) -> bool {
+        self.live_rows == self.copy_rows && self.live_checksum == self.copy_checksum
+    }
+}
+
+/// A row found on one side only.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Difference {
+    pub table_name: String,
+    /// `live only` or `rebuilt only`.
+    pub side: String,
+    pub row_text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub tables: Vec<TableComparison>,
+    /// A few rows of each table that differs, to start looking.
+    pub differences: Vec<Difference>,
+}
+
+impl VerifyReport {
+    pub fn is_clean(&self) -> bool {
+        self.tables.iter().all(TableComparison::matches)
+    }
+}
+
+/// Rebuilds the projection into a scratch schema and compares it with the live tables.
+pub async fn verify(
+    pool: &PgPool,
+    mut progress: impl FnMut(Progress) + Send,
+) -> Result<VerifyReport, ProjectorError> {
+    let scratch = format!("projection_verify_{}", Uuid::new_v4().simple());
+    let report = verify_in(pool, &scratch, &mut progress).await;
+    sqlx::query(DROP_COPY).bind(&scratch).execute(pool).await?;
+    report
+}
+
+const DROP_COPY: &str = "SELECT public.projection_drop_copy($1)";
+
+async fn verify_in(
+    pool: &PgPool,
+    scratch: &str,
+    progress: &mut (impl FnMut(Progress) + Send),
+) -> Result<VerifyReport, ProjectorError> {
+    let (mut horizon, events) = build_copy(pool, scratch, progress).await?;
+    let deadline = tokio::time::Instant::now() + VERIFY_PATIENCE;
+    loop {
+        let mut transaction = pool.begin().await?;
+        Target::live().enter(&mut transaction).await?;
+        horizon = finish_copy(&mut transaction, scratch, &horizon).await?;
+        let tables: Vec<TableComparison> = sqlx::query_as(COMPARE)
+            .bind(scratch)
+            .fetch_all(&mut *transaction)
+            .await?;
+        // The live tables may still lack events the bus has not delivered yet: wait for them
+        // (with the lock released) before calling a difference a difference.
+        let live_behind = tables
+            .iter()
+            .any(|table| table.table_name == "projection_checkpoints" && !table.matches());
+        if !live_behind || tokio::time::Instant::now() >= deadline {
+            let mut differences = Vec::new();
+            for table in tables.iter().filter(|table| !table.matches()) {
+                let rows: Vec<(String, String)> = sqlx::query_as(DIFFERENCES)
+                    .bind(scratch)
+                    .bind(&table.table_name)
+                    .fetch_all(&mut *transaction)
+                    .await?;
+                differences.extend(rows.into_iter().map(|(side, row_text)| Difference {
+                    table_name: table.table_name.clone(),
+                    side,
+                    row_text,
+                }));
+            }
+            transaction.commit().await?;
+            return Ok(VerifyReport {
+                events,
+                tables,
+                differences,
+            });
+        }
+        transaction.commit().await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+const COMPARE: &str = "SELECT * FROM public.projection_compare($1)";
+const DIFFERENCES: &str = "SELECT * FROM public.projection_differences($1, $2, 5)";
+
+/// Builds a fresh copy of the projection in `schema` from the store, pass after pass, until a
+/// pass finds little new. Answers the horizon to finish from, and how many events were read.
+async fn build_copy(
+    pool: &PgPool,
+    schema: &str,
+    progress: &mut (impl FnMut(Progress) + Send),
+) -> Result<(String, u64), ProjectorError> {
+    sqlx::query(CREATE_COPY).bind(schema).execute(pool).await?;
+    let total: i64 = sqlx::query_scalar(COUNT_EVENTS).fetch_one(pool).await?;
+    let mut state = Progress {
+        read: 0,
+        total: total as u64,
+    };
+    progress(state);
+    let target = Target::copy(schema);
+    let mut since = "0".to_owned();
+    for _ in 0..MAX_PASSES {
+        let horizon = current_horizon(pool).await?;
+        let mut pages = Pages::all(&since, PAGE);
+        let mut read_in_pass = 0;
+        loop {
+            let page = pages.next(&mut *pool.acquire().await?).await?;
+            if page.is_empty() {
+                break;
+            }
+            let read = page.len() as u64;
+            let incoming = page.into_iter().map(Incoming::from).collect();
+            apply(pool, &target, incoming, &mut LogPoisoned).await?;
+            read_in_pass += read;
+            state.read += read;
+            state.total = state.total.max(state.read);
+            progress(state);
+        }
+        since = horizon;
+        if read_in_pass < SETTLED {
+            break;
+        }
+    }
+    Ok((since, state.read))
+}
+
+const CREATE_COPY: &str = "SELECT public.projection_create_copy($1)";
+const COUNT_EVENTS: &str = "SELECT count(*) FROM events";
+
+/// Applies to the copy in `schema` every event committed at or after `since`, inside the
+/// caller's transaction (which holds the live lock, so the live tables stand still), and
+/// records the horizon a live catch-up on the copy would start from. Answers that horizon.
+async fn finish_copy(
+    transaction: &mut PgConnection,
+    schema: &str,
+    since: &str,
+) -> Result<String, ProjectorError> {
+    let horizon: String = sqlx::query_scalar(CURRENT_HORIZON)
+        .fetch_one(&mut *transaction)
+        .await?;
+    sqlx::query(ENTER_COPY)
+        .bind(schema)
+        .execute(&mut *transaction)
+        .await?;
+    let mut pages = Pages::all(since, PAGE);
+    loop {
+        let page = pages.next(&mut *transaction).await?;
+        if page.is_empty() {
+            break;
+        }
+        let incoming = page.into_iter().map(Incoming::from).collect();
+        apply_in(&mut *transaction, incoming, &mut LogPoisoned).await?;
+    }
+    advance_horizon(&mut *transaction, &horizon).await?;
+    Ok(horizon)
+}
+
+const CURRENT_HORIZON: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
+const ENTER_COPY: &str = "SELECT set_config('search_path', $1, true)";
+
+/// A session-level advisory lock on a connection of its own: released when the rebuild ends,
+/// or when its process dies.
+struct RebuildLock {
+    connection: PgConnection,
+}
+
+impl RebuildLock {
+    async fn take(pool: &PgPool) -> Result<Self, ProjectorError> {
+        let mut connection = PgConnection::connect_with(&pool.connect_options()).await?;
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(REBUILD_LOCK)
+            .fetch_one(&mut connection)
+            .await?;
+        if !taken {
+            return Err(ProjectorError::RebuildRunning);
+        }
+        Ok(Self { connection })
+    }
+
+    async fn release(self) -> Result<(), ProjectorError> {
+        self.connection.close().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,243 @@
+use std::time::Duration;
+
+use bus::relay::RelaySettings;
+use bus::{AmqpFeed, AmqpPublisher, BusConfig, EventEnvelope, Publish};
+use chrono::Utc;
+use domain::{Role, RoomEvent, UserEvent};
+use projector::ProjectorSettings;
+use sqlx::PgPool;
+use testkit::seed::{self, Shape, StoredEvent};
+use testkit::BusCleanup;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// A database of its own and a bus prefix of its own (the database's name), with the relay and
+/// projectors started on demand.
+pub struct System {
+    pub pool: PgPool,
+    pub bus: BusConfig,
+    shutdown: CancellationToken,
+    _cleanup: BusCleanup,
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl System {
+    pub async fn new() -> Self {
+        Self::with_broker(testkit::AMQP_URL).await
+    }
+
+    /// A system reaching RabbitMQ at `amqp_url` (e.g. through a proxy).
+    pub async fn with_broker(amqp_url: &str) -> Self {
+        let (database_url, pool) = testkit::fresh_database().await;
+        let bus = BusConfig {
+            amqp_url: amqp_url.to_owned(),
+            prefix: BusConfig::default_prefix(&database_url),
+        };
+        let cleanup = BusConfig {
+            amqp_url: testkit::AMQP_URL.to_owned(),
+            ..bus.clone()
+        };
+        Self {
+            pool,
+            bus,
+            shutdown: CancellationToken::new(),
+            _cleanup: BusCleanup(cleanup),
+        }
+    }
+
+    pub fn start_relay(&self) -> JoinHandle<()> {
+        self.start_relay_until(self.shutdown.child_token())
+    }
+
+    pub fn start_relay_until(&self, stop: CancellationToken) -> JoinHandle<()> {
+        let settings = RelaySettings {
+            standby_interval: Duration::from_millis(200),
+            ..RelaySettings::default()
+        };
+        tokio::spawn(bus::relay::run(
+            self.pool.clone(),
+            AmqpPublisher::new(self.bus.clone()),
+            settings,
+            stop,
+        ))
+    }
+
+    pub fn start_projector(&self) -> JoinHandle<()> {
+        let settings = ProjectorSettings::default();
+        tokio::spawn(projector::run(
+            self.pool.clone(),
+            AmqpFeed::projector(self.bus.clone(), settings.prefetch),
+            settings,
+            self.shutdown.child_token(),
+        ))
+    }
+
+    /// Starts a projector and waits until it has caught up with the store and consumes the
+    /// bus: a user published straight to the bus, never stored, shows up in `users`.
+    pub async fn start_live_projector(&self) -> JoinHandle<()> {
+        let projector = self.start_projector();
+        let canary = user_envelope("canary");
+        self.publish(std::slice::from_ref(&canary)).await;
+        self.eventually(
+            &format!(
+                "SELECT count(*) FROM users WHERE id = '{}'",
+                canary.aggregate_id
+            ),
+            1,
+        )
+        .await;
+        projector
+    }
+
+    /// Publishes envelopes straight to the bus, as the relay would.
+    pub async fn publish(&self, envelopes: &[EventEnvelope]) {
+        AmqpPublisher::new(self.bus.clone())
+            .publish(envelopes)
+            .await
+            .expect("publish");
+    }
+
+    /// Writes `shape`'s history to the store and answers it.
+    pub async fn seed(&self, shape: &Shape) -> Vec<StoredEvent> {
+        let history = seed::history(shape);
+        seed::write(&self.pool, &history, 1000).await.expect("seed");
+        history
+    }
+
+    pub async fn write(&self, events: &[StoredEvent]) {
+        seed::write(&self.pool, events, 1000).await.expect("write");
+    }
+
+    /// The stored events of one aggregate, as the relay would publish them.
+    pub async fn stored(&self, aggregate_id: &str) -> Vec<EventEnvelope> {
+        sqlx::query_as(
+            "SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version,
+                    payload, metadata, recorded_at
+               FROM events WHERE aggregate_id = $1 ORDER BY sequence",
+        )
+        .bind(aggregate_id)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+
+    /// An empty answer, or NULL, counts as 0.
+    pub async fn count(&self, query: &str) -> i64 {
+        sqlx::query_scalar::<_, Option<i64>>(query)
+            .fetch_optional(&self.pool)
+            .await
+            .unwrap()
+            .flatten()
+            .unwrap_or(0)
+    }
+
+    /// Waits (up to 30 s) until `query` answers `expected`, and asserts it did.
+    pub async fn eventually(&self, query: &str, expected: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let value = self.count(query).await;
+            if value == expected {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "`{query}` stayed at {value}, expected {expected}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until every stored event is applied.
+    pub async fn fully_projected(&self) {
+        let stored = self
+            .count("SELECT count(*) FROM events WHERE aggregate_type IN ('User', 'Room')")
+            .await;
+        self.eventually(
+            "SELECT coalesce(sum(last_seq), 0)::bigint FROM projection_checkpoints c
+              WHERE EXISTS (SELECT 1 FROM events e WHERE e.aggregate_id = c.aggregate_id)",
+            stored,
+        )
+        .await;
+    }
+}
+
+/// A registration that is on the bus only.
+pub fn user_envelope(name: &str) -> EventEnvelope {
+    let event = StoredEvent::user(&UserEvent::UserRegistered {
+        user_id: Uuid::new_v4(),
+        username: name.into(),
+        password_hash: "x".into(),
+        registered_at: Utc::now(),
+    });
+    envelope(&event, 0)
+}
+
+pub fn envelope(event: &StoredEvent, position: i64) -> EventEnvelope {
+    EventEnvelope {
+        position,
+        aggregate_type: event.aggregate_type.into(),
+        aggregate_id: event.aggregate_id.clone(),
+        sequence: event.sequence,
+        event_type: event.event_type.clone(),
+        event_version: "1".into(),
+        payload: serde_json::from_str(&event.payload).unwrap(),
+        metadata: serde_json::json!({}),
+        recorded_at: Utc::now(),
+    }
+}
+
+/// A room's first three events: created, its owner joined, a message.
+pub fn room_story(room_id: Uuid) -> Vec<StoredEvent> {
+    let owner = Uuid::new_v4();
+    let now = Utc::now();
+    [
+        RoomEvent::RoomCreated {
+            room_id,
+            name: "general".into(),
+            is_private: false,
+            password_hash: None,
+            created_by: owner,
+            created_at: now,
+        },
+        RoomEvent::MemberJoined {
+            user_id: owner,
+            username: "alice".into(),
+            role: Role::Owner,
+            joined_at: now,
+        },
+        RoomEvent::MessagePosted {
+            message_id: Uuid::new_v4(),
+            user_id: owner,
+            username: "alice".into(),
+            content: "hello".into(),
+            client_msg_id: None,
+            posted_at: now,
+        },
+    ]
+    .iter()
+    .zip(1..)
+    .map(|(event, sequence)| StoredEvent::room(room_id, sequence, event))
+    .collect()
+}
+
+/// A mixed history of about `events` events.
+pub fn mixed(events: usize) -> Shape {
+    let rooms = (events / 250).max(2);
+    let users = (events / 100).max(4);
+    let members_per_room = 8.min(users - 1);
+    let rooms_with_leavers = rooms / 2;
+    let fixed = users + rooms * (2 + members_per_room) + rooms_with_leavers * 3;
+    Shape {
+        users,
+        rooms,
+        members_per_room,
+        messages: events.saturating_sub(fixed),
+        rooms_with_leavers,
+    }
+}

@@ -1,0 +1,12 @@
+//! The projection pipeline against the real PostgreSQL and RabbitMQ: relay, bus, projector,
+//! catch-up, dead letters, rebuild and verify.
+
+mod catching_up;
+mod crashing;
+mod dead_letters;
+mod helpers;
+mod isolation;
+mod node_feed;
+mod ordering;
+mod rebuilding;
+mod relaying;

@@ -1,0 +1,46 @@
+use std::time::Duration;
+
+use bus::NodeFeed;
+use testkit::TcpProxy;
+use uuid::Uuid;
+
+use crate::helpers::{envelope, room_story, user_envelope, System};
+
+async fn next(feed: &mut tokio::sync::mpsc::Receiver<NodeFeed>) -> NodeFeed {
+    tokio::time::timeout(Duration::from_secs(20), feed.recv())
+        .await
+        .expect("the feed answered in time")
+        .expect("the feed is open")
+}
+
+#[tokio::test]
+async fn a_node_hears_room_events_only_and_is_told_when_it_reconnected() {
+    let proxy = TcpProxy::start("127.0.0.1:5672").await;
+    let system = System::new().await;
+    let through_proxy = bus::BusConfig {
+        amqp_url: testkit::amqp_url_through(&proxy),
+        ..system.bus.clone()
+    };
+    let mut feed = bus::node_feed(&through_proxy).await.unwrap();
+    let room = room_story(Uuid::new_v4());
+    system
+        .publish(&[user_envelope("alice"), envelope(&room[0], 1)])
+        .await;
+    let NodeFeed::Event(event) = next(&mut feed).await else {
+        panic!("an event first")
+    };
+    assert_eq!(
+        event.aggregate_type, "Room",
+        "user events are not routed to nodes"
+    );
+
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    proxy.restore();
+    assert!(matches!(next(&mut feed).await, NodeFeed::Reconnected));
+    system.publish(&[envelope(&room[1], 2)]).await;
+    let NodeFeed::Event(event) = next(&mut feed).await else {
+        panic!("events flow again")
+    };
+    assert_eq!(event.sequence, 2);
+}

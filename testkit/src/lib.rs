@@ -1,0 +1,60 @@
+//! Shared by the integration tests: a fresh database per test, a bus prefix per test, and a TCP
+//! proxy the test controls, so a broker outage can be staged without touching the shared broker.
+
+mod proxy;
+pub mod seed;
+
+pub use proxy::TcpProxy;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// A database of its own, migrated; answers its URL and a small pool on it.
+pub async fn fresh_database() -> (String, PgPool) {
+    let name = format!("chat_test_{}", Uuid::new_v4().simple());
+    let admin = PgPool::connect(ADMIN_URL).await.expect("connect as admin");
+    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable");
+    let pool = eventstore::connect(&url, 8).await.expect("connect");
+    eventstore::MIGRATOR.run(&pool).await.expect("migrate");
+    (url, pool)
+}
+
+/// A bus prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("chat_test_{}", Uuid::new_v4().simple())
+}
+
+/// The AMQP URL of the local broker reached through `proxy`.
+pub fn amqp_url_through(proxy: &TcpProxy) -> String {
+    format!("amqp://guest:guest@{}/%2f", proxy.address())
+}
+
+/// Deletes a test's exchanges and queues from the shared broker when dropped (a failing test
+/// unwinds through it too), so test runs leave nothing behind.
+pub struct BusCleanup(pub bus::BusConfig);
+
+impl Drop for BusCleanup {
+    fn drop(&mut self) {
+        let config = self.0.clone();
+        // Drop cannot await; a thread with a runtime of its own can, even inside a test's.
+        let cleaned = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(bus::Topology::delete(&config))
+        })
+        .join();
+        if let Ok(Err(error)) = cleaned {
+            eprintln!("could not delete the test's exchanges and queues: {error}");
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Writes a plausible history straight into the event store, as the command executor would
+//! have: users register, rooms are created, people join, talk and leave (owners too, handing
+//! the room on). Far faster than going through HTTP, for tests and benchmarks that need many
+//! events.
+
+use chrono::Utc;
+use cqrs_es::DomainEvent;
+use domain::{Role, RoomEvent, UserEvent};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// The history to write.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub users: usize,
+    pub rooms: usize,
+    /// Besides the owner.
+    pub members_per_room: usize,
+    /// Spread over the rooms in turn, each by one of its members.
+    pub messages: usize,
+    /// Rooms whose owner leaves at the end (the longest-standing member takes over), and
+    /// where one more member leaves too.
+    pub rooms_with_leavers: usize,
+}
+
+impl Shape {
+    /// How many events this shape writes.
+    pub fn events(&self) -> usize {
+        self.users
+            + self.rooms * (2 + self.members_per_room)
+            + self.messages
+            + self.rooms_with_leavers.min(self.rooms) * 3
+    }
+}
+
+/// One event as the store holds it.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub aggregate_type: &'static str,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub payload: String,
+}
+
+impl StoredEvent {
+    pub fn room(room_id: Uuid, sequence: i64, event: &RoomEvent) -> Self {
+        Self {
+            aggregate_type: "Room",
+            aggregate_id: room_id.to_string(),
+            sequence,
+            event_type: event.event_type(),
+            payload: serde_json::to_string(event).expect("an event serialises"),
+        }
+    }
+
+    pub fn user(event: &UserEvent) -> Self {
+        let UserEvent::UserRegistered { user_id, .. } = event;
+        Self {
+            aggregate_type: "User",
+            aggregate_id: user_id.to_string(),
+            sequence: 1,
+            event_type: event.event_type(),
+            payload: serde_json::to_string(event).expect("an event serialises"),
+        }
+    }
+}
+
+struct SeedRoom {
+    id: Uuid,
+    sequence: i64,
+    /// In joining order.
+    members: Vec<(Uuid, String)>,
+}
+
+impl SeedRoom {
+    fn next(&mut self, event: RoomEvent) -> StoredEvent {
+        self.sequence += 1;
+        StoredEvent::room(self.id, self.sequence, &event)
+    }
+}
+
+/// The events of `shape`, in the order they are written.
+pub fn history(shape: &Shape) -> Vec<StoredEvent> {
+    let now = Utc::now();
+    let mut events = Vec::with_capacity(shape.events());
+    let users: Vec<(Uuid, String)> = (0..shape.users.max(1))
+        .map(|n| (Uuid::new_v4(), format!("user{n}")))
+        .collect();
+    for (user_id, username) in &users {
+        events.push(StoredEvent::user(&UserEvent::UserRegistered {
+            user_id: *user_id,
+            username: username.clone(),
+            password_hash: "not a real hash".into(),
+            registered_at: now,
+        }));
+    }
+    let mut rooms = Vec::with_capacity(shape.rooms);
+    for r in 0..shape.rooms {
+        let mut room = SeedRoom {
+            id: Uuid::new_v4(),
+            sequence: 0,
+            members: Vec::new(),
+        };
+        let owner = users[r % users.len()].clone();
+        events.push(room.next(RoomEvent::RoomCreated {
+            room_id: room.id,
+            name: format!("room {r}"),
+            is_private: r % 5 == 0,
+            password_hash: (r % 5 == 0).then(|| "not a real hash".into()),
+            created_by: owner.0,
+            created_at: now,
+        }));
+        let join = |room: &mut SeedRoom, (user_id, username): (Uuid, String), role| {
+            room.members.push((user_id, username.clone()));
+            room.next(RoomEvent::MemberJoined {
+                user_id,
+                username,
+                role,
+                joined_at: now,
+            })
+        };
+        events.push(join(&mut room, owner, Role::Owner));
+        for m in 0..shape.members_per_room.min(users.len() - 1) {
+            let member = users[(r + 1 + m) % users.len()].clone();
+            events.push(join(&mut room, member, Role::Member));
+        }
+        rooms.push(room);
+    }
+    for n in 0..shape.messages {
+        let Some(room) = rooms.get_mut(n % shape.rooms.max(1)) else {
+            break;
+        };
+        let (user_id, username) = room.members[n % room.members.len()].clone();
+        let posted = RoomEvent::MessagePosted {
+            message_id: Uuid::new_v4(),
+            user_id,
+            username,
+            content: format!("message {n}"),
+            client_msg_id: (n % 3 == 0).then(|| format!("client-{n}")),
+            posted_at: now,
+        };
+        events.push(room.next(posted));
+    }
+    for room in rooms.iter_mut().take(shape.rooms_with_leavers) {
+        if room.members.len() < 3 {
+            continue;
+        }
+        let (owner_id, owner_name) = room.members.remove(0);
+        events.push(room.next(RoomEvent::MemberLeft {
+            user_id: owner_id,
+            username: owner_name,
+            left_at: now,
+        }));
+        let (heir_id, heir_name) = room.members[0].clone();
+        events.push(room.next(RoomEvent::MemberRoleChanged {
+            user_id: heir_id,
+            username: heir_name,
+            role: Role::Owner,
+            changed_at: now,
+        }));
+        let (leaver_id, leaver_name) = room.members.pop().expect("three members");
+        events.push(room.next(RoomEvent::MemberLeft {
+            user_id: leaver_id,
+            username: leaver_name,
+            left_at: now,
+        }));
+    }
+    events
+}
+
+/// Writes `events` to the store in transactions of `chunk` events (each queued in the outbox
+/// by the store's trigger, as any write is).
+pub async fn write(pool: &PgPool, events: &[StoredEvent], chunk: usize) -> Result<(), sqlx::Error> {
+    for part in events.chunks(chunk.max(1)) {
+        let mut types = Vec::with_capacity(part.len());
+        let mut ids = Vec::with_capacity(part.len());
+        let mut sequences = Vec::with_capacity(part.len());
+        let mut event_types = Vec::with_capacity(part.len());
+        let mut payloads = Vec::with_capacity(part.len());
+        for event in part {
+            types.push(event.aggregate_type);
+            ids.push(event.aggregate_id.as_str());
+            sequences.push(event.sequence);
+            event_types.push(event.event_type.as_str());
+            payloads.push(event.payload.as_str());
+        }
+        sqlx::query(INSERT_EVENTS)
+            .bind(&types)
+            .bind(&ids)
+            .bind(&sequences)
+            .bind(&event_types)
+            .bind(&payloads)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+const INSERT_EVENTS: &str = "
+INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
+                    metadata)
+SELECT t, i, s, e, '1', p::json, '{}'::json
+  FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) AS u(t, i, s, e, p)";
