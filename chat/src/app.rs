@@ -4,11 +4,13 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::Context;
 use api_kit::{ApiError, REQUEST_ID_HEADER};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use command_api::CommandState;
@@ -103,11 +105,23 @@ fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
     });
     // Layers added last run first: the id is set before the span opens and copied to the answer.
     Ok(app
+        .layer(middleware::from_fn(server_timing))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+/// How long the application took to answer, in the standard `Server-Timing` header, so clients
+/// and benchmarks can tell server time from network time.
+async fn server_timing(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let mut response = next.run(request).await;
+    let timing = format!("app;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    let value = HeaderValue::from_str(&timing).expect("ASCII timing");
+    response.headers_mut().insert("server-timing", value);
+    response
 }
 
 /// Serves the built web client; any client route (`/room/…`) gets its `index.html`.

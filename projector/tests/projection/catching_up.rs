@@ -28,23 +28,9 @@ async fn a_projector_that_was_down_catches_up_with_what_was_written_meanwhile() 
     let first = system.start_projector();
     system.fully_projected().await;
     first.abort();
-    let horizon_before: String =
-        sqlx::query_scalar("SELECT transaction_id::text FROM projection_horizon")
-            .fetch_one(&system.pool)
-            .await
-            .unwrap();
     system.seed(&mixed(300)).await;
     let _second = system.start_projector();
     system.fully_projected().await;
-    let horizon_after: String =
-        sqlx::query_scalar("SELECT transaction_id::text FROM projection_horizon")
-            .fetch_one(&system.pool)
-            .await
-            .unwrap();
-    assert!(
-        horizon_after.parse::<u64>().unwrap() > horizon_before.parse::<u64>().unwrap(),
-        "the catch-up horizon moved on"
-    );
     let report = projector::verify(&system.pool, |_| {}).await.unwrap();
     assert!(report.is_clean(), "{report:?}");
 }

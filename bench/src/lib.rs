@@ -1,0 +1,69 @@
+//! The benchmark harness: starts the system (or targets a given one), runs scenarios, and
+//! reports every figure beside a baseline measured in the same run, because absolute numbers on
+//! a shared machine drift.
+
+mod report;
+pub mod scenarios;
+mod system;
+
+pub use report::{Figure, Goal, ScenarioReport};
+pub use system::Target;
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(name = "bench", about = "Run the chat server's benchmark scenarios")]
+pub struct Args {
+    /// Scenarios to run (`all` for every one): S6 (history paging).
+    #[arg(required = true)]
+    pub scenarios: Vec<String>,
+    /// A tenth of the size, for a quick check that everything still runs.
+    #[arg(long)]
+    pub quick: bool,
+    /// Benchmark a running system at this URL instead of starting one.
+    #[arg(long, requires = "database_url")]
+    pub url: Option<String>,
+    /// The database of the system given with `--url`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where the results section is written.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    pub markdown: PathBuf,
+    /// Where the run's JSON is written.
+    #[arg(long, default_value = "bench/results")]
+    pub results_dir: PathBuf,
+}
+
+const SCENARIOS: [&str; 1] = ["S6"];
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let wanted: Vec<String> = if args.scenarios.iter().any(|s| s.eq_ignore_ascii_case("all")) {
+        SCENARIOS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.scenarios.iter().map(|s| s.to_uppercase()).collect()
+    };
+    let mut reports = Vec::new();
+    for scenario in &wanted {
+        // Each scenario gets a fresh system, so one's data never slows the next.
+        let system = match (&args.url, &args.database_url) {
+            (Some(url), Some(database_url)) => system::System::given(url, database_url),
+            _ => system::System::start().await?,
+        };
+        let target = system.target();
+        let report = match scenario.as_str() {
+            "S6" => scenarios::history::run(target, args.quick).await?,
+            other => bail!(
+                "unknown scenario {other:?}; known: {}",
+                SCENARIOS.join(", ")
+            ),
+        };
+        report.print();
+        reports.push(report);
+        system.stop().await?;
+    }
+    report::save(&reports, &args)?;
+    Ok(())
+}

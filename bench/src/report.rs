@@ -1,0 +1,186 @@
+//! Figures, their goals and baselines; the terminal table, the JSON of a run, and the results
+//! section of BENCHMARKS.md.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::Args;
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub enum Goal {
+    AtMost(f64),
+    AtLeast(f64),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub name: String,
+    pub value: f64,
+    pub unit: &'static str,
+    pub goal: Option<Goal>,
+    /// The same measure on the baseline, where one applies.
+    pub baseline: Option<f64>,
+}
+
+impl Figure {
+    pub fn new(name: impl Into<String>, value: f64, unit: &'static str) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            unit,
+            goal: None,
+            baseline: None,
+        }
+    }
+
+    pub fn goal(mut self, goal: Goal) -> Self {
+        self.goal = Some(goal);
+        self
+    }
+
+    pub fn baseline(mut self, baseline: f64) -> Self {
+        self.baseline = Some(baseline);
+        self
+    }
+
+    fn met(&self) -> Option<bool> {
+        self.goal.map(|goal| match goal {
+            Goal::AtMost(limit) => self.value <= limit,
+            Goal::AtLeast(floor) => self.value >= floor,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub figures: Vec<Figure>,
+    pub notes: Vec<String>,
+}
+
+/// Latencies of one kind, summarised as percentiles (milliseconds).
+pub fn percentiles(samples: &mut [Duration]) -> [f64; 4] {
+    samples.sort_unstable();
+    let at = |fraction: f64| {
+        let index = ((samples.len() as f64 * fraction).ceil() as usize).clamp(1, samples.len()) - 1;
+        samples[index].as_secs_f64() * 1000.0
+    };
+    [at(0.50), at(0.90), at(0.99), at(1.0)]
+}
+
+impl ScenarioReport {
+    fn table(&self) -> String {
+        let mut table = String::from(
+            "| figure | value | baseline | ratio | goal | met |\n|---|---|---|---|---|---|\n",
+        );
+        for figure in &self.figures {
+            let baseline = figure
+                .baseline
+                .map(|b| format!("{b:.3} {}", figure.unit))
+                .unwrap_or_default();
+            let ratio = figure
+                .baseline
+                .map(|b| format!("{:.2}×", figure.value / b))
+                .unwrap_or_default();
+            let goal = match figure.goal {
+                Some(Goal::AtMost(limit)) => format!("≤ {limit} {}", figure.unit),
+                Some(Goal::AtLeast(floor)) => format!("≥ {floor} {}", figure.unit),
+                None => String::new(),
+            };
+            let met = match figure.met() {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "",
+            };
+            let _ = writeln!(
+                table,
+                "| {} | {:.3} {} | {baseline} | {ratio} | {goal} | {met} |",
+                figure.name, figure.value, figure.unit
+            );
+        }
+        table
+    }
+
+    pub fn print(&self) {
+        println!("\n{} — {}\n\n{}", self.id, self.title, self.table());
+        for note in &self.notes {
+            println!("  {note}");
+        }
+    }
+}
+
+const RESULTS_START: &str = "<!-- bench results: start -->";
+const RESULTS_END: &str = "<!-- bench results: end -->";
+
+/// Writes the run's JSON and replaces the results section of the markdown file.
+pub(crate) fn save(reports: &[ScenarioReport], args: &Args) -> anyhow::Result<()> {
+    let now = Utc::now();
+    std::fs::create_dir_all(&args.results_dir)?;
+    let json_path = args
+        .results_dir
+        .join(format!("{}.json", now.format("%Y%m%dT%H%M%SZ")));
+    std::fs::write(&json_path, serde_json::to_string_pretty(reports)?)?;
+    println!("\nresults: {}", json_path.display());
+
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .unwrap_or_default();
+    let mut section = format!(
+        "{RESULTS_START}\n## Latest results\n\nMeasured {} on {} (commit {}) with `cargo run --release -p bench -- {}{}`.\n",
+        now.format("%Y-%m-%d %H:%M UTC"),
+        machine(),
+        commit.trim(),
+        args.scenarios.join(" "),
+        if args.quick { " --quick" } else { "" },
+    );
+    for report in reports {
+        let _ = write!(
+            section,
+            "\n### {} — {}\n\n{}",
+            report.id,
+            report.title,
+            report.table()
+        );
+        for note in &report.notes {
+            let _ = writeln!(section, "\n{note}");
+        }
+    }
+    section.push_str(RESULTS_END);
+
+    let existing =
+        std::fs::read_to_string(&args.markdown).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let updated = match (existing.find(RESULTS_START), existing.find(RESULTS_END)) {
+        (Some(start), Some(end)) => format!(
+            "{}{section}{}",
+            &existing[..start],
+            &existing[end + RESULTS_END.len()..]
+        ),
+        _ => format!("{}\n{section}\n", existing.trim_end()),
+    };
+    std::fs::write(&args.markdown, updated)
+        .with_context(|| format!("writing {}", args.markdown.display()))?;
+    Ok(())
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores ({cpu})")
+}

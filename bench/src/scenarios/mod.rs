@@ -1,0 +1,70 @@
+//! One module per scenario of DESIGN.md §11, plus what they share: a client that signs users up
+//! and makes rooms through the real API.
+
+pub mod history;
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+use crate::Target;
+
+/// Registers `username` and answers its access token.
+pub(crate) async fn user(
+    http: &reqwest::Client,
+    target: &Target,
+    username: &str,
+) -> anyhow::Result<String> {
+    let credentials = json!({"username": username, "password": "bench password"});
+    http.post(format!("{}/auth/register", target.url))
+        .json(&credentials)
+        .send()
+        .await?
+        .error_for_status()?;
+    let token: Value = http
+        .post(format!("{}/auth/login", target.url))
+        .json(&credentials)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    token["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no access_token in the login answer")
+}
+
+/// Creates a public room and answers its id.
+pub(crate) async fn room(
+    http: &reqwest::Client,
+    target: &Target,
+    token: &str,
+    name: &str,
+) -> anyhow::Result<String> {
+    let room: Value = http
+        .post(format!("{}/rooms/", target.url))
+        .bearer_auth(token)
+        .json(&json!({"name": name, "is_private": false}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    room["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no id in the room")
+}
+
+pub(crate) fn progress(length: u64, what: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(length);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>24} [{bar:30}] {pos}/{len} {per_sec} eta {eta}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(what);
+    bar
+}

@@ -1,0 +1,63 @@
+//! The harness must not rot: one scenario, at a tenth of its size, against the real system
+//! started in-process.
+
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
+    let database = format!("chat_test_{}", Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(ADMIN_URL).await.unwrap();
+    sqlx::query(&format!(r#"CREATE DATABASE "{database}""#))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let database_url = format!("postgres://postgres@127.0.0.1:5432/{database}?sslmode=disable");
+
+    let cli = chat::Cli::parse_from([
+        "chat",
+        "all",
+        "--database-url",
+        &database_url,
+        "--jwt-secret",
+        "s",
+        "--bcrypt-cost",
+        "4",
+        "--login-rate",
+        "0",
+        "--send-rate",
+        "0",
+    ]);
+    let settings = &cli.settings;
+    let pool = settings.connect().await.unwrap();
+    eventstore::MIGRATOR.run(&pool).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let _workers = chat::spawn_workers(cli.command, &pool, settings, &shutdown).unwrap();
+    let app = chat::build_app(pool, settings, chat::Roles::ALL).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(chat::serve(listener, app, std::future::pending()));
+
+    let out = std::env::temp_dir().join(format!("bench-{}", Uuid::new_v4().simple()));
+    let markdown = out.join("BENCHMARKS.md");
+    bench::run(bench::Args {
+        scenarios: vec!["S6".into()],
+        quick: true,
+        url: Some(url),
+        database_url: Some(database_url),
+        markdown: markdown.clone(),
+        results_dir: out.join("results"),
+    })
+    .await
+    .unwrap();
+
+    let written = std::fs::read_to_string(markdown).unwrap();
+    assert!(written.contains("### S6"), "{written}");
+    assert!(written.contains("server time p99"));
+    let runs = std::fs::read_dir(out.join("results")).unwrap().count();
+    assert_eq!(runs, 1, "one JSON file per run");
+    shutdown.cancel();
+}
