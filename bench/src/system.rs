@@ -16,6 +16,8 @@ const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=dis
 pub struct Target {
     pub url: String,
     pub database_url: String,
+    /// The server's process, when the harness started it (its memory can then be read).
+    pub pid: Option<u32>,
 }
 
 pub(crate) struct System {
@@ -34,6 +36,7 @@ impl System {
             target: Target {
                 url: url.trim_end_matches('/').to_owned(),
                 database_url: database_url.to_owned(),
+                pid: None,
             },
             managed: None,
         }
@@ -65,6 +68,7 @@ impl System {
             target: Target {
                 url: format!("http://127.0.0.1:{port}"),
                 database_url,
+                pid: child.id(),
             },
             managed: Some(Managed { child, database }),
         };

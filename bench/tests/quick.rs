@@ -36,7 +36,9 @@ async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
     eventstore::MIGRATOR.run(&pool).await.unwrap();
     let shutdown = CancellationToken::new();
     let _workers = chat::spawn_workers(cli.command, &pool, settings, &shutdown).unwrap();
-    let app = chat::build_app(pool, settings, chat::Roles::ALL).unwrap();
+    let app = chat::build_app(pool, settings, chat::Roles::ALL, &shutdown)
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(chat::serve(listener, app, std::future::pending()));

@@ -14,8 +14,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use command_api::CommandState;
+use fanout::{FanoutState, Hub};
 use query_api::QueryState;
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -44,12 +46,14 @@ const API_PREFIXES: [&str; 7] = [
 pub struct Roles {
     pub command_api: bool,
     pub query_api: bool,
+    pub fanout: bool,
 }
 
 impl Roles {
     pub const ALL: Roles = Roles {
         command_api: true,
         query_api: true,
+        fanout: true,
     };
 
     /// The HTTP roles `chat <command>` serves.
@@ -57,23 +61,40 @@ impl Roles {
         Self {
             command_api: matches!(command, Command::All | Command::CommandApi),
             query_api: matches!(command, Command::All | Command::QueryApi),
+            fanout: matches!(command, Command::All | Command::Fanout),
         }
     }
 }
 
 /// The HTTP application for `roles`. Command and query routes share paths with different
 /// methods (`POST /rooms/` and `GET /rooms/`), which merging allows; the one fallback serves
-/// the web client.
-pub fn build_app(pool: PgPool, settings: &Settings, roles: Roles) -> anyhow::Result<Router> {
+/// the web client. The WebSocket gateway subscribes its node to the bus here (the queue is bound
+/// when this answers); the subscription and open sockets end when `shutdown` is cancelled
+/// (sockets with 1012, so clients resume).
+pub async fn build_app(
+    pool: PgPool,
+    settings: &Settings,
+    roles: Roles,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
+    let commands = CommandState::new(pool.clone(), tokens.clone(), &settings.command_settings());
     let mut api = Router::new();
     if roles.command_api {
-        let state = CommandState::new(pool.clone(), tokens.clone(), &settings.command_settings());
-        api = api.merge(command_api::routes().split_for_parts().0.with_state(state));
+        let routes = command_api::routes().split_for_parts().0;
+        api = api.merge(routes.with_state(commands.clone()));
     }
     if roles.query_api {
-        let state = QueryState::new(pool, tokens, &settings.auditors);
+        let state = QueryState::new(pool.clone(), tokens, &settings.auditors);
         api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
+    }
+    if roles.fanout {
+        let hub = Hub::new(pool, fanout::DEFAULT_LAG_ALLOWANCE);
+        fanout::start_node(hub.clone(), &settings.bus()?, shutdown.clone())
+            .await
+            .context("subscribing the WebSocket gateway to the bus")?;
+        let state = FanoutState::new(hub, commands, settings.keepalive(), shutdown.clone());
+        api = api.merge(fanout::routes().split_for_parts().0.with_state(state));
     }
     let web_dir = settings.web_dir.clone();
     let app = api

@@ -10,6 +10,7 @@ use auth::{JwtSecret, Tokens};
 use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use command_api::CommandSettings;
+use fanout::Keepalive;
 use sqlx::PgPool;
 
 #[derive(Debug, Parser)]
@@ -32,6 +33,8 @@ pub enum Command {
     All,
     /// The HTTP write endpoints only, with the outbox relay.
     CommandApi,
+    /// The WebSocket gateway only, with the outbox relay (its sends write events).
+    Fanout,
     /// The HTTP read endpoints only.
     QueryApi,
     /// Print a room's history as a readable timeline, from the event store alone.
@@ -129,6 +132,13 @@ pub struct Settings {
     /// Login and registration attempts per minute, per username and per address; 0 = off.
     #[arg(long, env = "CHAT_LOGIN_RATE", default_value_t = 20, global = true)]
     pub login_rate: u32,
+    /// How often the server pings each WebSocket, e.g. `10s`.
+    #[arg(long, env = "CHAT_WS_PING_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_ping_interval: Duration,
+    /// A WebSocket that answers no ping for this long is closed (one that merely sends nothing
+    /// stays open).
+    #[arg(long, env = "CHAT_WS_IDLE_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_idle_timeout: Duration,
     /// The built web client, served at `/`; the server runs fine without it.
     #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
     pub web_dir: PathBuf,
@@ -191,6 +201,13 @@ impl Settings {
             login_rate: RatePolicy::per_minute(self.login_rate),
             send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
             projection_wait: self.projection_wait,
+        }
+    }
+
+    pub fn keepalive(&self) -> Keepalive {
+        Keepalive {
+            ping_every: self.ws_ping_interval,
+            idle_after: self.ws_idle_timeout,
         }
     }
 

@@ -48,11 +48,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             futures::future::join_all(workers).await;
             Ok(())
         }
-        Command::All | Command::CommandApi | Command::QueryApi => {
+        Command::All | Command::CommandApi | Command::QueryApi | Command::Fanout => {
             let pool = migrated(settings).await?;
             let shutdown = CancellationToken::new();
             let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
-            let app = build_app(pool, settings, Roles::of(cli.command))?;
+            let app = build_app(pool, settings, Roles::of(cli.command), &shutdown).await?;
             let listener = tokio::net::TcpListener::bind(&settings.listen)
                 .await
                 .with_context(|| format!("binding {}", settings.listen))?;

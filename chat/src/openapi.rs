@@ -26,6 +26,7 @@ use utoipa::Modify;
         (name = "messages", description = "Posting messages and reading history"),
         (name = "users", description = "The caller's account and rooms"),
         (name = "audit", description = "The event log, for auditors (`CHAT_AUDITORS`)"),
+        (name = "websocket", description = "Live rooms: messages as they are posted, resume by sequence, sends"),
     )
 )]
 struct BaseDocument;
@@ -60,6 +61,7 @@ pub fn document() -> OpenApi {
     let mut document = <BaseDocument as utoipa::OpenApi>::openapi();
     document.merge(command_api::routes().into_openapi());
     document.merge(query_api::routes().into_openapi());
+    document.merge(fanout::routes().into_openapi());
     document
 }
 

@@ -1,5 +1,7 @@
-//! The background work of the roles: the outbox relay in every role that writes events, the
-//! projector in the roles that keep the read tables.
+//! The background work of the roles: the outbox relay in every role that writes events (the
+//! command API, and the WebSocket gateway, whose sends are commands too), the projector in the
+//! roles that keep the read tables. The gateway's bus consumer belongs to its routes: see
+//! [`crate::build_app`].
 
 use bus::relay::RelaySettings;
 use bus::{AmqpFeed, AmqpPublisher};
@@ -19,7 +21,10 @@ pub fn spawn_workers(
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let bus = settings.bus()?;
     let mut workers = Vec::new();
-    if matches!(command, Command::All | Command::CommandApi) {
+    if matches!(
+        command,
+        Command::All | Command::CommandApi | Command::Fanout
+    ) {
         workers.push(tokio::spawn(bus::relay::run(
             pool.clone(),
             AmqpPublisher::new(bus.clone()),

@@ -10,6 +10,7 @@ mod rooms;
 mod state;
 
 pub use error::{room_error_status, CommandError};
+pub use messages::{send_message, Post, PostOutcome, PostedMessage};
 pub use state::{CommandSettings, CommandState};
 
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -59,17 +59,57 @@ pub(crate) async fn post_message(
     Path(room_id): Path<Uuid>,
     Json(request): Json<PostMessageRequest>,
 ) -> Result<(StatusCode, Json<PostedMessage>), CommandError> {
-    let body = MessageBody::parse(&request.content)?;
-    let client_msg_id = request
-        .client_msg_id
-        .as_deref()
-        .map(ClientMsgId::parse)
-        .transpose()?;
+    let post = Post {
+        room_id,
+        content: &request.content,
+        client_msg_id: request.client_msg_id.as_deref(),
+        request_id,
+    };
+    let (message, outcome) = send_message(&state, &user, post).await?;
+    let status = match outcome {
+        PostOutcome::Posted => StatusCode::CREATED,
+        PostOutcome::Repeated => StatusCode::OK,
+    };
+    Ok((status, Json(message)))
+}
+
+/// One message to post, as it arrived (REST body or WebSocket frame), not yet validated.
+#[derive(Debug)]
+pub struct Post<'a> {
+    pub room_id: Uuid,
+    pub content: &'a str,
+    pub client_msg_id: Option<&'a str>,
+    pub request_id: Option<String>,
+}
+
+/// Whether a post recorded a new message or found the sender's earlier one with the same
+/// `client_msg_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostOutcome {
+    Posted,
+    Repeated,
+}
+
+/// The one write path for messages, shared by `POST /rooms/{id}/messages` and the WebSocket
+/// gateway: validation, the sender's rate limit, and a durable commit before anyone sees it.
+pub async fn send_message(
+    state: &CommandState,
+    user: &CurrentUser,
+    post: Post<'_>,
+) -> Result<(PostedMessage, PostOutcome), CommandError> {
+    let Post {
+        room_id,
+        content,
+        client_msg_id,
+        request_id,
+    } = post;
+    let body = MessageBody::parse(content)?;
+    let client_msg_id = client_msg_id.map(ClientMsgId::parse).transpose()?;
     state.send_limit.check(&user.id.to_string())?;
-    let mut metadata = metadata(&user, request_id);
+    let mut metadata = metadata(user, request_id);
     metadata.client_msg_id = client_msg_id.as_ref().map(|id| id.to_string());
     let command = RoomCommand::PostMessage {
-        sender: actor(&user),
+        sender: actor(user),
         message_id: Uuid::new_v4(),
         body,
         client_msg_id: client_msg_id.clone(),
@@ -84,7 +124,7 @@ pub(crate) async fn post_message(
         })
         .await?;
     if let Some(posted) = events.first() {
-        return Ok((StatusCode::CREATED, Json(posted_message(room_id, posted))));
+        return Ok((posted_message(room_id, posted), PostOutcome::Posted));
     }
     let seq = earlier_send.expect("a post that records nothing repeats an earlier send");
     let original = state
@@ -95,7 +135,7 @@ pub(crate) async fn post_message(
         .ok_or_else(|| {
             CommandError::Unavailable(format!("event {seq} of room {room_id} vanished"))
         })?;
-    Ok((StatusCode::OK, Json(posted_message(room_id, &original))))
+    Ok((posted_message(room_id, &original), PostOutcome::Repeated))
 }
 
 fn posted_message(room_id: Uuid, envelope: &EventEnvelope<domain::Room>) -> PostedMessage {

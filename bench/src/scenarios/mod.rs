@@ -1,7 +1,13 @@
 //! One module per scenario of DESIGN.md §11, plus what they share: a client that signs users up
 //! and makes rooms through the real API.
 
+pub mod fanout_latency;
+pub mod fanout_throughput;
 pub mod history;
+pub mod idle_sockets;
+pub mod ws_baseline;
+mod ws_load;
+mod ws_rig;
 
 use anyhow::Context;
 use serde_json::{json, Value};

@@ -60,6 +60,13 @@ pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
     spawn_role_on(database_url, "all", flags).await
 }
 
+impl TestApp {
+    /// Stops the app as a signal stops the process: workers, sockets, then HTTP.
+    pub fn stop(&self) {
+        self._workers.shutdown.cancel();
+    }
+}
+
 /// The background work of a process running `role`, stopped when dropped.
 pub struct Workers {
     shutdown: CancellationToken,
@@ -92,7 +99,9 @@ async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestAp
     eventstore::MIGRATOR.run(&pool).await.expect("migrate");
     let shutdown = CancellationToken::new();
     let handles = spawn_workers(cli.command, &pool, &settings, &shutdown).expect("workers");
-    let app = build_app(pool.clone(), &settings, Roles::of(cli.command)).expect("build app");
+    let app = build_app(pool.clone(), &settings, Roles::of(cli.command), &shutdown)
+        .await
+        .expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, app, shutdown.clone().cancelled_owned()));

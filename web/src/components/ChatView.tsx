@@ -11,7 +11,7 @@ import {
   timelineReducer,
   type MemberItem,
 } from '../lib/messages';
-import { sendFrame, typingFrame, typingText, type PresenceUser, type ServerFrame } from '../lib/protocol';
+import { applyPresence, sendFrame, typingFrame, typingText, type PresenceUser, type ServerFrame } from '../lib/protocol';
 import { closeMessage, type ConnState } from '../lib/reconnect';
 import { validateMessage } from '../lib/validate';
 import { Avatar } from './Avatar';
@@ -124,7 +124,8 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
           setTyping((m) => new Map(m).set(f.user_id, { username: f.username, until: Date.now() + TYPING_SHOW_MS }));
           break;
         case 'presence':
-          setPresence(f.users);
+        case 'presence_changed':
+          setPresence((users) => applyPresence(users, f));
           break;
         default:
           break;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameSeq, parseServerFrame, pingFrame, resumeFrame, sendFrame, typingFrame, typingText } from './protocol';
+import { applyPresence, frameSeq, parseServerFrame, pingFrame, resumeFrame, sendFrame, typingFrame, typingText } from './protocol';
 
 const p = (o: unknown) => parseServerFrame(JSON.stringify(o), 'room-9');
 
@@ -58,6 +58,23 @@ describe('parseServerFrame', () => {
       ],
     });
     expect(p({ type: 'presence' })).toEqual({ type: 'presence', users: [] });
+  });
+
+  it('follows presence: the list on open, then batches of arrivals and departures', () => {
+    const list = p({ type: 'presence', users: [{ user_id: '2', username: 'zed' }] })!;
+    const joined = p({ type: 'presence_changed', joined: [{ user_id: '1', username: 'amy' }], left: [] })!;
+    const left = p({ type: 'presence_changed', joined: [], left: [{ user_id: '2', username: 'zed' }] })!;
+    expect(joined).toEqual({ type: 'presence_changed', joined: [{ user_id: '1', username: 'amy' }], left: [] });
+    expect(p({ type: 'presence_changed' })).toEqual({ type: 'presence_changed', joined: [], left: [] });
+    if (list.type !== 'presence' || joined.type !== 'presence_changed' || left.type !== 'presence_changed') throw new Error();
+    expect(applyPresence(null, joined)).toBeNull();
+    const both = applyPresence(applyPresence(null, list), joined);
+    expect(both).toEqual([
+      { user_id: '1', username: 'amy' },
+      { user_id: '2', username: 'zed' },
+    ]);
+    expect(applyPresence(both, joined)).toEqual(both);
+    expect(applyPresence(both, left)).toEqual([{ user_id: '1', username: 'amy' }]);
   });
 
   it('ignores unknown or malformed frames', () => {

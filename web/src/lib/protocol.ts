@@ -23,6 +23,7 @@ export type ServerFrame =
   | { type: 'member_role_changed'; seq: number | null; user_id: string; username: string; role: string | null }
   | { type: 'typing'; user_id: string; username: string }
   | { type: 'presence'; users: PresenceUser[] }
+  | { type: 'presence_changed'; joined: PresenceUser[]; left: PresenceUser[] }
   | { type: 'pong' }
   | { type: 'system'; content: string };
 
@@ -45,6 +46,20 @@ function user(o: unknown): PresenceUser | null {
   const name = s(r.username) ?? s(r.name);
   if (id === null && name === null) return null;
   return { user_id: id ?? name!, username: name ?? id! };
+}
+
+/** A list of users, de-duplicated and sorted by name; junk entries are skipped. */
+function users(list: unknown): PresenceUser[] {
+  const seen = new Set<string>();
+  const out: PresenceUser[] = [];
+  for (const raw of Array.isArray(list) ? list : []) {
+    const u = user(raw);
+    if (u && !seen.has(u.user_id)) {
+      seen.add(u.user_id);
+      out.push(u);
+    }
+  }
+  return out.sort((a, b) => a.username.localeCompare(b.username));
 }
 
 /** Parses one text frame; returns null for anything this client does not understand. */
@@ -97,20 +112,10 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
       const u = user(o);
       return u ? { type: 'typing', ...u } : null;
     }
-    case 'presence': {
-      const list = Array.isArray(o.users) ? o.users : [];
-      const seen = new Set<string>();
-      const users: PresenceUser[] = [];
-      for (const raw of list) {
-        const u = user(raw);
-        if (u && !seen.has(u.user_id)) {
-          seen.add(u.user_id);
-          users.push(u);
-        }
-      }
-      users.sort((a, b) => a.username.localeCompare(b.username));
-      return { type: 'presence', users };
-    }
+    case 'presence':
+      return { type: 'presence', users: users(o.users) };
+    case 'presence_changed':
+      return { type: 'presence_changed', joined: users(o.joined), left: users(o.left) };
     case 'pong':
       return { type: 'pong' };
     case 'system':
@@ -118,6 +123,21 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
     default:
       return null;
   }
+}
+
+/** Who is connected after a presence frame: the server sends the whole list when the socket
+ * opens, then batches of arrivals and departures (a full list to every socket on every change
+ * would cost the square of the room's size). Changes before the first list are ignored. */
+export function applyPresence(
+  current: PresenceUser[] | null,
+  f: Extract<ServerFrame, { type: 'presence' | 'presence_changed' }>,
+): PresenceUser[] | null {
+  if (f.type === 'presence') return f.users;
+  if (current === null) return null;
+  const gone = new Set([...f.left, ...f.joined].map((u) => u.user_id));
+  return [...current.filter((u) => !gone.has(u.user_id)), ...f.joined].sort((a, b) =>
+    a.username.localeCompare(b.username),
+  );
 }
 
 /** The seq a frame advances the resume cursor to (messages and membership events carry one). */

@@ -1,0 +1,47 @@
+//! S3: one room with 1,000 subscribers: deliveries per second (goal ≥ 100,000, p99 ≤ 150 ms).
+//! The sender offers 150 messages a second; a server that keeps up delivers a thousand times
+//! that, and its latency says whether it kept up.
+
+use std::time::Duration;
+
+use super::ws_load::{self, Shape, Via};
+use super::ws_rig::Server;
+use crate::{Figure, Goal, ScenarioReport, Target};
+
+const OFFERED: f64 = 150.0;
+
+pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport> {
+    let shape = Shape {
+        rooms: 1,
+        subscribers_per_room: 1000,
+        rate: OFFERED,
+        warmup: Duration::from_secs(2),
+        measured: Duration::from_secs(if quick { 5 } else { 20 }),
+        via: Via::Socket,
+    };
+    let ours = ws_load::measure(&Server::chat(target), shape).await?;
+    let baseline = ws_load::baseline(shape).await?;
+    let mut figures = vec![
+        Figure::new("deliveries per second", ours.deliveries_per_second, "/s")
+            .goal(Goal::AtLeast(100_000.0))
+            .baseline(baseline.deliveries_per_second),
+    ];
+    figures.extend(
+        ws_load::figures("1 room × 1,000", &ours, &baseline, (None, Some(150.0)))
+            .into_iter()
+            .filter(|figure| !figure.name.ends_with("deliveries per second")),
+    );
+    Ok(ScenarioReport {
+        id: "S3",
+        title: "fan-out, 1 room × 1,000 subscribers",
+        figures,
+        notes: vec![
+            format!(
+                "One sender offers {OFFERED} msg/s over its socket to a room of 1,000 v2 subscribers \
+                 (distinct members); deliveries counted over the measured window. Baseline: the bare \
+                 axum broadcast server under the same load."
+            ),
+            ws_load::note("1 room × 1,000", &ours, &baseline),
+        ],
+    })
+}

@@ -1,0 +1,141 @@
+//! `GET /ws/{room_id}`: the upgrade, with its description for integrators.
+
+use api_kit::{ApiError, ErrorBody, RequestId};
+use axum::extract::rejection::PathRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::connection::{self, Request, HARD_FRAME_CAP};
+use crate::frames::Dialect;
+use crate::FanoutState;
+
+/// Per-socket buffers: axum's defaults cost about 134 KB per connection, these about 6 KB.
+const READ_BUFFER: usize = 4096;
+/// A write that cannot reach the network piles up here at most before the socket is dropped.
+const MAX_WRITE_BUFFER: usize = 256 * 1024;
+
+/// Open a live socket on a room
+///
+/// A WebSocket (`ws://…/ws/{room_id}?token=…`). Only a member of the room with a valid token is
+/// admitted, decided from the event store (a socket opened right after a join is admitted). A
+/// refused socket receives exactly one frame, the close frame: **4001** missing, invalid or
+/// expired token; **4003** not a member (also sent when the member leaves while connected);
+/// **4004** no such room; **4000** a malformed `v` or `since`.
+///
+/// **v1** (default, the seed's dialect): every text frame from the client is a message to post.
+/// The server sends each message as `{"type":"message", id, seq, room_id, user_id, username,
+/// content, client_msg_id, created_at}`, and `{"type":"system", content: "<user> joined" |
+/// "<user> left", username: "System", created_at}` when sockets of the room open or close
+/// (batched: at most one notice of each kind per room every 200 ms, naming everyone).
+/// A v1 socket receives nothing else: refusals (invalid, rate-limited) arrive as system notices.
+///
+/// **v2** (`?v=2`, JSON frames): client frames `{"type":"send", content, client_msg_id?}`
+/// (answered by `{"type":"ack", id, seq, client_msg_id}` or `{"type":"error", code, detail,
+/// client_msg_id?, retry_after?}`), `{"type":"typing"}`, `{"type":"ping"}` (→ `{"type":"pong"}`)
+/// and `{"type":"resume", since}`. Server frames: messages as in v1; `member_joined`,
+/// `member_left`, `member_role_changed` with their `seq`; `typing`; `presence` (everyone
+/// connected, sent on open) then `presence_changed` (`joined` and `left` lists); `error`.
+///
+/// **Resume**: `?since=SEQ` (or a resume frame) delivers what the dialect would have received
+/// after `SEQ`, exactly once and in order, then continues live. `seq` is the room's gapless
+/// sequence (messages and membership events share it).
+///
+/// **Limits**: a frame over 64 KiB is refused with close **1009** and nothing of it is stored;
+/// sends count against the same per-user rate as `POST /rooms/{room_id}/messages`; a socket that
+/// answers no ping for 30 s is closed (**1001**); one that falls too far behind is closed with
+/// **4008** and should resume with `since`; **1012** means the server is restarting (resume),
+/// **1011** a temporary failure (resume). The full guide is `docs/websocket.md`.
+#[utoipa::path(get, path = "/ws/{room_id}", tag = "websocket",
+    params(
+        ("room_id" = String, Path, description = "The room's id"),
+        ("token" = String, Query, description = "An access token, as `POST /auth/login` returns"),
+        ("v" = Option<u8>, Query, description = "Dialect: `1` (default, the seed's) or `2` (JSON frames)"),
+        ("since" = Option<u64>, Query, description = "Resume: deliver what came after this room sequence first"),
+    ),
+    responses(
+        (status = 101, description = "Switched to the WebSocket protocol; refusals arrive as close frames"),
+        (status = 400, description = "Not a WebSocket upgrade request", body = ErrorBody),
+    ))]
+pub(crate) async fn connect(
+    State(state): State<FanoutState>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    RequestId(request_id): RequestId,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            return ApiError::new(rejection.status(), "not_a_websocket", rejection.body_text())
+                .into_response()
+        }
+    };
+    let room = path.map(|Path(room)| room).unwrap_or_default();
+    let request = parse(room, query.as_deref().unwrap_or_default(), request_id);
+    upgrade
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(HARD_FRAME_CAP)
+        .max_frame_size(HARD_FRAME_CAP)
+        .on_upgrade(move |socket| connection::run(state, socket, request))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    token: Option<String>,
+    v: Option<String>,
+    since: Option<String>,
+}
+
+/// The query as the client wrote it; what is wrong with it is told in the close frame.
+fn parse(room: String, query: &str, request_id: Option<String>) -> Result<Request, String> {
+    let params: Params =
+        serde_urlencoded::from_str(query).map_err(|error| format!("bad query: {error}"))?;
+    let dialect = match params.v.as_deref() {
+        None | Some("1") => Dialect::V1,
+        Some("2") => Dialect::V2,
+        Some(_) => return Err("v must be 1 or 2".into()),
+    };
+    let since = params
+        .since
+        .map(|since| since.parse::<u64>())
+        .transpose()
+        .map_err(|_| "since must be a room sequence (a non-negative integer)".to_owned())?;
+    Ok(Request {
+        room,
+        token: params.token,
+        dialect,
+        since,
+        request_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dialect_defaults_to_the_seeds() {
+        let request = parse("r".into(), "token=t", None).unwrap();
+        assert_eq!(request.dialect, Dialect::V1);
+        assert_eq!(request.since, None);
+        assert_eq!(request.token.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn a_bad_dialect_or_cursor_is_refused_with_a_reason() {
+        assert_eq!(
+            parse("r".into(), "v=3", None).unwrap_err(),
+            "v must be 1 or 2"
+        );
+        assert!(parse("r".into(), "since=-1", None).is_err());
+        assert_eq!(
+            parse("r".into(), "v=2&since=7", None).unwrap().since,
+            Some(7)
+        );
+    }
+}

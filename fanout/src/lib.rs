@@ -1,0 +1,85 @@
+//! The WebSocket gateway. Each node consumes the bus once and dispatches in process to the
+//! sockets of each room ([`Hub`]); each socket is served by one task; sends go through the same
+//! command path as the REST API, so a message is durable before anyone sees it.
+//!
+//! The two dialects, resume, limits and close codes are described for clients in
+//! `docs/websocket.md` and in the endpoint's OpenAPI description.
+
+mod connection;
+mod endpoint;
+mod error;
+mod frames;
+mod hub;
+mod node;
+mod presence;
+mod store;
+
+pub use connection::{close, HARD_FRAME_CAP, MAX_FRAME};
+pub use error::FanoutError;
+pub use hub::Hub;
+pub use node::start as start_node;
+pub use store::RoomRecord;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth::Tokens;
+use command_api::CommandState;
+use tokio_util::sync::CancellationToken;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// How many frames a socket may fall behind its room before it is closed with 4008.
+pub const DEFAULT_LAG_ALLOWANCE: usize = 1024;
+
+/// The keepalive of every socket.
+#[derive(Debug, Clone, Copy)]
+pub struct Keepalive {
+    /// How often the server pings a socket.
+    pub ping_every: Duration,
+    /// A socket that answers nothing (no pong, no frame) for this long is closed with 1001. One
+    /// that answers pings but sends nothing stays open.
+    pub idle_after: Duration,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Self {
+            ping_every: Duration::from_secs(10),
+            idle_after: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the endpoint needs: the node's hub, the command path for sends, the keepalive, and a
+/// signal that closes every socket (with 1012, so clients resume elsewhere) when the node stops.
+#[derive(Clone)]
+pub struct FanoutState {
+    hub: Hub,
+    commands: CommandState,
+    tokens: Arc<Tokens>,
+    keepalive: Keepalive,
+    shutdown: CancellationToken,
+}
+
+impl FanoutState {
+    pub fn new(
+        hub: Hub,
+        commands: CommandState,
+        keepalive: Keepalive,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let tokens = axum::extract::FromRef::from_ref(&commands);
+        Self {
+            hub,
+            commands,
+            tokens,
+            keepalive,
+            shutdown,
+        }
+    }
+}
+
+/// The WebSocket endpoint with its OpenAPI description; the caller supplies the state.
+pub fn routes() -> OpenApiRouter<FanoutState> {
+    OpenApiRouter::new().routes(routes!(endpoint::connect))
+}
