@@ -3,7 +3,7 @@
 // and start it again on the same database and port, as a crash and restart would.
 
 import { spawn, execFile } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ export function chatBinary() {
   return join(isAbsolute(target) ? target : join(REPO_DIR, target), 'debug', 'chat');
 }
 
-async function psql(sql) {
+export async function psql(sql) {
   await run('psql', [PG_ADMIN_URL, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql]);
 }
 
@@ -85,8 +85,10 @@ export class ChatSystem {
       throw new Error('web/dist is not built: run `npm run build` first');
     }
     const database = `chat_test_e2e_${process.pid}_${Date.now().toString(36)}`;
+    const started = Date.now();
     await psql(`CREATE DATABASE "${database}"`);
     const system = new ChatSystem({ database, port: await freePort(), bin });
+    system.note(`database ${database} created in ${Date.now() - started} ms`);
     try {
       await system.boot();
     } catch (e) {
@@ -96,10 +98,15 @@ export class ChatSystem {
     return system;
   }
 
+  /** A line of the harness's own in the server log, to tell where a slow run spent its time. */
+  note(text) {
+    this.#log.write(`===== ${new Date().toISOString()} ${text}\n`);
+  }
+
   /** Starts the process and waits until it answers on its port. */
   async boot() {
     if (this.#proc) throw new Error('the server is already running');
-    this.#log.write(`\n===== chat all on ${this.baseUrl} (${new Date().toISOString()})\n`);
+    this.note(`starting chat all on ${this.baseUrl}`);
     const proc = spawn(this.bin, ['all'], { env: this.#env, cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout.pipe(this.#log, { end: false });
     proc.stderr.pipe(this.#log, { end: false });
@@ -115,7 +122,10 @@ export class ChatSystem {
       }
       try {
         const res = await fetch(`${this.baseUrl}/rooms/`);
-        if (res.ok) return;
+        if (res.ok) {
+          this.note('serving');
+          return;
+        }
       } catch {
         // Not listening yet.
       }
@@ -131,34 +141,34 @@ export class ChatSystem {
     this.#proc = null;
     proc.kill('SIGKILL');
     await this.#exited;
+    this.note('killed');
   }
 
-  /** Stops the server (politely first), then drops its database. */
+  /** Stops the server (politely first), then has its database and queues removed. */
   async stop() {
     const proc = this.#proc;
     if (proc) {
       this.#proc = null;
       proc.kill('SIGINT');
-      const stopped = await Promise.race([this.#exited.then(() => true), sleep(5_000).then(() => false)]);
+      let timer;
+      const patience = new Promise((r) => (timer = setTimeout(() => r(false), 5_000)));
+      const stopped = await Promise.race([this.#exited.then(() => true), patience]);
+      clearTimeout(timer);
       if (!stopped) {
         proc.kill('SIGKILL');
         await this.#exited;
       }
     }
-    await psql(`DROP DATABASE IF EXISTS "${this.database}" WITH (FORCE)`);
-    await this.#deleteQueues();
+    this.note('stopped; removing the database and queues in the background (cleanup.log)');
     await new Promise((r) => this.#log.end(r));
-  }
-
-  /** Best effort: the durable queues the run declared under its bus prefix would outlive it. */
-  async #deleteQueues() {
-    try {
-      const { stdout } = await run('rabbitmqctl', ['-q', 'list_queues', 'name'], { timeout: 20_000 });
-      const ours = stdout.split('\n').map((l) => l.trim()).filter((q) => q.startsWith(`${this.database}.`));
-      for (const q of ours) await run('rabbitmqctl', ['-q', 'delete_queue', q], { timeout: 20_000 });
-    } catch {
-      // No rabbitmqctl here, or no rights to use it: the queues stay, empty and unused.
-    }
+    // DROP DATABASE waits for a checkpoint, which takes tens of seconds on a busy server: the
+    // suite does not wait for it. Whatever a crash leaves, `make clean-test-databases` drops.
+    const log = openSync(join(ARTIFACTS, 'cleanup.log'), 'a');
+    spawn(process.execPath, [fileURLToPath(new URL('./cleanup.mjs', import.meta.url)), this.database], {
+      detached: true,
+      stdio: ['ignore', log, log],
+    }).unref();
+    closeSync(log);
   }
 
   /** Kills the process if the test runner itself is going away. */
