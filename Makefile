@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
 CHAT_LISTEN ?= 127.0.0.1:8000
 export DATABASE_URL CHAT_LISTEN
 
-.PHONY: run test lint test-rust test-web web openapi clean-test-databases
+.PHONY: run test lint test-rust test-web test-e2e web openapi clean-test-databases
 
 ## run: build everything and start the whole system (all roles, web client at /) in dev mode
 run: web
@@ -19,7 +19,7 @@ run: web
 	cargo run --quiet --bin chat -- all --dev
 
 ## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
-test: lint clean-test-databases test-rust test-web
+test: lint clean-test-databases test-rust test-web test-e2e
 
 lint:
 	cargo fmt --all -- --check
@@ -30,6 +30,14 @@ test-rust:
 
 test-web:
 	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm test; fi
+
+# The binary cargo builds, wherever CARGO_TARGET_DIR puts it.
+CHAT_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/chat
+
+## test-e2e: the web client in Chromium against a real `chat all` on a fresh database
+test-e2e: web
+	cargo build --bin chat
+	cd web && CHAT_BIN="$(CHAT_BIN)" npm run e2e
 
 ## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
 web:
