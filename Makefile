@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
 CHAT_LISTEN ?= 127.0.0.1:8000
 export DATABASE_URL CHAT_LISTEN
 
-.PHONY: run test lint test-rust test-web test-e2e web openapi clean-test-databases
+.PHONY: run test lint test-rust test-web test-e2e web openapi bench clean-test-databases
 
 ## run: build everything and start the whole system (all roles, web client at /) in dev mode
 run: web
@@ -42,6 +42,11 @@ test-e2e: web
 ## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
 web:
 	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
+
+## bench: every benchmark scenario beside its baseline; results go to BENCHMARKS.md
+bench:
+	cargo build --release -p bench -p chat
+	cargo run --release -p bench -- all
 
 ## openapi: rewrite the committed OpenAPI document after an intended API change
 openapi:
