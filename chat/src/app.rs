@@ -69,8 +69,8 @@ impl Roles {
 /// The HTTP application for `roles`. Command and query routes share paths with different
 /// methods (`POST /rooms/` and `GET /rooms/`), which merging allows; the one fallback serves
 /// the web client. The WebSocket gateway subscribes its node to the bus here (the queue is bound
-/// when this answers); the subscription and open sockets end when `shutdown` is cancelled
-/// (sockets with 1012, so clients resume).
+/// when this answers) and joins the other nodes' presence mesh; both, and the open sockets, end
+/// when `shutdown` is cancelled (sockets with 1012, so clients resume).
 pub async fn build_app(
     pool: PgPool,
     settings: &Settings,
@@ -90,9 +90,13 @@ pub async fn build_app(
     }
     if roles.fanout {
         let hub = Hub::new(pool, fanout::DEFAULT_LAG_ALLOWANCE);
-        fanout::start_node(hub.clone(), &settings.bus()?, shutdown.clone())
+        let bus = settings.bus()?;
+        fanout::start_node(hub.clone(), &bus, shutdown.clone())
             .await
             .context("subscribing the WebSocket gateway to the bus")?;
+        fanout::start_mesh(hub.clone(), &bus, shutdown.clone())
+            .await
+            .context("joining the other WebSocket gateways")?;
         let state = FanoutState::new(hub, commands, settings.keepalive(), shutdown.clone());
         api = api.merge(fanout::routes().split_for_parts().0.with_state(state));
     }

@@ -7,4 +7,6 @@ pub enum FanoutError {
     Corrupt(String),
     #[error(transparent)]
     Bus(#[from] bus::BusError),
+    #[error("presence mesh: {0}")]
+    Mesh(String),
 }

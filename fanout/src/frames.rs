@@ -127,7 +127,7 @@ fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 /// A user connected to a room, as presence frames list them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresentUser {
     pub user_id: Uuid,
     pub username: String,

@@ -11,17 +11,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use sqlx::PgPool;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::frames::{self, PresentUser};
-use crate::presence::{Presence, TELL_EVERY};
+use crate::mesh::Local;
+use crate::presence::{Presence, Sockets, TELL_EVERY};
 use crate::store::{self, RoomRecord, PAGE};
 
 /// Events held back while a gap is filled; past this the newest are dropped and the fill reads
@@ -91,6 +92,10 @@ pub struct Hub {
 
 struct Inner {
     rooms: Mutex<HashMap<Uuid, RoomEntry>>,
+    /// Sockets other nodes have open, per room and user (locked after `rooms` when both are).
+    remote: Mutex<HashMap<Uuid, Sockets>>,
+    /// Where this node's socket openings, closings and typing go for the other nodes.
+    mesh: OnceLock<mpsc::Sender<Local>>,
     pool: PgPool,
     capacity: usize,
     next_id: AtomicU64,
@@ -205,6 +210,8 @@ impl Hub {
         Self {
             inner: Arc::new(Inner {
                 rooms: Mutex::new(HashMap::new()),
+                remote: Mutex::new(HashMap::new()),
+                mesh: OnceLock::new(),
                 pool,
                 capacity,
                 next_id: AtomicU64::new(1),
@@ -214,6 +221,90 @@ impl Hub {
 
     fn rooms(&self) -> MutexGuard<'_, HashMap<Uuid, RoomEntry>> {
         self.inner.rooms.lock().expect("hub lock poisoned")
+    }
+
+    fn remote(&self) -> MutexGuard<'_, HashMap<Uuid, Sockets>> {
+        self.inner.remote.lock().expect("hub lock poisoned")
+    }
+
+    /// Tells the other nodes (best effort: presence is ephemeral, and the mesh's periodic
+    /// snapshot repairs what a full queue dropped).
+    fn tell_mesh(&self, local: Local) {
+        if let Some(mesh) = self.inner.mesh.get() {
+            let _ = mesh.try_send(local);
+        }
+    }
+
+    /// Connects the hub to the other nodes: what happens here goes to `mesh`.
+    pub(crate) fn attach_mesh(&self, mesh: mpsc::Sender<Local>) {
+        let _ = self.inner.mesh.set(mesh);
+    }
+
+    /// `delta` sockets of `user` opened (or closed, when negative) in the room on another node.
+    pub(crate) fn remote_sockets(&self, room_id: Uuid, user: &PresentUser, delta: i64) {
+        let mut rooms = self.rooms();
+        {
+            let mut remote = self.remote();
+            let users = remote.entry(room_id).or_default();
+            let sockets = &mut users
+                .entry(user.user_id)
+                .or_insert_with(|| (user.username.clone(), 0))
+                .1;
+            *sockets = sockets.saturating_add_signed(delta as isize);
+            if *sockets == 0 {
+                users.remove(&user.user_id);
+            }
+            if users.is_empty() {
+                remote.remove(&room_id);
+            }
+        }
+        let Some(entry) = rooms.get_mut(&room_id) else {
+            return;
+        };
+        for _ in 0..delta.unsigned_abs() {
+            if delta > 0 {
+                entry.presence.arrive(user);
+            } else {
+                entry.presence.depart(user);
+            }
+        }
+        self.presence_changed(room_id, entry);
+    }
+
+    /// Someone on another node is typing in the room.
+    pub(crate) fn remote_typing(&self, room_id: Uuid, user: &PresentUser) {
+        let rooms = self.rooms();
+        if let Some(entry) = rooms.get(&room_id) {
+            let frame = frames::typing(room_id, user);
+            let _ = entry
+                .stream
+                .send(Arc::new(Delivery::ephemeral(None, Some(frame), None)));
+        }
+    }
+
+    /// The sockets open on this node, per room and user, for the other nodes' bookkeeping.
+    pub(crate) fn local_presence(&self) -> Vec<(Uuid, Vec<(PresentUser, usize)>)> {
+        let rooms = self.rooms();
+        let remote = self.remote();
+        rooms
+            .iter()
+            .map(|(room_id, entry)| {
+                let elsewhere = remote.get(room_id);
+                let here = entry
+                    .presence
+                    .sockets()
+                    .filter_map(|(user, sockets)| {
+                        let remote = elsewhere
+                            .and_then(|users| users.get(&user.user_id))
+                            .map_or(0, |(_, sockets)| *sockets);
+                        let local = sockets.saturating_sub(remote);
+                        (local > 0).then_some((user, local))
+                    })
+                    .collect();
+                (*room_id, here)
+            })
+            .filter(|(_, users): &(Uuid, Vec<_>)| !users.is_empty())
+            .collect()
     }
 
     pub(crate) fn pool(&self) -> &PgPool {
@@ -361,14 +452,27 @@ impl Hub {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let receiver = {
             let mut rooms = self.rooms();
-            let entry = rooms.entry(room_id).or_insert_with(|| RoomEntry {
-                generation: id,
-                stream: broadcast::channel(self.inner.capacity).0,
-                subscribers: 0,
-                sequencer: Sequencer::default(),
-                presence: Presence::default(),
-                last_report: None,
-                report_due: false,
+            let entry = rooms.entry(room_id).or_insert_with(|| {
+                // Whoever is connected elsewhere is already there, not arriving.
+                let mut presence = Presence::default();
+                for (user_id, (username, sockets)) in
+                    self.remote().get(&room_id).into_iter().flatten()
+                {
+                    let user = PresentUser {
+                        user_id: *user_id,
+                        username: username.clone(),
+                    };
+                    presence.already_there(&user, *sockets);
+                }
+                RoomEntry {
+                    generation: id,
+                    stream: broadcast::channel(self.inner.capacity).0,
+                    subscribers: 0,
+                    sequencer: Sequencer::default(),
+                    presence,
+                    last_report: None,
+                    report_due: false,
+                }
             });
             entry.subscribers += 1;
             entry.stream.subscribe()
@@ -380,11 +484,6 @@ impl Hub {
             receiver,
             announced: None,
         }
-    }
-
-    /// Sockets open on this node, over all rooms.
-    pub fn sockets(&self) -> usize {
-        self.rooms().values().map(|entry| entry.subscribers).sum()
     }
 
     fn unsubscribe(&self, room_id: Uuid, announced: Option<&PresentUser>) {
@@ -400,6 +499,11 @@ impl Hub {
         if let Some(user) = announced {
             entry.presence.depart(user);
             self.presence_changed(room_id, entry);
+            self.tell_mesh(Local::Socket {
+                room_id,
+                user: user.clone(),
+                opened: false,
+            });
         }
     }
 
@@ -481,6 +585,11 @@ impl Subscription {
             .expect("a subscribed room stays while subscribed");
         entry.presence.arrive(&user);
         self.hub.presence_changed(self.room_id, entry);
+        self.hub.tell_mesh(Local::Socket {
+            room_id: self.room_id,
+            user: user.clone(),
+            opened: true,
+        });
         self.announced = Some(user);
         entry.presence.everyone()
     }
@@ -496,6 +605,10 @@ impl Subscription {
                 Some(self.id),
             )));
         }
+        self.hub.tell_mesh(Local::Typing {
+            room_id: self.room_id,
+            user: user.clone(),
+        });
     }
 }
 

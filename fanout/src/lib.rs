@@ -1,6 +1,7 @@
 //! The WebSocket gateway. Each node consumes the bus once and dispatches in process to the
 //! sockets of each room ([`Hub`]); each socket is served by one task; sends go through the same
-//! command path as the REST API, so a message is durable before anyone sees it.
+//! command path as the REST API, so a message is durable before anyone sees it. Nodes tell each
+//! other who is connected and typing (the mesh), so presence spans them all.
 //!
 //! The two dialects, resume, limits and close codes are described for clients in
 //! `docs/websocket.md` and in the endpoint's OpenAPI description.
@@ -10,6 +11,7 @@ mod endpoint;
 mod error;
 mod frames;
 mod hub;
+mod mesh;
 mod node;
 mod presence;
 mod store;
@@ -17,6 +19,7 @@ mod store;
 pub use connection::{close, HARD_FRAME_CAP, MAX_FRAME};
 pub use error::FanoutError;
 pub use hub::Hub;
+pub use mesh::start as start_mesh;
 pub use node::start as start_node;
 pub use store::RoomRecord;
 

@@ -13,13 +13,16 @@ use uuid::Uuid;
 
 use crate::frames::PresentUser;
 
+/// Each user's name and number of sockets, by user id.
+pub type Sockets = BTreeMap<Uuid, (String, usize)>;
+
 /// The least time between two presence reports of one room.
 pub const TELL_EVERY: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Default)]
 pub struct Presence {
     /// Each connected user's name and number of sockets.
-    users: BTreeMap<Uuid, (String, usize)>,
+    users: Sockets,
     /// The users the room's v2 sockets were last told about.
     told: BTreeMap<Uuid, String>,
     /// Names of the sockets opened and closed since the last report, for v1 notices.
@@ -54,6 +57,28 @@ impl Presence {
             }
         }
         self.closed.push(user.username.clone());
+    }
+
+    /// Users who were connected before this node had the room open: known, not announced.
+    pub fn already_there(&mut self, user: &PresentUser, sockets: usize) {
+        self.users
+            .entry(user.user_id)
+            .or_insert_with(|| (user.username.clone(), 0))
+            .1 += sockets;
+        self.told.insert(user.user_id, user.username.clone());
+    }
+
+    /// Each connected user and their number of sockets.
+    pub fn sockets(&self) -> impl Iterator<Item = (PresentUser, usize)> + '_ {
+        self.users.iter().map(|(user_id, (username, sockets))| {
+            (
+                PresentUser {
+                    user_id: *user_id,
+                    username: username.clone(),
+                },
+                *sockets,
+            )
+        })
     }
 
     /// Everyone connected, by name.

@@ -2,6 +2,7 @@
 //! message took from its send to its arrival, and checks that none is lost or out of order.
 //! S1 and S3 are this with different shapes.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -47,6 +48,9 @@ pub struct Outcome {
     pub p50: f64,
     pub p99: f64,
     pub max: f64,
+    /// Send to the sender's answer (ack, or REST response): the write path's share (ms).
+    pub write_p50: f64,
+    pub write_p99: f64,
     pub sent: u64,
     pub delivered: u64,
     /// Deliveries of measured messages, per second of the measured window.
@@ -118,8 +122,11 @@ pub async fn measure(server: &Server, shape: Shape) -> anyhow::Result<Outcome> {
         )));
     }
     let mut sent = 0;
+    let mut acks = Vec::new();
     for sender in senders {
-        sent += sender.await??;
+        let (in_window, answered) = sender.await??;
+        sent += in_window;
+        acks.extend(answered);
     }
     // Let the last messages arrive.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -139,10 +146,13 @@ pub async fn measure(server: &Server, shape: Shape) -> anyhow::Result<Outcome> {
     let expected = sent * shape.subscribers_per_room as u64;
     let delivered = latencies.len() as u64;
     let (p50, p99, max) = ws_rig::percentiles(&mut latencies);
+    let (write_p50, write_p99, _) = ws_rig::percentiles(&mut acks);
     Ok(Outcome {
         p50,
         p99,
         max,
+        write_p50,
+        write_p99,
         sent,
         delivered,
         deliveries_per_second: delivered as f64 / shape.measured.as_secs_f64(),
@@ -198,13 +208,24 @@ async fn send(
     period: Duration,
     window: std::ops::Range<u64>,
     until: Duration,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<(u64, Vec<u32>)> {
+    let acks = Arc::new(Mutex::new(Vec::new()));
     let (mut sink, rest, drain) = match outlet {
         Outlet::Socket(ws) => {
             let (sink, mut stream) = (*ws).split();
-            // What comes back (acks, our own messages) is read and dropped, so the socket
-            // never stalls.
-            let drain = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+            // What comes back is read, so the socket never stalls; acks tell how long the write
+            // path took (send to commit, and the node's own sockets handed the message).
+            let acks = acks.clone();
+            let window = window.clone();
+            let drain = tokio::spawn(async move {
+                while let Some(Ok(Message::Text(text))) = stream.next().await {
+                    if let Some(stamp) = ws_rig::acked_stamp(text.as_str()) {
+                        if window.contains(&stamp) {
+                            acks.lock().expect("acks").push(since(epoch, stamp));
+                        }
+                    }
+                }
+            });
             (Some(sink), None, Some(drain))
         }
         Outlet::Rest { http, url, token } => (None, Some((http, url, token)), None),
@@ -224,7 +245,7 @@ async fn send(
             in_window += 1;
         }
         match (&mut sink, &rest) {
-            (Some(sink), _) => ws_rig::send_message(kind, sink, text).await?,
+            (Some(sink), _) => ws_rig::send_message(kind, sink, stamp, text).await?,
             (None, Some((http, url, token))) => {
                 http.post(url)
                     .bearer_auth(token)
@@ -232,15 +253,27 @@ async fn send(
                     .send()
                     .await?
                     .error_for_status()?;
+                if window.contains(&stamp) {
+                    acks.lock().expect("acks").push(since(epoch, stamp));
+                }
             }
             (None, None) => unreachable!("an outlet is a socket or REST"),
         }
         index += 1;
     }
+    // The last acks are on their way.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     if let Some(drain) = drain {
         drain.abort();
     }
-    Ok(in_window)
+    let acks = std::mem::take(&mut *acks.lock().expect("acks"));
+    Ok((in_window, acks))
+}
+
+/// Microseconds from `stamp` to now.
+fn since(epoch: Instant, stamp: u64) -> u32 {
+    let now = epoch.elapsed().as_micros() as u64;
+    u32::try_from(now.saturating_sub(stamp)).unwrap_or(u32::MAX)
 }
 
 async fn read(
@@ -321,6 +354,16 @@ pub fn figures(
             latency_goals.1,
         ),
         Figure::new(format!("{what}: max send→receive"), ours.max, "ms").baseline(baseline.max),
+        Figure::new(
+            format!("{what}: p50 send→answer (write path)"),
+            ours.write_p50,
+            "ms",
+        ),
+        Figure::new(
+            format!("{what}: p99 send→answer (write path)"),
+            ours.write_p99,
+            "ms",
+        ),
         Figure::new(
             format!("{what}: deliveries per second"),
             ours.deliveries_per_second,

@@ -255,6 +255,16 @@ pub fn stamp_of(frame: &str) -> Option<u64> {
     digits[..end].parse().ok()
 }
 
+/// The send time an ack of ours carries back in its `client_msg_id`.
+pub fn acked_stamp(frame: &str) -> Option<u64> {
+    if !frame.starts_with("{\"type\":\"ack\"") {
+        return None;
+    }
+    let start = frame.find("\"client_msg_id\":\"")? + "\"client_msg_id\":\"".len();
+    let rest = &frame[start..];
+    rest[..rest.find('"')?].parse().ok()
+}
+
 /// The `seq` of one of our message frames.
 pub fn seq_of(frame: &str) -> Option<i64> {
     let start = frame.find("\"seq\":")? + "\"seq\":".len();
@@ -263,15 +273,18 @@ pub fn seq_of(frame: &str) -> Option<i64> {
     rest[..end].parse().ok()
 }
 
-/// Sends `text` as a message in the server's dialect: a v2 send frame to ours, plain text to the
-/// baseline.
+/// Sends `text` as a message in the server's dialect: a v2 send frame to ours (its
+/// `client_msg_id` the send time, which the ack echoes), plain text to the baseline.
 pub async fn send_message(
     kind: Kind,
     ws: &mut (impl SinkExt<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin),
+    stamp: u64,
     text: String,
 ) -> anyhow::Result<()> {
     let frame = match kind {
-        Kind::Chat => json!({"type": "send", "content": text}).to_string(),
+        Kind::Chat => {
+            json!({"type": "send", "content": text, "client_msg_id": stamp.to_string()}).to_string()
+        }
         Kind::Baseline => text,
     };
     ws.send(Message::Text(frame.into())).await?;

@@ -7,7 +7,7 @@ use serde_json::json;
 use testkit::{amqp_url_through, TcpProxy};
 
 use crate::helpers::{spawn_app, spawn_app_on};
-use crate::sockets::{having, message_contents, message_seqs};
+use crate::sockets::{having, message_contents, message_seqs, presence_change};
 
 #[tokio::test]
 async fn clients_on_one_node_receive_what_is_sent_through_another() {
@@ -74,4 +74,60 @@ async fn a_node_cut_off_from_the_broker_for_seconds_still_delivers_every_message
     for socket in [&mut json_client, &mut seed_client] {
         assert_eq!(socket.next_of("message").await["content"], "after");
     }
+}
+
+#[tokio::test]
+async fn presence_typing_and_notices_reach_the_rooms_sockets_on_other_nodes() {
+    let a = spawn_app().await;
+    let b = spawn_app_on(&a.database_url, &[]).await;
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    let room = a.room(&alice, "lobby", None).await;
+    a.join(&bob, &room, None).await;
+    let mut watcher = a.socket(&room, &alice, "v=2").await;
+    let mut seed = a.socket(&room, &alice, "").await;
+
+    let mut bobs = b.open_socket(&room, &bob, "v=2").await;
+    let everyone = bobs.next_of("presence").await;
+    let names: Vec<_> = everyone["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "bob"], "node B knows who is on node A");
+    watcher
+        .frames_until(|frame| presence_change(frame, "joined", "bob"))
+        .await;
+    seed.frames_until(|frame| frame["content"] == "bob joined")
+        .await;
+
+    bobs.send_json(json!({"type": "typing"})).await;
+    assert_eq!(watcher.next_of("typing").await["username"], "bob");
+
+    bobs.close().await;
+    watcher
+        .frames_until(|frame| presence_change(frame, "left", "bob"))
+        .await;
+    seed.frames_until(|frame| frame["content"] == "bob left")
+        .await;
+}
+
+#[tokio::test]
+async fn the_people_of_a_node_that_stops_leave_presence_on_the_others() {
+    let a = spawn_app().await;
+    let b = spawn_app_on(&a.database_url, &[]).await;
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    let room = a.room(&alice, "lobby", None).await;
+    a.join(&bob, &room, None).await;
+    let mut watcher = a.socket(&room, &alice, "v=2").await;
+    let _bobs = b.socket(&room, &bob, "v=2").await;
+    watcher
+        .frames_until(|frame| presence_change(frame, "joined", "bob"))
+        .await;
+    b.stop();
+    watcher
+        .frames_until(|frame| presence_change(frame, "left", "bob"))
+        .await;
 }
