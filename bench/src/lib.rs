@@ -17,8 +17,9 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "bench", about = "Run the chat server's benchmark scenarios")]
 pub struct Args {
-    /// Scenarios to run (`all` for every one): S1 (live latency), S3 (fan-out), S4 (idle
-    /// sockets), S5 or `projection` (live projection and rebuild), S6 (history paging).
+    /// Scenarios to run (`all` for every one): S1 (live latency), S2 (the write path, also
+    /// `write-path`), S3 (fan-out), S4 (idle sockets), S5 (live projection and rebuild, also
+    /// `projection`), S6 (history paging).
     #[arg(required = true)]
     pub scenarios: Vec<String>,
     /// A tenth of the size, for a quick check that everything still runs.
@@ -38,7 +39,7 @@ pub struct Args {
     pub results_dir: PathBuf,
 }
 
-const SCENARIOS: [&str; 5] = ["S1", "S3", "S4", "S5", "S6"];
+const SCENARIOS: [&str; 6] = ["S1", "S2", "S3", "S4", "S5", "S6"];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let wanted: Vec<String> = if args.scenarios.iter().any(|s| s.eq_ignore_ascii_case("all")) {
@@ -66,6 +67,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "S1" => scenarios::fanout_latency::run(target, args.quick).await?,
             "S3" => scenarios::fanout_throughput::run(target, args.quick).await?,
             "S4" => scenarios::idle_sockets::run(target, args.quick).await?,
+            "S2" | "WRITE-PATH" => scenarios::write_path::run(target, args.quick).await?,
             "S6" => scenarios::history::run(target, args.quick).await?,
             other => bail!(
                 "unknown scenario {other:?}; known: {}",

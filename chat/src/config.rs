@@ -10,6 +10,7 @@ use auth::{JwtSecret, Tokens};
 use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use command_api::CommandSettings;
+use eventstore::ExecutorOptions;
 use fanout::Keepalive;
 use sqlx::PgPool;
 
@@ -139,6 +140,23 @@ pub struct Settings {
     /// stays open).
     #[arg(long, env = "CHAT_WS_IDLE_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
     pub ws_idle_timeout: Duration,
+    /// Events between snapshots of an aggregate, so loading a long room reads at most this many
+    /// events after its snapshot; 0 writes none.
+    #[arg(
+        long,
+        env = "CHAT_SNAPSHOT_EVERY",
+        default_value_t = 100,
+        global = true
+    )]
+    pub snapshot_every: usize,
+    /// Idle aggregates (rooms, users) kept in memory, most recently used first; 0 keeps none.
+    #[arg(
+        long,
+        env = "CHAT_AGGREGATE_CACHE",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub aggregate_cache: usize,
     /// The built web client, served at `/`; the server runs fine without it.
     #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
     pub web_dir: PathBuf,
@@ -200,6 +218,10 @@ impl Settings {
             bcrypt_cost: self.bcrypt_cost,
             login_rate: RatePolicy::per_minute(self.login_rate),
             send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
+            executor: ExecutorOptions {
+                snapshot_every: self.snapshot_every,
+                cache_capacity: self.aggregate_cache,
+            },
             projection_wait: self.projection_wait,
         }
     }

@@ -116,11 +116,12 @@ pub async fn send_message(
         at: eventstore::now(),
     };
     let aggregate_id = room_id.to_string();
+    let sender = user.id;
     let (events, earlier_send) = state
         .rooms
-        .execute_then(&aggregate_id, command, &metadata, |room| {
+        .execute_with(&aggregate_id, command, &metadata, move |room| {
             let id = client_msg_id.as_ref()?;
-            room.recent_send(user.id, id.as_str()).map(|send| send.seq)
+            room.recent_send(sender, id.as_str()).map(|send| send.seq)
         })
         .await?;
     if let Some(posted) = events.first() {

@@ -140,7 +140,7 @@ pub(crate) async fn join_room(
     let aggregate_id = room_id.to_string();
     let (events, (room_name, sequence)) = state
         .rooms
-        .execute_then(
+        .execute_with(
             &aggregate_id,
             command,
             &metadata(&user, request_id),
@@ -187,7 +187,7 @@ pub(crate) async fn leave_room(
     let aggregate_id = room_id.to_string();
     let (_, (room_name, sequence)) = state
         .rooms
-        .execute_then(
+        .execute_with(
             &aggregate_id,
             command,
             &metadata(&user, request_id),

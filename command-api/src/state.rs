@@ -5,7 +5,7 @@ use api_kit::{AfterProjection, RateLimiter, RatePolicy};
 use auth::{Passwords, Tokens};
 use axum::extract::FromRef;
 use domain::{Room, RoomServices, User};
-use eventstore::{CommandExecutor, ProjectionWaiter};
+use eventstore::{CommandExecutor, ExecutorOptions, ProjectionWaiter};
 use sqlx::PgPool;
 
 /// What the command API needs from the configuration.
@@ -16,6 +16,8 @@ pub struct CommandSettings {
     pub login_rate: RatePolicy,
     /// Messages per user.
     pub send_rate: RatePolicy,
+    /// Snapshots and the aggregate cache of the write path.
+    pub executor: ExecutorOptions,
     /// How long register, create, join and leave wait for the projection to apply their
     /// events before answering anyway.
     pub projection_wait: Duration,
@@ -40,8 +42,16 @@ impl CommandState {
             passwords: Arc::new(passwords),
         };
         Self {
-            users: Arc::new(CommandExecutor::new(pool.clone(), ())),
-            rooms: Arc::new(CommandExecutor::new(pool.clone(), room_services)),
+            users: Arc::new(CommandExecutor::with_options(
+                pool.clone(),
+                (),
+                settings.executor,
+            )),
+            rooms: Arc::new(CommandExecutor::with_options(
+                pool.clone(),
+                room_services,
+                settings.executor,
+            )),
             projection: ProjectionWaiter::start(pool),
             projection_wait: settings.projection_wait,
             passwords,

@@ -1,20 +1,17 @@
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{PersistedEventRepository, PersistenceError, SerializedEvent};
-use cqrs_es::{Aggregate, DomainEvent, EventEnvelope};
-use postgres_es::PostgresEventRepository;
-use rand::Rng;
+use cqrs_es::persist::PersistenceError;
+use cqrs_es::{Aggregate, EventEnvelope};
+use hashlink::LruCache;
 use sqlx::PgPool;
+use tokio::sync::oneshot;
 
-use crate::keyed_lock::KeyedLock;
+use crate::committer::Committer;
+use crate::group_commit::{self, Job};
+use crate::stats::{Counters, ExecutorStats};
+use crate::store::{Loaded, Store};
 use crate::CommandMetadata;
-
-/// How often a command is tried when another process keeps writing the same aggregate first.
-/// Within one process commands on an aggregate are serialised, so only cross-process races
-/// retry; a random, growing pause between tries keeps two busy writers from colliding forever.
-const MAX_ATTEMPTS: u32 = 12;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecuteError<E: std::error::Error> {
@@ -29,27 +26,85 @@ pub enum ExecuteError<E: std::error::Error> {
     Store(PersistenceError),
 }
 
-/// Loads an aggregate from its events, lets it handle a command, and commits what it decided,
-/// returning the committed events with their sequences.
+/// How an executor trades memory and writes for load time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutorOptions {
+    /// Events between snapshots of an aggregate; 0 writes none.
+    pub snapshot_every: usize,
+    /// How many idle aggregates stay in memory, most recently used first; 0 keeps none.
+    pub cache_capacity: usize,
+}
+
+impl Default for ExecutorOptions {
+    fn default() -> Self {
+        Self {
+            snapshot_every: 100,
+            cache_capacity: 1000,
+        }
+    }
+}
+
+/// Loads an aggregate, lets it handle a command, and commits what it decided, returning the
+/// committed events with their sequences.
+///
+/// Commands on one aggregate queue in this process and are decided one after the other by a
+/// worker, which commits each batch of them atomically (group commit): a busy room costs one
+/// commit per batch, not per message, and the batches of different aggregates that are ready
+/// together share one INSERT. The worker keeps the aggregate in memory while it runs, and an idle
+/// one stays in a bounded cache; a race with another process shows up as a conflict at commit,
+/// which drops the copy and retries the batch from the store.
 pub struct CommandExecutor<A: Aggregate> {
-    pool: PgPool,
-    repository: PostgresEventRepository,
-    services: A::Services,
-    in_flight: KeyedLock,
+    inner: Arc<Inner<A>>,
+}
+
+pub(crate) struct Inner<A: Aggregate> {
+    pub(crate) store: Store,
+    pub(crate) committer: Arc<Committer>,
+    pub(crate) services: A::Services,
+    pub(crate) cache: Mutex<LruCache<String, Loaded<A>>>,
+    /// Commands waiting for the worker of their aggregate; an entry exists while one runs.
+    pub(crate) queues: Mutex<HashMap<String, Vec<Job<A>>>>,
 }
 
 const SELECT_EVENT: &str = "
 SELECT payload, metadata FROM events
  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3";
 
-impl<A: Aggregate> CommandExecutor<A> {
+impl<A> CommandExecutor<A>
+where
+    A: Aggregate + Clone + 'static,
+    A::Command: Clone + Send + Sync + 'static,
+    A::Error: Send + Sync + 'static,
+    A::Services: 'static,
+{
     pub fn new(pool: PgPool, services: A::Services) -> Self {
+        Self::with_options(pool, services, ExecutorOptions::default())
+    }
+
+    pub fn with_options(pool: PgPool, services: A::Services, options: ExecutorOptions) -> Self {
+        let store = Store::new(pool.clone(), options.snapshot_every);
+        let committer = Committer::new(pool, A::TYPE, store.counters.clone());
         Self {
-            repository: PostgresEventRepository::new(pool.clone()),
-            pool,
-            services,
-            in_flight: KeyedLock::default(),
+            inner: Arc::new(Inner {
+                store,
+                committer: Arc::new(committer),
+                services,
+                cache: Mutex::new(LruCache::new(options.cache_capacity)),
+                queues: Mutex::default(),
+            }),
         }
+    }
+
+    pub fn stats(&self) -> ExecutorStats {
+        let waiting = self
+            .inner
+            .queues
+            .lock()
+            .expect("command queues poisoned")
+            .values()
+            .map(|queue| queue.len() as u64)
+            .sum();
+        self.inner.store.counters.read(waiting)
     }
 
     /// One committed event of an aggregate, by its sequence.
@@ -62,7 +117,7 @@ impl<A: Aggregate> CommandExecutor<A> {
             .bind(A::TYPE)
             .bind(aggregate_id)
             .bind(sequence as i64)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.inner.store.pool())
             .await
             .map_err(|error| PersistenceError::ConnectionError(Box::new(error)))?;
         row.map(|(payload, metadata)| {
@@ -76,23 +131,25 @@ impl<A: Aggregate> CommandExecutor<A> {
         .transpose()
     }
 
-    /// The aggregate as its committed events leave it.
+    /// The aggregate as its committed events leave it: the cached copy brought up to date, or
+    /// the latest snapshot and the events after it.
     pub async fn load(&self, aggregate_id: &str) -> Result<A, PersistenceError> {
-        self.load_with_sequence(aggregate_id)
-            .await
-            .map(|(aggregate, _)| aggregate)
-    }
-
-    /// The aggregate and the sequence of its latest event (0 for one that has none yet).
-    async fn load_with_sequence(&self, aggregate_id: &str) -> Result<(A, usize), PersistenceError> {
-        let stored = self.repository.get_events::<A>(aggregate_id).await?;
-        let mut aggregate = A::default();
-        let mut last_sequence = 0;
-        for event in stored {
-            last_sequence = event.sequence;
-            aggregate.apply(serde_json::from_value(event.payload)?);
-        }
-        Ok((aggregate, last_sequence))
+        let cached = self.inner.cached(aggregate_id);
+        let loaded = match cached {
+            Some(mut loaded) => {
+                let read = self.inner.store.catch_up(aggregate_id, &mut loaded).await?;
+                if read > 0 {
+                    self.inner.remember(aggregate_id, loaded.clone());
+                }
+                loaded
+            }
+            None => {
+                let loaded = self.inner.store.load::<A>(aggregate_id).await?;
+                self.inner.remember(aggregate_id, loaded.clone());
+                loaded
+            }
+        };
+        Ok(loaded.aggregate)
     }
 
     pub async fn execute(
@@ -100,11 +157,8 @@ impl<A: Aggregate> CommandExecutor<A> {
         aggregate_id: &str,
         command: A::Command,
         metadata: &CommandMetadata,
-    ) -> Result<Vec<EventEnvelope<A>>, ExecuteError<A::Error>>
-    where
-        A::Command: Clone,
-    {
-        self.execute_then(aggregate_id, command, metadata, |_| ())
+    ) -> Result<Vec<EventEnvelope<A>>, ExecuteError<A::Error>> {
+        self.execute_with(aggregate_id, command, metadata, |_| ())
             .await
             .map(|(events, ())| events)
     }
@@ -112,90 +166,102 @@ impl<A: Aggregate> CommandExecutor<A> {
     /// Like [`execute`](Self::execute), and also reads `observe` off the aggregate as the command
     /// left it, before any other command on it can run: "already joined" or "this message was
     /// already posted" are answers found in the state, not in new events.
+    ///
+    /// This copies the aggregate for the observer; [`execute_with`](Self::execute_with) does not.
     pub async fn execute_then<T>(
         &self,
         aggregate_id: &str,
         command: A::Command,
         metadata: &CommandMetadata,
         observe: impl FnOnce(&A) -> T,
-    ) -> Result<(Vec<EventEnvelope<A>>, T), ExecuteError<A::Error>>
-    where
-        A::Command: Clone,
-    {
-        let _turn = self.in_flight.lock(aggregate_id).await;
-        for attempt in 0..MAX_ATTEMPTS {
-            if attempt > 0 {
-                let ceiling_ms = 2u64.pow(attempt.min(6));
-                let pause = Duration::from_millis(rand::rng().random_range(1..=ceiling_ms));
-                tokio::time::sleep(pause).await;
-            }
-            let (mut aggregate, sequence_before) = self
-                .load_with_sequence(aggregate_id)
-                .await
-                .map_err(ExecuteError::Store)?;
-            let sink = EventSink::default();
-            aggregate
-                .handle(command.clone(), &self.services, &sink)
-                .await
-                .map_err(ExecuteError::Domain)?;
-            let envelopes = envelope(
-                aggregate_id,
-                sequence_before,
-                sink.collect().await,
-                metadata,
-            );
-            if envelopes.is_empty() {
-                return Ok((envelopes, observe(&aggregate)));
-            }
-            let serialized = envelopes
-                .iter()
-                .map(serialize)
-                .collect::<Result<Vec<_>, _>>();
-            match self
-                .repository
-                .persist::<A>(&serialized.map_err(ExecuteError::Store)?, None)
-                .await
-            {
-                Ok(()) => return Ok((envelopes, observe(&aggregate))),
-                Err(PersistenceError::OptimisticLockError) => {
-                    tracing::debug!(aggregate_id, "lost a race to another writer; retrying");
-                }
-                Err(error) => return Err(ExecuteError::Store(error)),
-            }
+    ) -> Result<(Vec<EventEnvelope<A>>, T), ExecuteError<A::Error>> {
+        let (events, aggregate) = self
+            .execute_with(aggregate_id, command, metadata, A::clone)
+            .await?;
+        Ok((events, observe(&aggregate)))
+    }
+
+    /// Like [`execute_then`](Self::execute_then), with the observer run by the executor right
+    /// after the command, on the aggregate itself. When a race with another process makes the
+    /// command run again, so does `observe`; the answer is from the run that committed.
+    pub async fn execute_with<T: Send + 'static>(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: &CommandMetadata,
+        observe: impl Fn(&A) -> T + Send + Sync + 'static,
+    ) -> Result<(Vec<EventEnvelope<A>>, T), ExecuteError<A::Error>> {
+        let seen = Arc::new(Mutex::new(None));
+        let slot = seen.clone();
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            command,
+            metadata: metadata.clone(),
+            observe: Box::new(move |aggregate: &A| {
+                *slot.lock().expect("observation poisoned") = Some(observe(aggregate));
+            }),
+            reply,
+        };
+        self.submit(aggregate_id, job);
+        let events = answer
+            .await
+            .unwrap_or_else(|_| Err(ExecuteError::Store(group_commit::worker_stopped())))?;
+        let observed = seen
+            .lock()
+            .expect("observation poisoned")
+            .take()
+            .expect("a command that succeeded was observed");
+        Ok((events, observed))
+    }
+
+    /// Queues `job` for its aggregate's worker, starting one if none runs.
+    fn submit(&self, aggregate_id: &str, job: Job<A>) {
+        let mut queues = self.inner.queues.lock().expect("command queues poisoned");
+        if let Some(queue) = queues.get_mut(aggregate_id) {
+            queue.push(job);
+            return;
         }
-        Err(ExecuteError::Contended)
+        queues.insert(aggregate_id.to_owned(), vec![job]);
+        drop(queues);
+        tokio::spawn(group_commit::drain(
+            self.inner.clone(),
+            aggregate_id.to_owned(),
+        ));
     }
 }
 
-fn envelope<A: Aggregate>(
-    aggregate_id: &str,
-    sequence_before: usize,
-    events: Vec<A::Event>,
-    metadata: &CommandMetadata,
-) -> Vec<EventEnvelope<A>> {
-    let metadata = metadata.to_map(Utc::now());
-    events
-        .into_iter()
-        .zip(sequence_before + 1..)
-        .map(|(payload, sequence)| EventEnvelope {
-            aggregate_id: aggregate_id.to_owned(),
-            sequence,
-            payload,
-            metadata: metadata.clone(),
-        })
-        .collect()
-}
+impl<A: Aggregate + Clone> Inner<A> {
+    /// A copy of the cached aggregate, if any.
+    fn cached(&self, aggregate_id: &str) -> Option<Loaded<A>> {
+        let mut cache = self.cache.lock().expect("aggregate cache poisoned");
+        let loaded = cache.get(aggregate_id).cloned();
+        if loaded.is_some() {
+            Counters::bump(&self.store.counters.cache_hits);
+        }
+        loaded
+    }
 
-fn serialize<A: Aggregate>(
-    envelope: &EventEnvelope<A>,
-) -> Result<SerializedEvent, PersistenceError> {
-    Ok(SerializedEvent {
-        aggregate_id: envelope.aggregate_id.clone(),
-        sequence: envelope.sequence,
-        aggregate_type: A::TYPE.to_owned(),
-        event_type: envelope.payload.event_type(),
-        event_version: envelope.payload.event_version(),
-        payload: serde_json::to_value(&envelope.payload)?,
-        metadata: serde_json::to_value(&envelope.metadata)?,
-    })
+    /// Takes the cached aggregate out, for a worker to own while it runs.
+    pub(crate) fn check_out(&self, aggregate_id: &str) -> Option<Loaded<A>> {
+        let loaded = self
+            .cache
+            .lock()
+            .expect("aggregate cache poisoned")
+            .remove(aggregate_id);
+        if loaded.is_some() {
+            Counters::bump(&self.store.counters.cache_hits);
+        }
+        loaded
+    }
+
+    /// Caches `loaded` unless a newer copy is already there.
+    pub(crate) fn remember(&self, aggregate_id: &str, loaded: Loaded<A>) {
+        let mut cache = self.cache.lock().expect("aggregate cache poisoned");
+        let newer_cached = cache
+            .peek(aggregate_id)
+            .is_some_and(|cached| cached.sequence > loaded.sequence);
+        if !newer_cached {
+            cache.insert(aggregate_id.to_owned(), loaded);
+        }
+    }
 }

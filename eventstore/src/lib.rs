@@ -1,20 +1,25 @@
 //! The write side's storage: the event store on PostgreSQL and the command executor over it.
 //!
 //! cqrs-es's own `CqrsFramework` is not used: it cannot tell the caller which sequences it wrote,
-//! and its snapshot mode applies events twice. [`CommandExecutor`] loads, handles and commits
-//! itself, and returns the committed events. [`ProjectionWaiter`] lets a writer wait until the
+//! and its snapshot mode applies events twice. [`CommandExecutor`] loads (snapshot + later
+//! events, or its in-memory copy), handles, and commits concurrent commands on one aggregate
+//! together, and returns the committed events. [`ProjectionWaiter`] lets a writer wait until the
 //! projection has caught up with what it wrote.
 
+mod committer;
 mod executor;
-mod keyed_lock;
+mod group_commit;
 mod metadata;
 mod projection_wait;
+mod stats;
+mod store;
 
 pub use cqrs_es::EventEnvelope;
-pub use executor::{CommandExecutor, ExecuteError};
+pub use executor::{CommandExecutor, ExecuteError, ExecutorOptions};
 pub use metadata::{now, CommandMetadata};
 pub use postgres_es::PostgresEventRepository;
 pub use projection_wait::{ProjectionWaiter, PROJECTION_CHANNEL};
+pub use stats::ExecutorStats;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

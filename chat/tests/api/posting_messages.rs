@@ -1,8 +1,10 @@
+use std::collections::HashSet;
+
 use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_on};
+use crate::helpers::{assert_error, spawn_app, spawn_app_on, spawn_app_with};
 
 #[tokio::test]
 async fn a_posted_message_answers_with_its_sequence() {
@@ -40,19 +42,63 @@ async fn fifty_concurrent_posts_get_fifty_consecutive_sequences() {
 }
 
 #[tokio::test]
-async fn two_processes_posting_to_one_room_lose_nothing() {
+async fn two_processes_taking_200_concurrent_posts_each_store_400_consecutive_messages() {
     let first = spawn_app().await;
     let second = spawn_app_on(&first.database_url, &[]).await;
     let alice = first.user("alice").await;
     let room = first.room(&alice, "general", None).await;
-    let posts = (0..40).map(|n| {
+
+    let posts = (0..400).map(|n| {
         let app = if n % 2 == 0 { &first } else { &second };
         app.post_message(&alice, &room, &format!("message {n}"))
     });
-    for response in join_all(posts).await {
+    let responses = join_all(posts).await;
+
+    let mut answered = Vec::new();
+    for response in responses {
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let message: Value = response.json().await.unwrap();
+        answered.push((message["seq"].as_i64().unwrap(), message["content"].clone()));
+    }
+    answered.sort_by_key(|(seq, _)| *seq);
+    let seqs: Vec<i64> = answered.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, (3..=402).collect::<Vec<_>>(), "each post its own seq");
+    let contents: HashSet<String> = answered
+        .iter()
+        .map(|(_, content)| content.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(contents.len(), 400, "no post answered twice");
+    assert_eq!(first.sequences(&room).await, (1..=402).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_room_is_snapshotted_every_configured_number_of_events() {
+    let app = spawn_app_with(&["--snapshot-every", "10"]).await;
+    let alice = app.user("alice").await;
+    let room = app.room(&alice, "general", None).await;
+
+    for n in 0..8 {
+        let response = app
+            .post_message(&alice, &room, &format!("message {n}"))
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
-    assert_eq!(first.sequences(&room).await, (1..=42).collect::<Vec<_>>());
+
+    let mut snapshot = None;
+    for _ in 0..100 {
+        snapshot = sqlx::query_scalar::<_, i64>(
+            "SELECT last_sequence FROM snapshots WHERE aggregate_id = $1",
+        )
+        .bind(&room)
+        .fetch_optional(&app.pool)
+        .await
+        .unwrap();
+        if snapshot.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(snapshot, Some(10));
 }
 
 #[tokio::test]
@@ -128,7 +174,7 @@ async fn empty_and_oversized_messages_are_refused_and_store_nothing() {
 
 #[tokio::test]
 async fn sending_faster_than_the_rate_is_refused_with_retry_after() {
-    let app = crate::helpers::spawn_app_with(&["--send-rate", "1", "--send-burst", "2"]).await;
+    let app = spawn_app_with(&["--send-rate", "1", "--send-burst", "2"]).await;
     let alice = app.user("alice").await;
     let room = app.room(&alice, "general", None).await;
     for _ in 0..2 {

@@ -1,0 +1,221 @@
+//! A fresh, migrated database per test, and a room to run commands on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use domain::room::Actor;
+use domain::values::{ClientMsgId, MessageBody, RoomName, Username};
+use domain::{PasswordCheck, Room, RoomCommand, RoomError, RoomEvent, RoomServices};
+use eventstore::{CommandExecutor, CommandMetadata, EventEnvelope, ExecuteError, ExecutorOptions};
+use futures::future::join_all;
+use sqlx::PgPool;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+pub const ROOM_PASSWORD: &str = "sesame";
+
+pub type Posted = Result<Vec<EventEnvelope<Room>>, ExecuteError<RoomError>>;
+
+pub async fn fresh_database() -> PgPool {
+    let name = format!("chat_test_{}", Uuid::new_v4().simple());
+    let admin = PgPool::connect(ADMIN_URL).await.expect("connect as admin");
+    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable");
+    let pool = eventstore::connect(&url, 8).await.expect("connect");
+    eventstore::MIGRATOR.run(&pool).await.expect("migrate");
+    pool
+}
+
+/// Stands in for bcrypt, and holds every password check until the test opens it: a command
+/// stuck there keeps its room's worker busy, so the commands sent meanwhile form one batch.
+pub struct Gate(Semaphore);
+
+impl Gate {
+    fn closed() -> Self {
+        Self(Semaphore::new(0))
+    }
+
+    pub fn open(&self) {
+        self.0.add_permits(1);
+    }
+}
+
+#[async_trait]
+impl PasswordCheck for Gate {
+    async fn matches(&self, password: &str, hash: &str) -> bool {
+        self.0.acquire().await.expect("gate open").forget();
+        hash.strip_prefix("hashed:") == Some(password)
+    }
+}
+
+pub fn executor(pool: &PgPool, options: ExecutorOptions) -> (CommandExecutor<Room>, Arc<Gate>) {
+    let gate = Arc::new(Gate::closed());
+    let services = RoomServices {
+        passwords: gate.clone(),
+    };
+    (
+        CommandExecutor::with_options(pool.clone(), services, options),
+        gate,
+    )
+}
+
+pub fn snapshot_every(events: usize) -> ExecutorOptions {
+    ExecutorOptions {
+        snapshot_every: events,
+        ..ExecutorOptions::default()
+    }
+}
+
+pub fn actor(name: &str) -> Actor {
+    Actor {
+        user_id: Username::parse(name).unwrap().user_id(),
+        username: name.to_owned(),
+    }
+}
+
+/// Who acted does not matter to these tests; a static lets command futures borrow it freely.
+pub static METADATA: CommandMetadata = CommandMetadata {
+    user_id: None,
+    request_id: None,
+    client_msg_id: None,
+};
+
+/// Creates a private room owned by alice and answers its id.
+pub async fn create_room(rooms: &CommandExecutor<Room>) -> String {
+    create_room_named(rooms, "lobby").await
+}
+
+pub async fn create_room_named(rooms: &CommandExecutor<Room>, name: &str) -> String {
+    let name = RoomName::parse(name).unwrap();
+    let room_id = name.room_id().to_string();
+    let command = RoomCommand::Create {
+        name,
+        is_private: true,
+        password_hash: Some(format!("hashed:{ROOM_PASSWORD}")),
+        creator: actor("alice"),
+        at: Utc::now(),
+    };
+    rooms
+        .execute(&room_id, command, &METADATA)
+        .await
+        .expect("create room");
+    room_id
+}
+
+pub fn post(sender: &str, body: &str, client_msg_id: Option<&str>) -> RoomCommand {
+    RoomCommand::PostMessage {
+        sender: actor(sender),
+        message_id: Uuid::new_v4(),
+        body: MessageBody::parse(body).unwrap(),
+        client_msg_id: client_msg_id.map(|id| ClientMsgId::parse(id).unwrap()),
+        at: Utc::now(),
+    }
+}
+
+pub fn join(member: &str) -> RoomCommand {
+    RoomCommand::Join {
+        member: actor(member),
+        password: Some(ROOM_PASSWORD.to_owned()),
+        at: Utc::now(),
+    }
+}
+
+pub fn leave(member: &str) -> RoomCommand {
+    RoomCommand::Leave {
+        member: actor(member),
+        at: Utc::now(),
+    }
+}
+
+/// Posts `count` messages as alice, `in_flight` at a time.
+pub async fn post_many(
+    rooms: &CommandExecutor<Room>,
+    room_id: &str,
+    count: usize,
+    in_flight: usize,
+) {
+    let mut sent = 0;
+    while sent < count {
+        let wave = in_flight.min(count - sent);
+        let posts = (sent..sent + wave).map(|n| {
+            rooms.execute(
+                room_id,
+                post("alice", &format!("message {n}"), None),
+                &METADATA,
+            )
+        });
+        for posted in join_all(posts).await {
+            posted.expect("post");
+        }
+        sent += wave;
+    }
+}
+
+/// The sequences stored for the room, in order.
+pub async fn sequences(pool: &PgPool, room_id: &str) -> Vec<i64> {
+    sqlx::query_scalar("SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+        .bind(room_id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// Waits until the stored snapshot's sequence satisfies `wanted` (snapshots are written in the
+/// background).
+pub async fn snapshot_where(pool: &PgPool, room_id: &str, wanted: impl Fn(i64) -> bool) {
+    let mut stored = None;
+    for _ in 0..200 {
+        stored = sqlx::query_scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = $1")
+            .bind(room_id)
+            .fetch_optional(pool)
+            .await
+            .unwrap();
+        if stored.is_some_and(&wanted) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the snapshot of {room_id} stayed at {stored:?}");
+}
+
+/// Waits until `count` commands queue behind a busy worker.
+pub async fn until_waiting(rooms: &CommandExecutor<Room>, count: u64) {
+    for _ in 0..400 {
+        if rooms.stats().waiting == count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("{count} commands never queued: {:?}", rooms.stats());
+}
+
+/// Waits until the executor has started `count` batches.
+pub async fn until_batches(rooms: &CommandExecutor<Room>, count: u64) {
+    for _ in 0..400 {
+        if rooms.stats().batches >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("batch {count} never started: {:?}", rooms.stats());
+}
+
+/// The message events of a post's answer.
+pub fn posted_messages(posted: &Posted) -> Vec<(usize, Uuid)> {
+    posted
+        .as_ref()
+        .expect("post accepted")
+        .iter()
+        .map(|envelope| match &envelope.payload {
+            RoomEvent::MessagePosted { message_id, .. } => (envelope.sequence, *message_id),
+            other => panic!("a post recorded {other:?}"),
+        })
+        .collect()
+}

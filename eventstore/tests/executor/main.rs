@@ -1,0 +1,8 @@
+//! The command executor against the real PostgreSQL: snapshots, the aggregate cache and group
+//! commit, each test on a database of its own.
+
+mod caching;
+mod group_commit;
+mod helpers;
+mod refusals;
+mod snapshots;
