@@ -287,14 +287,19 @@ impl InFlight {
     }
 }
 
-/// The oldest waiting events that are not in flight already.
+/// The oldest waiting events that are not in flight already. The positions are picked first
+/// and the events fetched by them: planned as a join, the store's whole position index was
+/// scanned on every look once it held many events.
 const TAKE_BATCH: &str = "
-SELECT e.position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type,
-       e.event_version, e.payload, e.metadata, e.recorded_at
-  FROM outbox o
-  JOIN events e ON e.position = o.position
- WHERE o.position NOT IN (SELECT unnest($1::bigint[]))
- ORDER BY o.position
- LIMIT $2";
+SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
+       metadata, recorded_at
+  FROM events
+ WHERE position = ANY (ARRAY(
+        SELECT position
+          FROM outbox
+         WHERE position NOT IN (SELECT unnest($1::bigint[]))
+         ORDER BY position
+         LIMIT $2))
+ ORDER BY position";
 
 const DELETE_PUBLISHED: &str = "DELETE FROM outbox WHERE position = ANY($1)";
