@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
 CHAT_LISTEN ?= 127.0.0.1:8000
 export DATABASE_URL CHAT_LISTEN
 
-.PHONY: run test lint test-rust test-web web openapi clean-test-databases
+.PHONY: run test lint test-rust test-web test-e2e web openapi bench clean-test-databases
 
 ## run: build everything and start the whole system (all roles, web client at /) in dev mode
 run: web
@@ -19,7 +19,7 @@ run: web
 	cargo run --quiet --bin chat -- all --dev
 
 ## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
-test: lint clean-test-databases test-rust test-web
+test: lint test-rust test-web test-e2e
 
 lint:
 	cargo fmt --all -- --check
@@ -31,15 +31,30 @@ test-rust:
 test-web:
 	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm test; fi
 
+# The binary cargo builds, wherever CARGO_TARGET_DIR puts it.
+CHAT_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/chat
+
+## test-e2e: the web client in Chromium against a real `chat all` on a fresh database
+test-e2e: web
+	cargo build --bin chat
+	cd web && CHAT_BIN="$(CHAT_BIN)" npm run e2e
+
 ## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
 web:
 	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
+
+## bench: every benchmark scenario beside its baseline; results go to BENCHMARKS.md
+bench:
+	cargo build --release -p bench -p chat
+	cargo run --release -p bench -- all
 
 ## openapi: rewrite the committed OpenAPI document after an intended API change
 openapi:
 	cargo run --quiet --bin chat -- openapi > openapi/openapi.json
 
-# Tests make a database each; drop those earlier runs left behind.
+## clean-test-databases: drop the databases test runs leave behind (each test makes its own).
+## Not part of `make test`: PostgreSQL checkpoints on every DROP DATABASE, which takes long on a
+## busy disk, and the leftovers harm nothing but disk space.
 clean-test-databases:
 	@psql "$(PG_ADMIN_URL)" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'chat\_test\_%'" \
 		| while read -r db; do psql "$(PG_ADMIN_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done

@@ -29,65 +29,72 @@ SELECT ARRAY ['users', 'rooms', 'room_members', 'messages', 'projection_checkpoi
               'projection_horizon']
 $$;
 
--- A fresh, empty copy of the projection in schema `target` (dropped first if it exists).
+-- A fresh, empty copy of the projection in schema `target` (dropped first if it exists), with
+-- its primary keys only: the other indexes come with projection_index_copy, once the bulk of
+-- the rows is in, which is far cheaper than keeping them up to date row by row.
 CREATE FUNCTION projection_create_copy(target text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = public AS
+$$
+DECLARE
+    t   text;
+    key record;
+BEGIN
+    EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', target);
+    EXECUTE format('CREATE SCHEMA %I', target);
+    FOREACH t IN ARRAY projection_tables()
+        LOOP
+            EXECUTE format('CREATE TABLE %I.%I (LIKE public.%I INCLUDING ALL EXCLUDING INDEXES)',
+                           target, t, t);
+            FOR key IN
+                SELECT conname, pg_get_constraintdef(oid) AS definition
+                  FROM pg_constraint
+                 WHERE conrelid = format('public.%I', t)::regclass AND contype = 'p'
+                LOOP
+                    EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s',
+                                   target, t, key.conname, key.definition);
+                END LOOP;
+        END LOOP;
+    EXECUTE format('INSERT INTO %I.projection_horizon (transaction_id) VALUES (''0'')', target);
+END;
+$$;
+
+-- Gives the copy in `target` every other index the live tables have, under the same names
+-- (index names are per schema), so the swapped-in tables are found by the same names later.
+CREATE FUNCTION projection_index_copy(target text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = public AS
+$$
+DECLARE
+    definition text;
+BEGIN
+    FOR definition IN
+        SELECT pg_get_indexdef(i.indexrelid)
+          FROM pg_index i
+          JOIN pg_class c ON c.oid = i.indrelid
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public'
+           AND c.relname = ANY (projection_tables())
+           AND NOT i.indisprimary
+        LOOP
+            EXECUTE replace(definition, ' ON public.', format(' ON %I.', target));
+        END LOOP;
+END;
+$$;
+
+-- Replaces the projection in `public` with the copy in `shadow`, in the caller's transaction.
+-- The tables move rather than their rows, so the swap is quick whatever their size.
+CREATE FUNCTION projection_swap_in(shadow text) RETURNS void
     LANGUAGE plpgsql
     SET search_path = public AS
 $$
 DECLARE
     t text;
 BEGIN
-    EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', target);
-    EXECUTE format('CREATE SCHEMA %I', target);
     FOREACH t IN ARRAY projection_tables()
         LOOP
-            EXECUTE format('CREATE TABLE %I.%I (LIKE public.%I INCLUDING ALL)', target, t, t);
-        END LOOP;
-    EXECUTE format('INSERT INTO %I.projection_horizon (transaction_id) VALUES (''0'')', target);
-END;
-$$;
-
--- Replaces the projection in `public` with the copy in `shadow`, in the caller's transaction.
--- The tables move rather than their rows, so the swap is quick whatever their size; their
--- indexes take the names the live ones had, so later migrations find them by name.
-CREATE FUNCTION projection_swap_in(shadow text) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path = public AS
-$$
-DECLARE
-    t       text;
-    renames text[][] := '{}';
-    pair    record;
-BEGIN
-    FOREACH t IN ARRAY projection_tables()
-        LOOP
-            FOR pair IN
-                SELECT live.relname AS live_name, copy.relname AS copy_name
-                  FROM pg_index li
-                  JOIN pg_class live ON live.oid = li.indexrelid
-                  JOIN pg_index ci
-                       ON ci.indrelid = format('%I.%I', shadow, t)::regclass
-                          AND ci.indkey::text = li.indkey::text
-                          AND ci.indclass::text = li.indclass::text
-                          AND ci.indisunique = li.indisunique
-                          AND ci.indisprimary = li.indisprimary
-                          AND coalesce(pg_get_expr(ci.indpred, ci.indrelid), '')
-                              = coalesce(pg_get_expr(li.indpred, li.indrelid), '')
-                          AND coalesce(pg_get_expr(ci.indexprs, ci.indrelid), '')
-                              = coalesce(pg_get_expr(li.indexprs, li.indrelid), '')
-                  JOIN pg_class copy ON copy.oid = ci.indexrelid
-                 WHERE li.indrelid = format('public.%I', t)::regclass
-                LOOP
-                    renames := renames || ARRAY [[pair.copy_name, pair.live_name]];
-                END LOOP;
             EXECUTE format('DROP TABLE public.%I', t);
             EXECUTE format('ALTER TABLE %I.%I SET SCHEMA public', shadow, t);
-        END LOOP;
-    FOR i IN 1 .. coalesce(array_length(renames, 1), 0)
-        LOOP
-            IF renames[i][1] <> renames[i][2] THEN
-                EXECUTE format('ALTER INDEX public.%I RENAME TO %I', renames[i][1], renames[i][2]);
-            END IF;
         END LOOP;
     EXECUTE format('DROP SCHEMA %I', shadow);
 END;

@@ -18,7 +18,8 @@ use clap::Parser;
 #[command(name = "bench", about = "Run the chat server's benchmark scenarios")]
 pub struct Args {
     /// Scenarios to run (`all` for every one): S1 (live latency), S2 (the write path, also
-    /// `write-path`), S3 (fan-out), S4 (idle sockets), S6 (history paging).
+    /// `write-path`), S3 (fan-out), S4 (idle sockets), S5 (live projection and rebuild, also
+    /// `projection`), S6 (history paging).
     #[arg(required = true)]
     pub scenarios: Vec<String>,
     /// A tenth of the size, for a quick check that everything still runs.
@@ -38,7 +39,7 @@ pub struct Args {
     pub results_dir: PathBuf,
 }
 
-const SCENARIOS: [&str; 5] = ["S1", "S2", "S3", "S4", "S6"];
+const SCENARIOS: [&str; 6] = ["S1", "S2", "S3", "S4", "S5", "S6"];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let wanted: Vec<String> = if args.scenarios.iter().any(|s| s.eq_ignore_ascii_case("all")) {
@@ -48,6 +49,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut reports = Vec::new();
     for scenario in &wanted {
+        if scenario == "S5" || scenario == "PROJECTION" {
+            // It runs the relay and projector in this process, on databases of its own.
+            for report in scenarios::projection::run(args.quick).await? {
+                report.print();
+                reports.push(report);
+            }
+            continue;
+        }
         // Each scenario gets a fresh system, so one's data never slows the next.
         let system = match (&args.url, &args.database_url) {
             (Some(url), Some(database_url)) => system::System::given(url, database_url),

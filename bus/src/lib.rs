@@ -24,5 +24,5 @@ pub use envelope::EventEnvelope;
 pub use error::BusError;
 pub use feed::{AmqpFeed, Delivery, Feed, RETRY_HEADER};
 pub use node_feed::{node_feed, NodeFeed};
-pub use publisher::{AmqpPublisher, Publish};
+pub use publisher::{AmqpPublisher, Confirms, Publish};
 pub use topology::{dead_letters, retry_dead_letters, DeadLetter, Topology, ERROR_HEADER};

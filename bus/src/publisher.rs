@@ -1,20 +1,39 @@
 use std::future::Future;
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::BasicProperties;
+use lapin::{BasicProperties, PublisherConfirm};
 
 use crate::connection::{in_time, Link};
 use crate::{BusConfig, BusError, EventEnvelope};
 
 /// Where the relay sends events: RabbitMQ, or later an in-process bus.
 pub trait Publish: Send {
-    /// Publishes `batch` in order and answers once the bus has taken responsibility for every
-    /// event in it. On an error some may have been delivered anyway: the caller sends the whole
-    /// batch again, and consumers dedupe.
+    /// Publishes `batch` in order, answering what to await for the bus to take responsibility
+    /// for every event in it; more batches may be published meanwhile. On an error some may
+    /// have been delivered anyway: the caller sends the whole batch again, and consumers dedupe.
     fn publish(
         &mut self,
         batch: &[EventEnvelope],
-    ) -> impl Future<Output = Result<(), BusError>> + Send;
+    ) -> impl Future<Output = Result<Confirms, BusError>> + Send;
+}
+
+/// The bus's confirmations of a published batch, still to come.
+#[derive(Debug, Default)]
+pub struct Confirms {
+    pending: Vec<(i64, PublisherConfirm)>,
+}
+
+impl Confirms {
+    /// Waits until every event of the batch is confirmed; an error if one was refused or the
+    /// connection went away first.
+    pub async fn confirmed(self) -> Result<(), BusError> {
+        for (position, confirm) in self.pending {
+            if !in_time(confirm).await?.is_ack() {
+                return Err(BusError::Nacked(format!("at position {position}")));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Publishes to the system's topic exchange with publisher confirms.
@@ -40,12 +59,12 @@ impl AmqpPublisher {
         Ok(self.link.as_ref().expect("just opened"))
     }
 
-    async fn try_publish(&mut self, batch: &[EventEnvelope]) -> Result<(), BusError> {
+    async fn try_publish(&mut self, batch: &[EventEnvelope]) -> Result<Confirms, BusError> {
         let exchange = self.config.events_exchange();
         let link = self.link().await?;
-        // Publish the whole batch, then await its confirms: awaiting each confirm before the
-        // next publish caps throughput at a round trip per event.
-        let mut confirms = Vec::with_capacity(batch.len());
+        // The whole batch goes out before any confirm is awaited: awaiting each confirm before
+        // the next publish caps throughput at a round trip per event.
+        let mut pending = Vec::with_capacity(batch.len());
         for envelope in batch {
             let body = serde_json::to_vec(envelope)?;
             let properties = BasicProperties::default()
@@ -61,19 +80,14 @@ impl AmqpPublisher {
                 properties,
             ))
             .await?;
-            confirms.push((envelope.position, confirm));
+            pending.push((envelope.position, confirm));
         }
-        for (position, confirm) in confirms {
-            if !in_time(confirm).await?.is_ack() {
-                return Err(BusError::Nacked(format!("at position {position}")));
-            }
-        }
-        Ok(())
+        Ok(Confirms { pending })
     }
 }
 
 impl Publish for AmqpPublisher {
-    async fn publish(&mut self, batch: &[EventEnvelope]) -> Result<(), BusError> {
+    async fn publish(&mut self, batch: &[EventEnvelope]) -> Result<Confirms, BusError> {
         let result = self.try_publish(batch).await;
         if result.is_err() {
             if let Some(link) = self.link.take() {

@@ -4,6 +4,8 @@
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use domain::{RoomEvent, UserEvent};
+use serde::Deserialize;
+use serde_json::Value;
 use uuid::Uuid;
 
 /// The event versions this projector understands.
@@ -59,7 +61,7 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
         ));
     }
     // PostgreSQL's text cannot hold NUL: such an event would fail every batch it is part of.
-    if envelope.payload.to_string().contains("\\u0000") {
+    if holds_nul(&envelope.payload) {
         return Err("the payload holds a NUL character".to_owned());
     }
     let malformed =
@@ -70,7 +72,7 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
             username,
             registered_at,
             ..
-        } = serde_json::from_value(envelope.payload.clone()).map_err(malformed)?;
+        } = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
         Ok(Change::UserRegistered {
             user_id,
             username,
@@ -81,7 +83,18 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
             .aggregate_id
             .parse()
             .map_err(|_| format!("room id {:?} is not a UUID", envelope.aggregate_id))?;
-        let event = serde_json::from_value(envelope.payload.clone()).map_err(malformed)?;
+        let event = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
         Ok(Change::Room { room_id, event })
+    }
+}
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(name, value)| name.contains('\0') || holds_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use bus::{Delivery, EventEnvelope, Feed};
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -36,7 +37,8 @@ const RETRY_PAUSE: Duration = Duration::from_millis(500);
 const CATCH_UP_PAGE: i64 = 1000;
 
 /// Projects until `shutdown` is cancelled: first whatever the store holds that the tables lack
-/// (the bus delivers only what was published while its queue existed), then the feed.
+/// (the bus delivers only what was published while its queue existed), then the feed; and
+/// catches up again whenever PostgreSQL restarted.
 pub async fn run(
     pool: PgPool,
     mut feed: impl Feed,
@@ -46,26 +48,26 @@ pub async fn run(
     let span = tracing::info_span!("projector", applied = 0u64, dead_lettered = 0u64);
     async {
         let mut totals = Totals::default();
-        loop {
-            let caught_up = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                caught_up = catch_up(&pool, &mut feed) => caught_up,
-            };
-            match caught_up {
-                Ok(events) => {
-                    tracing::info!(events, "caught up with the event store");
-                    break;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "catching up failed; trying again");
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                }
-            }
-        }
+        let Some(mut server_started) = caught_up(&pool, &mut feed, &shutdown).await else {
+            return;
+        };
+        let mut server_check = tokio::time::interval(SERVER_CHECK);
         loop {
             let batch = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 batch = feed.next_batch(settings.batch_size) => batch,
+                _ = server_check.tick() => {
+                    // Commits are asynchronous (see `apply`): a server that restarted may
+                    // have lost the last ones, which the store still holds.
+                    if server_start(&pool).await.is_ok_and(|started| started != server_started) {
+                        tracing::warn!("PostgreSQL restarted; catching up on what it may have lost");
+                        match caught_up(&pool, &mut feed, &shutdown).await {
+                            Some(started) => server_started = started,
+                            None => return,
+                        }
+                    }
+                    continue;
+                }
             };
             let project = project(&pool, &mut feed, batch, &mut totals);
             tokio::select! {
@@ -76,6 +78,45 @@ pub async fn run(
     }
     .instrument(span)
     .await
+}
+
+/// How often the projector looks whether PostgreSQL restarted.
+const SERVER_CHECK: Duration = Duration::from_secs(5);
+
+/// Catches up with the store, trying again until it succeeds; answers when the server it
+/// caught up on started, or `None` at shutdown.
+async fn caught_up(
+    pool: &PgPool,
+    feed: &mut impl Feed,
+    shutdown: &CancellationToken,
+) -> Option<DateTime<Utc>> {
+    loop {
+        let caught_up = async {
+            let started = server_start(pool).await?;
+            let events = catch_up(pool, feed).await?;
+            Ok::<_, ProjectorError>((started, events))
+        };
+        let caught_up = tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            caught_up = caught_up => caught_up,
+        };
+        match caught_up {
+            Ok((started, events)) => {
+                tracing::info!(events, "caught up with the event store");
+                return Some(started);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "catching up failed; trying again");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        }
+    }
+}
+
+async fn server_start(pool: &PgPool) -> Result<DateTime<Utc>, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_postmaster_start_time()")
+        .fetch_one(pool)
+        .await
 }
 
 #[derive(Debug, Default)]

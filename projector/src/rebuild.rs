@@ -2,7 +2,8 @@
 //! checking the live tables against such a rebuild.
 //!
 //! A copy of the projection is built in a schema of its own, in global order, in passes: each
-//! pass reads from the horizon the previous one started at, until a pass finds little new.
+//! pass reads from the horizon the previous one started at, until a pass finds little new. The
+//! copy's secondary indexes are built then, in one go, and one more pass follows.
 //! Then, holding the live projection's lock (live projection pauses, reads go on), the last
 //! events are applied and the copy is compared with the live tables or moved into `public` in
 //! their place. Live projection resumes on the new tables: everything committed is in them, and
@@ -11,6 +12,7 @@
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::apply::{apply, apply_in, Incoming, LogPoisoned, Target};
@@ -21,8 +23,9 @@ use crate::ProjectorError;
 const SHADOW: &str = "projection_rebuild";
 /// Keeps two rebuilds (and so two swaps) apart.
 const REBUILD_LOCK: i64 = 0x6368_6174_5f72_6562;
-/// Events per transaction while building a copy.
-const PAGE: i64 = 5000;
+/// Events per transaction while building a copy. Large, because every page also rewrites the
+/// checkpoint and `last_seq` of each room it touches.
+const PAGE: i64 = 20_000;
 /// A pass that finds fewer new events than this ends the building; the rest is applied under
 /// the live lock.
 const SETTLED: u64 = 2000;
@@ -190,29 +193,63 @@ async fn build_copy(
     let target = Target::copy(schema);
     let mut since = "0".to_owned();
     for _ in 0..MAX_PASSES {
-        let horizon = current_horizon(pool).await?;
-        let mut pages = Pages::all(&since, PAGE);
-        let mut read_in_pass = 0;
-        loop {
-            let page = pages.next(&mut *pool.acquire().await?).await?;
-            if page.is_empty() {
-                break;
-            }
-            let read = page.len() as u64;
-            let incoming = page.into_iter().map(Incoming::from).collect();
-            apply(pool, &target, incoming, &mut LogPoisoned).await?;
-            read_in_pass += read;
-            state.read += read;
-            state.total = state.total.max(state.read);
-            progress(state);
-        }
+        let (horizon, read) = pass(pool, &target, &since, &mut state, progress).await?;
         since = horizon;
-        if read_in_pass < SETTLED {
+        if read < SETTLED {
             break;
         }
     }
+    sqlx::query(INDEX_COPY).bind(schema).execute(pool).await?;
+    // What was written while the indexes were built.
+    let (horizon, _) = pass(pool, &target, &since, &mut state, progress).await?;
+    since = horizon;
     Ok((since, state.read))
 }
+
+/// Sends the pages of events at or after horizon `since` until there are no more, or no one
+/// takes them.
+async fn read_pages(
+    pool: PgPool,
+    since: String,
+    pages: mpsc::Sender<Vec<bus::EventEnvelope>>,
+) -> Result<(), sqlx::Error> {
+    let mut reading = Pages::all(&since, PAGE);
+    loop {
+        let page = reading.next(&mut *pool.acquire().await?).await?;
+        if page.is_empty() || pages.send(page).await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
+/// Applies every event of a transaction at or after `since` to the copy, in global order;
+/// answers the horizon the next pass starts from, and how many events this one read.
+async fn pass(
+    pool: &PgPool,
+    target: &Target,
+    since: &str,
+    state: &mut Progress,
+    progress: &mut (impl FnMut(Progress) + Send),
+) -> Result<(String, u64), ProjectorError> {
+    let horizon = current_horizon(pool).await?;
+    // The next page is read while this one is applied.
+    let (pages, mut arriving) = mpsc::channel(2);
+    let reader = tokio::spawn(read_pages(pool.clone(), since.to_owned(), pages));
+    let mut read_in_pass = 0;
+    while let Some(page) = arriving.recv().await {
+        let read = page.len() as u64;
+        let incoming = page.into_iter().map(Incoming::from).collect();
+        apply(pool, target, incoming, &mut LogPoisoned).await?;
+        read_in_pass += read;
+        state.read += read;
+        state.total = state.total.max(state.read);
+        progress(*state);
+    }
+    reader.await.expect("the page reader does not panic")?;
+    Ok((horizon, read_in_pass))
+}
+
+const INDEX_COPY: &str = "SELECT public.projection_index_copy($1)";
 
 const CREATE_COPY: &str = "SELECT public.projection_create_copy($1)";
 const COUNT_EVENTS: &str = "SELECT count(*) FROM events";

@@ -100,7 +100,10 @@ impl System {
         AmqpPublisher::new(self.bus.clone())
             .publish(envelopes)
             .await
-            .expect("publish");
+            .expect("publish")
+            .confirmed()
+            .await
+            .expect("confirmed");
     }
 
     /// Writes `shape`'s history to the store and answers it.

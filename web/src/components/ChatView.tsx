@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useReducer, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { Session } from '../App';
-import { ApiError, errorMessage, type Api, type Room } from '../lib/api';
+import { ApiError, errorMessage, isNotFound, type Api, type Room } from '../lib/api';
 import { ChatSocket } from '../lib/chatSocket';
 import { nameList } from '../lib/format';
 import {
@@ -12,7 +12,7 @@ import {
   type MemberItem,
 } from '../lib/messages';
 import { applyPresence, sendFrame, typingFrame, typingText, type PresenceUser, type ServerFrame } from '../lib/protocol';
-import type { ConnState } from '../lib/reconnect';
+import { closeMessage, type ConnState } from '../lib/reconnect';
 import { validateMessage } from '../lib/validate';
 import { Avatar } from './Avatar';
 import { HashIcon, LockIcon, SendIcon } from './Icons';
@@ -33,11 +33,13 @@ interface Props {
   onNotFound: () => void;
   onLeft: () => void;
   onLogout: (why?: string) => void;
+  /** Someone joined or left: the room list's member counts are out of date. */
+  onMembersChanged: (seq: number | null) => void;
 }
 
 type HistoryState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
 
-export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onLogout }: Props) {
+export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onLogout, onMembersChanged }: Props) {
   const [tl, dispatch] = useReducer(timelineReducer, undefined, emptyTimeline);
   const [history, setHistory] = useState<HistoryState>({ kind: 'loading' });
   const [conn, setConn] = useState<ConnState | null>(null);
@@ -61,8 +63,8 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
   const self = { user_id: session.userId, username: session.username };
   const tlRef = useRef(tl);
   tlRef.current = tl;
-  const handlers = useRef({ onForbidden, onNotFound, onLogout, self });
-  handlers.current = { onForbidden, onNotFound, onLogout, self };
+  const handlers = useRef({ onForbidden, onNotFound, onLogout, onMembersChanged, self });
+  handlers.current = { onForbidden, onNotFound, onLogout, onMembersChanged, self };
 
   useEffect(() => {
     document.title = room ? `${room.name} · Chat` : 'Chat';
@@ -114,6 +116,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
             created_at: f.created_at ?? new Date().toISOString(),
           };
           dispatch({ type: 'member', item });
+          handlers.current.onMembersChanged(f.seq);
           break;
         }
         case 'typing':
@@ -146,6 +149,10 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
       if (s.stopReason === 'unauthorized') handlers.current.onLogout('Your session has expired. Please log in again.');
       else if (s.stopReason === 'forbidden') handlers.current.onForbidden('You are not a member of this room.');
       else if (s.stopReason === 'not_found') handlers.current.onNotFound();
+      else if (s.stopReason === 'refused') {
+        const why = s.lastClose?.reason;
+        setBanner(`${closeMessage(4000)}${why ? ` ${why}` : ''} Reload the page to try again.`);
+      }
     }
   }, []);
 
@@ -169,7 +176,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
       } catch (e) {
         if (cancelled) return;
         if (e instanceof ApiError && e.status === 403) handlers.current.onForbidden(e.detail);
-        else if (e instanceof ApiError && e.status === 404) handlers.current.onNotFound();
+        else if (isNotFound(e)) handlers.current.onNotFound();
         else setHistory({ kind: 'error', message: errorMessage(e) });
       }
     })();

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError, errorMessage, type Api, type Room } from '../lib/api';
+import { errorMessage, isNotFound, type Api, type Room } from '../lib/api';
 import { HashIcon, LockIcon } from './Icons';
 
 interface Props {
@@ -40,7 +40,7 @@ export function JoinPanel({ api, roomId, room, reason, back, onJoined, onNotFoun
       await api.joinRoom(roomId, needsPassword && password ? password : undefined);
       onJoined();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) {
+      if (isNotFound(err)) {
         onNotFound();
         return;
       }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Session } from '../App';
 import { errorMessage, type Api, type Room } from '../lib/api';
-import { withMembership } from '../lib/rooms';
+import { behindRooms, withMembership } from '../lib/rooms';
 import { parseRoute, roomPath } from '../lib/route';
 import { navigate, useMediaQuery, usePathname } from '../router';
 import { Sidebar } from './Sidebar';
@@ -28,6 +28,10 @@ export function Shell({ api, session, onLogout }: Props) {
   const loading = useRef(false);
   const again = useRef(false);
   const stamp = useRef(0);
+  // Seqs seen live per room that the list should reflect (member counts), and the bounded
+  // follow-up refreshes that wait for the read tables to catch up with them.
+  const wanted = useRef(new Map<string, number>());
+  const catchUp = useRef<{ timer: number | null; tries: number }>({ timer: null, tries: 0 });
 
   const refreshRooms = useCallback(async () => {
     if (loading.current) {
@@ -54,21 +58,47 @@ export function Shell({ api, session, onLogout }: Props) {
             const kept = new Map([...m].filter(([, o]) => o.stamp > startedAt));
             return kept.size === m.size ? m : kept;
           });
+          wanted.current = behindRooms(all.value, wanted.current);
         }
       } while (again.current);
     } finally {
       loading.current = false;
     }
+    const c = catchUp.current;
+    if (wanted.current.size === 0 || c.tries >= 5) {
+      wanted.current.clear();
+      return;
+    }
+    if (c.timer === null) {
+      c.timer = window.setTimeout(() => {
+        c.timer = null;
+        void refreshRoomsRef.current();
+      }, 150 * 2 ** c.tries++);
+    }
   }, [api]);
+  const refreshRoomsRef = useRef(refreshRooms);
+  refreshRoomsRef.current = refreshRooms;
+
+  const onRoomEvent = useCallback(
+    (roomId: string, seq: number | null) => {
+      if (seq !== null) wanted.current.set(roomId, Math.max(seq, wanted.current.get(roomId) ?? 0));
+      catchUp.current.tries = 0;
+      void refreshRooms();
+    },
+    [refreshRooms],
+  );
 
   useEffect(() => {
     void refreshRooms();
     const id = window.setInterval(() => void refreshRooms(), 30_000);
     const onFocus = () => void refreshRooms();
     window.addEventListener('focus', onFocus);
+    const c = catchUp.current;
     return () => {
       window.clearInterval(id);
       window.removeEventListener('focus', onFocus);
+      if (c.timer !== null) window.clearTimeout(c.timer);
+      c.timer = null;
     };
   }, [refreshRooms]);
 
@@ -126,6 +156,7 @@ export function Shell({ api, session, onLogout }: Props) {
                 setMember(route.roomId, member);
                 void refreshRooms();
               }}
+              onMembersChanged={(seq) => onRoomEvent(route.roomId, seq)}
               onLogout={onLogout}
             />
           ) : route.name === 'notFound' ? (

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError, createApi, detailText, errorFromResponse, errorMessage, normalizeMessage, normalizeRoom } from './api';
+import { ApiError, createApi, detailText, errorFromResponse, errorMessage, isNotFound, normalizeMessage, normalizeRoom } from './api';
 
 type Call = { url: string; init: RequestInit };
 
@@ -61,6 +61,16 @@ describe('errorMessage', () => {
     expect(errorMessage(new ApiError(403, 'Invalid room password'))).toBe('Invalid room password');
     expect(errorMessage(new Error('boom'))).toBe('boom');
     expect(errorMessage('???')).toBe('Something went wrong');
+  });
+});
+
+describe('isNotFound', () => {
+  it('reads a 404, and a malformed id in the path, as a missing room', () => {
+    expect(isNotFound(new ApiError(404, 'Room not found', 'room_not_found'))).toBe(true);
+    expect(isNotFound(new ApiError(422, 'Invalid URL', 'invalid_path'))).toBe(true);
+    expect(isNotFound(new ApiError(422, 'limit must be a number', 'invalid_query'))).toBe(false);
+    expect(isNotFound(new ApiError(403, 'Not a member', 'not_a_member'))).toBe(false);
+    expect(isNotFound(new Error('x'))).toBe(false);
   });
 });
 

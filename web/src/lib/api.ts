@@ -134,6 +134,12 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   return new ApiError(res.status, detail, code, retryAfter);
 }
 
+/** Whether an API call failed because the room (or other resource) in its URL does not exist:
+ * a 404, or a 422 `invalid_path` when the id is not even well-formed (a mistyped /room/ link). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 404 || (err.status === 422 && err.code === 'invalid_path'));
+}
+
 /** A human message for anything thrown by an API call. */
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.detail;

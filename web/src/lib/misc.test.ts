@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Room } from './api';
 import { differentDay, formatDay, nameList } from './format';
-import { filterRooms, groupRooms, roomMeta, withMembership } from './rooms';
+import { behindRooms, filterRooms, groupRooms, roomMeta, withMembership } from './rooms';
 import { parseRoute, roomPath } from './route';
 import { validateCredentials, validateMessage, validateRoomName } from './validate';
 
@@ -99,5 +99,24 @@ describe('format', () => {
     expect(nameList(['a', 'b'])).toBe('a and b');
     expect(nameList(['a', 'b', 'c'])).toBe('a, b and c');
     expect(nameList(['a', 'b', 'c', 'd', 'e'])).toBe('a, b, c and 2 more');
+  });
+});
+
+describe('behindRooms', () => {
+  it('keeps the rooms whose listed last_seq has not reached what the socket showed', () => {
+    const list = [room('a', 'a', { last_seq: 5 }), room('b', 'b', { last_seq: 9 }), room('c', 'c')];
+    const wanted = new Map([
+      ['a', 6],
+      ['b', 9],
+      ['c', 3],
+      ['gone', 2],
+    ]);
+    expect(behindRooms(list, wanted)).toEqual(
+      new Map([
+        ['a', 6],
+        ['gone', 2],
+      ]),
+    );
+    expect(behindRooms(list, new Map()).size).toBe(0);
   });
 });

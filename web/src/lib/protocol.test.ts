@@ -22,6 +22,9 @@ describe('parseServerFrame', () => {
       client_msg_id: null,
     });
     expect(p({ type: 'error' })).toMatchObject({ detail: expect.stringMatching(/refused/) });
+    expect(p({ type: 'error', code: 'rate_limited', detail: 'Slow down', retry_after: 2 })).toMatchObject({
+      detail: 'Slow down (try again in 2 s)',
+    });
     expect(p({ type: 'typing', user_id: 'u', username: 'al' })).toEqual({ type: 'typing', user_id: 'u', username: 'al' });
     expect(p({ type: 'typing' })).toBeNull();
     expect(p({ type: 'pong' })).toEqual({ type: 'pong' });
@@ -32,6 +35,9 @@ describe('parseServerFrame', () => {
     expect(f).toMatchObject({ type: 'member_left', seq: 8, user_id: 'u', username: 'bo' });
     expect(frameSeq(f!)).toBe(8);
     expect(frameSeq(p({ type: 'ack', seq: 9 })!)).toBeNull();
+    const role = p({ type: 'member_role_changed', seq: 10, user_id: 'u', username: 'bo', role: 'owner' });
+    expect(role).toEqual({ type: 'member_role_changed', seq: 10, user_id: 'u', username: 'bo', role: 'owner' });
+    expect(frameSeq(role!)).toBe(10);
   });
 
   it('de-duplicates and sorts presence', () => {

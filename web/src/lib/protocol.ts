@@ -19,6 +19,8 @@ export type ServerFrame =
       id: string | null;
       created_at: string | null;
     }
+  /** A member's role changed (e.g. ownership passed on): only its seq matters here. */
+  | { type: 'member_role_changed'; seq: number | null; user_id: string; username: string; role: string | null }
   | { type: 'typing'; user_id: string; username: string }
   | { type: 'presence'; users: PresenceUser[] }
   | { type: 'presence_changed'; joined: PresenceUser[]; left: PresenceUser[] }
@@ -78,13 +80,12 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
     }
     case 'ack':
       return { type: 'ack', id: s(o.id), seq: n(o.seq), client_msg_id: s(o.client_msg_id) };
-    case 'error':
-      return {
-        type: 'error',
-        code: s(o.code),
-        detail: s(o.detail) ?? s(o.message) ?? 'The server refused the last action',
-        client_msg_id: s(o.client_msg_id),
-      };
+    case 'error': {
+      let detail = s(o.detail) ?? s(o.message) ?? 'The server refused the last action';
+      const retryAfter = n(o.retry_after);
+      if (retryAfter !== null && !/retry|try again/i.test(detail)) detail = `${detail} (try again in ${Math.ceil(retryAfter)} s)`;
+      return { type: 'error', code: s(o.code), detail, client_msg_id: s(o.client_msg_id) };
+    }
     case 'member_joined':
     case 'member_left': {
       const u = user(o);
@@ -95,6 +96,16 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
         username: u?.username ?? 'someone',
         id: s(o.id),
         created_at: s(o.created_at),
+      };
+    }
+    case 'member_role_changed': {
+      const u = user(o);
+      return {
+        type: 'member_role_changed',
+        seq: n(o.seq),
+        user_id: u?.user_id ?? '',
+        username: u?.username ?? 'someone',
+        role: s(o.role),
       };
     }
     case 'typing': {
@@ -132,7 +143,7 @@ export function applyPresence(
 /** The seq a frame advances the resume cursor to (messages and membership events carry one). */
 export function frameSeq(f: ServerFrame): number | null {
   if (f.type === 'message') return f.message.seq;
-  if (f.type === 'member_joined' || f.type === 'member_left') return f.seq;
+  if (f.type === 'member_joined' || f.type === 'member_left' || f.type === 'member_role_changed') return f.seq;
   return null;
 }
 

@@ -33,6 +33,11 @@ describe('closeAction', () => {
     expect(closeAction(4004)).toEqual({ kind: 'stop', reason: 'not_found' });
   });
 
+  it('stops when the server cannot read the request, since a retry would send the same', () => {
+    expect(closeAction(4000)).toEqual({ kind: 'stop', reason: 'refused' });
+    expect(closeMessage(4000)).toMatch(/refused/);
+  });
+
   it('reconnects on everything else, including too-slow and too-big', () => {
     for (const c of [4008, 1009, 1000, 1001, 1006, 1011, 1012]) expect(closeAction(c)).toEqual({ kind: 'reconnect' });
     expect(closeMessage(4008)).toMatch(/catching up/);

@@ -4,7 +4,7 @@
 
 export type ConnPhase = 'connecting' | 'open' | 'reconnecting' | 'stopped';
 
-export type StopReason = 'closed' | 'unauthorized' | 'forbidden' | 'not_found';
+export type StopReason = 'closed' | 'unauthorized' | 'forbidden' | 'not_found' | 'refused';
 
 export interface ConnState {
   phase: ConnPhase;
@@ -73,6 +73,9 @@ export function closeAction(code: number): CloseAction {
       return { kind: 'stop', reason: 'forbidden' };
     case 4004:
       return { kind: 'stop', reason: 'not_found' };
+    case 4000:
+      // The server could not read the request (dialect or cursor): trying again cannot help.
+      return { kind: 'stop', reason: 'refused' };
     default:
       // 4008 (too slow), 1009 (frame too big), 1001/1006/1011/1012… : resume with `since`.
       return { kind: 'reconnect' };
@@ -88,6 +91,8 @@ export function closeMessage(code: number): string | null {
       return 'You are not a member of this room.';
     case 4004:
       return 'This room does not exist.';
+    case 4000:
+      return 'The server refused the connection.';
     case 4008:
       return 'The connection fell behind; catching up…';
     case 1009:

@@ -39,3 +39,16 @@ export function roomMeta(r: Room): string {
   if (r.is_member === false) parts.push('not joined');
   return parts.join(' · ');
 }
+
+/** The rooms whose listed `last_seq` is still behind a seq this client has seen live (the
+ * read tables lag the socket a little): what a later refresh should still catch up on. */
+export function behindRooms(rooms: Room[], wanted: ReadonlyMap<string, number>): Map<string, number> {
+  const listed = new Map(rooms.map((r) => [r.id, r.last_seq]));
+  const behind = new Map<string, number>();
+  for (const [id, seq] of wanted) {
+    const last = listed.get(id);
+    // A room the list does not show yet is behind too; one without last_seq cannot tell.
+    if (last === undefined || (last !== null && last < seq)) behind.set(id, seq);
+  }
+  return behind;
+}
