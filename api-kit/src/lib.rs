@@ -1,16 +1,18 @@
 //! HTTP conventions shared by every role of the chat server, so that each answers alike:
 //! one error body (`{detail, code}`), extractors whose rejections use it instead of axum's plain
-//! text, the request id, keyed rate limits, and the header that says a read-your-writes wait ran
-//! out.
+//! text, the request id, keyed rate limits, the header that says a read-your-writes wait ran
+//! out, and a listening socket that holds a reconnect storm.
 
 mod error;
 mod extract;
+mod listen;
 mod projection;
 mod rate_limit;
 mod request_id;
 
 pub use error::{ApiError, ErrorBody};
 pub use extract::{Json, JsonOrEmpty, Path, Query};
+pub use listen::listen;
 pub use projection::{AfterProjection, PROJECTION_PENDING_HEADER};
 pub use rate_limit::{RateLimited, RateLimiter, RatePolicy};
 pub use request_id::{RequestId, REQUEST_ID_HEADER};

@@ -53,7 +53,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let shutdown = CancellationToken::new();
             let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
             let app = build_app(pool, settings, Roles::of(cli.command), &shutdown).await?;
-            let listener = tokio::net::TcpListener::bind(&settings.listen)
+            let listener = api_kit::listen(&settings.listen)
                 .await
                 .with_context(|| format!("binding {}", settings.listen))?;
             let address = listener.local_addr()?;

@@ -22,7 +22,8 @@ pub async fn serve(listen: &str) -> anyhow::Result<()> {
     let app = Router::new()
         .route("/ws/{room}", get(upgrade))
         .with_state(rooms);
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    // The same backlog as ours, so that a reconnect storm compares the servers, not the queues.
+    let listener = api_kit::listen(listen).await?;
     axum::serve(listener, app).await?;
     Ok(())
 }
