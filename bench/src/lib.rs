@@ -5,9 +5,11 @@
 mod report;
 pub mod scenarios;
 mod system;
+mod usage;
 
 pub use report::{Figure, Goal, ScenarioReport};
 pub use system::Target;
+pub use usage::Usage;
 
 use std::path::PathBuf;
 
@@ -19,7 +21,7 @@ use clap::Parser;
 pub struct Args {
     /// Scenarios to run (`all` for every one): S1 (live latency), S2 (the write path, also
     /// `write-path`), S3 (fan-out), S4 (idle sockets), S5 (live projection and rebuild, also
-    /// `projection`), S6 (history paging).
+    /// `projection`), S6 (history paging), S7 (a reconnect storm).
     #[arg(required = true)]
     pub scenarios: Vec<String>,
     /// A tenth of the size, for a quick check that everything still runs.
@@ -39,7 +41,7 @@ pub struct Args {
     pub results_dir: PathBuf,
 }
 
-const SCENARIOS: [&str; 6] = ["S1", "S2", "S3", "S4", "S5", "S6"];
+const SCENARIOS: [&str; 7] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7"];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let wanted: Vec<String> = if args.scenarios.iter().any(|s| s.eq_ignore_ascii_case("all")) {
@@ -51,7 +53,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for scenario in &wanted {
         if scenario == "S5" || scenario == "PROJECTION" {
             // It runs the relay and projector in this process, on databases of its own.
-            for report in scenarios::projection::run(args.quick).await? {
+            let mut before = Usage::of_this_process()?;
+            for mut report in scenarios::projection::run(args.quick).await? {
+                let after = Usage::of_this_process()?;
+                report.add_usage(
+                    "this process (writers, relay, projector)",
+                    after.since(before),
+                );
+                before = after;
                 report.print();
                 reports.push(report);
             }
@@ -63,17 +72,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             _ => system::System::start().await?,
         };
         let target = system.target();
-        let report = match scenario.as_str() {
+        let before = target.pid.map(Usage::of).transpose()?;
+        let mut report = match scenario.as_str() {
             "S1" => scenarios::fanout_latency::run(target, args.quick).await?,
             "S3" => scenarios::fanout_throughput::run(target, args.quick).await?,
             "S4" => scenarios::idle_sockets::run(target, args.quick).await?,
             "S2" | "WRITE-PATH" => scenarios::write_path::run(target, args.quick).await?,
             "S6" => scenarios::history::run(target, args.quick).await?,
+            "S7" => scenarios::reconnect_storm::run(target, args.quick).await?,
             other => bail!(
                 "unknown scenario {other:?}; known: {}",
                 SCENARIOS.join(", ")
             ),
         };
+        if let (Some(pid), Some(before)) = (target.pid, before) {
+            report.add_usage("server", Usage::of(pid)?.since(before));
+        }
         report.print();
         reports.push(report);
         system.stop().await?;

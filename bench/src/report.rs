@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::Args;
+use crate::{Args, Usage};
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub enum Goal {
@@ -61,6 +61,8 @@ pub struct ScenarioReport {
     pub title: &'static str,
     pub figures: Vec<Figure>,
     pub notes: Vec<String>,
+    /// What the baseline's server used, where the baseline is a server process of its own.
+    pub baseline_server: Option<Usage>,
 }
 
 /// Latencies of one kind, summarised as percentiles (milliseconds).
@@ -74,6 +76,23 @@ pub fn percentiles(samples: &mut [Duration]) -> [f64; 4] {
 }
 
 impl ScenarioReport {
+    /// Adds what `process` used over the scenario (its setup included), beside the baseline
+    /// server's use where there is one.
+    pub(crate) fn add_usage(&mut self, process: &str, usage: Usage) {
+        let megabytes = |bytes: u64| bytes as f64 / 1e6;
+        let mut cpu = Figure::new(format!("{process}: CPU time"), usage.cpu_seconds, "s");
+        let mut peak = Figure::new(
+            format!("{process}: peak resident memory"),
+            megabytes(usage.peak_rss),
+            "MB",
+        );
+        if let Some(baseline) = self.baseline_server {
+            cpu = cpu.baseline(baseline.cpu_seconds);
+            peak = peak.baseline(megabytes(baseline.peak_rss));
+        }
+        self.figures.extend([cpu, peak]);
+    }
+
     fn table(&self) -> String {
         let mut table = String::from(
             "| figure | value | baseline | ratio | goal | met |\n|---|---|---|---|---|---|\n",
@@ -85,6 +104,7 @@ impl ScenarioReport {
                 .unwrap_or_default();
             let ratio = figure
                 .baseline
+                .filter(|&b| b != 0.0)
                 .map(|b| format!("{:.2}×", figure.value / b))
                 .unwrap_or_default();
             let goal = match figure.goal {

@@ -40,6 +40,7 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
         goals,
     ));
     Ok(ScenarioReport {
+        baseline_server: baseline.server,
         id: "S1",
         title: "10 rooms × 100 subscribers at 100 msg/s: send-to-receive latency",
         figures,

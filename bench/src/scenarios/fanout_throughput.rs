@@ -35,6 +35,7 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
             .filter(|figure| !figure.name.ends_with("deliveries per second")),
     );
     Ok(ScenarioReport {
+        baseline_server: baseline.server,
         id: "S3",
         title: "fan-out, 1 room × 1,000 subscribers",
         figures,

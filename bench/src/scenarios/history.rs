@@ -92,6 +92,7 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
     let [client_p50, client_p90, client_p99, client_max] = percentiles(&mut client_side);
     let [server_p50, _, server_p99, _] = percentiles(&mut server_side);
     Ok(ScenarioReport {
+        baseline_server: None,
         id: "S6",
         title: "history page of 50 at a random depth of a room with many messages",
         figures: vec![

@@ -27,10 +27,11 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
     let ours = measure(&Server::chat(target), sockets_per_user).await?;
     let server = Server::baseline().await?;
     let baseline = measure(&server, sockets_per_user).await;
-    server.stop().await;
+    let baseline_server = server.stop().await;
     let baseline = baseline?;
     Ok(ScenarioReport {
         id: "S4",
+        baseline_server,
         title: "idle sockets",
         figures: vec![
             Figure::new("server memory per socket", ours.per_socket / 1000.0, "KB")
@@ -55,8 +56,9 @@ async fn measure(server: &Server, sockets_per_user: usize) -> anyhow::Result<Out
     let sockets = urls.len();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = server
-        .rss()?
-        .context("S4 reads the memory of a server it started")?;
+        .usage()?
+        .context("S4 reads the memory of a server it started")?
+        .rss;
     let (opened, took) = ws_rig::open_many(server.kind, urls, PARALLEL).await?;
     // Idle, but alive: each client reads, so it answers the server's pings.
     let readers: Vec<_> = opened
@@ -64,7 +66,7 @@ async fn measure(server: &Server, sockets_per_user: usize) -> anyhow::Result<Out
         .map(|mut ws| tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} }))
         .collect();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = server.rss()?.context("the server is gone")?;
+    let after = server.usage()?.context("the server is gone")?.rss;
     for reader in readers {
         reader.abort();
     }

@@ -6,6 +6,7 @@ pub mod fanout_throughput;
 pub mod history;
 pub mod idle_sockets;
 pub mod projection;
+pub mod reconnect_storm;
 pub mod write_path;
 pub mod ws_baseline;
 mod ws_load;

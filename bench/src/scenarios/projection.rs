@@ -124,6 +124,7 @@ async fn live(scale: usize) -> anyhow::Result<ScenarioReport> {
         figures.push(Figure::new(format!("lag at {rate}/s, max"), max, "ms"));
     }
     Ok(ScenarioReport {
+        baseline_server: None,
         id: "S5",
         title: "live projection: relay, RabbitMQ and projector together",
         figures,
@@ -246,6 +247,7 @@ async fn rebuild(scale: usize) -> anyhow::Result<ScenarioReport> {
     let scan_rate = scanned as f64 / scan.as_secs_f64();
     db.drop().await?;
     Ok(ScenarioReport {
+        baseline_server: None,
         id: "S5",
         title: "rebuild: `chat rebuild` of the whole store",
         figures: vec![Figure::new(

@@ -110,7 +110,8 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
              each worker on its own connection; concurrency 1 for the sequential figures, \
              {CLIENTS} for the others."
         ),
-        "Latencies, p50 / p99 ms, this system vs the baseline at the same concurrency:".to_owned(),
+        "Latencies, p50 / p90 / p99 / max ms, this system vs the baseline at the same concurrency:"
+            .to_owned(),
     ];
     for (what, run, bare) in [
         ("sequential", &sequential, &bare_one),
@@ -125,12 +126,10 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
             .map(|per_commit| format!(", {per_commit:.1} events per commit"))
             .unwrap_or_default();
         notes.push(format!(
-            "- {what}: {:.0} msg/s, {:.2} / {:.2} vs {:.2} / {:.2}{per_commit}",
+            "- {what}: {:.0} msg/s, {} vs {}{per_commit}",
             run.rate(),
-            run.millis(50.0),
-            run.millis(99.0),
-            bare.millis(50.0),
-            bare.millis(99.0),
+            run.spread(),
+            bare.spread(),
         ));
     }
     if let Some((sequence, text, stored)) = snapshot {
@@ -142,6 +141,7 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
     }
     let long_vs_new = into_long.mean().as_secs_f64() / into_fresh.mean().as_secs_f64();
     Ok(ScenarioReport {
+        baseline_server: None,
         id: "S2",
         title: "durable posts: sequential, one hot room, many rooms, a long room",
         figures: vec![
@@ -318,6 +318,12 @@ impl Run {
 
     fn mean(&self) -> Duration {
         self.latencies.iter().sum::<Duration>() / self.latencies.len().max(1) as u32
+    }
+
+    /// p50 / p90 / p99 / max, in milliseconds.
+    fn spread(&self) -> String {
+        let [p50, p90, p99, max] = [50.0, 90.0, 99.0, 100.0].map(|percent| self.millis(percent));
+        format!("{p50:.2} / {p90:.2} / {p99:.2} / {max:.2}")
     }
 
     fn millis(&self, percent: f64) -> f64 {

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::ws_rig::{self, Api, Kind, Server};
-use crate::{Figure, Goal};
+use crate::{Figure, Goal, Usage};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
@@ -48,6 +48,7 @@ enum Outlet {
 pub struct Outcome {
     /// Send-to-receive latency of the measured messages (ms).
     pub p50: f64,
+    pub p90: f64,
     pub p99: f64,
     pub max: f64,
     /// Send to the sender's answer (ack, or REST response): the write path's share (ms).
@@ -62,6 +63,8 @@ pub struct Outcome {
     pub out_of_order: u64,
     /// Subscribers the server closed before the end, with one of the reasons.
     pub closed_early: (usize, Option<String>),
+    /// What the server used, for the baseline server (the harness reads ours).
+    pub server: Option<Usage>,
 }
 
 struct Received {
@@ -151,10 +154,11 @@ pub async fn measure(server: &Server, shape: Shape) -> anyhow::Result<Outcome> {
     }
     let expected = sent * shape.subscribers_per_room as u64;
     let delivered = latencies.len() as u64;
-    let (p50, p99, max) = ws_rig::percentiles(&mut latencies);
-    let (write_p50, write_p99, _) = ws_rig::percentiles(&mut acks);
+    let [p50, p90, p99, max] = ws_rig::percentiles(&mut latencies);
+    let [write_p50, _, write_p99, _] = ws_rig::percentiles(&mut acks);
     Ok(Outcome {
         p50,
+        p90,
         p99,
         max,
         write_p50,
@@ -165,6 +169,7 @@ pub async fn measure(server: &Server, shape: Shape) -> anyhow::Result<Outcome> {
         lost: expected.saturating_sub(delivered),
         out_of_order,
         closed_early,
+        server: None,
     })
 }
 
@@ -361,6 +366,7 @@ pub fn figures(
             Figure::new(format!("{what}: p50 send→receive"), ours.p50, "ms").baseline(baseline.p50),
             latency_goals.0,
         ),
+        Figure::new(format!("{what}: p90 send→receive"), ours.p90, "ms").baseline(baseline.p90),
         with_goal(
             Figure::new(format!("{what}: p99 send→receive"), ours.p99, "ms").baseline(baseline.p99),
             latency_goals.1,
@@ -414,6 +420,9 @@ pub fn note(what: &str, ours: &Outcome, baseline: &Outcome) -> String {
 pub async fn baseline(shape: Shape) -> anyhow::Result<Outcome> {
     let server = Server::baseline().await?;
     let outcome = measure(&server, shape).await;
-    server.stop().await;
-    outcome
+    let usage = server.stop().await;
+    Ok(Outcome {
+        server: usage,
+        ..outcome?
+    })
 }

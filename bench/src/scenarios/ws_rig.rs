@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
-use crate::Target;
+use crate::{Target, Usage};
 
 const PASSWORD: &str = "bench password";
 
@@ -85,24 +85,18 @@ impl Server {
         format!("ws://{host}/ws/{room}?{token}{query}")
     }
 
-    /// The server's resident memory, in bytes; `None` for a server this run did not start.
-    pub fn rss(&self) -> anyhow::Result<Option<u64>> {
-        let Some(pid) = self.pid else {
-            return Ok(None);
-        };
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let kib: u64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("no VmRSS in /proc status")?;
-        Ok(Some(kib * 1024))
+    /// What the server used so far; `None` for a server this run did not start.
+    pub fn usage(&self) -> anyhow::Result<Option<Usage>> {
+        self.pid.map(Usage::of).transpose()
     }
 
-    pub async fn stop(self) {
-        if let Some(mut child) = self.child {
-            let _ = child.kill().await;
-        }
+    /// Stops the baseline server, answering what it used (nothing for ours, which the harness
+    /// stops and reads itself).
+    pub async fn stop(self) -> Option<Usage> {
+        let mut child = self.child?;
+        let usage = self.pid.and_then(|pid| Usage::of(pid).ok());
+        let _ = child.kill().await;
+        usage
     }
 }
 
@@ -171,6 +165,17 @@ impl Api {
             )
             .await?;
         Ok(room["id"].as_str().context("no room id")?.to_owned())
+    }
+
+    /// Posts `content` to `room` through REST and answers its sequence.
+    pub async fn message(&self, token: &str, room: &str, content: &str) -> anyhow::Result<i64> {
+        let path = format!("/rooms/{room}/messages");
+        let posted = self
+            .post(&path, Some(token), json!({ "content": content }))
+            .await?;
+        posted["seq"]
+            .as_i64()
+            .context("no seq in the posted message")
     }
 
     pub async fn join_all(&self, room: &str, tokens: &[String]) -> anyhow::Result<()> {
@@ -291,15 +296,15 @@ pub async fn send_message(
     Ok(())
 }
 
-/// p50, p99 and max of latencies in microseconds, in milliseconds.
-pub fn percentiles(samples: &mut [u32]) -> (f64, f64, f64) {
+/// p50, p90, p99 and max of latencies in microseconds, in milliseconds.
+pub fn percentiles(samples: &mut [u32]) -> [f64; 4] {
     if samples.is_empty() {
-        return (f64::NAN, f64::NAN, f64::NAN);
+        return [f64::NAN; 4];
     }
     samples.sort_unstable();
     let at = |fraction: f64| {
         let index = ((samples.len() as f64 * fraction).ceil() as usize).clamp(1, samples.len()) - 1;
         f64::from(samples[index]) / 1000.0
     };
-    (at(0.50), at(0.99), at(1.0))
+    [at(0.50), at(0.90), at(0.99), at(1.0)]
 }
