@@ -167,26 +167,28 @@ pub(crate) async fn apply(
 }
 
 /// Applies `incoming` inside the caller's transaction, already pointed at its target.
-/// Poisoned events reach `sink` before anything is written, so none is lost between a commit
-/// and its dead-lettering.
+/// Poisoned events reach `sink` after the writes and before the commit: none is lost between a
+/// commit and its dead-lettering, and a batch the database refuses has dead-lettered nothing
+/// yet when its events are tried again one by one (see `poison`).
 pub(crate) async fn apply_in(
     connection: &mut PgConnection,
     incoming: Vec<Incoming>,
     sink: &mut impl PoisonSink,
 ) -> Result<Applied, ProjectorError> {
-    let plan = Plan::make(connection, incoming).await?;
-    for poisoned in &plan.poisoned {
-        sink.poisoned(poisoned).await?;
-    }
+    let mut plan = Plan::make(connection, incoming).await?;
+    let poisoned = std::mem::take(&mut plan.poisoned);
     let applied = Applied {
         events: plan.staged,
-        poisoned: plan.poisoned.len(),
+        poisoned: poisoned.len(),
     };
     plan.execute(connection).await?;
+    for poisoned in &poisoned {
+        sink.poisoned(poisoned).await?;
+    }
     Ok(applied)
 }
 
-type AggregateKey = (String, String);
+pub(crate) type AggregateKey = (String, String);
 
 /// What a batch will write, gathered per table.
 #[derive(Default)]
@@ -249,55 +251,81 @@ struct Messages {
     created_at: Vec<DateTime<Utc>>,
 }
 
+/// A batch's events in the order they apply in: per aggregate by sequence, duplicates left out
+/// (retried ones excepted), the events a gap leaves out read from the store; and each
+/// aggregate's checkpoint after them.
+pub(crate) struct InOrder {
+    pub(crate) events: Vec<Incoming>,
+    checkpoints: BTreeMap<AggregateKey, i64>,
+}
+
+pub(crate) async fn in_order(
+    connection: &mut PgConnection,
+    incoming: Vec<Incoming>,
+) -> Result<InOrder, sqlx::Error> {
+    let mut by_aggregate: BTreeMap<AggregateKey, Vec<Incoming>> = BTreeMap::new();
+    for event in incoming {
+        let key = (
+            event.envelope.aggregate_type.clone(),
+            event.envelope.aggregate_id.clone(),
+        );
+        by_aggregate.entry(key).or_default().push(event);
+    }
+    let checkpoints = checkpoints(connection, by_aggregate.keys()).await?;
+    let mut in_order = InOrder {
+        events: Vec::new(),
+        checkpoints: BTreeMap::new(),
+    };
+    for (key, mut events) in by_aggregate {
+        events.sort_by_key(|event| event.envelope.sequence);
+        events.dedup_by_key(|event| event.envelope.sequence);
+        let before = checkpoints.get(&key).copied().unwrap_or(0);
+        let mut applied = before;
+        for event in events {
+            let sequence = event.envelope.sequence;
+            if sequence <= applied {
+                if event.retried {
+                    in_order.events.push(event);
+                }
+                continue;
+            }
+            if sequence > applied + 1 {
+                for missing in missing(connection, &key, applied, sequence).await? {
+                    applied = missing.sequence;
+                    in_order.events.push(missing.into());
+                }
+                if applied + 1 != sequence {
+                    tracing::error!(
+                        aggregate_type = key.0,
+                        aggregate_id = key.1,
+                        from = applied + 1,
+                        to = sequence - 1,
+                        "the event store lacks these sequences; projecting past them"
+                    );
+                }
+            }
+            applied = sequence;
+            in_order.events.push(event);
+        }
+        if applied > before {
+            in_order.checkpoints.insert(key, applied);
+        }
+    }
+    Ok(in_order)
+}
+
 impl Plan {
     async fn make(
         connection: &mut PgConnection,
         incoming: Vec<Incoming>,
     ) -> Result<Self, sqlx::Error> {
-        let mut by_aggregate: BTreeMap<AggregateKey, Vec<Incoming>> = BTreeMap::new();
-        for event in incoming {
-            let key = (
-                event.envelope.aggregate_type.clone(),
-                event.envelope.aggregate_id.clone(),
-            );
-            by_aggregate.entry(key).or_default().push(event);
-        }
-        let checkpoints = checkpoints(connection, by_aggregate.keys()).await?;
-        let mut plan = Plan::default();
-        for (key, mut events) in by_aggregate {
-            events.sort_by_key(|event| event.envelope.sequence);
-            events.dedup_by_key(|event| event.envelope.sequence);
-            let before = checkpoints.get(&key).copied().unwrap_or(0);
-            let mut applied = before;
-            for event in events {
-                let sequence = event.envelope.sequence;
-                if sequence <= applied {
-                    if event.retried {
-                        plan.stage(event.envelope);
-                    }
-                    continue;
-                }
-                if sequence > applied + 1 {
-                    for missing in missing(connection, &key, applied, sequence).await? {
-                        applied = missing.sequence;
-                        plan.stage(missing);
-                    }
-                    if applied + 1 != sequence {
-                        tracing::error!(
-                            aggregate_type = key.0,
-                            aggregate_id = key.1,
-                            from = applied + 1,
-                            to = sequence - 1,
-                            "the event store lacks these sequences; projecting past them"
-                        );
-                    }
-                }
-                applied = sequence;
-                plan.stage(event.envelope);
-            }
-            if applied > before {
-                plan.checkpoints.insert(key, applied);
-            }
+        let in_order = in_order(connection, incoming).await?;
+        let mut plan = Plan {
+            checkpoints: in_order.checkpoints,
+            ..Plan::default()
+        };
+        for event in in_order.events {
+            plan.stage(event.envelope);
         }
         Ok(plan)
     }
@@ -428,23 +456,32 @@ impl Plan {
                 .await?;
         }
         if !self.checkpoints.is_empty() {
-            let mut types = Vec::with_capacity(self.checkpoints.len());
-            let mut ids = Vec::with_capacity(self.checkpoints.len());
-            let mut seqs = Vec::with_capacity(self.checkpoints.len());
-            for ((aggregate_type, aggregate_id), seq) in self.checkpoints {
-                types.push(aggregate_type);
-                ids.push(aggregate_id);
-                seqs.push(seq);
-            }
-            sqlx::query(ADVANCE_CHECKPOINTS)
-                .bind(&types)
-                .bind(&ids)
-                .bind(&seqs)
-                .execute(&mut *connection)
-                .await?;
+            advance_checkpoints(connection, self.checkpoints).await?;
         }
         Ok(())
     }
+}
+
+/// Moves checkpoints forward (never back) to the sequences given.
+pub(crate) async fn advance_checkpoints(
+    connection: &mut PgConnection,
+    checkpoints: BTreeMap<AggregateKey, i64>,
+) -> Result<(), sqlx::Error> {
+    let mut types = Vec::with_capacity(checkpoints.len());
+    let mut ids = Vec::with_capacity(checkpoints.len());
+    let mut seqs = Vec::with_capacity(checkpoints.len());
+    for ((aggregate_type, aggregate_id), seq) in checkpoints {
+        types.push(aggregate_type);
+        ids.push(aggregate_id);
+        seqs.push(seq);
+    }
+    sqlx::query(ADVANCE_CHECKPOINTS)
+        .bind(&types)
+        .bind(&ids)
+        .bind(&seqs)
+        .execute(connection)
+        .await?;
+    Ok(())
 }
 
 // Every write is idempotent on its own (a retried dead letter may be applied again), and

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use bus::EventEnvelope;
 use uuid::Uuid;
 
@@ -11,22 +9,6 @@ INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_ve
 VALUES ('Room', $1, 1, 'RoomArchived', '1', '{\"RoomArchived\": {}}', '{}'),
        ('Room', $2, 1, 'MessagePosted', '1', '{\"MessagePosted\": {\"oops\": true}}', '{}'),
        ('Invoice', $3, 1, 'InvoiceSent', '1', '{\"InvoiceSent\": {}}', '{}')";
-
-async fn dead_letters_eventually(system: &System, expected: usize) -> Vec<bus::DeadLetter> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let letters = bus::dead_letters(&system.bus).await.unwrap();
-        if letters.len() == expected {
-            return letters;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} dead letters, expected {expected}: {letters:?}",
-            letters.len()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test]
 async fn unknown_and_corrupt_events_are_dead_lettered_with_a_reason_and_later_events_project() {
@@ -50,7 +32,7 @@ async fn unknown_and_corrupt_events_are_dead_lettered_with_a_reason_and_later_ev
         .eventually("SELECT count(*) FROM messages", shape.messages as i64)
         .await;
 
-    let letters = dead_letters_eventually(&system, 4).await;
+    let letters = system.dead_letters_eventually(4).await;
     let reasons: Vec<&str> = letters.iter().map(|l| l.reason.as_str()).collect();
     assert!(
         reasons
@@ -85,6 +67,6 @@ async fn unknown_and_corrupt_events_are_dead_lettered_with_a_reason_and_later_ev
 
     // Still unappliable: a retry sends them back, and back they come, once each.
     assert_eq!(bus::retry_dead_letters(&system.bus).await.unwrap(), 4);
-    let again = dead_letters_eventually(&system, 4).await;
+    let again = system.dead_letters_eventually(4).await;
     assert!(again.iter().all(|letter| !letter.reason.is_empty()));
 }
