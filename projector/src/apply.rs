@@ -18,7 +18,8 @@ use crate::event::{decode, Change};
 use crate::ProjectorError;
 
 /// An event to apply. `retried` ones come back from the dead-letter queue and are applied even
-/// though the checkpoint has moved past them (every apply is idempotent by itself).
+/// though the checkpoint has moved past them (every apply is idempotent by itself), unless a
+/// later change of the same room member has been applied since (see `superseded`).
 #[derive(Debug, Clone)]
 pub(crate) struct Incoming {
     pub(crate) envelope: EventEnvelope,
@@ -284,7 +285,17 @@ pub(crate) async fn in_order(
         for event in events {
             let sequence = event.envelope.sequence;
             if sequence <= applied {
-                if event.retried {
+                if !event.retried {
+                    continue;
+                }
+                if superseded(connection, &event.envelope, applied).await? {
+                    tracing::info!(
+                        aggregate_id = key.1,
+                        sequence,
+                        event_type = event.envelope.event_type,
+                        "skipping a retried event: a later change of the same member is applied"
+                    );
+                } else {
                     in_order.events.push(event);
                 }
                 continue;
@@ -682,6 +693,43 @@ SELECT c.aggregate_type, c.aggregate_id, c.last_seq
   FROM projection_checkpoints c
   JOIN UNNEST($1::text[], $2::text[]) AS k(aggregate_type, aggregate_id)
        ON c.aggregate_type = k.aggregate_type AND c.aggregate_id = k.aggregate_id";
+
+/// Whether a retried membership event (a join, a leave or a role change) is overtaken: the store
+/// holds a later one of the same room and user, up to `checkpoint`, so the tables show it
+/// already and applying the retried one would undo it (a join bringing back a member who left).
+/// Other events give the same rows however late they come.
+async fn superseded(
+    connection: &mut PgConnection,
+    envelope: &EventEnvelope,
+    checkpoint: i64,
+) -> Result<bool, sqlx::Error> {
+    let Ok(Change::Room { event, .. }) = decode(envelope) else {
+        return Ok(false);
+    };
+    let member = match event {
+        RoomEvent::MemberJoined { user_id, .. }
+        | RoomEvent::MemberLeft { user_id, .. }
+        | RoomEvent::MemberRoleChanged { user_id, .. } => user_id,
+        RoomEvent::RoomCreated { .. } | RoomEvent::MessagePosted { .. } => return Ok(false),
+    };
+    sqlx::query_scalar(LATER_MEMBERSHIP_CHANGE)
+        .bind(&envelope.aggregate_id)
+        .bind(envelope.sequence)
+        .bind(checkpoint)
+        .bind(member.to_string())
+        .fetch_one(connection)
+        .await
+}
+
+// A payload is stored as cqrs-es serialises an event, `{"MemberLeft": {"user_id": ..., ...}}`:
+// `payload -> event_type` is the event's fields.
+const LATER_MEMBERSHIP_CHANGE: &str = "
+SELECT EXISTS (
+    SELECT 1
+      FROM public.events
+     WHERE aggregate_type = 'Room' AND aggregate_id = $1 AND sequence > $2 AND sequence <= $3
+       AND event_type IN ('MemberJoined', 'MemberLeft', 'MemberRoleChanged')
+       AND payload -> event_type ->> 'user_id' = $4)";
 
 /// The events of an aggregate strictly between two sequences, from the store. They are
 /// committed: a later sequence exists, and it could only be written after them.
