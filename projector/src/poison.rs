@@ -35,9 +35,13 @@ pub(crate) async fn apply_isolating_poison(
         events = incoming.len(),
         "the database refused a batch; applying its events one at a time"
     );
-    // With the events a gap leaves out, in the order they apply in: alone, an event after a
-    // gap would bring the missing ones along, and share the blame for their refusal.
-    let one_by_one = in_order(&mut *pool.acquire().await?, incoming.to_vec()).await?;
+    // With the events a gap leaves out, in the order they apply in (by the target's own
+    // checkpoints): alone, an event after a gap would bring the missing ones along, and share
+    // the blame for their refusal.
+    let mut transaction = pool.begin().await?;
+    target.enter(&mut transaction).await?;
+    let one_by_one = in_order(&mut transaction, incoming.to_vec()).await?;
+    transaction.commit().await?;
     let mut total = Applied::default();
     for event in one_by_one.events {
         match apply(pool, target, vec![event.clone()], sink).await {
