@@ -63,6 +63,15 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_nul_in_a_password_counts_like_any_other_byte() {
+        let passwords = Passwords::with_cost(4);
+        let hash = passwords.hash("before\0after").await;
+        assert!(passwords.verify("before\0after", &hash).await);
+        assert!(!passwords.verify("before", &hash).await);
+        assert!(!passwords.verify("before\0other", &hash).await);
+    }
+
+    #[tokio::test]
     async fn a_password_past_72_bytes_never_matches_even_when_its_prefix_does() {
         let passwords = Passwords::with_cost(4);
         let prefix = "p".repeat(72);

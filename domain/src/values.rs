@@ -16,6 +16,17 @@ fn invalid(text: impl Into<String>) -> InvalidValue {
     InvalidValue(text.into())
 }
 
+/// PostgreSQL's text cannot hold U+0000, so no value shown in the read tables may: the event
+/// store would keep it, but the projection could never show it.
+fn refuse_nul(raw: &str, what: &str) -> Result<(), InvalidValue> {
+    if raw.contains('\0') {
+        return Err(invalid(format!(
+            "{what} must not contain the NUL character (U+0000)"
+        )));
+    }
+    Ok(())
+}
+
 /// Trim, Unicode NFC, lowercase: the form in which names are compared and turned into ids.
 pub fn normalise(name: &str) -> String {
     name.trim().nfc().collect::<String>().to_lowercase()
@@ -25,7 +36,8 @@ pub fn normalise(name: &str) -> String {
 const USER_NAMESPACE: Uuid = Uuid::from_u128(0x5c1b_3a51_7d0e_4f0c_9a8e_2a1f_6b4c_0001);
 const ROOM_NAMESPACE: Uuid = Uuid::from_u128(0x5c1b_3a51_7d0e_4f0c_9a8e_2a1f_6b4c_0002);
 
-/// A username: 3–32 of `A-Z a-z 0-9 _ . -`, kept as typed, compared case-insensitively.
+/// A username: 3–32 of `A-Z a-z 0-9 _ . -` (so never a NUL), kept as typed, compared
+/// case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
@@ -60,7 +72,9 @@ impl Username {
 }
 
 /// A password as typed at registration: 8–72 bytes. bcrypt ignores everything past 72 bytes, so a
-/// longer one is refused rather than silently truncated.
+/// longer one is refused rather than silently truncated. A NUL is allowed: our bcrypt hashes it
+/// like any other byte (it does not end the password there as C's does), and a password is only
+/// ever stored hashed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
@@ -84,7 +98,7 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A room's password: 1–72 bytes, for the same bcrypt reason as [`Password`].
+/// A room's password: 1–72 bytes, for the same bcrypt reasons as [`Password`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct RoomPassword(String);
 
@@ -108,13 +122,15 @@ impl fmt::Debug for RoomPassword {
     }
 }
 
-/// A room name: 1–64 characters after trimming, shown as typed (NFC), unique ignoring case.
+/// A room name: 1–64 characters after trimming, no NUL, shown as typed (NFC), unique ignoring
+/// case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RoomName(String);
 
 impl RoomName {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        refuse_nul(raw, "room name")?;
         let name: String = raw.trim().nfc().collect();
         match name.chars().count() {
             0 => Err(invalid("room name must not be empty")),
@@ -133,7 +149,7 @@ impl RoomName {
     }
 }
 
-/// A message body: trimmed, 1–4000 characters.
+/// A message body: trimmed, 1–4000 characters, no NUL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct MessageBody(String);
@@ -142,6 +158,7 @@ impl MessageBody {
     pub const MAX_CHARS: usize = 4000;
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        refuse_nul(raw, "message")?;
         let body = raw.trim();
         match body.chars().count() {
             0 => Err(invalid("message must not be empty")),
@@ -155,13 +172,15 @@ impl MessageBody {
     }
 }
 
-/// The sender's own id for a message, opaque, 1–64 characters; a retry carries the same one.
+/// The sender's own id for a message, opaque, 1–64 characters but no NUL; a retry carries the
+/// same one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ClientMsgId(String);
 
 impl ClientMsgId {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        refuse_nul(raw, "client_msg_id")?;
         match raw.chars().count() {
             1..=64 => Ok(Self(raw.to_owned())),
             _ => Err(invalid("client_msg_id must be 1 to 64 characters long")),
@@ -248,6 +267,25 @@ mod tests {
         assert!(MessageBody::parse(" \n ").is_err());
         assert!(MessageBody::parse(&"ß".repeat(4000)).is_ok());
         assert!(MessageBody::parse(&"ß".repeat(4001)).is_err());
+    }
+
+    #[test]
+    fn a_nul_is_refused_wherever_the_read_tables_would_show_it() {
+        assert!(Username::parse("nul\0name").is_err(), "not in the alphabet");
+        assert_eq!(
+            MessageBody::parse("a \0 b").unwrap_err().0,
+            "message must not contain the NUL character (U+0000)"
+        );
+        assert_eq!(
+            RoomName::parse("\0lobby").unwrap_err().0,
+            "room name must not contain the NUL character (U+0000)"
+        );
+        assert_eq!(
+            ClientMsgId::parse("c\0").unwrap_err().0,
+            "client_msg_id must not contain the NUL character (U+0000)"
+        );
+        assert!(Password::parse("secret\0phrase").is_ok());
+        assert!(RoomPassword::parse("\0").is_ok());
     }
 
     #[test]

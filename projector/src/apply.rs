@@ -18,7 +18,8 @@ use crate::event::{decode, Change};
 use crate::ProjectorError;
 
 /// An event to apply. `retried` ones come back from the dead-letter queue and are applied even
-/// though the checkpoint has moved past them (every apply is idempotent by itself).
+/// though the checkpoint has moved past them (every apply is idempotent by itself), unless a
+/// later change of the same room member has been applied since (see `superseded`).
 #[derive(Debug, Clone)]
 pub(crate) struct Incoming {
     pub(crate) envelope: EventEnvelope,
@@ -167,26 +168,28 @@ pub(crate) async fn apply(
 }
 
 /// Applies `incoming` inside the caller's transaction, already pointed at its target.
-/// Poisoned events reach `sink` before anything is written, so none is lost between a commit
-/// and its dead-lettering.
+/// Poisoned events reach `sink` after the writes and before the commit: none is lost between a
+/// commit and its dead-lettering, and a batch the database refuses has dead-lettered nothing
+/// yet when its events are tried again one by one (see `poison`).
 pub(crate) async fn apply_in(
     connection: &mut PgConnection,
     incoming: Vec<Incoming>,
     sink: &mut impl PoisonSink,
 ) -> Result<Applied, ProjectorError> {
-    let plan = Plan::make(connection, incoming).await?;
-    for poisoned in &plan.poisoned {
-        sink.poisoned(poisoned).await?;
-    }
+    let mut plan = Plan::make(connection, incoming).await?;
+    let poisoned = std::mem::take(&mut plan.poisoned);
     let applied = Applied {
         events: plan.staged,
-        poisoned: plan.poisoned.len(),
+        poisoned: poisoned.len(),
     };
     plan.execute(connection).await?;
+    for poisoned in &poisoned {
+        sink.poisoned(poisoned).await?;
+    }
     Ok(applied)
 }
 
-type AggregateKey = (String, String);
+pub(crate) type AggregateKey = (String, String);
 
 /// What a batch will write, gathered per table.
 #[derive(Default)]
@@ -249,55 +252,91 @@ struct Messages {
     created_at: Vec<DateTime<Utc>>,
 }
 
+/// A batch's events in the order they apply in: per aggregate by sequence, duplicates left out
+/// (retried ones excepted), the events a gap leaves out read from the store; and each
+/// aggregate's checkpoint after them.
+pub(crate) struct InOrder {
+    pub(crate) events: Vec<Incoming>,
+    checkpoints: BTreeMap<AggregateKey, i64>,
+}
+
+pub(crate) async fn in_order(
+    connection: &mut PgConnection,
+    incoming: Vec<Incoming>,
+) -> Result<InOrder, sqlx::Error> {
+    let mut by_aggregate: BTreeMap<AggregateKey, Vec<Incoming>> = BTreeMap::new();
+    for event in incoming {
+        let key = (
+            event.envelope.aggregate_type.clone(),
+            event.envelope.aggregate_id.clone(),
+        );
+        by_aggregate.entry(key).or_default().push(event);
+    }
+    let checkpoints = checkpoints(connection, by_aggregate.keys()).await?;
+    let mut in_order = InOrder {
+        events: Vec::new(),
+        checkpoints: BTreeMap::new(),
+    };
+    for (key, mut events) in by_aggregate {
+        events.sort_by_key(|event| event.envelope.sequence);
+        events.dedup_by_key(|event| event.envelope.sequence);
+        let before = checkpoints.get(&key).copied().unwrap_or(0);
+        let mut applied = before;
+        for event in events {
+            let sequence = event.envelope.sequence;
+            if sequence <= applied {
+                if !event.retried {
+                    continue;
+                }
+                if superseded(connection, &event.envelope, applied).await? {
+                    tracing::info!(
+                        aggregate_id = key.1,
+                        sequence,
+                        event_type = event.envelope.event_type,
+                        "skipping a retried event: a later change of the same member is applied"
+                    );
+                } else {
+                    in_order.events.push(event);
+                }
+                continue;
+            }
+            if sequence > applied + 1 {
+                for missing in missing(connection, &key, applied, sequence).await? {
+                    applied = missing.sequence;
+                    in_order.events.push(missing.into());
+                }
+                if applied + 1 != sequence {
+                    tracing::error!(
+                        aggregate_type = key.0,
+                        aggregate_id = key.1,
+                        from = applied + 1,
+                        to = sequence - 1,
+                        "the event store lacks these sequences; projecting past them"
+                    );
+                }
+            }
+            applied = sequence;
+            in_order.events.push(event);
+        }
+        if applied > before {
+            in_order.checkpoints.insert(key, applied);
+        }
+    }
+    Ok(in_order)
+}
+
 impl Plan {
     async fn make(
         connection: &mut PgConnection,
         incoming: Vec<Incoming>,
     ) -> Result<Self, sqlx::Error> {
-        let mut by_aggregate: BTreeMap<AggregateKey, Vec<Incoming>> = BTreeMap::new();
-        for event in incoming {
-            let key = (
-                event.envelope.aggregate_type.clone(),
-                event.envelope.aggregate_id.clone(),
-            );
-            by_aggregate.entry(key).or_default().push(event);
-        }
-        let checkpoints = checkpoints(connection, by_aggregate.keys()).await?;
-        let mut plan = Plan::default();
-        for (key, mut events) in by_aggregate {
-            events.sort_by_key(|event| event.envelope.sequence);
-            events.dedup_by_key(|event| event.envelope.sequence);
-            let before = checkpoints.get(&key).copied().unwrap_or(0);
-            let mut applied = before;
-            for event in events {
-                let sequence = event.envelope.sequence;
-                if sequence <= applied {
-                    if event.retried {
-                        plan.stage(event.envelope);
-                    }
-                    continue;
-                }
-                if sequence > applied + 1 {
-                    for missing in missing(connection, &key, applied, sequence).await? {
-                        applied = missing.sequence;
-                        plan.stage(missing);
-                    }
-                    if applied + 1 != sequence {
-                        tracing::error!(
-                            aggregate_type = key.0,
-                            aggregate_id = key.1,
-                            from = applied + 1,
-                            to = sequence - 1,
-                            "the event store lacks these sequences; projecting past them"
-                        );
-                    }
-                }
-                applied = sequence;
-                plan.stage(event.envelope);
-            }
-            if applied > before {
-                plan.checkpoints.insert(key, applied);
-            }
+        let in_order = in_order(connection, incoming).await?;
+        let mut plan = Plan {
+            checkpoints: in_order.checkpoints,
+            ..Plan::default()
+        };
+        for event in in_order.events {
+            plan.stage(event.envelope);
         }
         Ok(plan)
     }
@@ -428,23 +467,32 @@ impl Plan {
                 .await?;
         }
         if !self.checkpoints.is_empty() {
-            let mut types = Vec::with_capacity(self.checkpoints.len());
-            let mut ids = Vec::with_capacity(self.checkpoints.len());
-            let mut seqs = Vec::with_capacity(self.checkpoints.len());
-            for ((aggregate_type, aggregate_id), seq) in self.checkpoints {
-                types.push(aggregate_type);
-                ids.push(aggregate_id);
-                seqs.push(seq);
-            }
-            sqlx::query(ADVANCE_CHECKPOINTS)
-                .bind(&types)
-                .bind(&ids)
-                .bind(&seqs)
-                .execute(&mut *connection)
-                .await?;
+            advance_checkpoints(connection, self.checkpoints).await?;
         }
         Ok(())
     }
+}
+
+/// Moves checkpoints forward (never back) to the sequences given.
+pub(crate) async fn advance_checkpoints(
+    connection: &mut PgConnection,
+    checkpoints: BTreeMap<AggregateKey, i64>,
+) -> Result<(), sqlx::Error> {
+    let mut types = Vec::with_capacity(checkpoints.len());
+    let mut ids = Vec::with_capacity(checkpoints.len());
+    let mut seqs = Vec::with_capacity(checkpoints.len());
+    for ((aggregate_type, aggregate_id), seq) in checkpoints {
+        types.push(aggregate_type);
+        ids.push(aggregate_id);
+        seqs.push(seq);
+    }
+    sqlx::query(ADVANCE_CHECKPOINTS)
+        .bind(&types)
+        .bind(&ids)
+        .bind(&seqs)
+        .execute(connection)
+        .await?;
+    Ok(())
 }
 
 // Every write is idempotent on its own (a retried dead letter may be applied again), and
@@ -645,6 +693,43 @@ SELECT c.aggregate_type, c.aggregate_id, c.last_seq
   FROM projection_checkpoints c
   JOIN UNNEST($1::text[], $2::text[]) AS k(aggregate_type, aggregate_id)
        ON c.aggregate_type = k.aggregate_type AND c.aggregate_id = k.aggregate_id";
+
+/// Whether a retried membership event (a join, a leave or a role change) is overtaken: the store
+/// holds a later one of the same room and user, up to `checkpoint`, so the tables show it
+/// already and applying the retried one would undo it (a join bringing back a member who left).
+/// Other events give the same rows however late they come.
+async fn superseded(
+    connection: &mut PgConnection,
+    envelope: &EventEnvelope,
+    checkpoint: i64,
+) -> Result<bool, sqlx::Error> {
+    let Ok(Change::Room { event, .. }) = decode(envelope) else {
+        return Ok(false);
+    };
+    let member = match event {
+        RoomEvent::MemberJoined { user_id, .. }
+        | RoomEvent::MemberLeft { user_id, .. }
+        | RoomEvent::MemberRoleChanged { user_id, .. } => user_id,
+        RoomEvent::RoomCreated { .. } | RoomEvent::MessagePosted { .. } => return Ok(false),
+    };
+    sqlx::query_scalar(LATER_MEMBERSHIP_CHANGE)
+        .bind(&envelope.aggregate_id)
+        .bind(envelope.sequence)
+        .bind(checkpoint)
+        .bind(member.to_string())
+        .fetch_one(connection)
+        .await
+}
+
+// A payload is stored as cqrs-es serialises an event, `{"MemberLeft": {"user_id": ..., ...}}`:
+// `payload -> event_type` is the event's fields.
+const LATER_MEMBERSHIP_CHANGE: &str = "
+SELECT EXISTS (
+    SELECT 1
+      FROM public.events
+     WHERE aggregate_type = 'Room' AND aggregate_id = $1 AND sequence > $2 AND sequence <= $3
+       AND event_type IN ('MemberJoined', 'MemberLeft', 'MemberRoleChanged')
+       AND payload -> event_type ->> 'user_id' = $4)";
 
 /// The events of an aggregate strictly between two sequences, from the store. They are
 /// committed: a later sequence exists, and it could only be written after them.

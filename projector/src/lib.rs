@@ -10,6 +10,7 @@ mod apply;
 mod error;
 mod event;
 mod live;
+mod poison;
 mod rebuild;
 mod store;
 

@@ -9,7 +9,8 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::apply::{apply, DeadLetters, Incoming, Target};
+use crate::apply::{DeadLetters, Incoming, Target};
+use crate::poison::apply_isolating_poison;
 use crate::store::{advance_horizon, current_horizon, stored_horizon, Pages};
 use crate::ProjectorError;
 
@@ -125,8 +126,9 @@ struct Totals {
     dead_lettered: u64,
 }
 
-/// Applies one batch from the feed, trying again until it commits, then acknowledges it all
-/// with one acknowledgement.
+/// Applies one batch from the feed, trying again until it commits (an event the database
+/// refuses is dead-lettered, not tried for ever: see `poison`), then acknowledges it all with
+/// one acknowledgement.
 async fn project(pool: &PgPool, feed: &mut impl Feed, batch: Vec<Delivery>, totals: &mut Totals) {
     let Some(last) = batch.last() else { return };
     let mut incoming = Vec::with_capacity(batch.len());
@@ -151,14 +153,7 @@ async fn project(pool: &PgPool, feed: &mut impl Feed, batch: Vec<Delivery>, tota
     }
     let target = Target::live();
     loop {
-        match apply(
-            pool,
-            &target,
-            incoming.clone(),
-            &mut DeadLetters(&mut *feed),
-        )
-        .await
-        {
+        match apply_isolating_poison(pool, &target, &incoming, &mut DeadLetters(&mut *feed)).await {
             Ok(applied) => {
                 totals.applied += applied.events as u64;
                 totals.dead_lettered += applied.poisoned as u64;
@@ -189,8 +184,10 @@ async fn catch_up(pool: &PgPool, feed: &mut impl Feed) -> Result<u64, ProjectorE
         if page.is_empty() {
             break;
         }
-        let incoming = page.into_iter().map(Incoming::from).collect();
-        let batch = apply(pool, &Target::live(), incoming, &mut DeadLetters(feed)).await?;
+        let incoming: Vec<Incoming> = page.into_iter().map(Incoming::from).collect();
+        let batch =
+            apply_isolating_poison(pool, &Target::live(), &incoming, &mut DeadLetters(feed))
+                .await?;
         applied += batch.events as u64;
     }
     advance_horizon(&mut *pool.acquire().await?, &horizon).await?;

@@ -15,7 +15,8 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::apply::{apply, apply_in, Incoming, LogPoisoned, Target};
+use crate::apply::{apply_in, Incoming, LogPoisoned, Target};
+use crate::poison::apply_isolating_poison;
 use crate::store::{advance_horizon, current_horizon, Pages};
 use crate::ProjectorError;
 
@@ -238,8 +239,9 @@ async fn pass(
     let mut read_in_pass = 0;
     while let Some(page) = arriving.recv().await {
         let read = page.len() as u64;
-        let incoming = page.into_iter().map(Incoming::from).collect();
-        apply(pool, target, incoming, &mut LogPoisoned).await?;
+        let incoming: Vec<Incoming> = page.into_iter().map(Incoming::from).collect();
+        // As the live projector does, so that the copy leaves out what the live tables do.
+        apply_isolating_poison(pool, target, &incoming, &mut LogPoisoned).await?;
         read_in_pass += read;
         state.read += read;
         state.total = state.total.max(state.read);

@@ -62,6 +62,48 @@ async fn malformed_bodies_get_json_errors_with_the_right_status_and_store_nothin
 }
 
 #[tokio::test]
+async fn a_nul_character_is_a_422_naming_the_field_and_stores_nothing() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let room = app.room(&alice, "general", None).await;
+    let before = app.event_count().await;
+    let messages = format!("/rooms/{room}/messages");
+    // JSON carries U+0000 as the escape \u0000, which serde_json writes for it.
+    let cases = [
+        (
+            messages.as_str(),
+            json!({"content": "before\u{0}after"}),
+            "message must not contain the NUL character (U+0000)",
+        ),
+        (
+            messages.as_str(),
+            json!({"content": "fine", "client_msg_id": "id\u{0}"}),
+            "client_msg_id must not contain the NUL character (U+0000)",
+        ),
+        (
+            "/rooms/",
+            json!({"name": "gen\u{0}eral", "is_private": false}),
+            "room name must not contain the NUL character (U+0000)",
+        ),
+    ];
+    for (path, body, detail) in cases {
+        assert!(body.to_string().contains("\\u0000"), "{body}");
+        let response = app.post_json(path, Some(&alice), &body).await;
+        let error = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, Some(detail)).await;
+        assert_eq!(error["code"], "invalid_input");
+    }
+    let response = app
+        .post_json(
+            "/auth/register",
+            None,
+            &json!({"username": "nul\u{0}name", "password": "long enough"}),
+        )
+        .await;
+    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, None).await;
+    assert_eq!(app.event_count().await, before);
+}
+
+#[tokio::test]
 async fn a_room_id_that_is_not_a_uuid_is_a_json_422() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;

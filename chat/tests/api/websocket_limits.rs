@@ -90,6 +90,35 @@ async fn garbage_gets_an_error_frame_or_a_notice_and_the_socket_stays_open() {
 }
 
 #[tokio::test]
+async fn a_nul_character_in_a_sent_message_is_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let room = app.room(&alice, "lobby", None).await;
+    let mut json_socket = app.socket(&room, &alice, "v=2").await;
+    let mut seed = app.socket(&room, &alice, "").await;
+    let events = app.event_count().await;
+    let detail = "message must not contain the NUL character (U+0000)";
+
+    json_socket
+        .send_json(json!({"type": "send", "content": "a \u{0} b", "client_msg_id": "n1"}))
+        .await;
+    let refused = json_socket.next_of("error").await;
+    assert_eq!(
+        (
+            refused["code"].as_str(),
+            refused["detail"].as_str(),
+            refused["client_msg_id"].as_str()
+        ),
+        (Some("invalid_input"), Some(detail), Some("n1"))
+    );
+    seed.send_text("a \u{0} b").await;
+    let notice = seed.json().await;
+    assert_eq!(notice["type"], "system");
+    assert_eq!(notice["content"], format!("Not sent: {detail}"));
+    assert_eq!(app.event_count().await, events, "nothing was stored");
+}
+
+#[tokio::test]
 async fn a_repeated_client_msg_id_is_acknowledged_with_the_original_and_posted_once() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;

@@ -156,6 +156,23 @@ impl System {
         }
     }
 
+    /// Waits (up to 30 s) until the dead-letter queue holds `expected` events, and answers them.
+    pub async fn dead_letters_eventually(&self, expected: usize) -> Vec<bus::DeadLetter> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let letters = bus::dead_letters(&self.bus).await.unwrap();
+            if letters.len() == expected {
+                return letters;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} dead letters, expected {expected}: {letters:?}",
+                letters.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until every stored event is applied.
     pub async fn fully_projected(&self) {
         let stored = self

@@ -9,4 +9,5 @@ mod isolation;
 mod node_feed;
 mod ordering;
 mod rebuilding;
+mod refused_events;
 mod relaying;
