@@ -44,9 +44,11 @@ web:
 	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
 
 ## bench: every benchmark scenario beside its baseline; results go to BENCHMARKS.md
+## (The binary is run directly: `cargo run -p bench` alone would unify dependency features
+## differently from the build with chat, and compile half the tree again.)
 bench:
 	cargo build --release -p bench -p chat
-	cargo run --release -p bench -- all
+	$(abspath $(or $(CARGO_TARGET_DIR),target))/release/bench all
 
 ## openapi: rewrite the committed OpenAPI document after an intended API change
 openapi:

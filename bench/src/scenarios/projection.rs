@@ -22,15 +22,28 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::report::percentiles;
-use crate::{Figure, Goal, ScenarioReport};
+use crate::{Figure, Goal, ScenarioReport, Usage};
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
-/// Runs both halves; `quick` shrinks them tenfold.
+/// Runs both halves, each with what this process used meanwhile (it runs the system under
+/// test); `quick` shrinks them tenfold.
 pub async fn run(quick: bool) -> anyhow::Result<Vec<ScenarioReport>> {
     let scale = if quick { 10 } else { 1 };
-    Ok(vec![live(scale).await?, rebuild(scale).await?])
+    let before = Usage::of_this_process()?;
+    let mut live = live(scale).await?;
+    let between = Usage::of_this_process()?;
+    live.add_usage(
+        "this process (writers, relay, projector)",
+        between.since(before),
+    );
+    let mut rebuild = rebuild(scale).await?;
+    rebuild.add_usage(
+        "this process (seeding, rebuild)",
+        Usage::of_this_process()?.since(between),
+    );
+    Ok(vec![live, rebuild])
 }
 
 /// Rooms the live load is spread over.
