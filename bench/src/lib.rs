@@ -53,14 +53,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for scenario in &wanted {
         if scenario == "S5" || scenario == "PROJECTION" {
             // It runs the relay and projector in this process, on databases of its own.
-            let mut before = Usage::of_this_process()?;
-            for mut report in scenarios::projection::run(args.quick).await? {
-                let after = Usage::of_this_process()?;
-                report.add_usage(
-                    "this process (writers, relay, projector)",
-                    after.since(before),
-                );
-                before = after;
+            for report in scenarios::projection::run(args.quick).await? {
                 report.print();
                 reports.push(report);
             }
