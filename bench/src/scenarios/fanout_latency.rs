@@ -13,11 +13,11 @@ use crate::{ScenarioReport, Target};
 pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport> {
     let shape = Shape {
         rooms: 10,
-        subscribers_per_room: 100,
+        subscribers_per_room: if quick { 10 } else { 100 },
         senders_per_room: 1,
         rate: 100.0,
-        warmup: Duration::from_secs(if quick { 2 } else { 5 }),
-        measured: Duration::from_secs(if quick { 5 } else { 30 }),
+        warmup: Duration::from_secs(if quick { 1 } else { 5 }),
+        measured: Duration::from_secs(if quick { 3 } else { 30 }),
         via: Via::Socket,
     };
     let server = Server::chat(target);

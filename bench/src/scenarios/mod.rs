@@ -65,6 +65,28 @@ pub(crate) async fn room(
         .context("no id in the room")
 }
 
+/// A bar that fills with time, for phases that run for a set time: finish it when the phase
+/// ends (its ticker stops then).
+pub(crate) fn timed(length: std::time::Duration, what: &'static str) -> indicatif::ProgressBar {
+    let seconds = length.as_secs().max(1);
+    let bar = indicatif::ProgressBar::new(seconds);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>24} [{bar:30}] {pos}/{len} s")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what);
+    let ticking = bar.clone();
+    let started = std::time::Instant::now();
+    tokio::spawn(async move {
+        while !ticking.is_finished() {
+            ticking.set_position(started.elapsed().as_secs().min(seconds));
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    });
+    bar
+}
+
 pub(crate) fn progress(length: u64, what: &'static str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(length);
     bar.set_style(

@@ -121,13 +121,14 @@ async fn live(scale: usize) -> anyhow::Result<ScenarioReport> {
     .goal(Goal::AtLeast(5000.0))
     .baseline(scan_rate)];
     for (rate, offered, mut lags) in steady {
-        let [p50, _, p99, max] = percentiles(&mut lags);
+        let [p50, p90, p99, max] = percentiles(&mut lags);
         figures.push(Figure::new(
             format!("offered at {rate}/s"),
             offered,
             "events/s",
         ));
         figures.push(Figure::new(format!("lag at {rate}/s, p50"), p50, "ms"));
+        figures.push(Figure::new(format!("lag at {rate}/s, p90"), p90, "ms"));
         let p99 = Figure::new(format!("lag at {rate}/s, p99"), p99, "ms");
         figures.push(if rate == 5000 {
             p99.goal(Goal::AtMost(100.0))
@@ -167,6 +168,7 @@ async fn lag_at(
     let stop_watching = CancellationToken::new();
     let watcher = tokio::spawn(watch(db.pool.clone(), stop_watching.clone()));
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let bar = super::timed(Duration::from_secs(seconds as u64), "steady writes");
     let started = Instant::now();
     let running: Vec<_> = writers
         .into_iter()
@@ -187,6 +189,7 @@ async fn lag_at(
         commits.extend(written);
     }
     let offered = commits.len() as f64 / started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
     // Every room the writers touched must have caught up before the watcher stops.
     let mut last: HashMap<&str, i64> = HashMap::new();
     for (room, seq, _) in &commits {

@@ -268,12 +268,17 @@ async fn drive(api: &Api, clients: Vec<(String, Vec<String>)>, stop: Stop) -> an
         Stop::After(length) => (Some(started + length), None),
         Stop::Count(count) => (None, Some(count)),
     };
+    let bar = match stop {
+        Stop::After(length) => super::timed(length, "posting"),
+        Stop::Count(count) => super::progress(count as u64, "posting"),
+    };
     let issued = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = clients
         .into_iter()
         .map(|(token, rooms)| {
             let api = api.clone();
             let issued = issued.clone();
+            let bar = bar.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 for room in rooms.iter().cycle() {
@@ -286,6 +291,9 @@ async fn drive(api: &Api, clients: Vec<(String, Vec<String>)>, stop: Stop) -> an
                     let sent = Instant::now();
                     api.post(&token, room).await?;
                     latencies.push(sent.elapsed());
+                    if count.is_some() {
+                        bar.inc(1);
+                    }
                 }
                 anyhow::Ok(latencies)
             })
@@ -296,6 +304,7 @@ async fn drive(api: &Api, clients: Vec<(String, Vec<String>)>, stop: Stop) -> an
         run.latencies.extend(worker.await??);
     }
     run.elapsed = started.elapsed();
+    bar.finish_and_clear();
     Ok(run)
 }
 

@@ -25,6 +25,14 @@ pub struct Shape {
     pub via: Via,
 }
 
+impl Shape {
+    /// How long the last messages and acks are given to arrive after the senders stop: ample
+    /// beside any latency measured, and short in a quick run.
+    fn settle(&self) -> Duration {
+        (self.measured / 4).min(Duration::from_secs(3))
+    }
+}
+
 /// How senders post: over their socket, or through `POST /rooms/{id}/messages` (whose
 /// messages reach sockets through the outbox relay and the broker; the baseline has no REST and
 /// always uses its socket).
@@ -126,10 +134,11 @@ pub async fn measure(server: &Server, shape: Shape) -> anyhow::Result<Outcome> {
                 offset,
                 period,
                 window_start..window_end,
-                shape.warmup + shape.measured,
+                shape,
             )));
         }
     }
+    let bar = super::timed(shape.warmup + shape.measured, "sending");
     let mut sent = 0;
     let mut acks = Vec::new();
     for sender in senders {
@@ -137,8 +146,9 @@ pub async fn measure(server: &Server, shape: Shape) -> anyhow::Result<Outcome> {
         sent += in_window;
         acks.extend(answered);
     }
+    bar.finish_and_clear();
     // Let the last messages arrive.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(shape.settle()).await;
     stop.send_replace(true);
     let mut latencies = Vec::new();
     let mut out_of_order = 0;
@@ -215,8 +225,8 @@ async fn prepare(
     Ok((rooms, senders, urls))
 }
 
-/// Sends one stamped message per period until `until`; answers how many were stamped inside the
-/// measured window.
+/// Sends one stamped message per period until the shape's run ends; answers how many were
+/// stamped inside the measured window.
 async fn send(
     outlet: Outlet,
     kind: Kind,
@@ -224,7 +234,7 @@ async fn send(
     offset: Duration,
     period: Duration,
     window: std::ops::Range<u64>,
-    until: Duration,
+    shape: Shape,
 ) -> anyhow::Result<(u64, Vec<u32>)> {
     let acks = Arc::new(Mutex::new(Vec::new()));
     let (mut sink, rest, drain) = match outlet {
@@ -253,7 +263,7 @@ async fn send(
     let mut index = 0u64;
     loop {
         ticks.tick().await;
-        if epoch.elapsed() >= until {
+        if epoch.elapsed() >= shape.warmup + shape.measured {
             break;
         }
         let stamp = epoch.elapsed().as_micros() as u64;
@@ -279,7 +289,7 @@ async fn send(
         index += 1;
     }
     // The last acks are on their way.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(shape.settle()).await;
     if let Some(drain) = drain {
         drain.abort();
     }

@@ -233,14 +233,18 @@ pub async fn open_many(
     parallel: usize,
 ) -> anyhow::Result<(Vec<Ws>, Duration)> {
     let gate = Arc::new(Semaphore::new(parallel));
+    let bar = super::progress(urls.len() as u64, "opening sockets");
     let started = Instant::now();
     let tasks: Vec<_> = urls
         .into_iter()
         .map(|url| {
             let gate = gate.clone();
+            let bar = bar.clone();
             tokio::spawn(async move {
                 let _turn = gate.acquire_owned().await?;
-                subscribe(kind, &url).await
+                let socket = subscribe(kind, &url).await;
+                bar.inc(1);
+                socket
             })
         })
         .collect();
@@ -248,7 +252,9 @@ pub async fn open_many(
     for task in tasks {
         sockets.push(task.await??);
     }
-    Ok((sockets, started.elapsed()))
+    let took = started.elapsed();
+    bar.finish_and_clear();
+    Ok((sockets, took))
 }
 
 /// The send time carried by a message frame (ours or the baseline's), in microseconds since the
