@@ -141,12 +141,15 @@ pub(crate) async fn room_events(
     let rows: Vec<EventRow> = sqlx::query_as(ROOM_EVENTS)
         .bind(room_id.to_string())
         .bind(params.after_seq.unwrap_or(0))
-        .bind(i64::from(
-            params.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
-        ))
+        .bind(page_size(params.limit))
         .fetch_all(&state.pool)
         .await?;
     Ok(Json(rows.into_iter().map(audit_event).collect()))
+}
+
+/// The page size asked for, or the default, within 1..=MAX_PAGE.
+fn page_size(limit: Option<u32>) -> i64 {
+    i64::from(limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE))
 }
 
 async fn room_must_exist(pool: &PgPool, room_id: Uuid) -> Result<(), QueryError> {
@@ -193,9 +196,7 @@ pub(crate) async fn user_events(
     let rows: Vec<EventRow> = sqlx::query_as(USER_EVENTS)
         .bind(user_id.to_string())
         .bind(params.after_position.unwrap_or(0))
-        .bind(i64::from(
-            params.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE),
-        ))
+        .bind(page_size(params.limit))
         .fetch_all(&state.pool)
         .await?;
     Ok(Json(rows.into_iter().map(audit_event).collect()))

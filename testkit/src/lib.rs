@@ -27,6 +27,33 @@ pub async fn fresh_database() -> (String, PgPool) {
     (url, pool)
 }
 
+/// One number from the database, e.g. `SELECT count(*) FROM messages`.
+/// An empty answer, or NULL, counts as 0.
+pub async fn count(pool: &PgPool, query: &str) -> i64 {
+    sqlx::query_scalar::<_, Option<i64>>(query)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+        .flatten()
+        .unwrap_or(0)
+}
+
+/// Waits (up to 30 s) until `query` answers `expected`, and asserts it did.
+pub async fn eventually(pool: &PgPool, query: &str, expected: i64) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let value = count(pool, query).await;
+        if value == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "`{query}` stayed at {value}, expected {expected}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A bus prefix no other test uses.
 pub fn unique_prefix() -> String {
     format!("chat_test_{}", Uuid::new_v4().simple())

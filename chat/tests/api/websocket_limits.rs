@@ -12,6 +12,15 @@ use crate::sockets::{having, message_seqs, presence_change, Frame, Socket};
 
 const KIB: usize = 1024;
 
+/// Alice, her lobby, and a socket of hers there in each dialect (v2, then the seed's v1).
+async fn lobby_in_both_dialects(app: &TestApp) -> (String, String, Socket, Socket) {
+    let alice = app.user("alice").await;
+    let room = app.room(&alice, "lobby", None).await;
+    let json_socket = app.socket(&room, &alice, "v=2").await;
+    let seed = app.socket(&room, &alice, "").await;
+    (alice, room, json_socket, seed)
+}
+
 #[tokio::test]
 async fn a_frame_over_64_kib_is_refused_with_1009_and_nothing_is_stored() {
     let app = spawn_app().await;
@@ -45,10 +54,7 @@ async fn a_frame_over_64_kib_is_refused_with_1009_and_nothing_is_stored() {
 #[tokio::test]
 async fn garbage_gets_an_error_frame_or_a_notice_and_the_socket_stays_open() {
     let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let room = app.room(&alice, "lobby", None).await;
-    let mut json_socket = app.socket(&room, &alice, "v=2").await;
-    let mut seed = app.socket(&room, &alice, "").await;
+    let (_, _, mut json_socket, mut seed) = lobby_in_both_dialects(&app).await;
     let events = app.event_count().await;
 
     json_socket.send_binary(vec![0, 159, 146, 150]).await;
@@ -92,10 +98,7 @@ async fn garbage_gets_an_error_frame_or_a_notice_and_the_socket_stays_open() {
 #[tokio::test]
 async fn a_nul_character_in_a_sent_message_is_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let room = app.room(&alice, "lobby", None).await;
-    let mut json_socket = app.socket(&room, &alice, "v=2").await;
-    let mut seed = app.socket(&room, &alice, "").await;
+    let (_, _, mut json_socket, mut seed) = lobby_in_both_dialects(&app).await;
     let events = app.event_count().await;
     let detail = "message must not contain the NUL character (U+0000)";
 
@@ -142,10 +145,7 @@ async fn a_repeated_client_msg_id_is_acknowledged_with_the_original_and_posted_o
 #[tokio::test]
 async fn sends_beyond_the_rate_are_refused_in_both_dialects_sharing_the_rest_limit() {
     let app = spawn_app_with(&["--send-rate", "1", "--send-burst", "3"]).await;
-    let alice = app.user("alice").await;
-    let room = app.room(&alice, "lobby", None).await;
-    let mut json_socket = app.socket(&room, &alice, "v=2").await;
-    let mut seed = app.socket(&room, &alice, "").await;
+    let (alice, room, mut json_socket, mut seed) = lobby_in_both_dialects(&app).await;
     assert_eq!(
         app.post_message(&alice, &room, "rest").await.status(),
         StatusCode::CREATED

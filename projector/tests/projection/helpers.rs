@@ -130,30 +130,14 @@ impl System {
         .unwrap()
     }
 
-    /// An empty answer, or NULL, counts as 0.
+    /// One number from the database; an empty answer, or NULL, counts as 0.
     pub async fn count(&self, query: &str) -> i64 {
-        sqlx::query_scalar::<_, Option<i64>>(query)
-            .fetch_optional(&self.pool)
-            .await
-            .unwrap()
-            .flatten()
-            .unwrap_or(0)
+        testkit::count(&self.pool, query).await
     }
 
     /// Waits (up to 30 s) until `query` answers `expected`, and asserts it did.
     pub async fn eventually(&self, query: &str, expected: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let value = self.count(query).await;
-            if value == expected {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "`{query}` stayed at {value}, expected {expected}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        testkit::eventually(&self.pool, query, expected).await
     }
 
     /// Waits (up to 30 s) until the dead-letter queue holds `expected` events, and answers them.
