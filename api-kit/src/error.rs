@@ -45,13 +45,25 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", detail)
     }
 
-    /// 503: a dependency (database, broker) failed; the request may be retried.
-    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%cause, "dependency failed");
+    /// 503: a dependency (database, broker) is down; the request may be retried. The cause is
+    /// logged here, with its chain of sources, and never shown to the client.
+    pub fn unavailable(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(cause = %Chain(cause), "dependency unavailable");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "The service is temporarily unavailable; please retry",
+        )
+    }
+
+    /// 500: a fault of ours (a stored event that no longer decodes, a worker that stopped).
+    /// Retrying will not help; the cause is logged here, with its chain of sources.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(cause = %Chain(cause), "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error; it has been logged",
         )
     }
 
@@ -70,5 +82,21 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().extend(self.headers);
         response
+    }
+}
+
+/// An error with every `source` behind it, `outer: inner: innermost`, for one log line that
+/// says what failed and why.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(formatter, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }

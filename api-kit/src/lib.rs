@@ -10,7 +10,7 @@ mod projection;
 mod rate_limit;
 mod request_id;
 
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, Chain, ErrorBody};
 pub use extract::{Json, JsonOrEmpty, Path, Query};
 pub use listen::listen;
 pub use projection::{AfterProjection, PROJECTION_PENDING_HEADER};

@@ -48,7 +48,9 @@ impl IntoResponse for CommandError {
             CommandError::Invalid(error) => ApiError::invalid(error.0),
             CommandError::Auth(error) => return error.into_response(),
             CommandError::RateLimited(limited) => limited.into(),
-            CommandError::Unavailable(cause) => ApiError::unavailable(&cause),
+            CommandError::Unavailable(cause) => {
+                ApiError::unavailable(&std::io::Error::other(cause))
+            }
             CommandError::User(UserError::UsernameTaken) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "username_taken", detail)
             }
