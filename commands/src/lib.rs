@@ -1,0 +1,19 @@
+//! The write side's use cases, shared by every transport: the HTTP command API and the WebSocket
+//! gateway call the same functions with validated domain values and get typed outcomes built
+//! from the committed events, or a [`CommandError`] with a stable [`code`](CommandError::code).
+//!
+//! Register, create, join and leave answer once the projection has applied their events, so the
+//! caller's next read sees them (read-your-writes), or say the wait ran out ([`Projected`]);
+//! posting a message answers at once with its `seq`.
+
+mod accounts;
+mod error;
+mod messages;
+mod rooms;
+mod state;
+
+pub use accounts::{Attempt, LoggedIn, Registered};
+pub use error::CommandError;
+pub use messages::{NewMessage, PostedMessage};
+pub use rooms::{CreatedRoom, Joined, Left, NewRoom};
+pub use state::{CommandSettings, Commands, Projected};

@@ -1,0 +1,121 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use api_kit::{RateLimiter, RatePolicy};
+use auth::{Passwords, Tokens};
+use domain::room::Actor;
+use domain::{Room, RoomServices, User};
+use eventstore::{CommandExecutor, CommandMetadata, ExecutorOptions, ProjectionWaiter};
+use sqlx::PgPool;
+
+/// What the write side needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct CommandSettings {
+    pub bcrypt_cost: u32,
+    /// Login and registration attempts, per username and per address.
+    pub login_rate: RatePolicy,
+    /// Messages per user.
+    pub send_rate: RatePolicy,
+    /// Snapshots and the aggregate cache of the write path.
+    pub executor: ExecutorOptions,
+    /// How long register, create, join and leave wait for the projection to apply their
+    /// events before answering anyway.
+    pub projection_wait: Duration,
+}
+
+/// The use cases and what they share: one executor per aggregate type, password hashing, token
+/// issuing, the rate limits and the projection waiter. Cheap to clone; build it once per
+/// process, so every transport queues its commands on the same per-aggregate workers.
+#[derive(Clone)]
+pub struct Commands {
+    pub(crate) users: Arc<CommandExecutor<User>>,
+    pub(crate) rooms: Arc<CommandExecutor<Room>>,
+    pub(crate) passwords: Passwords,
+    pub(crate) tokens: Arc<Tokens>,
+    pub(crate) login_limit: RateLimiter,
+    pub(crate) send_limit: RateLimiter,
+    projection: ProjectionWaiter,
+    projection_wait: Duration,
+}
+
+/// An outcome that waited for the projection to apply its events; `pending` when the wait ran
+/// out first (the outcome is right, a read right after it may not show it yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Projected<T> {
+    pub outcome: T,
+    pub pending: bool,
+}
+
+impl Commands {
+    pub fn new(pool: PgPool, tokens: Arc<Tokens>, settings: &CommandSettings) -> Self {
+        let passwords = Passwords::with_cost(settings.bcrypt_cost);
+        let room_services = RoomServices {
+            passwords: Arc::new(passwords),
+        };
+        Self {
+            users: Arc::new(CommandExecutor::with_options(
+                pool.clone(),
+                (),
+                settings.executor,
+            )),
+            rooms: Arc::new(CommandExecutor::with_options(
+                pool.clone(),
+                room_services,
+                settings.executor,
+            )),
+            projection: ProjectionWaiter::start(pool),
+            projection_wait: settings.projection_wait,
+            passwords,
+            tokens,
+            login_limit: RateLimiter::new(settings.login_rate),
+            send_limit: RateLimiter::new(settings.send_rate),
+        }
+    }
+
+    /// The keys tokens are issued with, for the transports that verify them.
+    pub fn tokens(&self) -> &Arc<Tokens> {
+        &self.tokens
+    }
+
+    /// Answers `outcome` once the projection has applied `sequence` of the aggregate, so a read
+    /// right after this write sees it; past the configured wait, answers anyway and says so.
+    pub(crate) async fn after_projection<T>(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: usize,
+        outcome: T,
+    ) -> Projected<T> {
+        let waited = self
+            .projection
+            .wait(
+                aggregate_type,
+                aggregate_id,
+                sequence as i64,
+                self.projection_wait,
+            )
+            .await;
+        let pending = match waited {
+            Ok(applied) => !applied,
+            Err(error) => {
+                // Not a failure of the command, which is committed: the answer only says that
+                // a read may be stale.
+                tracing::warn!(
+                    cause = %api_kit::Chain(&error),
+                    "cannot tell whether the projection caught up"
+                );
+                true
+            }
+        };
+        Projected { outcome, pending }
+    }
+}
+
+/// The event metadata of a command `actor` gives in the request `request_id`.
+pub(crate) fn metadata(actor: &Actor, request_id: Option<String>) -> CommandMetadata {
+    CommandMetadata {
+        user_id: Some(actor.user_id),
+        request_id,
+        client_msg_id: None,
+    }
+}

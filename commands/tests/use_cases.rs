@@ -1,0 +1,148 @@
+//! The use cases against a real event store; no projector runs, so every wait for the
+//! projection runs out and says so.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use api_kit::RatePolicy;
+use auth::{JwtSecret, Tokens};
+use commands::{Attempt, CommandError, CommandSettings, Commands, NewMessage, NewRoom};
+use domain::room::Actor;
+use eventstore::ExecutorOptions;
+
+async fn commands() -> (Commands, sqlx::PgPool) {
+    let (_, pool) = testkit::fresh_database().await;
+    let tokens = Arc::new(Tokens::new(&JwtSecret::random(), Duration::from_secs(60)));
+    let settings = CommandSettings {
+        bcrypt_cost: 4,
+        login_rate: RatePolicy::off(),
+        send_rate: RatePolicy::off(),
+        executor: ExecutorOptions::default(),
+        projection_wait: Duration::from_millis(20),
+    };
+    (Commands::new(pool.clone(), tokens, &settings), pool)
+}
+
+const PEER: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+async fn registered(commands: &Commands, username: &str) -> Actor {
+    let attempt = Attempt {
+        username,
+        password: "correct horse",
+        peer: PEER,
+    };
+    let registered = commands.register(attempt, None).await.unwrap();
+    Actor {
+        user_id: registered.outcome.user_id,
+        username: registered.outcome.username,
+    }
+}
+
+async fn room(commands: &Commands, owner: &Actor, name: &str) -> uuid::Uuid {
+    let room = NewRoom::parse(name, false, None).unwrap();
+    let created = commands.create_room(owner, room, None).await.unwrap();
+    created.outcome.room_id
+}
+
+#[tokio::test]
+async fn a_write_the_projection_has_not_applied_yet_says_it_is_pending() {
+    let (commands, _pool) = commands().await;
+    let attempt = Attempt {
+        username: "alice",
+        password: "correct horse",
+        peer: PEER,
+    };
+    let registered = commands.register(attempt, None).await.unwrap();
+    assert!(registered.pending);
+    assert_eq!(registered.outcome.username, "alice");
+}
+
+#[tokio::test]
+async fn a_repeated_client_msg_id_answers_the_original_message_as_a_repeat() {
+    let (commands, pool) = commands().await;
+    let alice = registered(&commands, "alice").await;
+    let room_id = room(&commands, &alice, "general").await;
+    let send = |content: &str| NewMessage::parse(content, Some("m-1")).unwrap();
+
+    let first = commands
+        .post_message(&alice, room_id, send("hello"), None)
+        .await
+        .unwrap();
+    let again = commands
+        .post_message(&alice, room_id, send("hello, edited"), None)
+        .await
+        .unwrap();
+
+    assert!(!first.repeat);
+    assert!(again.repeat);
+    assert_eq!(again.message_id, first.message_id);
+    assert_eq!(again.seq, first.seq);
+    assert_eq!(again.content, "hello");
+    assert_eq!(again.event, first.event);
+    let posted = testkit::count(
+        &pool,
+        "SELECT count(*) FROM events WHERE event_type = 'MessagePosted'",
+    )
+    .await;
+    assert_eq!(posted, 1);
+}
+
+#[tokio::test]
+async fn joining_again_is_no_error_and_says_the_caller_was_already_a_member() {
+    let (commands, _pool) = commands().await;
+    let alice = registered(&commands, "alice").await;
+    let bob = registered(&commands, "bob").await;
+    let room_id = room(&commands, &alice, "general").await;
+
+    let joined = commands.join_room(&bob, room_id, None, None).await.unwrap();
+    let again = commands.join_room(&bob, room_id, None, None).await.unwrap();
+
+    assert_eq!(joined.outcome.room_name, "general");
+    assert!(!joined.outcome.already_member);
+    assert!(again.outcome.already_member);
+    assert_eq!(again.outcome.seq, joined.outcome.seq);
+}
+
+#[tokio::test]
+async fn posting_to_a_room_one_is_not_in_is_refused_with_a_stable_code() {
+    let (commands, _pool) = commands().await;
+    let alice = registered(&commands, "alice").await;
+    let bob = registered(&commands, "bob").await;
+    let room_id = room(&commands, &alice, "general").await;
+
+    let message = NewMessage::parse("hi", None).unwrap();
+    let refused = commands
+        .post_message(&bob, room_id, message, None)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(refused, CommandError::Room(_)));
+    assert_eq!(refused.code(), "not_a_member");
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_name_fail_a_login_alike() {
+    let (commands, _pool) = commands().await;
+    registered(&commands, "alice").await;
+    let attempt = |username, password| Attempt {
+        username,
+        password,
+        peer: PEER,
+    };
+
+    let logged_in = commands
+        .login(attempt("ALICE", "correct horse"))
+        .await
+        .unwrap();
+    let wrong = commands.login(attempt("alice", "wrong")).await.unwrap_err();
+    let unknown = commands
+        .login(attempt("nobody", "correct horse"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(logged_in.username, "alice");
+    assert!(!logged_in.access_token.is_empty());
+    assert_eq!(wrong.code(), "invalid_credentials");
+    assert_eq!(unknown.code(), "invalid_credentials");
+}
