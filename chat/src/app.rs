@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use command_api::CommandState;
+use commands::Commands;
 use fanout::{FanoutState, Hub};
 use query_api::QueryState;
 use sqlx::PgPool;
@@ -78,17 +79,19 @@ pub async fn build_app(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
-    let commands = CommandState::new(pool.clone(), tokens.clone(), &settings.command_settings());
+    // Only the roles that write get executors and the projection's LISTEN connection.
+    let commands = (roles.command_api || roles.fanout)
+        .then(|| Commands::new(pool.clone(), tokens.clone(), &settings.command_settings()));
     let mut api = Router::new();
-    if roles.command_api {
+    if let Some(commands) = commands.clone().filter(|_| roles.command_api) {
         let routes = command_api::routes().split_for_parts().0;
-        api = api.merge(routes.with_state(commands.clone()));
+        api = api.merge(routes.with_state(CommandState::new(commands)));
     }
     if roles.query_api {
         let state = QueryState::new(pool.clone(), tokens, &settings.auditors);
         api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
     }
-    if roles.fanout {
+    if let Some(commands) = commands.filter(|_| roles.fanout) {
         let hub = Hub::new(pool, fanout::DEFAULT_LAG_ALLOWANCE);
         let bus = settings.bus()?;
         fanout::start_node(hub.clone(), &bus, shutdown.clone())

@@ -9,7 +9,7 @@ use api_kit::RatePolicy;
 use auth::{JwtSecret, Tokens};
 use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use command_api::CommandSettings;
+use commands::CommandSettings;
 use eventstore::ExecutorOptions;
 use fanout::Keepalive;
 use sqlx::PgPool;

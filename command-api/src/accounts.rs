@@ -3,21 +3,18 @@
 use std::net::SocketAddr;
 
 use api_kit::{AfterProjection, ApiError, ErrorBody, Json, RequestId};
-use auth::AuthError;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::Form;
 use chrono::{DateTime, Utc};
-use cqrs_es::Aggregate;
-use domain::values::{normalise, Password, Username};
-use domain::{User, UserCommand};
-use eventstore::CommandMetadata;
+use commands::{Attempt, Commands};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{CommandError, CommandState};
+use crate::after_projection;
+use crate::error::HttpError;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -47,45 +44,22 @@ pub struct RegisteredUser {
         (status = 429, description = "Too many attempts", body = ErrorBody),
     ))]
 pub(crate) async fn register(
-    State(state): State<CommandState>,
+    State(commands): State<Commands>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RequestId(request_id): RequestId,
     Json(request): Json<RegisterRequest>,
-) -> Result<AfterProjection<Json<RegisteredUser>>, CommandError> {
-    limit_attempts(&state, &request.username, peer)?;
-    let username = Username::parse(&request.username)?;
-    let password = Password::parse(&request.password)?;
-    let user_id = username.user_id();
-    let command = UserCommand::Register {
-        username,
-        password_hash: state.passwords.hash(password.expose()).await,
-        at: eventstore::now(),
+) -> Result<AfterProjection<Json<RegisteredUser>>, HttpError> {
+    let attempt = Attempt {
+        username: &request.username,
+        password: &request.password,
+        peer: peer.ip(),
     };
-    let metadata = CommandMetadata {
-        user_id: Some(user_id),
-        request_id,
-        client_msg_id: None,
-    };
-    let aggregate_id = user_id.to_string();
-    let events = state
-        .users
-        .execute(&aggregate_id, command, &metadata)
-        .await?;
-    let domain::UserEvent::UserRegistered {
-        user_id,
-        username,
-        registered_at,
-        ..
-    } = &events[0].payload;
-    let registered = Json(RegisteredUser {
-        id: *user_id,
-        username: username.clone(),
-        created_at: *registered_at,
-    });
-    let sequence = events.last().map_or(0, |event| event.sequence);
-    Ok(state
-        .after_projection(User::TYPE, &aggregate_id, sequence, registered)
-        .await)
+    let registered = commands.register(attempt, request_id).await?;
+    Ok(after_projection(registered, |user| RegisteredUser {
+        id: user.user_id,
+        username: user.username,
+        created_at: user.registered_at,
+    }))
 }
 
 /// Credentials as the OAuth2 password flow sends them (form fields), or as JSON. The extra
@@ -117,46 +91,20 @@ pub struct AccessToken {
         (status = 429, description = "Too many attempts", body = ErrorBody),
     ))]
 pub(crate) async fn login(
-    State(state): State<CommandState>,
+    State(commands): State<Commands>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Credentials(request): Credentials,
-) -> Result<Json<AccessToken>, CommandError> {
-    limit_attempts(&state, &request.username, peer)?;
-    // Every way a login can fail answers alike, so the answer never tells which names exist.
-    let username = Username::parse(&request.username).map_err(|_| AuthError::WrongCredentials)?;
-    let user = state
-        .users
-        .load(&username.user_id().to_string())
-        .await
-        .map_err(|error| CommandError::Unavailable(error.to_string()))?;
-    let registration = user.registration().ok_or(AuthError::WrongCredentials)?;
-    if !state
-        .passwords
-        .verify(&request.password, &registration.password_hash)
-        .await
-    {
-        return Err(AuthError::WrongCredentials.into());
-    }
+) -> Result<Json<AccessToken>, HttpError> {
+    let attempt = Attempt {
+        username: &request.username,
+        password: &request.password,
+        peer: peer.ip(),
+    };
+    let logged_in = commands.login(attempt).await?;
     Ok(Json(AccessToken {
-        access_token: state
-            .tokens
-            .issue(registration.user_id, &registration.username),
+        access_token: logged_in.access_token,
         token_type: "bearer".into(),
     }))
-}
-
-/// Login and registration attempts are limited per username and per address, so neither one
-/// name nor one client can be used to guess passwords at speed.
-fn limit_attempts(
-    state: &CommandState,
-    username: &str,
-    peer: SocketAddr,
-) -> Result<(), CommandError> {
-    state
-        .login_limit
-        .check(&format!("user:{}", normalise(username)))?;
-    state.login_limit.check(&format!("addr:{}", peer.ip()))?;
-    Ok(())
 }
 
 /// [`LoginRequest`] from a form or a JSON body, chosen by the content type.

@@ -1,77 +1,45 @@
-use api_kit::{ApiError, RateLimited};
+use api_kit::ApiError;
 use auth::AuthError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use commands::CommandError;
 use domain::values::InvalidValue;
 use domain::{RoomError, UserError};
-use eventstore::ExecuteError;
 
-/// Everything a command endpoint can answer instead of success.
+/// A use case's error as this API answers it: the seed's statuses where it had the case, and
+/// the code every transport gives. Faults are logged here, with their causes, once.
 #[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    #[error(transparent)]
-    Invalid(#[from] InvalidValue),
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-    #[error(transparent)]
-    User(UserError),
-    #[error(transparent)]
-    Room(RoomError),
-    #[error(transparent)]
-    RateLimited(#[from] RateLimited),
-    #[error("{0}")]
-    Unavailable(String),
-}
+#[error(transparent)]
+pub(crate) struct HttpError(#[from] CommandError);
 
-impl From<ExecuteError<UserError>> for CommandError {
-    fn from(error: ExecuteError<UserError>) -> Self {
-        match error {
-            ExecuteError::Domain(error) => Self::User(error),
-            other => Self::Unavailable(other.to_string()),
-        }
+impl From<InvalidValue> for HttpError {
+    fn from(invalid: InvalidValue) -> Self {
+        Self(invalid.into())
     }
 }
 
-impl From<ExecuteError<RoomError>> for CommandError {
-    fn from(error: ExecuteError<RoomError>) -> Self {
-        match error {
-            ExecuteError::Domain(error) => Self::Room(error),
-            other => Self::Unavailable(other.to_string()),
-        }
-    }
-}
-
-impl IntoResponse for CommandError {
+impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let detail = self.to_string();
-        let answer = match self {
-            CommandError::Invalid(error) => ApiError::invalid(error.0),
-            CommandError::Auth(error) => return error.into_response(),
-            CommandError::RateLimited(limited) => limited.into(),
-            CommandError::Unavailable(cause) => {
-                ApiError::unavailable(&std::io::Error::other(cause))
+        use CommandError::*;
+        let answer = match self.0 {
+            WrongCredentials => return AuthError::WrongCredentials.into_response(),
+            RateLimited(limited) => ApiError::from(limited),
+            Invalid(invalid) => ApiError::invalid(invalid.0),
+            fault @ (StoreUnreachable(_) | Contended) => ApiError::unavailable(&fault),
+            fault @ (StoreFault(_) | EventVanished { .. }) => ApiError::internal(&fault),
+            refused @ (User(UserError::UsernameTaken)
+            | Room(RoomError::NameTaken | RoomError::PrivateRoomRequiresPassword)) => {
+                refusal(StatusCode::BAD_REQUEST, &refused)
             }
-            CommandError::User(UserError::UsernameTaken) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "username_taken", detail)
-            }
-            CommandError::Room(error) => {
-                let (status, code) = room_error_status(&error);
-                ApiError::new(status, code, detail)
+            refused @ Room(RoomError::NotFound) => refusal(StatusCode::NOT_FOUND, &refused),
+            refused @ Room(RoomError::WrongPassword | RoomError::NotAMember) => {
+                refusal(StatusCode::FORBIDDEN, &refused)
             }
         };
         answer.into_response()
     }
 }
 
-/// The status and code of a room rule's refusal; the seed's statuses where it had the case.
-pub fn room_error_status(error: &RoomError) -> (StatusCode, &'static str) {
-    match error {
-        RoomError::NameTaken => (StatusCode::BAD_REQUEST, "room_name_taken"),
-        RoomError::PrivateRoomRequiresPassword => {
-            (StatusCode::BAD_REQUEST, "private_room_requires_password")
-        }
-        RoomError::NotFound => (StatusCode::NOT_FOUND, "room_not_found"),
-        RoomError::WrongPassword => (StatusCode::FORBIDDEN, "invalid_room_password"),
-        RoomError::NotAMember => (StatusCode::FORBIDDEN, "not_a_member"),
-    }
+fn refusal(status: StatusCode, error: &CommandError) -> ApiError {
+    ApiError::new(status, error.code(), error.to_string())
 }

@@ -1,7 +1,7 @@
-//! The write side over HTTP. Every handler validates its input into domain values, runs one
-//! command through the executor, and answers with what was committed. Register, create, join and
-//! leave answer once the projection has applied their events, so the client's next read sees
-//! them (DESIGN.md §2); posting a message answers at once with its `seq`.
+//! The write side over HTTP: each handler takes the request apart, calls one use case of
+//! [`commands`], and answers its outcome in the seed's JSON, or its error with a status. Register,
+//! create, join and leave answer once the projection has applied their events (or say it is
+//! pending, in `X-Projection-Pending`); posting a message answers at once with its `seq`.
 
 mod accounts;
 mod error;
@@ -9,9 +9,7 @@ mod messages;
 mod rooms;
 mod state;
 
-pub use error::{room_error_status, CommandError};
-pub use messages::{send_message, Post, PostOutcome, PostedMessage};
-pub use state::{CommandSettings, CommandState};
+pub use state::CommandState;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -24,4 +22,16 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))
         .routes(routes!(messages::post_message))
+}
+
+/// The JSON answer `body` makes of an outcome that waited for the projection, marked with
+/// `X-Projection-Pending` when the wait ran out.
+fn after_projection<T, B>(
+    projected: commands::Projected<T>,
+    body: impl FnOnce(T) -> B,
+) -> api_kit::AfterProjection<api_kit::Json<B>> {
+    api_kit::AfterProjection {
+        body: api_kit::Json(body(projected.outcome)),
+        pending: projected.pending,
+    }
 }

@@ -4,16 +4,14 @@ use api_kit::{AfterProjection, ErrorBody, Json, JsonOrEmpty, Path, RequestId};
 use auth::CurrentUser;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use cqrs_es::Aggregate;
+use commands::{Commands, NewRoom};
 use domain::room::Actor;
-use domain::values::{RoomName, RoomPassword};
-use domain::{Room, RoomCommand, RoomEvent};
-use eventstore::CommandMetadata;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{CommandError, CommandState};
+use crate::after_projection;
+use crate::error::HttpError;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRoomRequest {
@@ -48,57 +46,26 @@ pub struct CreatedRoom {
         (status = 422, description = "Invalid name or password", body = ErrorBody),
     ))]
 pub(crate) async fn create_room(
-    State(state): State<CommandState>,
+    State(commands): State<Commands>,
     user: CurrentUser,
     RequestId(request_id): RequestId,
     Json(request): Json<CreateRoomRequest>,
-) -> Result<AfterProjection<Json<CreatedRoom>>, CommandError> {
-    let name = RoomName::parse(&request.name)?;
-    // The seed treats an empty password as none at all.
-    let password = request
-        .password
-        .filter(|password| !password.is_empty())
-        .map(|password| RoomPassword::parse(&password))
-        .transpose()?;
-    let password_hash = match password.filter(|_| request.is_private) {
-        Some(password) => Some(state.passwords.hash(password.expose()).await),
-        None => None,
-    };
-    let room_id = name.room_id();
-    let command = RoomCommand::Create {
-        name,
-        is_private: request.is_private,
-        password_hash,
-        creator: actor(&user),
-        at: eventstore::now(),
-    };
-    let aggregate_id = room_id.to_string();
-    let events = state
-        .rooms
-        .execute(&aggregate_id, command, &metadata(&user, request_id))
+) -> Result<AfterProjection<Json<CreatedRoom>>, HttpError> {
+    let room = NewRoom::parse(
+        &request.name,
+        request.is_private,
+        request.password.as_deref(),
+    )?;
+    let created = commands
+        .create_room(&actor(&user), room, request_id)
         .await?;
-    let RoomEvent::RoomCreated {
-        room_id,
-        name,
-        is_private,
-        created_by,
-        created_at,
-        ..
-    } = &events[0].payload
-    else {
-        unreachable!("a room's first event is RoomCreated")
-    };
-    let created = Json(CreatedRoom {
-        id: *room_id,
-        name: name.clone(),
-        is_private: *is_private,
-        created_by: *created_by,
-        created_at: *created_at,
-    });
-    let sequence = events.last().map_or(0, |event| event.sequence);
-    Ok(state
-        .after_projection(Room::TYPE, &aggregate_id, sequence, created)
-        .await)
+    Ok(after_projection(created, |room| CreatedRoom {
+        id: room.room_id,
+        name: room.name,
+        is_private: room.is_private,
+        created_by: room.created_by,
+        created_at: room.created_at,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -126,41 +93,24 @@ pub struct RoomMessage {
         (status = 404, description = "Room not found", body = ErrorBody),
     ))]
 pub(crate) async fn join_room(
-    State(state): State<CommandState>,
+    State(commands): State<Commands>,
     user: CurrentUser,
     RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     JsonOrEmpty(request): JsonOrEmpty<JoinRoomRequest>,
-) -> Result<AfterProjection<Json<RoomMessage>>, CommandError> {
-    let command = RoomCommand::Join {
-        member: actor(&user),
-        password: request.password,
-        at: eventstore::now(),
-    };
-    let aggregate_id = room_id.to_string();
-    let (events, (room_name, sequence)) = state
-        .rooms
-        .execute_with(
-            &aggregate_id,
-            command,
-            &metadata(&user, request_id),
-            name_and_sequence,
-        )
+) -> Result<AfterProjection<Json<RoomMessage>>, HttpError> {
+    let joined = commands
+        .join_room(&actor(&user), room_id, request.password, request_id)
         .await?;
-    let message = if events.is_empty() {
-        "Already joined".to_owned()
-    } else {
-        format!("Joined room {room_name}")
-    };
-    // "Already joined" waits too: the join it refers to may be a moment old and not yet read.
-    Ok(state
-        .after_projection(
-            Room::TYPE,
-            &aggregate_id,
-            sequence,
-            Json(RoomMessage { message }),
-        )
-        .await)
+    // "Already joined" waited too: the join it refers to may be a moment old and not yet read.
+    Ok(after_projection(joined, |joined| {
+        let message = if joined.already_member {
+            "Already joined".to_owned()
+        } else {
+            format!("Joined room {}", joined.room_name)
+        };
+        RoomMessage { message }
+    }))
 }
 
 /// Leave a room. When its last owner leaves, the longest-standing member becomes owner.
@@ -175,56 +125,23 @@ pub(crate) async fn join_room(
         (status = 404, description = "Room not found", body = ErrorBody),
     ))]
 pub(crate) async fn leave_room(
-    State(state): State<CommandState>,
+    State(commands): State<Commands>,
     user: CurrentUser,
     RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
-) -> Result<AfterProjection<Json<RoomMessage>>, CommandError> {
-    let command = RoomCommand::Leave {
-        member: actor(&user),
-        at: eventstore::now(),
-    };
-    let aggregate_id = room_id.to_string();
-    let (_, (room_name, sequence)) = state
-        .rooms
-        .execute_with(
-            &aggregate_id,
-            command,
-            &metadata(&user, request_id),
-            name_and_sequence,
-        )
+) -> Result<AfterProjection<Json<RoomMessage>>, HttpError> {
+    let left = commands
+        .leave_room(&actor(&user), room_id, request_id)
         .await?;
-    let message = format!("Left room {room_name}");
-    Ok(state
-        .after_projection(
-            Room::TYPE,
-            &aggregate_id,
-            sequence,
-            Json(RoomMessage { message }),
-        )
-        .await)
+    Ok(after_projection(left, |left| RoomMessage {
+        message: format!("Left room {}", left.room_name),
+    }))
 }
 
-/// The room's name, and the sequence of its latest event: what a membership answer needs.
-fn name_and_sequence(room: &Room) -> (String, usize) {
-    let name = room
-        .info()
-        .map(|info| info.name.clone())
-        .unwrap_or_default();
-    (name, room.last_seq())
-}
-
+/// The caller as the use cases name them.
 pub(crate) fn actor(user: &CurrentUser) -> Actor {
     Actor {
         user_id: user.id,
         username: user.username.clone(),
-    }
-}
-
-pub(crate) fn metadata(user: &CurrentUser, request_id: Option<String>) -> CommandMetadata {
-    CommandMetadata {
-        user_id: Some(user.id),
-        request_id,
-        client_msg_id: None,
     }
 }

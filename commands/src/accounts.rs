@@ -60,7 +60,10 @@ impl Commands {
             client_msg_id: None,
         };
         let aggregate_id = user_id.to_string();
-        let events = self.users.execute(&aggregate_id, command, &metadata).await?;
+        let events = self
+            .users
+            .execute(&aggregate_id, command, &metadata)
+            .await?;
         let UserEvent::UserRegistered {
             user_id,
             username,
@@ -84,9 +87,7 @@ impl Commands {
         let username =
             Username::parse(attempt.username).map_err(|_| CommandError::WrongCredentials)?;
         let user = self.users.load(&username.user_id().to_string()).await?;
-        let registration = user
-            .registration()
-            .ok_or(CommandError::WrongCredentials)?;
+        let registration = user.registration().ok_or(CommandError::WrongCredentials)?;
         if !self
             .passwords
             .verify(attempt.password, &registration.password_hash)

@@ -109,7 +109,10 @@ mod tests {
     #[test]
     fn every_refusal_keeps_the_code_clients_branch_on() {
         let codes = [
-            (CommandError::Invalid(InvalidValue("x".into())), "invalid_input"),
+            (
+                CommandError::Invalid(InvalidValue("x".into())),
+                "invalid_input",
+            ),
             (CommandError::WrongCredentials, "invalid_credentials"),
             (refused(UserError::UsernameTaken), "username_taken"),
             (refused(RoomError::NameTaken), "room_name_taken"),

@@ -76,7 +76,8 @@ impl Commands {
             .rooms
             .execute_with(&aggregate_id, command, &metadata, move |room| {
                 let id = client_msg_id.as_ref()?;
-                room.recent_send(sender_id, id.as_str()).map(|send| send.seq)
+                room.recent_send(sender_id, id.as_str())
+                    .map(|send| send.seq)
             })
             .await?;
         if let Some(posted) = events.into_iter().next() {

@@ -5,12 +5,12 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
+use api_kit::Chain;
 use auth::{CurrentUser, TokenError};
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use command_api::{
-    room_error_status, send_message, CommandError, Post, PostOutcome, PostedMessage,
-};
+use commands::{CommandError, NewMessage};
+use domain::room::Actor;
 use domain::{RoomError, RoomEvent};
 use rand::Rng;
 use tokio::sync::broadcast::error::RecvError;
@@ -129,15 +129,10 @@ async fn admit(state: &FanoutState, request: Request) -> Result<Admission, End> 
         .map_err(|_| End::close(close::NOT_FOUND, RoomError::NotFound.to_string()))?;
     // Subscribed before the aggregate is read: whatever commits after the read arrives live.
     let subscription = state.hub.subscribe(room_id);
-    let room = state
-        .commands
-        .rooms()
-        .load(&room_id.to_string())
-        .await
-        .map_err(|error| {
-            tracing::warn!(%room_id, %error, "cannot read the room to admit a socket");
-            End::unavailable()
-        })?;
+    let room = state.commands.load_room(room_id).await.map_err(|error| {
+        tracing::warn!(%room_id, cause = %Chain(&error), "cannot read the room to admit a socket");
+        End::unavailable()
+    })?;
     if room.info().is_none() {
         return Err(End::close(
             close::NOT_FOUND,
@@ -316,33 +311,46 @@ impl Connection {
     /// Posts through the same command path as `POST /rooms/{id}/messages`: durable before anyone
     /// sees it, idempotent by `client_msg_id`, under the same per-user rate limit.
     async fn post(&mut self, content: &str, client_msg_id: Option<&str>) -> Result<(), End> {
-        let post = Post {
-            room_id: self.room_id,
-            content,
-            client_msg_id,
-            request_id: self.request_id.clone(),
+        let sender = Actor {
+            user_id: self.user.id,
+            username: self.user.username.clone(),
         };
-        match send_message(&self.state.commands, &self.user, post).await {
-            Ok((message, outcome)) => {
-                if outcome == PostOutcome::Posted {
+        let posted = match NewMessage::parse(content, client_msg_id) {
+            Ok(message) => {
+                let request_id = self.request_id.clone();
+                self.state
+                    .commands
+                    .post_message(&sender, self.room_id, message, request_id)
+                    .await
+            }
+            Err(invalid) => Err(CommandError::from(invalid)),
+        };
+        match posted {
+            Ok(message) => {
+                if !message.repeat {
                     // Committed, so this node's sockets of the room may see it now rather than
                     // after the relay and the broker; the broker's copy is then a duplicate.
-                    self.state.hub.dispatch(&posted_record(&message));
+                    self.state.hub.dispatch(&RoomRecord {
+                        room_id: message.room_id,
+                        seq: message.seq as i64,
+                        event: message.event,
+                    });
                 }
                 if self.dialect == Dialect::V1 {
                     // v1 clients learn of their message when it comes back on the stream.
                     return Ok(());
                 }
                 self.write(frames::ack(
-                    message.id,
-                    message.seq,
+                    message.message_id,
+                    message.seq as u64,
                     message.client_msg_id.as_deref(),
                 ))
                 .await
             }
             Err(error) => {
-                let (code, detail, retry_after) = refusal(error);
-                self.refuse(code, &detail, client_msg_id, retry_after).await
+                let (detail, retry_after) = refusal(&error);
+                self.refuse(error.code(), &detail, client_msg_id, retry_after)
+                    .await
             }
         }
     }
@@ -461,45 +469,28 @@ fn read_failure(error: axum::Error) -> End {
     }
 }
 
-/// The event a send committed, as the store holds it.
-fn posted_record(message: &PostedMessage) -> RoomRecord {
-    RoomRecord {
-        room_id: message.room_id,
-        seq: message.seq as i64,
-        event: RoomEvent::MessagePosted {
-            message_id: message.id,
-            user_id: message.user_id,
-            username: message.username.clone(),
-            content: message.content.clone(),
-            client_msg_id: message.client_msg_id.clone(),
-            posted_at: message.created_at,
-        },
-    }
-}
-
-/// The code, detail and retry delay of a refused send.
-fn refusal(error: CommandError) -> (&'static str, String, Option<u64>) {
-    let detail = error.to_string();
+/// The detail and retry delay of a refused send; a fault is logged here, with its causes.
+fn refusal(error: &CommandError) -> (String, Option<u64>) {
     match error {
-        CommandError::Invalid(invalid) => ("invalid_input", invalid.0, None),
         CommandError::RateLimited(limited) => {
             let seconds = limited.retry_after.as_secs_f64().ceil().max(1.0) as u64;
             (
-                "rate_limited",
                 format!("Too many messages; retry in {seconds} s"),
                 Some(seconds),
             )
         }
-        CommandError::Room(error) => (room_error_status(&error).1, detail, None),
-        CommandError::Unavailable(cause) => {
-            tracing::error!(%cause, "a WebSocket send failed");
+        CommandError::StoreUnreachable(_) | CommandError::Contended => {
+            tracing::error!(cause = %Chain(error), "a WebSocket send failed");
             (
-                "unavailable",
                 "The service is temporarily unavailable; please retry".into(),
                 None,
             )
         }
-        CommandError::Auth(_) | CommandError::User(_) => ("refused", detail, None),
+        CommandError::StoreFault(_) | CommandError::EventVanished { .. } => {
+            tracing::error!(cause = %Chain(error), "a WebSocket send failed");
+            ("Internal error; it has been logged".into(), None)
+        }
+        _ => (error.to_string(), None),
     }
 }
 

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth::Tokens;
-use command_api::CommandState;
+use commands::Commands;
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -58,7 +58,7 @@ impl Default for Keepalive {
 #[derive(Clone)]
 pub struct FanoutState {
     hub: Hub,
-    commands: CommandState,
+    commands: Commands,
     tokens: Arc<Tokens>,
     keepalive: Keepalive,
     shutdown: CancellationToken,
@@ -67,11 +67,11 @@ pub struct FanoutState {
 impl FanoutState {
     pub fn new(
         hub: Hub,
-        commands: CommandState,
+        commands: Commands,
         keepalive: Keepalive,
         shutdown: CancellationToken,
     ) -> Self {
-        let tokens = axum::extract::FromRef::from_ref(&commands);
+        let tokens = commands.tokens().clone();
         Self {
             hub,
             commands,
