@@ -43,3 +43,63 @@ impl IntoResponse for HttpError {
 fn refusal(status: StatusCode, error: &CommandError) -> ApiError {
     ApiError::new(status, error.code(), error.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use api_kit::RateLimited;
+    use axum::http::header;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn status(error: CommandError) -> StatusCode {
+        HttpError(error).into_response().status()
+    }
+
+    #[test]
+    fn refusals_keep_the_seeds_statuses() {
+        let cases = [
+            (CommandError::User(UserError::UsernameTaken), 400),
+            (CommandError::Room(RoomError::NameTaken), 400),
+            (
+                CommandError::Room(RoomError::PrivateRoomRequiresPassword),
+                400,
+            ),
+            (CommandError::Room(RoomError::NotFound), 404),
+            (CommandError::Room(RoomError::WrongPassword), 403),
+            (CommandError::Room(RoomError::NotAMember), 403),
+            (CommandError::Invalid(InvalidValue("too long".into())), 422),
+            (
+                CommandError::RateLimited(RateLimited {
+                    retry_after: Duration::from_secs(2),
+                }),
+                429,
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(status(error).as_u16(), expected);
+        }
+    }
+
+    #[test]
+    fn wrong_credentials_ask_for_a_bearer_token() {
+        let response = HttpError(CommandError::WrongCredentials).into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+
+    #[test]
+    fn a_fault_of_ours_is_500_and_contention_is_503() {
+        let vanished = CommandError::EventVanished {
+            room_id: Uuid::nil(),
+            seq: 1,
+        };
+        assert_eq!(status(vanished), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            status(CommandError::Contended),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+}
