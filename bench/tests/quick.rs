@@ -35,7 +35,8 @@ async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
     let pool = settings.connect().await.unwrap();
     eventstore::MIGRATOR.run(&pool).await.unwrap();
     let shutdown = CancellationToken::new();
-    let _workers = chat::spawn_workers(cli.command, &pool, settings, &shutdown).unwrap();
+    let _workers =
+        chat::spawn_workers(chat::Roles::of(cli.command), &pool, settings, &shutdown).unwrap();
     let app = chat::build_app(pool, settings, chat::Roles::ALL, &shutdown)
         .await
         .unwrap();

@@ -26,7 +26,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{Command, Settings};
+use crate::{Roles, Settings};
 
 /// Requests larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -42,31 +42,6 @@ const API_PREFIXES: [&str; 7] = [
     "/openapi.json",
 ];
 
-/// Which HTTP roles a process serves.
-#[derive(Debug, Clone, Copy)]
-pub struct Roles {
-    pub command_api: bool,
-    pub query_api: bool,
-    pub fanout: bool,
-}
-
-impl Roles {
-    pub const ALL: Roles = Roles {
-        command_api: true,
-        query_api: true,
-        fanout: true,
-    };
-
-    /// The HTTP roles `chat <command>` serves.
-    pub fn of(command: Command) -> Self {
-        Self {
-            command_api: matches!(command, Command::All | Command::CommandApi),
-            query_api: matches!(command, Command::All | Command::QueryApi),
-            fanout: matches!(command, Command::All | Command::Fanout),
-        }
-    }
-}
-
 /// The HTTP application for `roles`. Command and query routes share paths with different
 /// methods (`POST /rooms/` and `GET /rooms/`), which merging allows; the one fallback serves
 /// the web client. The WebSocket gateway subscribes its node to the bus here (the queue is bound
@@ -79,19 +54,19 @@ pub async fn build_app(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
-    // Only the roles that write get executors and the projection's LISTEN connection.
-    let commands = (roles.command_api || roles.fanout)
+    let commands = roles
+        .writes()
         .then(|| Commands::new(pool.clone(), tokens.clone(), &settings.command_settings()));
     let mut api = Router::new();
-    if let Some(commands) = commands.clone().filter(|_| roles.command_api) {
+    if let (true, Some(commands)) = (roles.command_api, &commands) {
         let routes = command_api::routes().split_for_parts().0;
-        api = api.merge(routes.with_state(CommandState::new(commands)));
+        api = api.merge(routes.with_state(CommandState::new(commands.clone())));
     }
     if roles.query_api {
         let state = QueryState::new(pool.clone(), tokens, &settings.auditors);
         api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
     }
-    if let Some(commands) = commands.filter(|_| roles.fanout) {
+    if let (true, Some(commands)) = (roles.fanout, commands) {
         let hub = Hub::new(pool, fanout::DEFAULT_LAG_ALLOWANCE);
         let bus = settings.bus()?;
         fanout::start_node(hub.clone(), &bus, shutdown.clone())

@@ -4,12 +4,14 @@
 pub mod app;
 pub mod config;
 pub mod openapi;
+mod roles;
 mod telemetry;
 mod tools;
 mod workers;
 
-pub use app::{build_app, serve, Roles};
+pub use app::{build_app, serve};
 pub use config::{Cli, Command, DlqCommand, Settings};
+pub use roles::Roles;
 pub use workers::spawn_workers;
 
 use anyhow::Context;
@@ -39,36 +41,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild => tools::rebuild(&migrated(settings).await?).await,
         Command::Verify => tools::verify(&migrated(settings).await?).await,
         Command::Dlq(command) => tools::dead_letters(settings, command).await,
-        Command::Projector => {
-            let pool = migrated(settings).await?;
-            let shutdown = CancellationToken::new();
-            let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
-            shutdown_signal().await;
-            shutdown.cancel();
-            futures::future::join_all(workers).await;
-            Ok(())
-        }
-        Command::All | Command::CommandApi | Command::QueryApi | Command::Fanout => {
-            let pool = migrated(settings).await?;
-            let shutdown = CancellationToken::new();
-            let workers = spawn_workers(cli.command, &pool, settings, &shutdown)?;
-            let app = build_app(pool, settings, Roles::of(cli.command), &shutdown).await?;
-            let listener = api_kit::listen(&settings.listen)
-                .await
-                .with_context(|| format!("binding {}", settings.listen))?;
-            let address = listener.local_addr()?;
-            tracing::info!("serving on http://{address} (API docs at http://{address}/docs/)");
-            let stop = shutdown.clone();
-            let served = serve(listener, app, async move {
-                shutdown_signal().await;
-                stop.cancel();
-            })
-            .await;
-            shutdown.cancel();
-            futures::future::join_all(workers).await;
-            served
-        }
+        serving => run_roles(Roles::of(serving), settings).await,
     }
+}
+
+/// Runs the roles of a long-running subcommand until the process is told to stop: its workers,
+/// and its HTTP routes when it has any.
+async fn run_roles(roles: Roles, settings: &Settings) -> anyhow::Result<()> {
+    let pool = migrated(settings).await?;
+    let shutdown = CancellationToken::new();
+    let workers = spawn_workers(roles, &pool, settings, &shutdown)?;
+    let served = if roles.serves_http() {
+        let app = build_app(pool, settings, roles, &shutdown).await?;
+        let listener = api_kit::listen(&settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let address = listener.local_addr()?;
+        tracing::info!("serving on http://{address} (API docs at http://{address}/docs/)");
+        let stop = shutdown.clone();
+        serve(listener, app, async move {
+            shutdown_signal().await;
+            stop.cancel();
+        })
+        .await
+    } else {
+        shutdown_signal().await;
+        Ok(())
+    };
+    shutdown.cancel();
+    futures::future::join_all(workers).await;
+    served
 }
 
 async fn migrated(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {

@@ -10,21 +10,18 @@ use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Command, Settings};
+use crate::{Roles, Settings};
 
-/// Starts the workers `command` runs; they stop when `shutdown` is cancelled.
+/// Starts the workers of `roles`; they stop when `shutdown` is cancelled.
 pub fn spawn_workers(
-    command: Command,
+    roles: Roles,
     pool: &PgPool,
     settings: &Settings,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let bus = settings.bus()?;
     let mut workers = Vec::new();
-    if matches!(
-        command,
-        Command::All | Command::CommandApi | Command::Fanout
-    ) {
+    if roles.writes() {
         workers.push(tokio::spawn(bus::relay::run(
             pool.clone(),
             AmqpPublisher::new(bus.clone()),
@@ -32,7 +29,7 @@ pub fn spawn_workers(
             shutdown.clone(),
         )));
     }
-    if matches!(command, Command::All | Command::Projector) {
+    if roles.projector {
         let projector = ProjectorSettings::default();
         workers.push(tokio::spawn(projector::run(
             pool.clone(),

@@ -84,7 +84,8 @@ pub async fn start_workers(database_url: &str, role: &str, flags: &[&str]) -> Wo
     let cli = cli(database_url, role, flags);
     let pool = cli.settings.connect().await.expect("connect");
     let shutdown = CancellationToken::new();
-    let handles = spawn_workers(cli.command, &pool, &cli.settings, &shutdown).expect("workers");
+    let handles =
+        spawn_workers(Roles::of(cli.command), &pool, &cli.settings, &shutdown).expect("workers");
     Workers {
         shutdown,
         _handles: handles,
@@ -97,7 +98,8 @@ async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestAp
     let pool = settings.connect().await.expect("connect");
     eventstore::MIGRATOR.run(&pool).await.expect("migrate");
     let shutdown = CancellationToken::new();
-    let handles = spawn_workers(cli.command, &pool, &settings, &shutdown).expect("workers");
+    let handles =
+        spawn_workers(Roles::of(cli.command), &pool, &settings, &shutdown).expect("workers");
     let app = build_app(pool.clone(), &settings, Roles::of(cli.command), &shutdown)
         .await
         .expect("build app");
