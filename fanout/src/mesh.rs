@@ -2,8 +2,9 @@
 //! room spread over several nodes shows everyone's presence on every node.
 //!
 //! These are ephemeral, so they skip the event store: the nodes talk over a [`Broadcast`] of the
-//! bus (`<prefix>.presence`). What a node misses (a full queue, a broker reconnect) is repaired by the snapshot every node publishes of its sockets every few
-//! seconds; a node that stops says so, and one that falls silent is forgotten after a while.
+//! bus (`<prefix>.presence`). What a node misses (a full queue, a broker reconnect) is repaired
+//! by the snapshot every node publishes of its sockets every few seconds; a node that stops says
+//! so, and one that falls silent is forgotten after a while.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -17,6 +18,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::frames::PresentUser;
+use crate::hub::LocalActivity;
 use crate::presence::Sockets;
 use crate::{FanoutError, Hub};
 
@@ -26,23 +28,9 @@ const SNAPSHOT_EVERY: Duration = Duration::from_secs(5);
 const FORGET_AFTER: Duration = Duration::from_secs(16);
 /// The nodes talk on `<prefix>.presence`.
 const TOPIC: &str = "presence";
-/// Local happenings waiting to be published; past this they are dropped (the next snapshot
+/// This node's activity waiting to be published; past this they are dropped (the next snapshot
 /// repairs presence; a typing notice is not worth more).
 const BACKLOG: usize = 4096;
-
-/// Something that happened on this node, for the others.
-#[derive(Debug, Clone)]
-pub(crate) enum Local {
-    Socket {
-        room_id: Uuid,
-        user: PresentUser,
-        opened: bool,
-    },
-    Typing {
-        room_id: Uuid,
-        user: PresentUser,
-    },
-}
 
 /// One message between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -87,7 +75,7 @@ pub async fn start(
 ) -> Result<(), FanoutError> {
     let broadcast = Broadcast::join(bus, TOPIC).await?;
     let (sender, local) = mpsc::channel(BACKLOG);
-    hub.attach_mesh(sender);
+    hub.report_activity_to(sender);
     let node = Uuid::new_v4();
     let mesh = Mesh {
         node,
@@ -122,7 +110,7 @@ impl Mesh {
     async fn run(
         mut self,
         mut broadcast: Broadcast,
-        mut local: mpsc::Receiver<Local>,
+        mut local: mpsc::Receiver<LocalActivity>,
         shutdown: CancellationToken,
     ) {
         let mut snapshots = tokio::time::interval(SNAPSHOT_EVERY);
@@ -167,9 +155,9 @@ impl Mesh {
         }
     }
 
-    fn signal(&self, happened: Local) -> Signal {
+    fn signal(&self, happened: LocalActivity) -> Signal {
         match happened {
-            Local::Socket {
+            LocalActivity::Socket {
                 room_id,
                 user,
                 opened,
@@ -179,7 +167,7 @@ impl Mesh {
                 user,
                 opened,
             },
-            Local::Typing { room_id, user } => Signal::Typing {
+            LocalActivity::Typing { room_id, user } => Signal::Typing {
                 node: self.node,
                 room_id,
                 user,
