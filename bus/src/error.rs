@@ -3,6 +3,8 @@
 pub enum BusError {
     #[error("RabbitMQ: {0}")]
     Amqp(#[from] lapin::Error),
+    #[error("RabbitMQ cancelled the consumer")]
+    ConsumerCancelled,
     #[error("RabbitMQ did not answer within {0:?}")]
     Timeout(std::time::Duration),
     #[error("RabbitMQ refused to take message {0}")]

@@ -6,9 +6,11 @@
 //! ([`node_feed`]). Delivery is at least once: consumers dedupe by `(aggregate, sequence)`.
 //!
 //! RabbitMQ sits behind two small traits, [`Publish`] (what the relay writes to) and [`Feed`]
-//! (what the projector reads from), so an in-process bus can take its place later.
+//! (what the projector reads from), so an in-process bus can take its place later. Messages
+//! that are not events (the fan-out nodes' presence) go between processes as a [`Broadcast`].
 
 mod backoff;
+mod broadcast;
 mod config;
 mod connection;
 mod envelope;
@@ -19,6 +21,7 @@ mod publisher;
 pub mod relay;
 mod topology;
 
+pub use broadcast::Broadcast;
 pub use config::BusConfig;
 pub use envelope::EventEnvelope;
 pub use error::BusError;

@@ -18,9 +18,10 @@ use tokio::time::{timeout, Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite;
 use uuid::Uuid;
 
+use crate::backlog::Backlog;
 use crate::frames::{self, ClientFrame, Dialect, PresentUser};
 use crate::hub::{Delivery, Subscription};
-use crate::store::{self, RoomRecord, PAGE};
+use crate::store::RoomRecord;
 use crate::FanoutState;
 
 /// Frames longer than this (text or binary) are refused with Close 1009 and never stored.
@@ -214,7 +215,7 @@ impl Connection {
 
     async fn serve(&mut self) -> Result<std::convert::Infallible, End> {
         if self.since.is_some() {
-            Box::pin(self.catch_up()).await?;
+            self.catch_up().await?;
         }
         let everyone = self.subscription.announce(self.me.clone());
         if self.dialect == Dialect::V2 {
@@ -236,6 +237,13 @@ impl Connection {
             };
             match step {
                 Step::Incoming(incoming) => self.on_incoming(incoming).await?,
+                // Missed some (this socket subscribed while they were under way): the store has
+                // them, and this one too.
+                Step::Delivery(Ok(delivery))
+                    if delivery.seq.is_some_and(|seq| seq > self.cursor + 1) =>
+                {
+                    self.catch_up().await?
+                }
                 Step::Delivery(Ok(delivery)) => self.deliver(&delivery).await?,
                 Step::Delivery(Err(RecvError::Lagged(_))) => return Err(End::too_slow()),
                 Step::Delivery(Err(RecvError::Closed)) | Step::Shutdown => {
@@ -301,8 +309,8 @@ impl Connection {
             }
             Ok(ClientFrame::Ping) => self.write(frames::pong()).await,
             Ok(ClientFrame::Resume { since }) => {
-                self.cursor = self.cursor.min(since as i64);
-                Box::pin(self.catch_up()).await
+                self.cursor = self.cursor.min(since);
+                self.catch_up().await
             }
             Err(detail) => self.refuse("invalid_frame", &detail, None, None).await,
         }
@@ -370,15 +378,11 @@ impl Connection {
         self.write(frame).await
     }
 
+    /// Gives the socket one delivery, unless it had that room event already.
     async fn deliver(&mut self, delivery: &Delivery) -> Result<(), End> {
         if let Some(seq) = delivery.seq {
             if seq <= self.cursor {
                 return Ok(());
-            }
-            if seq > self.cursor + 1 {
-                // Missed some (this socket subscribed while they were under way): the store has
-                // them, and this one too.
-                return Box::pin(self.catch_up()).await;
             }
             self.cursor = seq;
         }
@@ -403,33 +407,21 @@ impl Connection {
     /// stream. Whatever the stream held before each read is skipped (that read covers it); what
     /// arrives after the last one is newer, and follows in order.
     async fn catch_up(&mut self) -> Result<(), End> {
-        loop {
+        let mut backlog = Backlog::after(self.room_id, self.cursor);
+        while !backlog.is_finished() {
             self.subscription.skip_buffered();
-            let page = store::events_after(self.state.hub.pool(), self.room_id, self.cursor)
+            let page = backlog
+                .next_page(self.state.hub.pool())
                 .await
                 .map_err(|error| {
                     tracing::warn!(room_id = %self.room_id, %error, "catch-up read failed");
                     End::unavailable()
                 })?;
-            let complete = (page.len() as i64) < PAGE;
             for record in &page {
-                let rendered = frames::render_event(record.room_id, record.seq, &record.event);
-                let delivery = Delivery {
-                    seq: Some(record.seq),
-                    v1: rendered.v1,
-                    v2: rendered.v2,
-                    origin: None,
-                    departed: match &record.event {
-                        RoomEvent::MemberLeft { user_id, .. } => Some(*user_id),
-                        _ => None,
-                    },
-                };
-                self.deliver(&delivery).await?;
-            }
-            if complete {
-                return Ok(());
+                self.deliver(&Delivery::event(record)).await?;
             }
         }
+        Ok(())
     }
 
     async fn keepalive(&mut self) -> Result<(), End> {

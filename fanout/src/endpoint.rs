@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::connection::{self, Request, HARD_FRAME_CAP};
-use crate::frames::Dialect;
+use crate::frames::{Dialect, LAST_SEQUENCE};
 use crate::FanoutState;
 
 /// Per-socket buffers: axum's defaults cost about 134 KB per connection, these about 6 KB.
@@ -104,7 +104,8 @@ fn parse(room: String, query: &str, request_id: Option<String>) -> Result<Reques
         .since
         .map(|since| since.parse::<u64>())
         .transpose()
-        .map_err(|_| "since must be a room sequence (a non-negative integer)".to_owned())?;
+        .map_err(|_| "since must be a room sequence (a non-negative integer)".to_owned())?
+        .map(|since| since.min(LAST_SEQUENCE));
     Ok(Request {
         room,
         token: params.token,
@@ -137,5 +138,12 @@ mod tests {
             parse("r".into(), "v=2&since=7", None).unwrap().since,
             Some(7)
         );
+    }
+
+    #[test]
+    fn a_cursor_past_the_largest_sequence_there_can_be_reads_as_that_one() {
+        let request = parse("r".into(), "since=18446744073709551615", None).unwrap();
+        assert_eq!(request.since, Some(LAST_SEQUENCE));
+        assert_eq!(request.since.map(|since| since as i64), Some(i64::MAX));
     }
 }

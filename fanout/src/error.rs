@@ -3,10 +3,20 @@
 pub enum FanoutError {
     #[error("event store: {0}")]
     Store(#[from] sqlx::Error),
-    #[error("unreadable event: {0}")]
-    Corrupt(String),
+    #[error("event {seq} of room {room_id} is unreadable")]
+    UnreadablePayload {
+        room_id: String,
+        seq: i64,
+        #[source]
+        cause: serde_json::Error,
+    },
+    #[error("event {seq} names a room by {room_id:?}, not a room id")]
+    UnreadableRoomId {
+        room_id: String,
+        seq: i64,
+        #[source]
+        cause: uuid::Error,
+    },
     #[error(transparent)]
     Bus(#[from] bus::BusError),
-    #[error("presence mesh: {0}")]
-    Mesh(String),
 }

@@ -5,7 +5,7 @@
 use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::{Role, RoomEvent};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 /// The two dialects of the endpoint.
@@ -29,8 +29,18 @@ pub enum ClientFrame {
     Typing,
     Ping,
     Resume {
-        since: u64,
+        #[serde(deserialize_with = "client_sequence")]
+        since: i64,
     },
+}
+
+/// The largest room sequence there can be: the store counts in PostgreSQL's `bigint`. A client's
+/// cursor past it is past the end of every room, so it reads as this one.
+pub const LAST_SEQUENCE: u64 = i64::MAX as u64;
+
+fn client_sequence<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let since = u64::deserialize(deserializer)?.min(LAST_SEQUENCE);
+    Ok(since as i64)
 }
 
 impl ClientFrame {
@@ -351,5 +361,17 @@ mod tests {
         assert!(ClientFrame::parse(r#"{"type":"dance"}"#).is_err());
         assert!(ClientFrame::parse("hello").is_err());
         assert!(ClientFrame::parse(r#"{"type":"resume","since":-1}"#).is_err());
+    }
+
+    #[test]
+    fn a_resume_past_the_largest_sequence_there_can_be_reads_as_that_one() {
+        assert!(matches!(
+            ClientFrame::parse(r#"{"type":"resume","since":9223372036854775808}"#),
+            Ok(ClientFrame::Resume { since: i64::MAX })
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"type":"resume","since":18446744073709551615}"#),
+            Ok(ClientFrame::Resume { since: i64::MAX })
+        ));
     }
 }

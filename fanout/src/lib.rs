@@ -6,6 +6,7 @@
 //! The two dialects, resume, limits and close codes are described for clients in
 //! `docs/websocket.md` and in the endpoint's OpenAPI description.
 
+mod backlog;
 mod connection;
 mod endpoint;
 mod error;

@@ -1,23 +1,15 @@
 //! What the fan-out nodes tell each other: sockets opening and closing, and typing, so that a
 //! room spread over several nodes shows everyone's presence on every node.
 //!
-//! These are ephemeral, so they skip the event store: each node publishes to a fanout exchange
-//! of the bus prefix (`<prefix>.presence`, deleted with its last node) and reads everyone's
-//! through a queue of its own, without acknowledgements. What a node misses (a full queue, a
-//! broker reconnect) is repaired by the snapshot every node publishes of its sockets every few
-//! seconds; a node that stops says so, and one that falls silent is forgotten after a while.
+//! These are ephemeral, so they skip the event store: the nodes talk over a [`Broadcast`] of the
+//! bus (`<prefix>.presence`). What a node misses (a full queue, a broker reconnect) is repaired
+//! by the snapshot every node publishes of its sockets every few seconds; a node that stops says
+//! so, and one that falls silent is forgotten after a while.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use bus::BusConfig;
-use futures::StreamExt;
-use lapin::options::{
-    BasicConsumeOptions, BasicPublishOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
-};
-use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer, ExchangeKind};
+use bus::{Broadcast, BusConfig, BusError};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -26,6 +18,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::frames::PresentUser;
+use crate::hub::LocalActivity;
 use crate::presence::Sockets;
 use crate::{FanoutError, Hub};
 
@@ -33,27 +26,11 @@ use crate::{FanoutError, Hub};
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(5);
 /// A node not heard from for this long is taken to be gone, with its sockets.
 const FORGET_AFTER: Duration = Duration::from_secs(16);
-/// Pause before reconnecting to the broker.
-const RECONNECT_AFTER: Duration = Duration::from_secs(1);
-/// How long one answer from the broker may take.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
-/// Local happenings waiting to be published; past this they are dropped (the next snapshot
+/// The nodes talk on `<prefix>.presence`.
+const TOPIC: &str = "presence";
+/// This node's activity waiting to be published; past this they are dropped (the next snapshot
 /// repairs presence; a typing notice is not worth more).
 const BACKLOG: usize = 4096;
-
-/// Something that happened on this node, for the others.
-#[derive(Debug, Clone)]
-pub(crate) enum Local {
-    Socket {
-        room_id: Uuid,
-        user: PresentUser,
-        opened: bool,
-    },
-    Typing {
-        room_id: Uuid,
-        user: PresentUser,
-    },
-}
 
 /// One message between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -96,119 +73,31 @@ pub async fn start(
     bus: &BusConfig,
     shutdown: CancellationToken,
 ) -> Result<(), FanoutError> {
-    let exchange = format!("{}.presence", bus.prefix);
-    let link = Link::open(&bus.amqp_url, &exchange).await?;
+    let broadcast = Broadcast::join(bus, TOPIC).await?;
     let (sender, local) = mpsc::channel(BACKLOG);
-    hub.attach_mesh(sender);
+    hub.report_activity_to(sender);
     let node = Uuid::new_v4();
     let mesh = Mesh {
         node,
         hub,
-        amqp_url: bus.amqp_url.clone(),
-        exchange,
         others: HashMap::new(),
     };
     tokio::spawn(
-        mesh.run(link, local, shutdown)
+        mesh.run(broadcast, local, shutdown)
             .instrument(tracing::info_span!("fanout_mesh", %node)),
     );
     Ok(())
 }
 
-struct Link {
-    connection: Connection,
-    channel: Channel,
-    consumer: Consumer,
-}
-
-impl Link {
-    async fn open(amqp_url: &str, exchange: &str) -> Result<Self, FanoutError> {
-        let connection = in_time(Connection::connect(
-            amqp_url,
-            ConnectionProperties::default(),
-        ))
-        .await?;
-        let channel = in_time(connection.create_channel()).await?;
-        let options = ExchangeDeclareOptions {
-            auto_delete: true,
-            ..ExchangeDeclareOptions::default()
-        };
-        in_time(channel.exchange_declare(
-            exchange.into(),
-            ExchangeKind::Fanout,
-            options,
-            FieldTable::default(),
-        ))
-        .await?;
-        let queue = in_time(channel.queue_declare(
-            "".into(),
-            QueueDeclareOptions::exclusive().auto_delete(),
-            FieldTable::default(),
-        ))
-        .await?;
-        in_time(channel.queue_bind(
-            queue.name().clone(),
-            exchange.into(),
-            "".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        ))
-        .await?;
-        let consumer = in_time(channel.basic_consume(
-            queue.name().clone(),
-            "".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                exclusive: true,
-                ..BasicConsumeOptions::default()
-            },
-            FieldTable::default(),
-        ))
-        .await?;
-        Ok(Self {
-            connection,
-            channel,
-            consumer,
-        })
-    }
-
-    async fn publish(&self, exchange: &str, signal: &Signal) -> Result<(), FanoutError> {
-        let body = serde_json::to_vec(signal).expect("signals serialise");
-        in_time(self.channel.basic_publish(
-            exchange.into(),
-            "".into(),
-            BasicPublishOptions::default(),
-            &body,
-            BasicProperties::default(),
-        ))
-        .await?;
-        Ok(())
-    }
-
-    async fn close(self) {
-        let _ = tokio::time::timeout(
-            Duration::from_millis(500),
-            self.connection.close(0, "closing".into()),
-        )
-        .await;
-    }
-}
-
-async fn in_time<T>(
-    future: impl std::future::Future<Output = Result<T, lapin::Error>>,
-) -> Result<T, FanoutError> {
-    tokio::time::timeout(ANSWER_TIMEOUT, future)
-        .await
-        .map_err(|_| FanoutError::Mesh("RabbitMQ did not answer in time".into()))?
-        .map_err(|error| FanoutError::Mesh(error.to_string()))
+async fn say(broadcast: &Broadcast, signal: &Signal) -> Result<(), BusError> {
+    let body = serde_json::to_vec(signal).expect("signals serialise");
+    broadcast.say(&body).await
 }
 
 /// What this node knows of the others: their sockets, and when each was last heard.
 struct Mesh {
     node: Uuid,
     hub: Hub,
-    amqp_url: String,
-    exchange: String,
     others: HashMap<Uuid, Other>,
 }
 
@@ -220,8 +109,8 @@ struct Other {
 impl Mesh {
     async fn run(
         mut self,
-        mut link: Link,
-        mut local: mpsc::Receiver<Local>,
+        mut broadcast: Broadcast,
+        mut local: mpsc::Receiver<LocalActivity>,
         shutdown: CancellationToken,
     ) {
         let mut snapshots = tokio::time::interval(SNAPSHOT_EVERY);
@@ -229,45 +118,35 @@ impl Mesh {
         loop {
             let lost = tokio::select! {
                 () = shutdown.cancelled() => {
-                    let _ = link.publish(&self.exchange, &Signal::Gone { node: self.node }).await;
-                    link.close().await;
+                    let _ = say(&broadcast, &Signal::Gone { node: self.node }).await;
+                    broadcast.close().await;
                     return;
                 }
                 _ = snapshots.tick() => {
                     self.forget_the_silent();
                     let rooms = self.hub.local_presence();
-                    link.publish(&self.exchange, &Signal::Snapshot { node: self.node, rooms }).await.err()
+                    say(&broadcast, &Signal::Snapshot { node: self.node, rooms }).await.err()
                 }
                 happened = local.recv() => match happened {
-                    Some(happened) => link.publish(&self.exchange, &self.signal(happened)).await.err(),
+                    Some(happened) => say(&broadcast, &self.signal(happened)).await.err(),
                     None => return,
                 },
-                delivery = link.consumer.next() => match delivery {
-                    Some(Ok(delivery)) => {
-                        match serde_json::from_slice::<Signal>(&delivery.data) {
+                heard = broadcast.hear() => match heard {
+                    Ok(body) => {
+                        match serde_json::from_slice::<Signal>(&body) {
                             Ok(signal) => self.apply(signal),
                             Err(error) => tracing::warn!(%error, "skipping a message that is not a signal"),
                         }
                         None
                     }
-                    Some(Err(error)) => Some(FanoutError::Mesh(error.to_string())),
-                    None => Some(FanoutError::Mesh("the consumer was cancelled".into())),
+                    Err(error) => Some(error),
                 },
             };
             if let Some(error) = lost {
                 tracing::warn!(%error, "presence mesh lost the broker; reconnecting");
-                link.close().await;
-                link = loop {
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(RECONNECT_AFTER) => {}
-                    }
-                    match Link::open(&self.amqp_url, &self.exchange).await {
-                        Ok(link) => break link,
-                        Err(error) => {
-                            tracing::warn!(%error, "presence mesh cannot reach the broker")
-                        }
-                    }
+                broadcast = tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    broadcast = broadcast.reconnect() => broadcast,
                 };
                 // The others' next snapshots repair what this node missed; the next tick
                 // repairs what they missed of it.
@@ -276,9 +155,9 @@ impl Mesh {
         }
     }
 
-    fn signal(&self, happened: Local) -> Signal {
+    fn signal(&self, happened: LocalActivity) -> Signal {
         match happened {
-            Local::Socket {
+            LocalActivity::Socket {
                 room_id,
                 user,
                 opened,
@@ -288,7 +167,7 @@ impl Mesh {
                 user,
                 opened,
             },
-            Local::Typing { room_id, user } => Signal::Typing {
+            LocalActivity::Typing { room_id, user } => Signal::Typing {
                 node: self.node,
                 room_id,
                 user,

@@ -1,6 +1,7 @@
 //! The node's one consumer of the bus: every room event, once per node, into the hub.
 
 use bus::{BusConfig, EventEnvelope, NodeFeed};
+use domain::{Aggregate, Room};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -43,19 +44,22 @@ async fn consume(hub: Hub, mut feed: mpsc::Receiver<NodeFeed>, shutdown: Cancell
 
 /// A room event off the wire; `None` for other aggregates.
 fn record(envelope: EventEnvelope) -> Result<Option<RoomRecord>, FanoutError> {
-    if envelope.aggregate_type != "Room" {
+    if envelope.aggregate_type != Room::TYPE {
         return Ok(None);
     }
-    let corrupt = |what: String| {
-        FanoutError::Corrupt(format!(
-            "{what} in event {} of {}",
-            envelope.sequence, envelope.aggregate_id
-        ))
-    };
-    let room_id = Uuid::parse_str(&envelope.aggregate_id)
-        .map_err(|error| corrupt(format!("room id: {error}")))?;
-    let event = serde_json::from_value(envelope.payload.clone())
-        .map_err(|error| corrupt(format!("payload: {error}")))?;
+    let room_id =
+        Uuid::parse_str(&envelope.aggregate_id).map_err(|cause| FanoutError::UnreadableRoomId {
+            room_id: envelope.aggregate_id.clone(),
+            seq: envelope.sequence,
+            cause,
+        })?;
+    let event = serde_json::from_value(envelope.payload).map_err(|cause| {
+        FanoutError::UnreadablePayload {
+            room_id: envelope.aggregate_id,
+            seq: envelope.sequence,
+            cause,
+        }
+    })?;
     Ok(Some(RoomRecord {
         room_id,
         seq: envelope.sequence,

@@ -38,8 +38,12 @@ pub async fn events_after(
         .await?;
     rows.into_iter()
         .map(|(seq, payload)| {
-            let event = serde_json::from_value(payload).map_err(|error| {
-                FanoutError::Corrupt(format!("event {seq} of room {room_id}: {error}"))
+            let event = serde_json::from_value(payload).map_err(|cause| {
+                FanoutError::UnreadablePayload {
+                    room_id: room_id.to_string(),
+                    seq,
+                    cause,
+                }
             })?;
             Ok(RoomRecord {
                 room_id,

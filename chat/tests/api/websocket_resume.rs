@@ -113,3 +113,30 @@ async fn a_cursor_ahead_of_the_room_just_means_live_from_now() {
     app.post_message(&alice, &room, "hello").await;
     assert_eq!(socket.next_of("message").await["seq"], 3);
 }
+
+#[tokio::test]
+async fn a_cursor_past_any_sequence_there_can_be_catches_up_nothing_and_the_server_serves_on() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let room = app.room(&alice, "lobby", None).await;
+    app.join(&bob, &room, None).await;
+    app.post_message(&alice, &room, "before").await;
+
+    let mut far_ahead = app
+        .open_socket(&room, &alice, "v=2&since=18446744073709551615")
+        .await;
+    assert!(
+        far_ahead.ready(true).await.is_empty(),
+        "nothing to catch up"
+    );
+    far_ahead
+        .send_json(json!({"type": "resume", "since": 9223372036854775808_u64}))
+        .await;
+
+    let mut other = app.socket(&room, &bob, "v=2").await;
+    app.post_message(&alice, &room, "still serving").await;
+    assert_eq!(other.next_of("message").await["content"], "still serving");
+    let next = far_ahead.next_of("message").await;
+    assert_eq!(next["content"], "still serving", "once, live");
+}
