@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use commands::{CommandError, NewMessage};
 use domain::room::Actor;
-use domain::{RoomError, RoomEvent};
+use domain::RoomError;
 use rand::Rng;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{timeout, Instant, MissedTickBehavior};
