@@ -11,7 +11,6 @@
 mod backoff;
 mod config;
 mod connection;
-mod envelope;
 mod error;
 mod feed;
 mod node_feed;
@@ -20,7 +19,8 @@ pub mod relay;
 mod topology;
 
 pub use config::BusConfig;
-pub use envelope::EventEnvelope;
+/// What travels on the bus is the stored event itself.
+pub use eventstore::StoredEvent as EventEnvelope;
 pub use error::BusError;
 pub use feed::{AmqpFeed, Delivery, Feed, RETRY_HEADER};
 pub use node_feed::{node_feed, NodeFeed};
