@@ -19,9 +19,9 @@ pub mod relay;
 mod topology;
 
 pub use config::BusConfig;
+pub use error::BusError;
 /// What travels on the bus is the stored event itself.
 pub use eventstore::StoredEvent as EventEnvelope;
-pub use error::BusError;
 pub use feed::{AmqpFeed, Delivery, Feed, RETRY_HEADER};
 pub use node_feed::{node_feed, NodeFeed};
 pub use publisher::{AmqpPublisher, Confirms, Publish};

@@ -240,7 +240,9 @@ impl InFlight {
         settings: &RelaySettings,
     ) -> Result<(), BusError> {
         while self.positions.len() < settings.max_in_flight {
-            let batch = log.outbox_batch(&self.positions, settings.batch_size).await?;
+            let batch = log
+                .outbox_batch(&self.positions, settings.batch_size)
+                .await?;
             if batch.is_empty() {
                 break;
             }

@@ -105,7 +105,11 @@ where
         let cached = self.aggregates.cached(aggregate_id);
         let loaded = match cached {
             Some(mut loaded) => {
-                let read = self.aggregates.store.catch_up(aggregate_id, &mut loaded).await?;
+                let read = self
+                    .aggregates
+                    .store
+                    .catch_up(aggregate_id, &mut loaded)
+                    .await?;
                 if read > 0 {
                     self.aggregates.remember(aggregate_id, loaded.clone());
                 }

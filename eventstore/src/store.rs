@@ -160,7 +160,9 @@ impl Store {
         Counters::add(&self.counters.events_read, events.len() as u64);
         let read = events.len();
         for event in events {
-            loaded.aggregate.apply(serde_json::from_value(event.payload)?);
+            loaded
+                .aggregate
+                .apply(serde_json::from_value(event.payload)?);
             loaded.sequence = event.sequence;
         }
         Ok(read)

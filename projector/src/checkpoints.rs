@@ -3,9 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use eventstore::log::AppliedCheckpoints;
 use sqlx::PgConnection;
 
 pub(crate) type AggregateKey = (String, String);
+
+/// The live projection's checkpoints: a catch-up reads only the events they do not cover.
+pub(crate) const LIVE_CHECKPOINTS: AppliedCheckpoints =
+    AppliedCheckpoints::table("public.projection_checkpoints");
 
 /// Moves checkpoints forward (never back) to the sequences given.
 pub(crate) async fn advance_checkpoints(

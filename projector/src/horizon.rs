@@ -1,12 +1,8 @@
 //! Where a projection has read the event store up to, as a transaction horizon (see
 //! `eventstore::log::Horizon` for why a position would not do).
 
-use eventstore::log::{AppliedCheckpoints, Horizon};
+use eventstore::log::Horizon;
 use sqlx::PgConnection;
-
-/// The live projection's checkpoints: a catch-up reads only the events they do not cover.
-pub(crate) const LIVE_CHECKPOINTS: AppliedCheckpoints =
-    AppliedCheckpoints::table("public.projection_checkpoints");
 
 /// Where the projection in the connection's current schema has read the store up to.
 pub(crate) async fn stored_horizon(connection: &mut PgConnection) -> Result<Horizon, sqlx::Error> {

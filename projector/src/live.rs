@@ -13,7 +13,8 @@ use eventstore::log::HorizonPages;
 use eventstore::EventLog;
 
 use crate::apply::Incoming;
-use crate::horizon::{advance_horizon, stored_horizon, LIVE_CHECKPOINTS};
+use crate::checkpoints::LIVE_CHECKPOINTS;
+use crate::horizon::{advance_horizon, stored_horizon};
 use crate::poison::apply_isolating_poison;
 use crate::sink::DeadLetters;
 use crate::target::Target;

@@ -328,7 +328,10 @@ pub async fn replay_timeline(
             .recorded_at
             .to_rfc3339_opts(SecondsFormat::Millis, true);
         let sequence = recorded.sequence;
-        lines.push(format!("{when}  #{sequence:<6} {}", describe(&recorded.event)));
+        lines.push(format!(
+            "{when}  #{sequence:<6} {}",
+            describe(&recorded.event)
+        ));
     })
     .await?;
     if lines.is_empty() {

@@ -9,8 +9,8 @@ mod event;
 mod horizon;
 mod outbox;
 
-pub use event::{Recorded, StoredEvent};
 pub use aggregate::UserEvents;
+pub use event::{Recorded, StoredEvent};
 pub use horizon::{AppliedCheckpoints, Horizon, HorizonPages};
 
 use sqlx::{PgConnection, PgPool};

@@ -35,7 +35,14 @@ async fn write(
 }
 
 async fn write_committed(pool: &PgPool, aggregate: (&str, &str), user_id: &str, to: i64) {
-    write(&mut *pool.acquire().await.unwrap(), aggregate, user_id, 1, to).await;
+    write(
+        &mut *pool.acquire().await.unwrap(),
+        aggregate,
+        user_id,
+        1,
+        to,
+    )
+    .await;
 }
 
 fn sequences(events: &[StoredEvent]) -> Vec<i64> {
@@ -50,10 +57,17 @@ async fn an_aggregate_reads_in_pages_of_at_most_500() {
     let mut after = 0;
     let mut sizes = Vec::new();
     loop {
-        let page = log.aggregate_page("Note", "a", after, 10_000).await.unwrap();
+        let page = log
+            .aggregate_page("Note", "a", after, 10_000)
+            .await
+            .unwrap();
         sizes.push(page.len());
         let Some(last) = page.last() else { break };
-        assert_eq!(last.sequence, after + page.len() as i64, "in order, gapless");
+        assert_eq!(
+            last.sequence,
+            after + page.len() as i64,
+            "in order, gapless"
+        );
         after = last.sequence;
     }
     assert_eq!(sizes, [PAGE_SIZE, PAGE_SIZE, 1, 0]);
