@@ -35,14 +35,8 @@ async fn write(
 }
 
 async fn write_committed(pool: &PgPool, aggregate: (&str, &str), user_id: &str, to: i64) {
-    write(
-        &mut *pool.acquire().await.unwrap(),
-        aggregate,
-        user_id,
-        1,
-        to,
-    )
-    .await;
+    let mut connection = pool.acquire().await.unwrap();
+    write(&mut connection, aggregate, user_id, 1, to).await;
 }
 
 fn sequences(events: &[StoredEvent]) -> Vec<i64> {
