@@ -11,6 +11,8 @@ pub enum BusError {
     Nacked(String),
     #[error("PostgreSQL: {0}")]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    EventLog(#[from] eventstore::EventLogError),
     #[error("encoding an envelope: {0}")]
     Json(#[from] serde_json::Error),
 }

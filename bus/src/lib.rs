@@ -13,7 +13,6 @@ mod backoff;
 mod broadcast;
 mod config;
 mod connection;
-mod envelope;
 mod error;
 mod feed;
 mod node_feed;
@@ -23,8 +22,9 @@ mod topology;
 
 pub use broadcast::Broadcast;
 pub use config::BusConfig;
-pub use envelope::EventEnvelope;
 pub use error::BusError;
+/// What travels on the bus is the stored event itself.
+pub use eventstore::StoredEvent as EventEnvelope;
 pub use feed::{AmqpFeed, Delivery, Feed, RETRY_HEADER};
 pub use node_feed::{node_feed, NodeFeed};
 pub use publisher::{AmqpPublisher, Confirms, Publish};

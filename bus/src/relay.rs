@@ -20,7 +20,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::backoff::Backoff;
-use crate::{BusError, EventEnvelope, Publish};
+use eventstore::EventLog;
+
+use crate::{BusError, Publish};
 
 /// Picks the one active relay of a database (advisory locks are per database).
 const RELAY_LOCK: i64 = 0x6368_6174_5f72_656c;
@@ -29,8 +31,8 @@ const OUTBOX_CHANNEL: &str = "outbox";
 
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
-    /// Events per transaction and per confirmed publish.
-    pub batch_size: i64,
+    /// Events per transaction and per confirmed publish; at most a page of the log.
+    pub batch_size: usize,
     /// Events published and not yet confirmed, at most. The relay's pace is at most this over
     /// the broker's confirm time, which took 0.1–1.4 s on a busy 2-core machine.
     pub max_in_flight: usize,
@@ -139,6 +141,7 @@ async fn lead(
     shutdown: &CancellationToken,
     progress: &mut Progress,
 ) -> Result<(), BusError> {
+    let log = EventLog::new(pool.clone());
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(OUTBOX_CHANNEL).await?;
     let mut backoff = Backoff::default();
@@ -149,7 +152,7 @@ async fn lead(
     loop {
         let published = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            published = in_flight.publish_waiting(pool, publisher, settings) => published,
+            published = in_flight.publish_waiting(&log, publisher, settings) => published,
         };
         if let Err(error) = published {
             tracing::warn!(%error, "relaying failed; the events stay in the outbox");
@@ -232,15 +235,13 @@ impl InFlight {
     /// Publishes what the outbox holds and is not in flight yet, up to the limit in flight.
     async fn publish_waiting(
         &mut self,
-        pool: &PgPool,
+        log: &EventLog,
         publisher: &mut impl Publish,
         settings: &RelaySettings,
     ) -> Result<(), BusError> {
         while self.positions.len() < settings.max_in_flight {
-            let batch: Vec<EventEnvelope> = sqlx::query_as(TAKE_BATCH)
-                .bind(&self.positions)
-                .bind(settings.batch_size)
-                .fetch_all(pool)
+            let batch = log
+                .outbox_batch(&self.positions, settings.batch_size)
                 .await?;
             if batch.is_empty() {
                 break;
@@ -252,7 +253,7 @@ impl InFlight {
                 positions,
                 confirmed: Box::pin(confirms.confirmed()),
             });
-            if (batch.len() as i64) < settings.batch_size {
+            if batch.len() < settings.batch_size {
                 break;
             }
         }
@@ -286,21 +287,6 @@ impl InFlight {
         self.positions.clear();
     }
 }
-
-/// The oldest waiting events that are not in flight already. The positions are picked first
-/// and the events fetched by them: planned as a join, the store's whole position index was
-/// scanned on every look once it held many events.
-const TAKE_BATCH: &str = "
-SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
-       metadata, recorded_at
-  FROM events
- WHERE position = ANY (ARRAY(
-        SELECT position
-          FROM outbox
-         WHERE position NOT IN (SELECT unnest($1::bigint[]))
-         ORDER BY position
-         LIMIT $2))
- ORDER BY position";
 
 /// The delete commits without waiting for the disk: a crash that takes it back only publishes
 /// those events again, which consumers skip as duplicates, while a flush of its own would make

@@ -1,30 +1,16 @@
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use cqrs_es::persist::PersistenceError;
 use cqrs_es::{Aggregate, EventEnvelope};
-use hashlink::LruCache;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
+use crate::aggregates::{Aggregates, Job};
 use crate::committer::Committer;
-use crate::group_commit::{self, Job};
-use crate::stats::{Counters, ExecutorStats};
-use crate::store::{Loaded, Store};
-use crate::CommandMetadata;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExecuteError<E: std::error::Error> {
-    /// The aggregate refused the command.
-    #[error(transparent)]
-    Domain(E),
-    /// Other writers kept winning the race for this aggregate.
-    #[error("the aggregate kept changing under the command; try again")]
-    Contended,
-    /// The database failed or a stored event could not be read back.
-    #[error("event store: {0}")]
-    Store(PersistenceError),
-}
+use crate::group_commit;
+use crate::stats::ExecutorStats;
+use crate::store::Store;
+use crate::{CommandMetadata, EventLog, EventLogError, ExecuteError};
 
 /// How an executor trades memory and writes for load time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,21 +40,9 @@ impl Default for ExecutorOptions {
 /// one stays in a bounded cache; a race with another process shows up as a conflict at commit,
 /// which drops the copy and retries the batch from the store.
 pub struct CommandExecutor<A: Aggregate> {
-    inner: Arc<Inner<A>>,
+    aggregates: Arc<Aggregates<A>>,
+    log: EventLog,
 }
-
-pub(crate) struct Inner<A: Aggregate> {
-    pub(crate) store: Store,
-    pub(crate) committer: Arc<Committer>,
-    pub(crate) services: A::Services,
-    pub(crate) cache: Mutex<LruCache<String, Loaded<A>>>,
-    /// Commands waiting for the worker of their aggregate; an entry exists while one runs.
-    pub(crate) queues: Mutex<HashMap<String, Vec<Job<A>>>>,
-}
-
-const SELECT_EVENT: &str = "
-SELECT payload, metadata FROM events
- WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3";
 
 impl<A> CommandExecutor<A>
 where
@@ -83,28 +57,21 @@ where
 
     pub fn with_options(pool: PgPool, services: A::Services, options: ExecutorOptions) -> Self {
         let store = Store::new(pool.clone(), options.snapshot_every);
-        let committer = Committer::new(pool, A::TYPE, store.counters.clone());
+        let committer = Committer::new(pool.clone(), A::TYPE, store.counters.clone());
         Self {
-            inner: Arc::new(Inner {
+            aggregates: Arc::new(Aggregates::new(
                 store,
-                committer: Arc::new(committer),
+                committer,
                 services,
-                cache: Mutex::new(LruCache::new(options.cache_capacity)),
-                queues: Mutex::default(),
-            }),
+                options.cache_capacity,
+            )),
+            log: EventLog::new(pool),
         }
     }
 
     pub fn stats(&self) -> ExecutorStats {
-        let waiting = self
-            .inner
-            .queues
-            .lock()
-            .expect("command queues poisoned")
-            .values()
-            .map(|queue| queue.len() as u64)
-            .sum();
-        self.inner.store.counters.read(waiting)
+        let waiting = self.aggregates.waiting();
+        self.aggregates.store.counters.read(waiting)
     }
 
     /// One committed event of an aggregate, by its sequence.
@@ -113,39 +80,44 @@ where
         aggregate_id: &str,
         sequence: usize,
     ) -> Result<Option<EventEnvelope<A>>, PersistenceError> {
-        let row: Option<(serde_json::Value, serde_json::Value)> = sqlx::query_as(SELECT_EVENT)
-            .bind(A::TYPE)
-            .bind(aggregate_id)
-            .bind(sequence as i64)
-            .fetch_optional(self.inner.store.pool())
+        let stored = self
+            .log
+            .event(A::TYPE, aggregate_id, sequence as i64)
             .await
-            .map_err(|error| PersistenceError::ConnectionError(Box::new(error)))?;
-        row.map(|(payload, metadata)| {
-            Ok(EventEnvelope {
-                aggregate_id: aggregate_id.to_owned(),
-                sequence,
-                payload: serde_json::from_value(payload)?,
-                metadata: serde_json::from_value(metadata)?,
+            .map_err(persistence_error)?;
+        stored
+            .map(|stored| {
+                let metadata = serde_json::from_value(stored.metadata.clone())?;
+                let recorded = stored.decode().map_err(persistence_error)?;
+                Ok(EventEnvelope {
+                    aggregate_id: aggregate_id.to_owned(),
+                    sequence,
+                    payload: recorded.event,
+                    metadata,
+                })
             })
-        })
-        .transpose()
+            .transpose()
     }
 
     /// The aggregate as its committed events leave it: the cached copy brought up to date, or
     /// the latest snapshot and the events after it.
     pub async fn load(&self, aggregate_id: &str) -> Result<A, PersistenceError> {
-        let cached = self.inner.cached(aggregate_id);
+        let cached = self.aggregates.cached(aggregate_id);
         let loaded = match cached {
             Some(mut loaded) => {
-                let read = self.inner.store.catch_up(aggregate_id, &mut loaded).await?;
+                let read = self
+                    .aggregates
+                    .store
+                    .catch_up(aggregate_id, &mut loaded)
+                    .await?;
                 if read > 0 {
-                    self.inner.remember(aggregate_id, loaded.clone());
+                    self.aggregates.remember(aggregate_id, loaded.clone());
                 }
                 loaded
             }
             None => {
-                let loaded = self.inner.store.load::<A>(aggregate_id).await?;
-                self.inner.remember(aggregate_id, loaded.clone());
+                let loaded = self.aggregates.store.load::<A>(aggregate_id).await?;
+                self.aggregates.remember(aggregate_id, loaded.clone());
                 loaded
             }
         };
@@ -163,27 +135,12 @@ where
             .map(|(events, ())| events)
     }
 
-    /// Like [`execute`](Self::execute), and also reads `observe` off the aggregate as the command
-    /// left it, before any other command on it can run: "already joined" or "this message was
-    /// already posted" are answers found in the state, not in new events.
-    ///
-    /// This copies the aggregate for the observer; [`execute_with`](Self::execute_with) does not.
-    pub async fn execute_then<T>(
-        &self,
-        aggregate_id: &str,
-        command: A::Command,
-        metadata: &CommandMetadata,
-        observe: impl FnOnce(&A) -> T,
-    ) -> Result<(Vec<EventEnvelope<A>>, T), ExecuteError<A::Error>> {
-        let (events, aggregate) = self
-            .execute_with(aggregate_id, command, metadata, A::clone)
-            .await?;
-        Ok((events, observe(&aggregate)))
-    }
-
-    /// Like [`execute_then`](Self::execute_then), with the observer run by the executor right
-    /// after the command, on the aggregate itself. When a race with another process makes the
-    /// command run again, so does `observe`; the answer is from the run that committed.
+    /// Like [`execute`](Self::execute), and also reads `observe` off the aggregate as the
+    /// command left it, before any other command on it can run: "already joined" or "this
+    /// message was already posted" are answers found in the state, not in new events. The
+    /// executor runs the observer right after the command, on the aggregate itself. When a race
+    /// with another process makes the command run again, so does `observe`; the answer is from
+    /// the run that committed.
     pub async fn execute_with<T: Send + 'static>(
         &self,
         aggregate_id: &str,
@@ -216,52 +173,22 @@ where
 
     /// Queues `job` for its aggregate's worker, starting one if none runs.
     fn submit(&self, aggregate_id: &str, job: Job<A>) {
-        let mut queues = self.inner.queues.lock().expect("command queues poisoned");
-        if let Some(queue) = queues.get_mut(aggregate_id) {
-            queue.push(job);
-            return;
+        if self.aggregates.enqueue(aggregate_id, job) {
+            tokio::spawn(group_commit::drain(
+                self.aggregates.clone(),
+                aggregate_id.to_owned(),
+            ));
         }
-        queues.insert(aggregate_id.to_owned(), vec![job]);
-        drop(queues);
-        tokio::spawn(group_commit::drain(
-            self.inner.clone(),
-            aggregate_id.to_owned(),
-        ));
     }
 }
 
-impl<A: Aggregate + Clone> Inner<A> {
-    /// A copy of the cached aggregate, if any.
-    fn cached(&self, aggregate_id: &str) -> Option<Loaded<A>> {
-        let mut cache = self.cache.lock().expect("aggregate cache poisoned");
-        let loaded = cache.get(aggregate_id).cloned();
-        if loaded.is_some() {
-            Counters::bump(&self.store.counters.cache_hits);
-        }
-        loaded
-    }
-
-    /// Takes the cached aggregate out, for a worker to own while it runs.
-    pub(crate) fn check_out(&self, aggregate_id: &str) -> Option<Loaded<A>> {
-        let loaded = self
-            .cache
-            .lock()
-            .expect("aggregate cache poisoned")
-            .remove(aggregate_id);
-        if loaded.is_some() {
-            Counters::bump(&self.store.counters.cache_hits);
-        }
-        loaded
-    }
-
-    /// Caches `loaded` unless a newer copy is already there.
-    pub(crate) fn remember(&self, aggregate_id: &str, loaded: Loaded<A>) {
-        let mut cache = self.cache.lock().expect("aggregate cache poisoned");
-        let newer_cached = cache
-            .peek(aggregate_id)
-            .is_some_and(|cached| cached.sequence > loaded.sequence);
-        if !newer_cached {
-            cache.insert(aggregate_id.to_owned(), loaded);
+/// The executor's answers keep cqrs-es's error: a read that failed is the store's fault, one
+/// that does not decode the event's.
+fn persistence_error(error: EventLogError) -> PersistenceError {
+    match error {
+        EventLogError::Database(error) => PersistenceError::ConnectionError(Box::new(error)),
+        undecodable @ EventLogError::Undecodable { .. } => {
+            PersistenceError::DeserializationError(Box::new(undecodable))
         }
     }
 }

@@ -11,66 +11,41 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistenceError;
 use cqrs_es::{Aggregate, DomainEvent, EventEnvelope};
 use rand::Rng;
-use tokio::sync::oneshot;
 
+use crate::aggregates::{Aggregates, Job};
 use crate::committer::{shared, Row};
-use crate::executor::{ExecuteError, Inner};
 use crate::stats::Counters;
 use crate::store::Loaded;
-use crate::CommandMetadata;
+use crate::{CommandMetadata, ExecuteError};
 
 /// How long a batch keeps retrying while other processes win the race for its aggregate. Within
 /// one process commands on an aggregate never race, so only cross-process races retry; a random,
 /// growing pause between tries keeps two busy writers from colliding forever.
 const RETRY_BUDGET: Duration = Duration::from_secs(10);
 
-pub(crate) type Answer<A> = Result<Vec<EventEnvelope<A>>, ExecuteError<<A as Aggregate>::Error>>;
-
-pub(crate) struct Job<A: Aggregate> {
-    pub(crate) command: A::Command,
-    pub(crate) metadata: CommandMetadata,
-    /// Runs right after the command succeeded, on the aggregate it left.
-    pub(crate) observe: Box<dyn Fn(&A) + Send + Sync>,
-    pub(crate) reply: oneshot::Sender<Answer<A>>,
-}
-
 /// Serves the queue of `aggregate_id` until it is empty, then caches the aggregate and stops.
-pub(crate) async fn drain<A>(inner: Arc<Inner<A>>, aggregate_id: String)
+pub(crate) async fn drain<A>(aggregates: Arc<Aggregates<A>>, aggregate_id: String)
 where
     A: Aggregate + Clone,
     A::Command: Clone,
 {
     let mut turn = Turn {
-        inner: &inner,
+        aggregates: &aggregates,
         aggregate_id: &aggregate_id,
         done: false,
     };
-    let mut current = inner.check_out(&aggregate_id);
-    loop {
-        let jobs = {
-            let mut queues = inner.queues.lock().expect("command queues poisoned");
-            let queue = queues.get_mut(&aggregate_id).map(std::mem::take);
-            match queue {
-                Some(jobs) if !jobs.is_empty() => jobs,
-                _ => {
-                    if let Some(loaded) = current.take() {
-                        inner.remember(&aggregate_id, loaded);
-                    }
-                    queues.remove(&aggregate_id);
-                    turn.done = true;
-                    return;
-                }
-            }
-        };
-        run_batch(&inner, &aggregate_id, &mut current, jobs).await;
+    let mut current = aggregates.check_out(&aggregate_id);
+    while let Some(jobs) = aggregates.next_jobs(&aggregate_id, &mut current) {
+        run_batch(&aggregates, &aggregate_id, &mut current, jobs).await;
     }
+    turn.done = true;
 }
 
 /// Removes the queue of a worker that stopped early (a panic in a command handler), so the
 /// next command starts a new worker instead of waiting forever; the callers of the jobs it
 /// held are answered with an error as their reply channels drop.
 struct Turn<'a, A: Aggregate> {
-    inner: &'a Inner<A>,
+    aggregates: &'a Aggregates<A>,
     aggregate_id: &'a str,
     done: bool,
 }
@@ -78,9 +53,7 @@ struct Turn<'a, A: Aggregate> {
 impl<A: Aggregate> Drop for Turn<'_, A> {
     fn drop(&mut self) {
         if !self.done {
-            if let Ok(mut queues) = self.inner.queues.lock() {
-                queues.remove(self.aggregate_id);
-            }
+            self.aggregates.abandon(self.aggregate_id);
         }
     }
 }
@@ -92,7 +65,7 @@ enum Outcome<A: Aggregate> {
 }
 
 async fn run_batch<A>(
-    inner: &Inner<A>,
+    aggregates: &Aggregates<A>,
     aggregate_id: &str,
     current: &mut Option<Loaded<A>>,
     jobs: Vec<Job<A>>,
@@ -100,21 +73,21 @@ async fn run_batch<A>(
     A: Aggregate + Clone,
     A::Command: Clone,
 {
-    let counters = &inner.store.counters;
+    let counters = &aggregates.store.counters;
     Counters::bump(&counters.batches);
     Counters::add(&counters.commands, jobs.len() as u64);
     let started = Instant::now();
     let mut conflicts = 0;
     loop {
-        match attempt(inner, aggregate_id, current, &jobs).await {
+        match attempt(aggregates, aggregate_id, current, &jobs).await {
             Outcome::Answered(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     // A caller that gave up waiting no longer needs its answer.
                     let _ = job.reply.send(answer.map_err(ExecuteError::Domain));
                 }
                 if let Some(loaded) = current.as_mut() {
-                    if inner.store.snapshot_due(loaded) {
-                        inner.store.write_snapshot(aggregate_id, loaded, false);
+                    if aggregates.store.snapshot_due(loaded) {
+                        aggregates.store.write_snapshot(aggregate_id, loaded, false);
                     }
                 }
                 return;
@@ -151,7 +124,7 @@ async fn run_batch<A>(
 /// Decides every job on the aggregate and commits their events together. `current` is left
 /// holding the aggregate as committed, or `None` when that is unknown.
 async fn attempt<A>(
-    inner: &Inner<A>,
+    aggregates: &Aggregates<A>,
     aggregate_id: &str,
     current: &mut Option<Loaded<A>>,
     jobs: &[Job<A>],
@@ -162,7 +135,7 @@ where
 {
     let (mut loaded, from_memory) = match current.take() {
         Some(loaded) => (loaded, true),
-        None => match inner.store.load::<A>(aggregate_id).await {
+        None => match aggregates.store.load::<A>(aggregate_id).await {
             Ok(loaded) => (loaded, false),
             Err(error) => return Outcome::Failed(error),
         },
@@ -173,7 +146,7 @@ where
         let sink = EventSink::default();
         let decided = loaded
             .aggregate
-            .handle(job.command.clone(), &inner.services, &sink)
+            .handle(job.command.clone(), &aggregates.services, &sink)
             .await;
         let events = sink.collect().await;
         match decided {
@@ -187,7 +160,7 @@ where
                 if !events.is_empty() {
                     // The refusal came after the aggregate applied some events: rebuild it
                     // without them, so they affect neither the next command nor the cache.
-                    loaded = match rebuild(inner, aggregate_id, before, &answers).await {
+                    loaded = match rebuild(aggregates, aggregate_id, before, &answers).await {
                         Ok(Some(rebuilt)) => rebuilt,
                         Ok(None) => return Outcome::Retry,
                         Err(error) => return Outcome::Failed(error),
@@ -211,7 +184,7 @@ where
         // Nothing to commit, so no conflict can reveal a stale copy: the answers stand only if
         // no other process wrote since the copy was made.
         if from_memory {
-            match inner.store.moved_past::<A>(aggregate_id, before).await {
+            match aggregates.store.moved_past::<A>(aggregate_id, before).await {
                 Ok(false) => {}
                 Ok(true) => return Outcome::Retry,
                 Err(error) => return Outcome::Failed(error),
@@ -220,7 +193,7 @@ where
         *current = Some(loaded);
         return Outcome::Answered(answers);
     }
-    match inner.committer.commit(rows).await {
+    match aggregates.committer.commit(rows).await {
         Ok(()) => {
             *current = Some(loaded);
             Outcome::Answered(answers)
@@ -233,7 +206,7 @@ where
 /// The aggregate as of `before` plus the events of the jobs already accepted in this batch, or
 /// `None` when the stream moved past `before` meanwhile.
 async fn rebuild<A>(
-    inner: &Inner<A>,
+    aggregates: &Aggregates<A>,
     aggregate_id: &str,
     before: usize,
     accepted: &[Result<Vec<EventEnvelope<A>>, A::Error>],
@@ -241,7 +214,7 @@ async fn rebuild<A>(
 where
     A: Aggregate + Clone,
 {
-    let mut loaded = inner.store.load::<A>(aggregate_id).await?;
+    let mut loaded = aggregates.store.load::<A>(aggregate_id).await?;
     if loaded.sequence != before {
         return Ok(None);
     }

@@ -5,19 +5,26 @@
 //! events, or its in-memory copy), handles, and commits concurrent commands on one aggregate
 //! together, and returns the committed events. [`ProjectionWaiter`] lets a writer wait until the
 //! projection has caught up with what it wrote.
+//!
+//! Every other reader of the store (audits, resumes, the relay, the projector) reads it through
+//! [`EventLog`], the one typed reading of the `events` table.
 
+mod aggregates;
 mod committer;
+mod error;
 mod executor;
 mod group_commit;
+pub mod log;
 mod metadata;
 mod projection_wait;
 mod stats;
 mod store;
 
 pub use cqrs_es::EventEnvelope;
-pub use executor::{CommandExecutor, ExecuteError, ExecutorOptions};
+pub use error::{EventLogError, ExecuteError};
+pub use executor::{CommandExecutor, ExecutorOptions};
+pub use log::{EventLog, Recorded, StoredEvent};
 pub use metadata::{now, CommandMetadata};
-pub use postgres_es::PostgresEventRepository;
 pub use projection_wait::{ProjectionWaiter, PROJECTION_CHANNEL};
 pub use stats::ExecutorStats;
 

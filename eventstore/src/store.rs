@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use cqrs_es::persist::PersistenceError;
+use cqrs_es::persist::{PersistedEventRepository, PersistenceError};
 use cqrs_es::Aggregate;
-use futures::TryStreamExt;
+use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 
 use crate::stats::Counters;
@@ -42,6 +42,9 @@ enum Snapshot<A> {
 
 pub(crate) struct Store {
     pool: PgPool,
+    /// Reads the events after a snapshot. Unpaged, which the snapshot bounds: at most
+    /// `snapshot_every` events follow one, or a few more while a new one is written.
+    events: PostgresEventRepository,
     /// Events between snapshots; 0 writes none.
     snapshot_every: usize,
     pub(crate) counters: Arc<Counters>,
@@ -57,11 +60,6 @@ SELECT s.last_sequence, s.payload::text, e.sequence IS NOT NULL AS consistent
    AND e.aggregate_id = s.aggregate_id
    AND e.sequence = s.last_sequence
  WHERE s.aggregate_type = $1 AND s.aggregate_id = $2";
-
-const SELECT_EVENTS_AFTER: &str = "
-SELECT sequence, payload::text FROM events
- WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3
- ORDER BY sequence";
 
 const SELECT_MOVED_PAST: &str = "
 SELECT EXISTS (SELECT 1 FROM events
@@ -79,14 +77,11 @@ ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
 impl Store {
     pub(crate) fn new(pool: PgPool, snapshot_every: usize) -> Self {
         Self {
+            events: PostgresEventRepository::new(pool.clone()),
             pool,
             snapshot_every,
             counters: Arc::default(),
         }
-    }
-
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
     }
 
     /// The aggregate from its latest usable snapshot and the events after it. A snapshot that
@@ -158,29 +153,19 @@ impl Store {
         aggregate_id: &str,
         loaded: &mut Loaded<A>,
     ) -> Result<usize, PersistenceError> {
-        let mut rows = sqlx::query_as::<_, (i64, String)>(SELECT_EVENTS_AFTER)
-            .bind(A::TYPE)
-            .bind(aggregate_id)
-            .bind(loaded.sequence as i64)
-            .fetch(&self.pool);
-        let mut read = 0;
-        let outcome = loop {
-            match rows.try_next().await {
-                Ok(Some((sequence, payload))) => {
-                    let event = match serde_json::from_str(&payload) {
-                        Ok(event) => event,
-                        Err(error) => break Err(error.into()),
-                    };
-                    loaded.aggregate.apply(event);
-                    loaded.sequence = sequence as usize;
-                    read += 1;
-                }
-                Ok(None) => break Ok(read),
-                Err(error) => break Err(read_error(error)),
-            }
-        };
-        Counters::add(&self.counters.events_read, read as u64);
-        outcome
+        let events = self
+            .events
+            .get_last_events::<A>(aggregate_id, loaded.sequence)
+            .await?;
+        Counters::add(&self.counters.events_read, events.len() as u64);
+        let read = events.len();
+        for event in events {
+            loaded
+                .aggregate
+                .apply(serde_json::from_value(event.payload)?);
+            loaded.sequence = event.sequence;
+        }
+        Ok(read)
     }
 
     /// Whether another writer committed after `sequence`.

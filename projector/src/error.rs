@@ -4,6 +4,8 @@ pub enum ProjectorError {
     #[error("PostgreSQL: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
+    EventLog(#[from] eventstore::EventLogError),
+    #[error(transparent)]
     Bus(#[from] bus::BusError),
     #[error("another rebuild is running")]
     RebuildRunning,

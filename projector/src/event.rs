@@ -3,7 +3,8 @@
 
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
-use domain::{RoomEvent, UserEvent};
+use cqrs_es::Aggregate;
+use domain::{Room, RoomEvent, User, UserEvent};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -34,8 +35,8 @@ pub(crate) enum Change {
 /// The change an event makes, or why it cannot be applied.
 pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
     let known = match envelope.aggregate_type.as_str() {
-        "User" => &USER_EVENTS[..],
-        "Room" => &ROOM_EVENTS[..],
+        User::TYPE => &USER_EVENTS[..],
+        Room::TYPE => &ROOM_EVENTS[..],
         other => return Err(format!("unknown aggregate type {other}")),
     };
     if !known.contains(&envelope.event_type.as_str()) {
@@ -66,7 +67,7 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
     }
     let malformed =
         |error: serde_json::Error| format!("malformed {} payload: {error}", envelope.event_type);
-    if envelope.aggregate_type == "User" {
+    if envelope.aggregate_type == User::TYPE {
         let UserEvent::UserRegistered {
             user_id,
             username,

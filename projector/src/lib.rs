@@ -7,12 +7,18 @@
 //! shadow schema and swaps it in; [`verify`] compares such a replay with the live tables.
 
 mod apply;
+mod checkpoints;
 mod error;
 mod event;
+mod horizon;
 mod live;
+mod membership;
+mod order;
+mod plan;
 mod poison;
 mod rebuild;
-mod store;
+mod sink;
+mod target;
 
 pub use error::ProjectorError;
 pub use live::{run, ProjectorSettings};

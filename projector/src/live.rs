@@ -9,9 +9,15 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::apply::{DeadLetters, Incoming, Target};
+use eventstore::log::HorizonPages;
+use eventstore::EventLog;
+
+use crate::apply::Incoming;
+use crate::checkpoints::LIVE_CHECKPOINTS;
+use crate::horizon::{advance_horizon, stored_horizon};
 use crate::poison::apply_isolating_poison;
-use crate::store::{advance_horizon, current_horizon, stored_horizon, Pages};
+use crate::sink::DeadLetters;
+use crate::target::Target;
 use crate::ProjectorError;
 
 #[derive(Debug, Clone)]
@@ -33,9 +39,6 @@ impl Default for ProjectorSettings {
 
 /// How long to wait before trying a failed batch again.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
-
-/// Events per page when catching up from the store.
-const CATCH_UP_PAGE: i64 = 1000;
 
 /// Projects until `shutdown` is cancelled: first whatever the store holds that the tables lack
 /// (the bus delivers only what was published while its queue existed), then the feed; and
@@ -175,12 +178,16 @@ async fn project(pool: &PgPool, feed: &mut impl Feed, batch: Vec<Delivery>, tota
 /// Applies every event the store holds and the live tables lack, reading from the horizon the
 /// last catch-up reached, then moves the horizon up. Answers how many events it applied.
 async fn catch_up(pool: &PgPool, feed: &mut impl Feed) -> Result<u64, ProjectorError> {
-    let horizon = current_horizon(pool).await?;
+    let horizon = EventLog::on(&mut *pool.acquire().await?)
+        .current_horizon()
+        .await?;
     let since = stored_horizon(&mut *pool.acquire().await?).await?;
-    let mut pages = Pages::unapplied(&since, CATCH_UP_PAGE);
+    let mut pages = HorizonPages::unapplied(since, LIVE_CHECKPOINTS);
     let mut applied = 0;
     loop {
-        let page = pages.next(&mut *pool.acquire().await?).await?;
+        let page = EventLog::on(&mut *pool.acquire().await?)
+            .next_page(&mut pages)
+            .await?;
         if page.is_empty() {
             break;
         }

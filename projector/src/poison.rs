@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 
 use sqlx::PgPool;
 
-use crate::apply::{
-    advance_checkpoints, apply, in_order, Applied, Incoming, PoisonSink, Poisoned, Target,
-};
+use crate::apply::{apply, Applied, Incoming};
+use crate::checkpoints::advance_checkpoints;
+use crate::order::in_order;
+use crate::sink::{PoisonSink, Poisoned};
+use crate::target::Target;
 use crate::ProjectorError;
 
 /// Applies `incoming` to `target` in one transaction; if the database refuses the data, applies

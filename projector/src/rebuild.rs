@@ -15,18 +15,24 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::apply::{apply_in, Incoming, LogPoisoned, Target};
+use bus::EventEnvelope;
+use eventstore::log::{Horizon, HorizonPages};
+use eventstore::EventLog;
+
+use crate::apply::{apply_in, Incoming};
+use crate::horizon::advance_horizon;
 use crate::poison::apply_isolating_poison;
-use crate::store::{advance_horizon, current_horizon, Pages};
+use crate::sink::LogPoisoned;
+use crate::target::Target;
 use crate::ProjectorError;
 
 /// The schema `chat rebuild` builds in.
 const SHADOW: &str = "projection_rebuild";
 /// Keeps two rebuilds (and so two swaps) apart.
 const REBUILD_LOCK: i64 = 0x6368_6174_5f72_6562;
-/// Events per transaction while building a copy. Large, because every page also rewrites the
-/// checkpoint and `last_seq` of each room it touches.
-const PAGE: i64 = 20_000;
+/// Events per transaction while building a copy, gathered from the log's pages. Large, because
+/// every transaction also rewrites the checkpoint and `last_seq` of each room it touches.
+const BATCH: usize = 20_000;
 /// A pass that finds fewer new events than this ends the building; the rest is applied under
 /// the live lock.
 const SETTLED: u64 = 2000;
@@ -183,18 +189,17 @@ async fn build_copy(
     pool: &PgPool,
     schema: &str,
     progress: &mut (impl FnMut(Progress) + Send),
-) -> Result<(String, u64), ProjectorError> {
+) -> Result<(Horizon, u64), ProjectorError> {
     sqlx::query(CREATE_COPY).bind(schema).execute(pool).await?;
-    let total: i64 = sqlx::query_scalar(COUNT_EVENTS).fetch_one(pool).await?;
     let mut state = Progress {
         read: 0,
-        total: total as u64,
+        total: EventLog::new(pool.clone()).count().await?,
     };
     progress(state);
     let target = Target::copy(schema);
-    let mut since = "0".to_owned();
+    let mut since = Horizon::start();
     for _ in 0..MAX_PASSES {
-        let (horizon, read) = pass(pool, &target, &since, &mut state, progress).await?;
+        let (horizon, read) = pass(pool, &target, since, &mut state, progress).await?;
         since = horizon;
         if read < SETTLED {
             break;
@@ -202,25 +207,41 @@ async fn build_copy(
     }
     sqlx::query(INDEX_COPY).bind(schema).execute(pool).await?;
     // What was written while the indexes were built.
-    let (horizon, _) = pass(pool, &target, &since, &mut state, progress).await?;
-    since = horizon;
-    Ok((since, state.read))
+    let (horizon, _) = pass(pool, &target, since, &mut state, progress).await?;
+    Ok((horizon, state.read))
 }
 
-/// Sends the pages of events at or after horizon `since` until there are no more, or no one
+/// Sends batches of the events at or after horizon `since` until there are no more, or no one
 /// takes them.
-async fn read_pages(
+async fn read_batches(
     pool: PgPool,
-    since: String,
-    pages: mpsc::Sender<Vec<bus::EventEnvelope>>,
-) -> Result<(), sqlx::Error> {
-    let mut reading = Pages::all(&since, PAGE);
+    since: Horizon,
+    batches: mpsc::Sender<Vec<EventEnvelope>>,
+) -> Result<(), ProjectorError> {
+    let mut pages = HorizonPages::all(since);
     loop {
-        let page = reading.next(&mut *pool.acquire().await?).await?;
-        if page.is_empty() || pages.send(page).await.is_err() {
+        let mut connection = pool.acquire().await?;
+        let batch = next_batch(&mut EventLog::on(&mut connection), &mut pages).await?;
+        if batch.is_empty() || batches.send(batch).await.is_err() {
             return Ok(());
         }
     }
+}
+
+/// Up to [`BATCH`] events of `pages`, page after page; empty at the end.
+async fn next_batch(
+    log: &mut eventstore::log::ConnectionLog<'_>,
+    pages: &mut HorizonPages,
+) -> Result<Vec<EventEnvelope>, ProjectorError> {
+    let mut batch = Vec::new();
+    while batch.len() < BATCH {
+        let page = log.next_page(pages).await?;
+        if page.is_empty() {
+            break;
+        }
+        batch.extend(page);
+    }
+    Ok(batch)
 }
 
 /// Applies every event of a transaction at or after `since` to the copy, in global order;
@@ -228,18 +249,20 @@ async fn read_pages(
 async fn pass(
     pool: &PgPool,
     target: &Target,
-    since: &str,
+    since: Horizon,
     state: &mut Progress,
     progress: &mut (impl FnMut(Progress) + Send),
-) -> Result<(String, u64), ProjectorError> {
-    let horizon = current_horizon(pool).await?;
-    // The next page is read while this one is applied.
-    let (pages, mut arriving) = mpsc::channel(2);
-    let reader = tokio::spawn(read_pages(pool.clone(), since.to_owned(), pages));
+) -> Result<(Horizon, u64), ProjectorError> {
+    let horizon = EventLog::on(&mut *pool.acquire().await?)
+        .current_horizon()
+        .await?;
+    // The next batch is read while this one is applied.
+    let (batches, mut arriving) = mpsc::channel(2);
+    let reader = tokio::spawn(read_batches(pool.clone(), since, batches));
     let mut read_in_pass = 0;
-    while let Some(page) = arriving.recv().await {
-        let read = page.len() as u64;
-        let incoming: Vec<Incoming> = page.into_iter().map(Incoming::from).collect();
+    while let Some(batch) = arriving.recv().await {
+        let read = batch.len() as u64;
+        let incoming: Vec<Incoming> = batch.into_iter().map(Incoming::from).collect();
         // As the live projector does, so that the copy leaves out what the live tables do.
         apply_isolating_poison(pool, target, &incoming, &mut LogPoisoned).await?;
         read_in_pass += read;
@@ -247,14 +270,13 @@ async fn pass(
         state.total = state.total.max(state.read);
         progress(*state);
     }
-    reader.await.expect("the page reader does not panic")?;
+    reader.await.expect("the batch reader does not panic")?;
     Ok((horizon, read_in_pass))
 }
 
 const INDEX_COPY: &str = "SELECT public.projection_index_copy($1)";
 
 const CREATE_COPY: &str = "SELECT public.projection_create_copy($1)";
-const COUNT_EVENTS: &str = "SELECT count(*) FROM events";
 
 /// Applies to the copy in `schema` every event committed at or after `since`, inside the
 /// caller's transaction (which holds the live lock, so the live tables stand still), and
@@ -262,29 +284,26 @@ const COUNT_EVENTS: &str = "SELECT count(*) FROM events";
 async fn finish_copy(
     transaction: &mut PgConnection,
     schema: &str,
-    since: &str,
-) -> Result<String, ProjectorError> {
-    let horizon: String = sqlx::query_scalar(CURRENT_HORIZON)
-        .fetch_one(&mut *transaction)
-        .await?;
+    since: &Horizon,
+) -> Result<Horizon, ProjectorError> {
+    let horizon = EventLog::on(&mut *transaction).current_horizon().await?;
     sqlx::query(ENTER_COPY)
         .bind(schema)
         .execute(&mut *transaction)
         .await?;
-    let mut pages = Pages::all(since, PAGE);
+    let mut pages = HorizonPages::all(since.clone());
     loop {
-        let page = pages.next(&mut *transaction).await?;
-        if page.is_empty() {
+        let batch = next_batch(&mut EventLog::on(&mut *transaction), &mut pages).await?;
+        if batch.is_empty() {
             break;
         }
-        let incoming = page.into_iter().map(Incoming::from).collect();
+        let incoming = batch.into_iter().map(Incoming::from).collect();
         apply_in(&mut *transaction, incoming, &mut LogPoisoned).await?;
     }
     advance_horizon(&mut *transaction, &horizon).await?;
     Ok(horizon)
 }
 
-const CURRENT_HORIZON: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
 const ENTER_COPY: &str = "SELECT set_config('search_path', $1, true)";
 
 /// A session-level advisory lock on a connection of its own: released when the rebuild ends,

@@ -1,12 +1,16 @@
 //! Audits read the event log itself: the raw events with their metadata, a room's state as of
 //! any instant rebuilt from them, and a readable timeline. Password hashes never leave.
 
+use std::future::Future;
+
 use api_kit::{ErrorBody, Json, Path, Query};
 use auth::CurrentUser;
 use axum::extract::State;
 use chrono::{DateTime, SecondsFormat, Utc};
 use cqrs_es::Aggregate;
 use domain::{Room, RoomEvent};
+use eventstore::log::PAGE_SIZE;
+use eventstore::{EventLog, EventLogError, Recorded, StoredEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -35,40 +39,19 @@ pub struct AuditEvent {
     pub recorded_at: DateTime<Utc>,
 }
 
-type EventRow = (
-    i64,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    Value,
-    Value,
-    DateTime<Utc>,
-);
-
-fn audit_event(row: EventRow) -> AuditEvent {
-    let (
-        position,
-        aggregate_type,
-        aggregate_id,
-        sequence,
-        event_type,
-        event_version,
-        payload,
-        metadata,
-        recorded_at,
-    ) = row;
-    AuditEvent {
-        position,
-        aggregate_type,
-        aggregate_id,
-        sequence,
-        event_type,
-        event_version,
-        payload: redacted(payload),
-        metadata,
-        recorded_at,
+impl From<StoredEvent> for AuditEvent {
+    fn from(event: StoredEvent) -> Self {
+        Self {
+            position: event.position,
+            aggregate_type: event.aggregate_type,
+            aggregate_id: event.aggregate_id,
+            sequence: event.sequence,
+            event_type: event.event_type,
+            event_version: event.event_version,
+            payload: redacted(event.payload),
+            metadata: event.metadata,
+            recorded_at: event.recorded_at,
+        }
     }
 }
 
@@ -110,16 +93,6 @@ pub struct RoomEventsParams {
     limit: Option<u32>,
 }
 
-const ROOM_EVENTS: &str = "
-SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at
-  FROM events
- WHERE aggregate_type = 'Room' AND aggregate_id = $1 AND sequence > $2
- ORDER BY sequence
- LIMIT $3";
-
-const ROOM_EXISTS: &str =
-    "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = 'Room' AND aggregate_id = $1)";
-
 /// A room's raw events in order (auditors only).
 #[utoipa::path(get, path = "/audit/rooms/{room_id}/events", tag = "audit",
     params(("room_id" = Uuid, Path, description = "The room's id"), RoomEventsParams),
@@ -137,27 +110,53 @@ pub(crate) async fn room_events(
     Query(params): Query<RoomEventsParams>,
 ) -> Result<Json<Vec<AuditEvent>>, QueryError> {
     require_auditor(&state, &user)?;
-    room_must_exist(&state.pool, room_id).await?;
-    let rows: Vec<EventRow> = sqlx::query_as(ROOM_EVENTS)
-        .bind(room_id.to_string())
-        .bind(params.after_seq.unwrap_or(0))
-        .bind(page_size(params.limit))
-        .fetch_all(&state.pool)
-        .await?;
-    Ok(Json(rows.into_iter().map(audit_event).collect()))
+    let log = &state.log;
+    let room_id = room_id.to_string();
+    let room_id = room_id.as_str();
+    if !log.has_events(Room::TYPE, room_id).await? {
+        return Err(QueryError::RoomNotFound);
+    }
+    let events = read_pages(
+        page_size(params.limit),
+        params.after_seq.unwrap_or(0),
+        |event| event.sequence,
+        |after, limit| log.aggregate_page(Room::TYPE, room_id, after, limit),
+    )
+    .await?;
+    Ok(Json(events.into_iter().map(AuditEvent::from).collect()))
 }
 
 /// The page size asked for, or the default, within 1..=MAX_PAGE.
-fn page_size(limit: Option<u32>) -> i64 {
-    i64::from(limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE))
+fn page_size(limit: Option<u32>) -> usize {
+    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize
 }
 
-async fn room_must_exist(pool: &PgPool, room_id: Uuid) -> Result<(), QueryError> {
-    let exists: bool = sqlx::query_scalar(ROOM_EXISTS)
-        .bind(room_id.to_string())
-        .fetch_one(pool)
-        .await?;
-    exists.then_some(()).ok_or(QueryError::RoomNotFound)
+/// Up to `limit` events, read from the log a page at a time: `read(after, limit)` answers the
+/// page after the cursor `after`, and `cursor` is an event's place in that order.
+async fn read_pages<Page>(
+    limit: usize,
+    after: i64,
+    cursor: fn(&StoredEvent) -> i64,
+    mut read: impl FnMut(i64, usize) -> Page,
+) -> Result<Vec<StoredEvent>, EventLogError>
+where
+    Page: Future<Output = Result<Vec<StoredEvent>, EventLogError>>,
+{
+    let mut events = Vec::new();
+    let mut after = after;
+    while events.len() < limit {
+        let wanted = (limit - events.len()).min(PAGE_SIZE);
+        let page = read(after, wanted).await?;
+        let ended = page.len() < wanted;
+        if let Some(last) = page.last() {
+            after = cursor(last);
+        }
+        events.extend(page);
+        if ended {
+            break;
+        }
+    }
+    Ok(events)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -168,14 +167,6 @@ pub struct UserEventsParams {
     /// Page size: 100 by default, at most 1000.
     limit: Option<u32>,
 }
-
-/// Everything the user did: the events whose metadata names them as the actor.
-const USER_EVENTS: &str = "
-SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at
-  FROM events
- WHERE metadata->>'user_id' = $1 AND position > $2
- ORDER BY position
- LIMIT $3";
 
 /// Every event a user caused, in global order (auditors only).
 #[utoipa::path(get, path = "/audit/users/{user_id}/events", tag = "audit",
@@ -193,13 +184,17 @@ pub(crate) async fn user_events(
     Query(params): Query<UserEventsParams>,
 ) -> Result<Json<Vec<AuditEvent>>, QueryError> {
     require_auditor(&state, &user)?;
-    let rows: Vec<EventRow> = sqlx::query_as(USER_EVENTS)
-        .bind(user_id.to_string())
-        .bind(params.after_position.unwrap_or(0))
-        .bind(page_size(params.limit))
-        .fetch_all(&state.pool)
-        .await?;
-    Ok(Json(rows.into_iter().map(audit_event).collect()))
+    let log = &state.log;
+    let user_id = user_id.to_string();
+    let user_id = user_id.as_str();
+    let events = read_pages(
+        page_size(params.limit),
+        params.after_position.unwrap_or(0),
+        |event| event.position,
+        |after, limit| log.caused_by(user_id, after, limit),
+    )
+    .await?;
+    Ok(Json(events.into_iter().map(AuditEvent::from).collect()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -229,30 +224,29 @@ pub struct StateMember {
     pub joined_at: DateTime<Utc>,
 }
 
-const ROOM_EVENTS_UNTIL: &str = "
-SELECT sequence, payload, recorded_at FROM events
- WHERE aggregate_type = 'Room' AND aggregate_id = $1 AND recorded_at <= $2
- ORDER BY sequence";
-
-/// A room's events up to an instant, decoded.
-async fn room_history_until(
-    pool: &PgPool,
+/// Hands `visit` a room's events recorded up to `until`, in order, reading them a page at a time;
+/// answers how many there were.
+async fn visit_until(
+    log: &EventLog,
     room_id: Uuid,
     until: DateTime<Utc>,
-) -> Result<Vec<(i64, RoomEvent, DateTime<Utc>)>, QueryError> {
-    let rows: Vec<(i64, Value, DateTime<Utc>)> = sqlx::query_as(ROOM_EVENTS_UNTIL)
-        .bind(room_id.to_string())
-        .bind(until)
-        .fetch_all(pool)
-        .await?;
-    rows.into_iter()
-        .map(|(sequence, payload, recorded_at)| {
-            let event = serde_json::from_value(payload).map_err(|error| {
-                QueryError::Invalid(format!("event {sequence} is unreadable: {error}"))
-            })?;
-            Ok((sequence, event, recorded_at))
-        })
-        .collect()
+    mut visit: impl FnMut(Recorded<RoomEvent>),
+) -> Result<usize, EventLogError> {
+    let room_id = room_id.to_string();
+    let mut after = 0;
+    let mut visited = 0;
+    loop {
+        let page = log.recorded_until::<Room>(&room_id, after, until).await?;
+        let ended = page.len() < PAGE_SIZE;
+        visited += page.len();
+        for recorded in page {
+            after = recorded.sequence;
+            visit(recorded);
+        }
+        if ended {
+            return Ok(visited);
+        }
+    }
 }
 
 /// A room as it was at an instant, rebuilt from its events by the same rules that made them
@@ -277,12 +271,13 @@ pub(crate) async fn room_state(
     let at = params.at.unwrap_or_else(Utc::now);
     let mut room = Room::default();
     let mut message_count = 0;
-    for (_, event, _) in room_history_until(&state.pool, room_id, at).await? {
-        if matches!(event, RoomEvent::MessagePosted { .. }) {
+    visit_until(&state.log, room_id, at, |recorded| {
+        if matches!(recorded.event, RoomEvent::MessagePosted { .. }) {
             message_count += 1;
         }
-        room.apply(event);
-    }
+        room.apply(recorded.event);
+    })
+    .await?;
     let info = room.info().ok_or(QueryError::RoomNotFound)?;
     Ok(Json(RoomStateView {
         room_id,
@@ -316,7 +311,7 @@ pub enum ReplayError {
     #[error("room {0} has no events")]
     NoSuchRoom(Uuid),
     #[error(transparent)]
-    Query(#[from] QueryError),
+    EventLog(#[from] EventLogError),
 }
 
 /// A room's history as readable lines, one per event, from the event store alone.
@@ -325,17 +320,24 @@ pub async fn replay_timeline(
     room_id: Uuid,
     until: Option<DateTime<Utc>>,
 ) -> Result<Vec<String>, ReplayError> {
-    let events = room_history_until(pool, room_id, until.unwrap_or_else(Utc::now)).await?;
-    if events.is_empty() {
+    let log = EventLog::new(pool.clone());
+    let mut lines = Vec::new();
+    let until = until.unwrap_or_else(Utc::now);
+    visit_until(&log, room_id, until, |recorded| {
+        let when = recorded
+            .recorded_at
+            .to_rfc3339_opts(SecondsFormat::Millis, true);
+        let sequence = recorded.sequence;
+        lines.push(format!(
+            "{when}  #{sequence:<6} {}",
+            describe(&recorded.event)
+        ));
+    })
+    .await?;
+    if lines.is_empty() {
         return Err(ReplayError::NoSuchRoom(room_id));
     }
-    Ok(events
-        .into_iter()
-        .map(|(sequence, event, recorded_at)| {
-            let when = recorded_at.to_rfc3339_opts(SecondsFormat::Millis, true);
-            format!("{when}  #{sequence:<6} {}", describe(&event))
-        })
-        .collect())
+    Ok(lines)
 }
 
 fn describe(event: &RoomEvent) -> String {

@@ -2,6 +2,7 @@ use api_kit::ApiError;
 use auth::AuthError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use eventstore::EventLogError;
 
 /// Everything a query endpoint can answer instead of success.
 #[derive(Debug, thiserror::Error)]
@@ -17,8 +18,8 @@ pub enum QueryError {
     PrivateRoom,
     #[error("Only auditors can read the event log")]
     NotAnAuditor,
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    EventLog(#[from] EventLogError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -38,7 +39,13 @@ impl IntoResponse for QueryError {
             QueryError::NotAnAuditor => {
                 ApiError::new(StatusCode::FORBIDDEN, "not_an_auditor", detail)
             }
-            QueryError::Invalid(detail) => ApiError::invalid(detail),
+            // A stored event that does not decode is a fault of ours, not of the request.
+            QueryError::EventLog(error @ EventLogError::Undecodable { .. }) => {
+                ApiError::internal(&error)
+            }
+            QueryError::EventLog(error @ EventLogError::Database(_)) => {
+                ApiError::unavailable(&error)
+            }
             QueryError::Database(error) => ApiError::unavailable(&error),
         };
         answer.into_response()

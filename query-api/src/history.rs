@@ -8,6 +8,8 @@ use auth::MaybeUser;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use domain::Room;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -95,7 +97,7 @@ pub(crate) async fn room_messages(
     if let Some(min_seq) = params.min_seq {
         let reached = state
             .projection
-            .wait("Room", &room_id.to_string(), min_seq, MIN_SEQ_WAIT)
+            .wait(Room::TYPE, &room_id.to_string(), min_seq, MIN_SEQ_WAIT)
             .await?;
         if !reached {
             headers.insert(PROJECTION_PENDING_HEADER, HeaderValue::from_static("true"));

@@ -4,12 +4,14 @@ use std::sync::Arc;
 use auth::Tokens;
 use axum::extract::FromRef;
 use domain::values::normalise;
-use eventstore::ProjectionWaiter;
+use eventstore::{EventLog, ProjectionWaiter};
 use sqlx::PgPool;
 
 #[derive(Clone)]
 pub struct QueryState {
     pub(crate) pool: PgPool,
+    /// Audits read the event log itself.
+    pub(crate) log: EventLog,
     pub(crate) tokens: Arc<Tokens>,
     pub(crate) projection: ProjectionWaiter,
     /// Normalised usernames allowed to read the raw event log.
@@ -20,6 +22,7 @@ impl QueryState {
     pub fn new(pool: PgPool, tokens: Arc<Tokens>, auditors: &[String]) -> Self {
         Self {
             projection: ProjectionWaiter::start(pool.clone()),
+            log: EventLog::new(pool.clone()),
             pool,
             tokens,
             auditors: Arc::new(auditors.iter().map(|name| normalise(name)).collect()),

@@ -1,0 +1,58 @@
+//! One stored event, as the log reads it and as the bus carries it.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::EventLogError;
+
+/// One row of the `events` table. `position` is its global place in the store (ordered, with
+/// gaps); `sequence` its place in its aggregate (gapless). The bus carries this very type as its
+/// wire envelope, so what travels is what was stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: serde_json::Value,
+    pub metadata: serde_json::Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    /// `<aggregate_type>.<aggregate_id>.<event_type>`: the bus routes by it, so consumers bind
+    /// to `Room.#`, one room's `Room.<id>.#`, or every `*.*.MessagePosted`.
+    pub fn routing_key(&self) -> String {
+        format!(
+            "{}.{}.{}",
+            self.aggregate_type, self.aggregate_id, self.event_type
+        )
+    }
+
+    /// The payload as the aggregate's event type. A payload that does not decode is a fault of
+    /// the writer or of a migration, never of the reader's input.
+    pub fn decode<E: DeserializeOwned>(&self) -> Result<Recorded<E>, EventLogError> {
+        let event = E::deserialize(&self.payload).map_err(|source| EventLogError::Undecodable {
+            aggregate_type: self.aggregate_type.clone(),
+            aggregate_id: self.aggregate_id.clone(),
+            sequence: self.sequence,
+            source,
+        })?;
+        Ok(Recorded {
+            sequence: self.sequence,
+            recorded_at: self.recorded_at,
+            event,
+        })
+    }
+}
+
+/// One event of a known aggregate, decoded, at its place in the aggregate's sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded<E> {
+    pub sequence: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub event: E,
+}

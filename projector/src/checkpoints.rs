@@ -1,0 +1,65 @@
+//! How far the projection has applied each aggregate: the key to applying each event exactly
+//! once and in order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use eventstore::log::AppliedCheckpoints;
+use sqlx::PgConnection;
+
+pub(crate) type AggregateKey = (String, String);
+
+/// The live projection's checkpoints: a catch-up reads only the events they do not cover.
+pub(crate) const LIVE_CHECKPOINTS: AppliedCheckpoints =
+    AppliedCheckpoints::table("public.projection_checkpoints");
+
+/// Moves checkpoints forward (never back) to the sequences given.
+pub(crate) async fn advance_checkpoints(
+    connection: &mut PgConnection,
+    checkpoints: BTreeMap<AggregateKey, i64>,
+) -> Result<(), sqlx::Error> {
+    let mut types = Vec::with_capacity(checkpoints.len());
+    let mut ids = Vec::with_capacity(checkpoints.len());
+    let mut seqs = Vec::with_capacity(checkpoints.len());
+    for ((aggregate_type, aggregate_id), seq) in checkpoints {
+        types.push(aggregate_type);
+        ids.push(aggregate_id);
+        seqs.push(seq);
+    }
+    sqlx::query(ADVANCE_CHECKPOINTS)
+        .bind(&types)
+        .bind(&ids)
+        .bind(&seqs)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+const ADVANCE_CHECKPOINTS: &str = "
+INSERT INTO projection_checkpoints (aggregate_type, aggregate_id, last_seq)
+SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[])
+ON CONFLICT (aggregate_type, aggregate_id)
+DO UPDATE SET last_seq = greatest(projection_checkpoints.last_seq, EXCLUDED.last_seq)";
+
+pub(crate) async fn checkpoints<'a>(
+    connection: &mut PgConnection,
+    keys: impl Iterator<Item = &'a AggregateKey>,
+) -> Result<HashMap<AggregateKey, i64>, sqlx::Error> {
+    let (types, ids): (Vec<&str>, Vec<&str>) = keys
+        .map(|(aggregate_type, aggregate_id)| (aggregate_type.as_str(), aggregate_id.as_str()))
+        .unzip();
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(CHECKPOINTS)
+        .bind(&types)
+        .bind(&ids)
+        .fetch_all(connection)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(aggregate_type, aggregate_id, seq)| ((aggregate_type, aggregate_id), seq))
+        .collect())
+}
+
+const CHECKPOINTS: &str = "
+SELECT c.aggregate_type, c.aggregate_id, c.last_seq
+  FROM projection_checkpoints c
+  JOIN UNNEST($1::text[], $2::text[]) AS k(aggregate_type, aggregate_id)
+       ON c.aggregate_type = k.aggregate_type AND c.aggregate_id = k.aggregate_id";

@@ -1,0 +1,240 @@
+//! What a batch writes, gathered per table so that rows of one kind go in together.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bus::EventEnvelope;
+use chrono::{DateTime, Utc};
+use domain::RoomEvent;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::apply::Incoming;
+use crate::checkpoints::{advance_checkpoints, AggregateKey};
+use crate::event::{decode, Change};
+use crate::membership::{waves, Membership};
+use crate::order::in_order;
+use crate::sink::Poisoned;
+use crate::ProjectorError;
+
+/// What a batch will write, gathered per table.
+#[derive(Default)]
+pub(crate) struct Plan {
+    users: Users,
+    rooms: Rooms,
+    /// In sequence order per room: a join, a leave and a join again must land in that order.
+    membership: Vec<Membership>,
+    messages: Messages,
+    last_seqs: HashMap<Uuid, i64>,
+    checkpoints: BTreeMap<AggregateKey, i64>,
+    poisoned: Vec<Poisoned>,
+    staged: usize,
+}
+
+#[derive(Default)]
+struct Users {
+    ids: Vec<Uuid>,
+    usernames: Vec<String>,
+    created_at: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct Rooms {
+    ids: Vec<Uuid>,
+    names: Vec<String>,
+    private: Vec<bool>,
+    created_by: Vec<Uuid>,
+    created_at: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct Messages {
+    room_ids: Vec<Uuid>,
+    seqs: Vec<i64>,
+    ids: Vec<Uuid>,
+    user_ids: Vec<Uuid>,
+    usernames: Vec<String>,
+    contents: Vec<String>,
+    client_msg_ids: Vec<Option<String>>,
+    created_at: Vec<DateTime<Utc>>,
+}
+
+impl Plan {
+    pub(crate) async fn make(
+        connection: &mut PgConnection,
+        incoming: Vec<Incoming>,
+    ) -> Result<Self, ProjectorError> {
+        let in_order = in_order(connection, incoming).await?;
+        let mut plan = Plan {
+            checkpoints: in_order.checkpoints,
+            ..Plan::default()
+        };
+        for event in in_order.events {
+            plan.stage(event.envelope);
+        }
+        Ok(plan)
+    }
+
+    /// The events that cannot be applied; the plan writes the others.
+    pub(crate) fn take_poisoned(&mut self) -> Vec<Poisoned> {
+        std::mem::take(&mut self.poisoned)
+    }
+
+    /// How many events the plan writes.
+    pub(crate) fn staged(&self) -> usize {
+        self.staged
+    }
+
+    fn stage(&mut self, envelope: EventEnvelope) {
+        let sequence = envelope.sequence;
+        let (room_id, event) = match decode(&envelope) {
+            Err(reason) => {
+                self.poisoned.push(Poisoned { envelope, reason });
+                return;
+            }
+            Ok(Change::UserRegistered {
+                user_id,
+                username,
+                registered_at,
+            }) => {
+                self.staged += 1;
+                self.users.ids.push(user_id);
+                self.users.usernames.push(username);
+                self.users.created_at.push(registered_at);
+                return;
+            }
+            Ok(Change::Room { room_id, event }) => (room_id, event),
+        };
+        self.staged += 1;
+        let last = self.last_seqs.entry(room_id).or_default();
+        *last = (*last).max(sequence);
+        match event {
+            RoomEvent::RoomCreated {
+                room_id,
+                name,
+                is_private,
+                created_by,
+                created_at,
+                ..
+            } => {
+                self.rooms.ids.push(room_id);
+                self.rooms.names.push(name);
+                self.rooms.private.push(is_private);
+                self.rooms.created_by.push(created_by);
+                self.rooms.created_at.push(created_at);
+            }
+            RoomEvent::MemberJoined {
+                user_id,
+                username,
+                role,
+                joined_at,
+            } => self.membership.push(Membership::Joined {
+                room_id,
+                user_id,
+                username,
+                role,
+                at: joined_at,
+            }),
+            RoomEvent::MemberLeft { user_id, .. } => {
+                self.membership.push(Membership::Left { room_id, user_id });
+            }
+            RoomEvent::MemberRoleChanged { user_id, role, .. } => {
+                self.membership.push(Membership::RoleChanged {
+                    room_id,
+                    user_id,
+                    role,
+                });
+            }
+            RoomEvent::MessagePosted {
+                message_id,
+                user_id,
+                username,
+                content,
+                client_msg_id,
+                posted_at,
+            } => {
+                let messages = &mut self.messages;
+                messages.room_ids.push(room_id);
+                messages.seqs.push(sequence);
+                messages.ids.push(message_id);
+                messages.user_ids.push(user_id);
+                messages.usernames.push(username);
+                messages.contents.push(content);
+                messages.client_msg_ids.push(client_msg_id);
+                messages.created_at.push(posted_at);
+            }
+        }
+    }
+
+    pub(crate) async fn execute(self, connection: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if !self.users.ids.is_empty() {
+            sqlx::query(INSERT_USERS)
+                .bind(&self.users.ids)
+                .bind(&self.users.usernames)
+                .bind(&self.users.created_at)
+                .execute(&mut *connection)
+                .await?;
+        }
+        if !self.rooms.ids.is_empty() {
+            sqlx::query(INSERT_ROOMS)
+                .bind(&self.rooms.ids)
+                .bind(&self.rooms.names)
+                .bind(&self.rooms.private)
+                .bind(&self.rooms.created_by)
+                .bind(&self.rooms.created_at)
+                .execute(&mut *connection)
+                .await?;
+        }
+        for wave in waves(&self.membership) {
+            wave.execute(connection).await?;
+        }
+        if !self.messages.ids.is_empty() {
+            let messages = &self.messages;
+            sqlx::query(INSERT_MESSAGES)
+                .bind(&messages.room_ids)
+                .bind(&messages.seqs)
+                .bind(&messages.ids)
+                .bind(&messages.user_ids)
+                .bind(&messages.usernames)
+                .bind(&messages.contents)
+                .bind(&messages.client_msg_ids)
+                .bind(&messages.created_at)
+                .execute(&mut *connection)
+                .await?;
+        }
+        if !self.last_seqs.is_empty() {
+            let (rooms, seqs): (Vec<Uuid>, Vec<i64>) = self.last_seqs.into_iter().unzip();
+            sqlx::query(ADVANCE_ROOMS)
+                .bind(&rooms)
+                .bind(&seqs)
+                .execute(&mut *connection)
+                .await?;
+        }
+        if !self.checkpoints.is_empty() {
+            advance_checkpoints(connection, self.checkpoints).await?;
+        }
+        Ok(())
+    }
+}
+
+// Every write is idempotent on its own (a retried dead letter may be applied again), and
+// `ON CONFLICT DO NOTHING` without a target also absorbs a duplicate message id.
+const INSERT_USERS: &str = "
+INSERT INTO users (id, username, created_at)
+SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[])
+ON CONFLICT DO NOTHING";
+
+const INSERT_ROOMS: &str = "
+INSERT INTO rooms (id, name, is_private, created_by, created_at)
+SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::timestamptz[])
+ON CONFLICT DO NOTHING";
+
+const INSERT_MESSAGES: &str = "
+INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id, created_at)
+SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
+                     $7::text[], $8::timestamptz[])
+ON CONFLICT DO NOTHING";
+
+const ADVANCE_ROOMS: &str = "
+UPDATE rooms r SET last_seq = greatest(r.last_seq, u.seq)
+  FROM UNNEST($1::uuid[], $2::bigint[]) AS u(id, seq)
+ WHERE r.id = u.id";
