@@ -69,15 +69,12 @@ pub(super) async fn run(scale: usize) -> anyhow::Result<ScenarioReport> {
 /// rooms and membership, the rest messages.
 fn mixed(events: usize) -> Shape {
     let rooms = events / 500;
-    let users = events / 500;
-    let members_per_room = 10;
-    let rooms_with_leavers = rooms / 4;
-    let fixed = users + rooms * (2 + members_per_room) + rooms_with_leavers * 3;
     Shape {
-        users,
+        users: events / 500,
         rooms,
-        members_per_room,
-        messages: events - fixed,
-        rooms_with_leavers,
+        members_per_room: 10,
+        messages: 0,
+        rooms_with_leavers: rooms / 4,
     }
+    .filled_to(events)
 }
