@@ -21,9 +21,11 @@ run: web
 ## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
 test: lint test-rust test-web test-e2e
 
+## lint: formatting, clippy, and no dependency a crate does not use
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo machete
 
 test-rust:
 	cargo nextest run --workspace --no-fail-fast

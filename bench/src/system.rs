@@ -6,10 +6,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use testkit::ADMIN_URL;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
-
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 
 /// Where a scenario sends its load.
 #[derive(Debug, Clone)]

@@ -5,32 +5,13 @@ use clap::Parser;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
-    let database = format!("chat_test_{}", Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(ADMIN_URL).await.unwrap();
-    sqlx::query(&format!(r#"CREATE DATABASE "{database}""#))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let database_url = format!("postgres://postgres@127.0.0.1:5432/{database}?sslmode=disable");
+    let (database_url, _) = testkit::fresh_database().await;
 
-    let cli = chat::Cli::parse_from([
-        "chat",
-        "all",
-        "--database-url",
-        &database_url,
-        "--jwt-secret",
-        "s",
-        "--bcrypt-cost",
-        "4",
-        "--login-rate",
-        "0",
-        "--send-rate",
-        "0",
-    ]);
+    let mut args = vec!["chat", "all", "--database-url", &database_url];
+    args.extend_from_slice(&testkit::CHAT_FLAGS);
+    let cli = chat::Cli::parse_from(args);
     let settings = &cli.settings;
     let pool = settings.connect().await.unwrap();
     eventstore::MIGRATOR.run(&pool).await.unwrap();

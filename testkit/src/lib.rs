@@ -12,7 +12,20 @@ use uuid::Uuid;
 pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
-/// A database of its own, migrated; answers its URL and a small pool on it.
+/// The flags a test's `chat` runs with, after its role and `--database-url`: a fixed signing
+/// key, the cheapest bcrypt cost, and no rate limits, so stories may log in and post at will.
+pub const CHAT_FLAGS: [&str; 8] = [
+    "--jwt-secret",
+    "test-secret",
+    "--bcrypt-cost",
+    "4",
+    "--login-rate",
+    "0",
+    "--send-rate",
+    "0",
+];
+
+/// A database no other test uses, migrated; answers its URL and a small pool on it.
 pub async fn fresh_database() -> (String, PgPool) {
     let name = format!("chat_test_{}", Uuid::new_v4().simple());
     let admin = PgPool::connect(ADMIN_URL).await.expect("connect as admin");
@@ -36,6 +49,15 @@ pub async fn count(pool: &PgPool, query: &str) -> i64 {
         .unwrap()
         .flatten()
         .unwrap_or(0)
+}
+
+/// The sequences stored for one aggregate, in order.
+pub async fn sequences(pool: &PgPool, aggregate_id: &str) -> Vec<i64> {
+    sqlx::query_scalar("SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+        .bind(aggregate_id)
+        .fetch_all(pool)
+        .await
+        .unwrap()
 }
 
 /// Waits (up to 30 s) until `query` answers `expected`, and asserts it did.

@@ -31,6 +31,19 @@ impl Shape {
             + self.messages
             + self.rooms_with_leavers.min(self.rooms) * 3
     }
+
+    /// This shape with as many messages as make it write `events` events in all (none when the
+    /// users, rooms and memberships alone write that many).
+    pub fn filled_to(self, events: usize) -> Self {
+        let without_messages = Self {
+            messages: 0,
+            ..self
+        };
+        Self {
+            messages: events.saturating_sub(without_messages.events()),
+            ..self
+        }
+    }
 }
 
 /// One event as the store holds it.

@@ -1,5 +1,6 @@
-//! One module per scenario of DESIGN.md §11, plus what they share: a client that signs users up
-//! and makes rooms through the real API.
+//! One module per benchmark scenario (S1–S7, each measuring performance goals of the system
+//! beside a baseline), plus what they share: a client that signs users up and makes rooms
+//! through the real API, and progress bars.
 
 pub mod fanout_latency;
 pub mod fanout_throughput;

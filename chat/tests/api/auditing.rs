@@ -12,15 +12,6 @@ async fn auditor_app() -> (TestApp, String) {
     (app, auditor)
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_state_at_an_instant_between_two_joins_lists_exactly_that_moments_members() {
     let (app, auditor) = auditor_app().await;
@@ -34,18 +25,13 @@ async fn the_state_at_an_instant_between_two_joins_lists_exactly_that_moments_me
         .await;
     app.post_message(&bob, &room, "hi").await;
 
-    let then: Value = get(
-        &app,
-        &auditor,
-        &format!(
-            "/audit/rooms/{room}/state?at={}",
-            between.replace('+', "%2B")
-        ),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let at = between.replace('+', "%2B");
+    let then = app
+        .get_json(
+            &format!("/audit/rooms/{room}/state?at={at}"),
+            Some(&auditor),
+        )
+        .await;
     let members: Vec<_> = then["members"]
         .as_array()
         .unwrap()
@@ -56,11 +42,9 @@ async fn the_state_at_an_instant_between_two_joins_lists_exactly_that_moments_me
     assert_eq!(then["message_count"], 0);
     assert_eq!(then["last_seq"], 2);
 
-    let now: Value = get(&app, &auditor, &format!("/audit/rooms/{room}/state"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let now = app
+        .get_json(&format!("/audit/rooms/{room}/state"), Some(&auditor))
+        .await;
     assert_eq!(now["members"].as_array().unwrap().len(), 2);
     assert_eq!(now["message_count"], 1);
 }
@@ -70,7 +54,8 @@ async fn audit_output_never_contains_a_password_hash() {
     let (app, auditor) = auditor_app().await;
     let alice = app.user("alice").await;
     let room = app.room(&alice, "Secret", Some("sesame")).await;
-    let events = get(&app, &auditor, &format!("/audit/rooms/{room}/events"))
+    let events = app
+        .get(&format!("/audit/rooms/{room}/events"), Some(&auditor))
         .await
         .text()
         .await
@@ -87,7 +72,8 @@ async fn audit_output_never_contains_a_password_hash() {
     );
 
     let alice_id = domain::values::Username::parse("alice").unwrap().user_id();
-    let hers = get(&app, &auditor, &format!("/audit/users/{alice_id}/events"))
+    let hers = app
+        .get(&format!("/audit/users/{alice_id}/events"), Some(&auditor))
         .await
         .text()
         .await
@@ -111,15 +97,12 @@ async fn room_events_page_by_sequence() {
     for n in 0..3 {
         app.post_message(&alice, &room, &format!("m{n}")).await;
     }
-    let page: Value = get(
-        &app,
-        &auditor,
-        &format!("/audit/rooms/{room}/events?after_seq=2&limit=2"),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let page = app
+        .get_json(
+            &format!("/audit/rooms/{room}/events?after_seq=2&limit=2"),
+            Some(&auditor),
+        )
+        .await;
     let sequences: Vec<_> = page
         .as_array()
         .unwrap()
@@ -139,9 +122,13 @@ async fn non_auditors_are_refused_the_event_log() {
         format!("/audit/rooms/{room}/state"),
         format!("/audit/users/{}/events", uuid::Uuid::new_v4()),
     ] {
-        assert_error(get(&app, &alice, &path).await, StatusCode::FORBIDDEN, None).await;
-        let anonymous = app.client.get(app.url(&path)).send().await.unwrap();
-        assert_error(anonymous, StatusCode::UNAUTHORIZED, None).await;
+        assert_error(
+            app.get(&path, Some(&alice)).await,
+            StatusCode::FORBIDDEN,
+            None,
+        )
+        .await;
+        assert_error(app.get(&path, None).await, StatusCode::UNAUTHORIZED, None).await;
     }
 }
 
@@ -163,15 +150,12 @@ async fn the_replayed_timeline_tells_the_history_the_query_api_serves() {
     let timeline = query_api::replay_timeline(&app.pool, room_id, None)
         .await
         .unwrap();
-    let history: Value = app
-        .client
-        .get(app.url(&format!("/rooms/{room}/messages?min_seq={}", last["seq"])))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = app
+        .get_json(
+            &format!("/rooms/{room}/messages?min_seq={}", last["seq"]),
+            None,
+        )
+        .await;
     let served: Vec<String> = history
         .as_array()
         .unwrap()

@@ -116,12 +116,7 @@ async fn a_room_id_that_is_not_a_uuid_is_a_json_422() {
 #[tokio::test]
 async fn an_unknown_api_path_is_a_json_404() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/rooms/x/y/z"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/rooms/x/y/z", None).await;
     assert_error(response, StatusCode::NOT_FOUND, None).await;
 }
 

@@ -10,15 +10,7 @@ const COMMITTED: &str = include_str!("../../../openapi/openapi.json");
 #[tokio::test]
 async fn the_served_openapi_document_is_the_committed_one() {
     let app = spawn_app().await;
-    let served: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served = app.get_json("/openapi.json", None).await;
     let committed: Value = serde_json::from_str(COMMITTED).unwrap();
     assert!(
         served == committed,
@@ -31,7 +23,7 @@ async fn the_served_openapi_document_is_the_committed_one() {
 #[tokio::test]
 async fn swagger_ui_is_served_offline_at_docs() {
     let app = spawn_app().await;
-    let page = app.client.get(app.url("/docs/")).send().await.unwrap();
+    let page = app.get("/docs/", None).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("swagger-ui"));
 }

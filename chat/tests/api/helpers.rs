@@ -12,9 +12,7 @@ use sqlx::PgPool;
 use testkit::BusCleanup;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
-pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
@@ -40,7 +38,8 @@ pub async fn spawn_app_with(flags: &[&str]) -> TestApp {
 
 /// A fresh database with one HTTP role serving on it (`all` or `command-api`).
 pub async fn spawn_role_with(role: &str, flags: &[&str]) -> TestApp {
-    let database_url = create_database().await;
+    // The app migrates the database itself, as a process of it does at start.
+    let (database_url, _) = testkit::fresh_database().await;
     let mut app = spawn_role_on(&database_url, role, flags).await;
     let bus = cli(&database_url, role, flags)
         .settings
@@ -120,35 +119,11 @@ async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestAp
 }
 
 fn cli(database_url: &str, role: &str, flags: &[&str]) -> Cli {
-    let mut args = vec![
-        "chat",
-        role,
-        "--database-url",
-        database_url,
-        "--jwt-secret",
-        "test-secret",
-        "--bcrypt-cost",
-        "4",
-        "--login-rate",
-        "0",
-        "--send-rate",
-        "0",
-        "--web-dir",
-        "/nonexistent",
-    ];
+    let mut args = vec!["chat", role, "--database-url", database_url];
+    args.extend_from_slice(&testkit::CHAT_FLAGS);
+    args.extend_from_slice(&["--web-dir", "/nonexistent"]);
     args.extend_from_slice(flags);
     Cli::parse_from(args)
-}
-
-async fn create_database() -> String {
-    let name = format!("chat_test_{}", Uuid::new_v4().simple());
-    let admin = PgPool::connect(ADMIN_URL).await.expect("connect as admin");
-    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
-        .execute(&admin)
-        .await
-        .expect("create test database");
-    admin.close().await;
-    format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable")
 }
 
 impl TestApp {
@@ -169,6 +144,22 @@ impl TestApp {
             request = request.bearer_auth(token);
         }
         async move { request.send().await.expect("request") }
+    }
+
+    /// `GET path`, as the holder of `token` when one is given; the answer as it came.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// `GET path` (as [`TestApp::get`]), which must answer 200 with a JSON body; answers the body.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        let response = self.get(path, token).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("a JSON body")
     }
 
     pub fn register(&self, username: &str) -> impl Future<Output = Response> + 'static {
@@ -224,10 +215,7 @@ impl TestApp {
     }
 
     pub async fn event_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM events")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
+        self.count("SELECT count(*) FROM events").await
     }
 
     /// One number from the database; an empty answer, or NULL, counts as 0.
@@ -242,11 +230,7 @@ impl TestApp {
 
     /// The sequences stored for one aggregate, in order.
     pub async fn sequences(&self, aggregate_id: &str) -> Vec<i64> {
-        sqlx::query_scalar("SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence")
-            .bind(aggregate_id)
-            .fetch_all(&self.pool)
-            .await
-            .unwrap()
+        testkit::sequences(&self.pool, aggregate_id).await
     }
 }
 

@@ -7,13 +7,8 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, spawn_app, TestApp};
 
 async fn history(app: &TestApp, token: Option<&str>, room: &str, query: &str) -> reqwest::Response {
-    let mut request = app
-        .client
-        .get(app.url(&format!("/rooms/{room}/messages{query}")));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
+    app.get(&format!("/rooms/{room}/messages{query}"), token)
+        .await
 }
 
 fn seqs(page: &Value) -> Vec<i64> {
@@ -74,21 +69,15 @@ async fn offset_paging_returns_the_seeds_order_newest_first() {
     let alice = app.user("alice").await;
     let room = app.room(&alice, "general", None).await;
     let last = post_many(&app, &alice, &room, 7).await;
-    let first: Value = history(
-        &app,
-        None,
-        &room,
-        &format!("?limit=3&offset=0&min_seq={last}"),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let second: Value = history(&app, None, &room, "?limit=3&offset=3")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = app
+        .get_json(
+            &format!("/rooms/{room}/messages?limit=3&offset=0&min_seq={last}"),
+            None,
+        )
+        .await;
+    let second = app
+        .get_json(&format!("/rooms/{room}/messages?limit=3&offset=3"), None)
+        .await;
     assert_eq!(first[0]["content"], "message 6");
     assert_eq!(seqs(&first), vec![last, last - 1, last - 2]);
     assert_eq!(seqs(&second), vec![last - 3, last - 4, last - 5]);
@@ -217,12 +206,8 @@ async fn public_history_needs_no_token_and_ignores_an_expired_one() {
         .json()
         .await
         .unwrap();
-    let query = format!("?min_seq={}", posted["seq"]);
-    let page: Value = history(&app, Some("not.a.token"), &room, &query)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let path = format!("/rooms/{room}/messages?min_seq={}", posted["seq"]);
+    let page = app.get_json(&path, Some("not.a.token")).await;
     assert_eq!(
         page,
         json!([{

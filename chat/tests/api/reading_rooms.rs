@@ -1,5 +1,4 @@
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::helpers::{assert_error, spawn_app};
 
@@ -8,15 +7,7 @@ async fn a_created_room_is_listed_at_once_in_the_seeds_shape() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let room = app.room(&alice, "general", None).await;
-    let rooms: Value = app
-        .client
-        .get(app.url("/rooms/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rooms = app.get_json("/rooms/", None).await;
     let listed = &rooms.as_array().unwrap()[0];
     assert_eq!(listed["id"], room.as_str());
     assert_eq!(listed["name"], "general");
@@ -36,16 +27,7 @@ async fn a_caller_with_a_token_learns_which_rooms_they_are_in() {
     let bob = app.user("bob").await;
     app.room(&alice, "alices", None).await;
     app.room(&bob, "bobs", None).await;
-    let rooms: Value = app
-        .client
-        .get(app.url("/rooms/"))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rooms = app.get_json("/rooms/", Some(&bob)).await;
     let membership: Vec<(String, bool)> = rooms
         .as_array()
         .unwrap()
@@ -68,15 +50,8 @@ async fn an_expired_or_forged_token_on_the_room_list_is_treated_as_anonymous() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     app.room(&alice, "general", None).await;
-    let response = app
-        .client
-        .get(app.url("/rooms/"))
-        .bearer_auth("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiZXhwIjoxfQ.c2lnbmF0dXJl")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let rooms: Value = response.json().await.unwrap();
+    let expired = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiZXhwIjoxfQ.c2lnbmF0dXJl";
+    let rooms = app.get_json("/rooms/", Some(expired)).await;
     assert_eq!(rooms.as_array().unwrap().len(), 1);
 }
 
@@ -94,16 +69,9 @@ async fn a_join_shows_in_members_and_my_rooms_right_after_it_answered() {
         )
         .await;
     assert_eq!(joined.status(), StatusCode::OK);
-    let members: Value = app
-        .client
-        .get(app.url(&format!("/rooms/{room}/members")))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let members = app
+        .get_json(&format!("/rooms/{room}/members"), Some(&bob))
+        .await;
     let names: Vec<_> = members
         .as_array()
         .unwrap()
@@ -117,27 +85,9 @@ async fn a_join_shows_in_members_and_my_rooms_right_after_it_answered() {
             ("bob".into(), "member".into())
         ]
     );
-    let mine: Value = app
-        .client
-        .get(app.url("/users/me/rooms"))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine = app.get_json("/users/me/rooms", Some(&bob)).await;
     assert_eq!(mine[0]["id"], room.as_str());
-    let me: Value = app
-        .client
-        .get(app.url("/users/me"))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = app.get_json("/users/me", Some(&bob)).await;
     assert_eq!(me["username"], "bob");
 }
 
@@ -148,23 +98,11 @@ async fn a_private_rooms_details_and_members_are_for_members_only() {
     let mallory = app.user("mallory").await;
     let room = app.room(&alice, "Secret", Some("sesame")).await;
     for path in [format!("/rooms/{room}"), format!("/rooms/{room}/members")] {
-        let anonymous = app.client.get(app.url(&path)).send().await.unwrap();
+        let anonymous = app.get(&path, None).await;
         assert_error(anonymous, StatusCode::UNAUTHORIZED, None).await;
-        let outsider = app
-            .client
-            .get(app.url(&path))
-            .bearer_auth(&mallory)
-            .send()
-            .await
-            .unwrap();
+        let outsider = app.get(&path, Some(&mallory)).await;
         assert_error(outsider, StatusCode::FORBIDDEN, None).await;
-        let member = app
-            .client
-            .get(app.url(&path))
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .unwrap();
+        let member = app.get(&path, Some(&alice)).await;
         assert_eq!(member.status(), StatusCode::OK);
     }
 }
@@ -173,10 +111,7 @@ async fn a_private_rooms_details_and_members_are_for_members_only() {
 async fn an_unknown_room_is_404() {
     let app = spawn_app().await;
     let response = app
-        .client
-        .get(app.url(&format!("/rooms/{}", uuid::Uuid::new_v4())))
-        .send()
-        .await
-        .unwrap();
+        .get(&format!("/rooms/{}", uuid::Uuid::new_v4()), None)
+        .await;
     assert_error(response, StatusCode::NOT_FOUND, Some("Room not found")).await;
 }

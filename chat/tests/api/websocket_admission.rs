@@ -12,13 +12,7 @@ async fn refusal(app: &crate::helpers::TestApp, url: &str) -> (u16, String) {
     let mut socket = Socket::connect(url).await;
     let close = socket.close_frame().await;
     // The server keeps serving: it answers the next request.
-    let status = app
-        .client
-        .get(app.url("/docs/"))
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = app.get("/docs/", None).await.status();
     assert!(status.is_success());
     close
 }
@@ -85,12 +79,7 @@ async fn unknown_rooms_are_refused_with_4004_and_malformed_queries_with_4000() {
 #[tokio::test]
 async fn a_plain_http_request_to_the_socket_path_gets_a_json_error() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/ws/anything"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/ws/anything", None).await;
     assert!(response.status().is_client_error());
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["code"], "not_a_websocket");

@@ -2,7 +2,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_busy_room_is_decided_in_memory_without_reloading() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, _) = executor(&pool, snapshot_every(0));
     let room_id = create_room(&rooms).await;
     post_many(&rooms, &room_id, 20, 1).await;
@@ -21,7 +21,7 @@ async fn a_busy_room_is_decided_in_memory_without_reloading() {
 
 #[tokio::test]
 async fn a_copy_another_process_outdated_is_dropped_and_the_command_retried() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (here, _) = executor(&pool, snapshot_every(100));
     let (elsewhere, elsewhere_gate) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&here).await;
@@ -42,7 +42,7 @@ async fn a_copy_another_process_outdated_is_dropped_and_the_command_retried() {
 
 #[tokio::test]
 async fn an_answer_without_events_is_never_decided_on_an_outdated_copy() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (here, here_gate) = executor(&pool, snapshot_every(100));
     let (elsewhere, _) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&here).await;
@@ -68,7 +68,7 @@ async fn an_answer_without_events_is_never_decided_on_an_outdated_copy() {
 
 #[tokio::test]
 async fn load_sees_what_another_process_wrote_since_the_cached_copy() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (here, _) = executor(&pool, snapshot_every(100));
     let (elsewhere, _) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&here).await;

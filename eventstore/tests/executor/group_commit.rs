@@ -9,7 +9,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn concurrent_posts_to_one_room_share_commits_and_get_consecutive_sequences() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, _) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&rooms).await;
     let batches_before = rooms.stats().batches;
@@ -35,7 +35,7 @@ async fn concurrent_posts_to_one_room_share_commits_and_get_consecutive_sequence
 
 #[tokio::test]
 async fn a_refused_command_in_a_batch_fails_alone() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, gate) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&rooms).await;
     let batches_before = rooms.stats().batches;
@@ -68,7 +68,7 @@ async fn a_refused_command_in_a_batch_fails_alone() {
 
 #[tokio::test]
 async fn two_sends_with_one_client_msg_id_in_one_batch_post_once() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, gate) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&rooms).await;
     let batches_before = rooms.stats().batches;
@@ -131,7 +131,7 @@ async fn behind_a_held_batch<T>(
 
 #[tokio::test]
 async fn two_executors_posting_to_one_room_lose_and_duplicate_nothing() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (first, _) = executor(&pool, snapshot_every(100));
     let (second, _) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&first).await;
@@ -173,7 +173,7 @@ async fn two_executors_posting_to_one_room_lose_and_duplicate_nothing() {
 
 #[tokio::test]
 async fn posts_to_different_rooms_share_commits() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, _) = executor(&pool, snapshot_every(100));
     let mut room_ids = Vec::new();
     for n in 0..20 {
@@ -199,7 +199,7 @@ async fn posts_to_different_rooms_share_commits() {
 
 #[tokio::test]
 async fn a_room_that_lost_a_race_in_a_shared_commit_fails_none_of_the_others() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (here, _) = executor(&pool, snapshot_every(100));
     let (elsewhere, _) = executor(&pool, snapshot_every(100));
     let mut room_ids = Vec::new();

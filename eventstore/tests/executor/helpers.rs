@@ -1,4 +1,4 @@
-//! A fresh, migrated database per test, and a room to run commands on.
+//! A room to run commands on, on a fresh database per test (`testkit`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,24 +14,11 @@ use sqlx::PgPool;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+pub use testkit::{fresh_database, sequences};
+
 pub const ROOM_PASSWORD: &str = "sesame";
 
 pub type Posted = Result<Vec<EventEnvelope<Room>>, ExecuteError<RoomError>>;
-
-pub async fn fresh_database() -> PgPool {
-    let name = format!("chat_test_{}", Uuid::new_v4().simple());
-    let admin = PgPool::connect(ADMIN_URL).await.expect("connect as admin");
-    sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
-        .execute(&admin)
-        .await
-        .expect("create test database");
-    admin.close().await;
-    let url = format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable");
-    let pool = eventstore::connect(&url, 8).await.expect("connect");
-    eventstore::MIGRATOR.run(&pool).await.expect("migrate");
-    pool
-}
 
 /// Stands in for bcrypt, and holds every password check until the test opens it: a command
 /// stuck there keeps its room's worker busy, so the commands sent meanwhile form one batch.
@@ -156,15 +143,6 @@ pub async fn post_many(
         }
         sent += wave;
     }
-}
-
-/// The sequences stored for the room, in order.
-pub async fn sequences(pool: &PgPool, room_id: &str) -> Vec<i64> {
-    sqlx::query_scalar("SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence")
-        .bind(room_id)
-        .fetch_all(pool)
-        .await
-        .unwrap()
 }
 
 /// Waits until the stored snapshot's sequence satisfies `wanted` (snapshots are written in the

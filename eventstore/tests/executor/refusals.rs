@@ -71,7 +71,7 @@ impl Aggregate for Tally {
 
 #[tokio::test]
 async fn a_command_refused_after_recording_events_leaves_no_trace_in_its_batch() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let tallies =
         CommandExecutor::<Tally>::with_options(pool.clone(), (), ExecutorOptions::default());
     let observe_total = |tally: &Tally| tally.total;

@@ -2,7 +2,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn loading_a_room_with_10000_events_reads_only_the_events_after_its_snapshot() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, _) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&rooms).await;
     post_many(&rooms, &room_id, 9_998, 500).await;
@@ -18,7 +18,7 @@ async fn loading_a_room_with_10000_events_reads_only_the_events_after_its_snapsh
 
 #[tokio::test]
 async fn a_corrupt_snapshot_is_ignored_and_rewritten() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, _) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&rooms).await;
     post_many(&rooms, &room_id, 248, 1).await;
@@ -47,7 +47,7 @@ async fn a_corrupt_snapshot_is_ignored_and_rewritten() {
 
 #[tokio::test]
 async fn a_snapshot_claiming_events_the_stream_lacks_is_ignored_and_replaced() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, _) = executor(&pool, snapshot_every(10));
     let room_id = create_room(&rooms).await;
     post_many(&rooms, &room_id, 18, 1).await;
@@ -72,7 +72,7 @@ async fn a_snapshot_claiming_events_the_stream_lacks_is_ignored_and_replaced() {
 
 #[tokio::test]
 async fn a_stale_snapshot_is_caught_up_and_moved_forward() {
-    let pool = fresh_database().await;
+    let (_, pool) = fresh_database().await;
     let (rooms, _) = executor(&pool, snapshot_every(10));
     let room_id = create_room(&rooms).await;
     post_many(&rooms, &room_id, 8, 1).await;

@@ -234,14 +234,12 @@ pub fn room_story(room_id: Uuid) -> Vec<StoredEvent> {
 pub fn mixed(events: usize) -> Shape {
     let rooms = (events / 250).max(2);
     let users = (events / 100).max(4);
-    let members_per_room = 8.min(users - 1);
-    let rooms_with_leavers = rooms / 2;
-    let fixed = users + rooms * (2 + members_per_room) + rooms_with_leavers * 3;
     Shape {
         users,
         rooms,
-        members_per_room,
-        messages: events.saturating_sub(fixed),
-        rooms_with_leavers,
+        members_per_room: 8.min(users - 1),
+        messages: 0,
+        rooms_with_leavers: rooms / 2,
     }
+    .filled_to(events)
 }
