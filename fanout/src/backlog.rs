@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use sqlx::PgPool;
+use eventstore::EventLog;
 use uuid::Uuid;
 
 use crate::store::{self, RoomRecord, PAGE};
@@ -20,7 +20,7 @@ pub(crate) trait EventSource: Sync {
     ) -> impl Future<Output = Result<Vec<RoomRecord>, FanoutError>> + Send;
 }
 
-impl EventSource for PgPool {
+impl EventSource for EventLog {
     async fn events_after(
         &self,
         room_id: Uuid,
@@ -65,7 +65,7 @@ impl Backlog {
         store: &impl EventSource,
     ) -> Result<Vec<RoomRecord>, FanoutError> {
         let page = store.events_after(self.room_id, self.after).await?;
-        self.finished = page.len() < PAGE as usize;
+        self.finished = page.len() < PAGE;
         for record in &page {
             if record.seq != self.after + 1 {
                 tracing::error!(
@@ -131,7 +131,7 @@ mod tests {
                 .seqs
                 .iter()
                 .filter(|seq| **seq > after)
-                .take(PAGE as usize)
+                .take(PAGE)
                 .map(|seq| record(*seq))
                 .collect())
         }

@@ -1,8 +1,8 @@
 /// What can go wrong in the gateway outside a socket's own session.
 #[derive(Debug, thiserror::Error)]
 pub enum FanoutError {
-    #[error("event store: {0}")]
-    Store(#[from] sqlx::Error),
+    #[error(transparent)]
+    Log(#[from] eventstore::EventLogError),
     #[error("event {seq} of room {room_id} is unreadable")]
     UnreadablePayload {
         room_id: String,

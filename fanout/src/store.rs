@@ -1,8 +1,8 @@
-//! Reading a room's events straight from the event store: the complete, ordered record that
-//! resumes and gap fills rely on (read tables may lag; the store never does).
+//! Reading a room's events straight from the event log: the complete, ordered record that
+//! resumes and gap fills rely on (read tables may lag; the log never does).
 
-use domain::RoomEvent;
-use sqlx::PgPool;
+use domain::{Room, RoomEvent};
+use eventstore::EventLog;
 use uuid::Uuid;
 
 use crate::FanoutError;
@@ -15,41 +15,24 @@ pub struct RoomRecord {
     pub event: RoomEvent,
 }
 
-/// How many events one read fetches; a long gap is read page by page.
-pub const PAGE: i64 = 500;
-
-const EVENTS_AFTER: &str = "
-SELECT sequence, payload FROM events
- WHERE aggregate_type = 'Room' AND aggregate_id = $1 AND sequence > $2
- ORDER BY sequence
- LIMIT $3";
+/// How many events one read fetches at most; a long gap is read page by page.
+pub const PAGE: usize = eventstore::PAGE_SIZE;
 
 /// Up to [`PAGE`] events of the room after `after`, in order.
 pub async fn events_after(
-    pool: &PgPool,
+    log: &EventLog,
     room_id: Uuid,
     after: i64,
 ) -> Result<Vec<RoomRecord>, FanoutError> {
-    let rows: Vec<(i64, serde_json::Value)> = sqlx::query_as(EVENTS_AFTER)
-        .bind(room_id.to_string())
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(pool)
+    let page = log
+        .events_after::<Room>(&room_id.to_string(), after)
         .await?;
-    rows.into_iter()
-        .map(|(seq, payload)| {
-            let event = serde_json::from_value(payload).map_err(|cause| {
-                FanoutError::UnreadablePayload {
-                    room_id: room_id.to_string(),
-                    seq,
-                    cause,
-                }
-            })?;
-            Ok(RoomRecord {
-                room_id,
-                seq,
-                event,
-            })
+    Ok(page
+        .into_iter()
+        .map(|recorded| RoomRecord {
+            room_id,
+            seq: recorded.sequence,
+            event: recorded.event,
         })
-        .collect()
+        .collect())
 }

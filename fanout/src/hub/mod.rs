@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use eventstore::EventLog;
 use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
@@ -59,7 +60,7 @@ struct Inner {
     remote: Mutex<HashMap<Uuid, Sockets>>,
     /// Where this node's socket openings, closings and typing go for the other nodes.
     others: OnceLock<mpsc::Sender<LocalActivity>>,
-    pool: PgPool,
+    log: EventLog,
     capacity: usize,
     next_id: AtomicU64,
 }
@@ -102,7 +103,7 @@ impl Hub {
                 rooms: Mutex::new(HashMap::new()),
                 remote: Mutex::new(HashMap::new()),
                 others: OnceLock::new(),
-                pool,
+                log: EventLog::new(pool),
                 capacity,
                 next_id: AtomicU64::new(1),
             }),
@@ -130,8 +131,8 @@ impl Hub {
         }
     }
 
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.inner.pool
+    pub(crate) fn log(&self) -> &EventLog {
+        &self.inner.log
     }
 
     /// Starts receiving the room's stream; everything published from now on reaches the

@@ -112,7 +112,7 @@ impl Hub {
             if !self.is_current(room_id, generation) {
                 return;
             }
-            match backlog.next_page(self.pool()).await {
+            match backlog.next_page(self.log()).await {
                 Ok(page) => {
                     let mut rooms = self.rooms();
                     let Some(entry) = rooms

@@ -1,0 +1,65 @@
+//! Who may open a socket on a room: decided from the Room aggregate itself.
+
+use api_kit::Chain;
+use auth::{CurrentUser, TokenError};
+use domain::RoomError;
+use uuid::Uuid;
+
+use super::{close, End, Request};
+use crate::frames::Dialect;
+use crate::hub::Subscription;
+use crate::FanoutState;
+
+pub(super) struct Admission {
+    pub(super) user: CurrentUser,
+    pub(super) room_id: Uuid,
+    pub(super) dialect: Dialect,
+    pub(super) subscription: Subscription,
+    /// The room's latest sequence when the socket was admitted.
+    pub(super) last_seq: i64,
+    pub(super) since: Option<i64>,
+    pub(super) request_id: Option<String>,
+}
+
+/// Token, room and membership, decided from the Room aggregate itself: a socket opened right
+/// after a REST join is admitted, whatever the read tables say yet.
+pub(super) async fn admit(state: &FanoutState, request: Request) -> Result<Admission, End> {
+    let token = request
+        .token
+        .ok_or_else(|| End::close(close::UNAUTHORIZED, "missing token"))?;
+    let user = CurrentUser::from_token(&state.tokens, &token).map_err(|error| match error {
+        TokenError::Expired => End::close(close::UNAUTHORIZED, "token expired"),
+        TokenError::Invalid => End::close(close::UNAUTHORIZED, "invalid token"),
+    })?;
+    let room_id = Uuid::parse_str(&request.room)
+        .map_err(|_| End::close(close::NOT_FOUND, RoomError::NotFound.to_string()))?;
+    // Subscribed before the aggregate is read: whatever commits after the read arrives live.
+    let subscription = state.hub.subscribe(room_id);
+    let room = state.commands.load_room(room_id).await.map_err(|error| {
+        tracing::warn!(%room_id, cause = %Chain(&error), "cannot read the room to admit a socket");
+        End::unavailable()
+    })?;
+    if room.info().is_none() {
+        return Err(End::close(
+            close::NOT_FOUND,
+            RoomError::NotFound.to_string(),
+        ));
+    }
+    if !room.is_member(user.id) {
+        return Err(End::close(
+            close::FORBIDDEN,
+            RoomError::NotAMember.to_string(),
+        ));
+    }
+    let last_seq = room.last_seq() as i64;
+    subscription.seen(last_seq);
+    Ok(Admission {
+        user,
+        room_id,
+        dialect: request.dialect,
+        subscription,
+        last_seq,
+        since: request.since.map(|since| (since as i64).min(last_seq)),
+        request_id: request.request_id,
+    })
+}

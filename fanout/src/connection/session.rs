@@ -1,0 +1,260 @@
+//! The session of an admitted socket: one `select!` loop, and the catch-up that gives a socket
+//! what it missed before it goes on live.
+
+use std::sync::Arc;
+
+use auth::CurrentUser;
+use axum::body::Bytes;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use rand::Rng;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{timeout, Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite;
+use uuid::Uuid;
+
+use super::admission::Admission;
+use super::{close, End, MAX_FRAME, TYPING_EVERY, WRITE_STALL};
+use crate::backlog::Backlog;
+use crate::frames::{self, ClientFrame, Dialect, PresentUser};
+use crate::hub::{Delivery, Subscription};
+use crate::FanoutState;
+
+pub(super) struct Connection {
+    pub(super) state: FanoutState,
+    pub(super) socket: WebSocket,
+    pub(super) subscription: Subscription,
+    pub(super) user: CurrentUser,
+    pub(super) me: PresentUser,
+    pub(super) room_id: Uuid,
+    pub(super) dialect: Dialect,
+    /// The last room sequence this socket has been given (or chose to skip): each sequence
+    /// reaches it once, in order.
+    pub(super) cursor: i64,
+    pub(super) since: Option<i64>,
+    pub(super) request_id: Option<String>,
+    pub(super) last_heard: Instant,
+    pub(super) last_typing: Option<Instant>,
+}
+
+/// One turn of the session loop.
+enum Step {
+    Incoming(Option<Result<Message, axum::Error>>),
+    Delivery(Result<Arc<Delivery>, RecvError>),
+    Ping,
+    Shutdown,
+}
+
+impl Connection {
+    pub(super) fn new(state: FanoutState, socket: WebSocket, admission: Admission) -> Self {
+        let me = PresentUser {
+            user_id: admission.user.id,
+            username: admission.user.username.clone(),
+        };
+        Self {
+            state,
+            socket,
+            subscription: admission.subscription,
+            user: admission.user,
+            me,
+            room_id: admission.room_id,
+            dialect: admission.dialect,
+            cursor: admission.since.unwrap_or(admission.last_seq),
+            since: admission.since,
+            request_id: admission.request_id,
+            last_heard: Instant::now(),
+            last_typing: None,
+        }
+    }
+
+    pub(super) async fn session(&mut self) -> End {
+        match self.serve().await {
+            Ok(never) => match never {},
+            Err(end) => end,
+        }
+    }
+
+    async fn serve(&mut self) -> Result<std::convert::Infallible, End> {
+        if self.since.is_some() {
+            self.catch_up().await?;
+        }
+        let everyone = self.subscription.announce(self.me.clone());
+        if self.dialect == Dialect::V2 {
+            self.write(frames::presence(self.room_id, &everyone))
+                .await?;
+        }
+        // Spread the pings of sockets that opened together.
+        let every = self.state.keepalive.ping_every;
+        let first_ping = every.mul_f64(rand::rng().random_range(0.5..1.5));
+        let mut ping = tokio::time::interval_at(Instant::now() + first_ping, every);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let shutdown = self.state.shutdown.clone();
+        loop {
+            let step = tokio::select! {
+                incoming = self.socket.recv() => Step::Incoming(incoming),
+                delivery = self.subscription.recv() => Step::Delivery(delivery),
+                _ = ping.tick() => Step::Ping,
+                () = shutdown.cancelled() => Step::Shutdown,
+            };
+            match step {
+                Step::Incoming(incoming) => self.on_incoming(incoming).await?,
+                // Missed some (this socket subscribed while they were under way): the store has
+                // them, and this one too.
+                Step::Delivery(Ok(delivery))
+                    if delivery.seq.is_some_and(|seq| seq > self.cursor + 1) =>
+                {
+                    self.catch_up().await?
+                }
+                Step::Delivery(Ok(delivery)) => self.deliver(&delivery).await?,
+                Step::Delivery(Err(RecvError::Lagged(_))) => return Err(End::too_slow()),
+                Step::Delivery(Err(RecvError::Closed)) | Step::Shutdown => {
+                    return Err(End::close(
+                        close::RESTARTING,
+                        "server restarting: resume with since",
+                    ))
+                }
+                Step::Ping => self.keepalive().await?,
+            }
+        }
+    }
+
+    async fn on_incoming(
+        &mut self,
+        incoming: Option<Result<Message, axum::Error>>,
+    ) -> Result<(), End> {
+        let message = match incoming {
+            None => return Err(End::Gone),
+            Some(Err(error)) => return Err(read_failure(error)),
+            Some(Ok(message)) => message,
+        };
+        self.last_heard = Instant::now();
+        match message {
+            Message::Text(text) if text.len() > MAX_FRAME => Err(too_big()),
+            Message::Binary(data) if data.len() > MAX_FRAME => Err(too_big()),
+            Message::Text(text) => self.on_text(text).await,
+            Message::Binary(_) => {
+                self.refuse(
+                    "unsupported_frame",
+                    "Binary frames are not supported: send text",
+                    None,
+                    None,
+                )
+                .await
+            }
+            // The socket library answers pings itself; either kind proves the client is there.
+            Message::Ping(_) | Message::Pong(_) => Ok(()),
+            Message::Close(_) => Err(End::Gone),
+        }
+    }
+
+    async fn on_text(&mut self, text: Utf8Bytes) -> Result<(), End> {
+        if self.dialect == Dialect::V1 {
+            // The seed's dialect: every text frame is a message, JSON-looking or not.
+            return Box::pin(self.post(text.as_str(), None)).await;
+        }
+        match ClientFrame::parse(text.as_str()) {
+            Ok(ClientFrame::Send {
+                content,
+                client_msg_id,
+            }) => Box::pin(self.post(&content, client_msg_id.as_deref())).await,
+            Ok(ClientFrame::Typing) => {
+                let now = Instant::now();
+                if self
+                    .last_typing
+                    .is_none_or(|last| now.duration_since(last) >= TYPING_EVERY)
+                {
+                    self.last_typing = Some(now);
+                    self.subscription.typing(&self.me);
+                }
+                Ok(())
+            }
+            Ok(ClientFrame::Ping) => self.write(frames::pong()).await,
+            Ok(ClientFrame::Resume { since }) => {
+                self.cursor = self.cursor.min(since);
+                self.catch_up().await
+            }
+            Err(detail) => self.refuse("invalid_frame", &detail, None, None).await,
+        }
+    }
+
+    /// Gives the socket one delivery, unless it had that room event already.
+    async fn deliver(&mut self, delivery: &Delivery) -> Result<(), End> {
+        if let Some(seq) = delivery.seq {
+            if seq <= self.cursor {
+                return Ok(());
+            }
+            self.cursor = seq;
+        }
+        let frame = match self.dialect {
+            Dialect::V1 => delivery.v1.clone(),
+            Dialect::V2 if delivery.origin == Some(self.subscription.id()) => None,
+            Dialect::V2 => delivery.v2.clone(),
+        };
+        if let Some(frame) = frame {
+            self.write(frame).await?;
+        }
+        if delivery.departed == Some(self.user.id) {
+            return Err(End::close(
+                close::FORBIDDEN,
+                "You are no longer a member of this room",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Gives the socket everything after its cursor from the store, then hands over to the live
+    /// stream. Whatever the stream held before each read is skipped (that read covers it); what
+    /// arrives after the last one is newer, and follows in order.
+    async fn catch_up(&mut self) -> Result<(), End> {
+        let mut backlog = Backlog::after(self.room_id, self.cursor);
+        while !backlog.is_finished() {
+            self.subscription.skip_buffered();
+            let page = backlog
+                .next_page(self.state.hub.log())
+                .await
+                .map_err(|error| {
+                    tracing::warn!(room_id = %self.room_id, %error, "catch-up read failed");
+                    End::unavailable()
+                })?;
+            for record in &page {
+                self.deliver(&Delivery::event(record)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn keepalive(&mut self) -> Result<(), End> {
+        if self.last_heard.elapsed() >= self.state.keepalive.idle_after {
+            return Err(End::close(close::GOING_AWAY, "no answer to ping"));
+        }
+        self.send(Message::Ping(Bytes::new())).await
+    }
+
+    pub(super) async fn write(&mut self, frame: Utf8Bytes) -> Result<(), End> {
+        self.send(Message::Text(frame)).await
+    }
+
+    async fn send(&mut self, message: Message) -> Result<(), End> {
+        match timeout(WRITE_STALL, self.socket.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Gone),
+            Err(_) => Err(End::too_slow()),
+        }
+    }
+}
+
+fn too_big() -> End {
+    End::close(close::TOO_BIG, "frame over 64 KiB")
+}
+
+/// A read error ends the session; one over the socket library's own cap still gets our 1009.
+fn read_failure(error: axum::Error) -> End {
+    let too_long = error
+        .into_inner()
+        .downcast::<tungstenite::Error>()
+        .is_ok_and(|error| matches!(*error, tungstenite::Error::Capacity(_)));
+    if too_long {
+        too_big()
+    } else {
+        End::Gone
+    }
+}
