@@ -11,6 +11,9 @@ pub enum BusError {
     Nacked(String),
     #[error("PostgreSQL: {0}")]
     Database(#[from] sqlx::Error),
+    /// The connection that holds the relay lock failed: another relay may be active already.
+    #[error("lost the connection holding the relay lock")]
+    LockLost(#[source] sqlx::Error),
     #[error(transparent)]
     EventLog(#[from] eventstore::EventLogError),
     #[error("encoding an envelope: {0}")]

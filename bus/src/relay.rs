@@ -25,7 +25,7 @@ use eventstore::EventLog;
 use crate::{BusError, Publish};
 
 /// Picks the one active relay of a database (advisory locks are per database).
-const RELAY_LOCK: i64 = 0x6368_6174_5f72_656c;
+pub const RELAY_LOCK: i64 = 0x6368_6174_5f72_656c;
 /// The channel the outbox trigger notifies.
 const OUTBOX_CHANNEL: &str = "outbox";
 
@@ -54,26 +54,23 @@ impl Default for RelaySettings {
 }
 
 /// Runs the relay until `shutdown` is cancelled.
+///
+/// Progress is logged as events with their fields (a batch at `debug`, taking and losing the
+/// lock at `info`), never recorded into the span: span fields re-recorded on every batch grow
+/// every later line and the span's memory for as long as the process runs.
 pub async fn run(
     pool: PgPool,
     mut publisher: impl Publish,
     settings: RelaySettings,
     shutdown: CancellationToken,
 ) {
-    let span = tracing::info_span!(
-        "relay",
-        active = false,
-        published = 0u64,
-        last_position = 0i64
-    );
     async {
         let mut progress = Progress::default();
         loop {
             let Some(lock) = wait_for_turn(&pool, &settings, &shutdown).await else {
                 return;
             };
-            tracing::Span::current().record("active", true);
-            tracing::info!("relay is active");
+            tracing::info!(published = progress.published, "relay is active");
             let outcome = lead(
                 &pool,
                 lock,
@@ -85,13 +82,12 @@ pub async fn run(
             match outcome.await {
                 Ok(()) => return,
                 Err(error) => {
-                    tracing::Span::current().record("active", false);
                     tracing::warn!(%error, "relay stepped down; waiting for its turn again");
                 }
             }
         }
     }
-    .instrument(span)
+    .instrument(tracing::info_span!("relay"))
     .await
 }
 
@@ -127,12 +123,17 @@ async fn wait_for_turn(
 
 const TRY_LOCK: &str = "SELECT pg_try_advisory_lock($1)";
 
-/// Relays while `lock`'s connection (and so the lock) lives. `Ok` at shutdown.
+/// Relays while `lock`'s connection (and so the lock) lives. `Ok` at shutdown, once the batches
+/// already published are confirmed and deleted (or after [`FINISH_WITHIN`]).
 ///
 /// Publishing and confirming overlap: RabbitMQ confirms persistent messages only once they are
 /// on disk, which it does in rounds, so waiting for one batch's confirms before publishing the
 /// next would make that round the relay's pace and every event's lag. Rows stay in the outbox
 /// until confirmed; this relay remembers which it has published meanwhile.
+///
+/// The lock is fenced: its connection is checked before every look at the outbox, and a failure
+/// of it ends the relay's turn at once (another relay may hold the lock a moment later), dropping
+/// the batches in flight, which stay in the outbox.
 async fn lead(
     pool: &PgPool,
     mut lock: PgConnection,
@@ -151,19 +152,23 @@ async fn lead(
     // at the outbox again.
     loop {
         let published = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            published = in_flight.publish_waiting(&log, publisher, settings) => published,
+            _ = shutdown.cancelled() => break,
+            published = in_flight.publish_waiting(&log, &mut lock, publisher, settings) => published,
         };
-        if let Err(error) = published {
-            tracing::warn!(%error, "relaying failed; the events stay in the outbox");
-            in_flight.forget();
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = backoff.wait() => continue,
+        match published {
+            Ok(()) => {}
+            Err(error @ BusError::LockLost(_)) => return Err(error),
+            Err(error) => {
+                tracing::warn!(%error, "relaying failed; the events stay in the outbox");
+                in_flight.forget();
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = backoff.wait() => continue,
+                }
             }
         }
         tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
+            _ = shutdown.cancelled() => break,
             confirmed = in_flight.oldest_confirmed(), if !in_flight.is_empty() => {
                 let settled = match confirmed {
                     Ok(()) => in_flight.settle_oldest(pool).await,
@@ -189,13 +194,27 @@ async fn lead(
                     tokio::time::sleep(settings.standby_interval).await;
                 }
             }
-            _ = poll.tick() => {
-                // Still holding the lock? Its connection must be alive for that.
-                sqlx::query("SELECT 1").execute(&mut lock).await?;
-            }
+            _ = poll.tick() => {}
         }
     }
+    in_flight.finish(pool, progress).await;
+    Ok(())
 }
+
+/// How long a relay that is told to stop waits for the confirms of what it already published.
+const FINISH_WITHIN: Duration = Duration::from_secs(3);
+
+/// Fails unless this session still holds the relay lock: a session holds its advisory locks
+/// while its connection lives, so a live connection is enough.
+async fn check_lock(lock: &mut PgConnection) -> Result<(), BusError> {
+    sqlx::query(LOCK_ALIVE)
+        .execute(lock)
+        .await
+        .map(drop)
+        .map_err(BusError::LockLost)
+}
+
+const LOCK_ALIVE: &str = "SELECT 1";
 
 #[derive(Debug, Default)]
 struct Progress {
@@ -205,12 +224,12 @@ struct Progress {
 impl Progress {
     fn record(&mut self, positions: &[i64]) {
         self.published += positions.len() as u64;
-        let span = tracing::Span::current();
-        span.record("published", self.published);
-        if let Some(last) = positions.last() {
-            span.record("last_position", last);
-        }
-        tracing::debug!(events = positions.len(), "relayed a batch");
+        tracing::debug!(
+            events = positions.len(),
+            published = self.published,
+            last_position = positions.last(),
+            "relayed a batch"
+        );
     }
 }
 
@@ -232,14 +251,17 @@ impl InFlight {
         self.batches.is_empty()
     }
 
-    /// Publishes what the outbox holds and is not in flight yet, up to the limit in flight.
+    /// Publishes what the outbox holds and is not in flight yet, up to the limit in flight,
+    /// checking before each batch that this relay still holds `lock`.
     async fn publish_waiting(
         &mut self,
         log: &EventLog,
+        lock: &mut PgConnection,
         publisher: &mut impl Publish,
         settings: &RelaySettings,
     ) -> Result<(), BusError> {
         while self.positions.len() < settings.max_in_flight {
+            check_lock(lock).await?;
             let batch = log
                 .outbox_batch(&self.positions, settings.batch_size)
                 .await?;
@@ -279,6 +301,26 @@ impl InFlight {
         self.positions
             .retain(|position| !settled.contains(position));
         Ok(batch.positions)
+    }
+
+    /// At shutdown: settles what was published, so the next relay does not publish it again.
+    async fn finish(&mut self, pool: &PgPool, progress: &mut Progress) {
+        let settle = async {
+            while !self.is_empty() {
+                self.oldest_confirmed().await?;
+                progress.record(&self.settle_oldest(pool).await?);
+            }
+            Ok::<_, BusError>(())
+        };
+        match tokio::time::timeout(FINISH_WITHIN, settle).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "stopping with batches unconfirmed; the next relay publishes them again")
+            }
+            Err(_) => tracing::warn!(
+                "stopping before the broker confirmed the last batches; the next relay publishes them again"
+            ),
+        }
     }
 
     /// After a failure: whatever was in flight is published again.

@@ -2,8 +2,9 @@ use std::time::Duration;
 
 use bus::NodeFeed;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
-use crate::helpers::{mixed, System};
+use crate::helpers::{mixed, room_story, System};
 
 #[tokio::test]
 async fn the_relay_publishes_the_outbox_in_order_and_empties_it_once_confirmed() {
@@ -42,5 +43,56 @@ async fn a_waiting_relay_takes_over_when_the_active_one_stops() {
     system.eventually("SELECT count(*) FROM outbox", 0).await;
     first.cancel();
     system.seed(&mixed(100)).await;
+    system.eventually("SELECT count(*) FROM outbox", 0).await;
+}
+
+#[tokio::test]
+async fn a_relay_whose_lock_connection_is_terminated_stops_publishing_at_once() {
+    let system = System::new().await;
+    let mut feed = bus::node_feed(&system.bus).await.unwrap();
+    let _relay = system.start_relay();
+    system.write(&room_story(Uuid::new_v4())).await;
+    for _ in 0..3 {
+        let arrived = tokio::time::timeout(Duration::from_secs(20), feed.recv()).await;
+        assert!(matches!(arrived, Ok(Some(NodeFeed::Event(_)))));
+    }
+    let holder: i32 = sqlx::query_scalar(
+        "SELECT pid FROM pg_locks
+          WHERE locktype = 'advisory' AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(&system.pool)
+    .await
+    .unwrap();
+
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(holder)
+        .execute(&system.pool)
+        .await
+        .unwrap();
+    // Another relay takes the lock the moment it is free, as a waiting one does.
+    let mut successor = system.pool.acquire().await.unwrap();
+    while !sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+        .bind(bus::relay::RELAY_LOCK)
+        .fetch_one(&mut *successor)
+        .await
+        .unwrap()
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    system.write(&room_story(Uuid::new_v4())).await;
+
+    // The outbox notification wakes the old relay at once; without the lock it publishes nothing.
+    let published = tokio::time::timeout(Duration::from_millis(1500), feed.recv()).await;
+    assert!(
+        published.is_err(),
+        "published without the lock: {published:?}"
+    );
+    assert_eq!(system.count("SELECT count(*) FROM outbox").await, 3);
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(bus::relay::RELAY_LOCK)
+        .execute(&mut *successor)
+        .await
+        .unwrap();
     system.eventually("SELECT count(*) FROM outbox", 0).await;
 }
