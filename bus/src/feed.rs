@@ -27,11 +27,22 @@ pub struct Delivery {
     link: u64,
 }
 
+/// What a feed hands the projector next.
+#[derive(Debug)]
+pub enum Intake {
+    /// Deliveries in the order they came; never empty.
+    Deliveries(Vec<Delivery>),
+    /// The broker connection was lost and is back. What was routed while the queue was gone
+    /// (deleted, or lost with a broker that keeps no volume) never comes: the store has it.
+    Reconnected,
+}
+
 /// A queue of events consumed with manual acknowledgement: what the projector reads from.
 pub trait Feed: Send {
     /// Waits for at least one delivery, then takes every one already waiting, up to `max`.
-    /// Under load that makes big batches; when idle, each event goes on alone at once.
-    fn next_batch(&mut self, max: usize) -> impl Future<Output = Vec<Delivery>> + Send;
+    /// Under load that makes big batches; when idle, each event goes on alone at once. After a
+    /// reconnect it first answers [`Intake::Reconnected`], once.
+    fn next_batch(&mut self, max: usize) -> impl Future<Output = Intake> + Send;
 
     /// Acknowledges `last` and every delivery before it. Deliveries of a connection that has
     /// since been lost are not acknowledged: the broker delivers them again.
@@ -55,6 +66,8 @@ pub struct AmqpFeed {
     prefetch: u16,
     live: Option<Live>,
     links_opened: u64,
+    /// A connection after the first was opened and the consumer has not been told yet.
+    reconnected: bool,
     backoff: Backoff,
 }
 
@@ -74,6 +87,7 @@ impl AmqpFeed {
             prefetch,
             live: None,
             links_opened: 0,
+            reconnected: false,
             backoff: Backoff::default(),
         }
     }
@@ -107,6 +121,7 @@ impl AmqpFeed {
             match self.open().await {
                 Ok(live) => {
                     self.links_opened += 1;
+                    self.reconnected = self.links_opened > 1;
                     self.backoff.reset();
                     tracing::info!(queue = self.queue, "consuming");
                     self.live = Some(live);
@@ -144,9 +159,13 @@ impl AmqpFeed {
 }
 
 impl Feed for AmqpFeed {
-    async fn next_batch(&mut self, max: usize) -> Vec<Delivery> {
+    async fn next_batch(&mut self, max: usize) -> Intake {
         let mut taken = Vec::new();
         loop {
+            self.live().await;
+            if std::mem::take(&mut self.reconnected) {
+                return Intake::Reconnected;
+            }
             let first = self.live().await.consumer.next().await;
             let mut lost = match first {
                 Some(Ok(delivery)) => {
@@ -171,7 +190,7 @@ impl Feed for AmqpFeed {
                 self.drop_live(&error).await;
             }
             if !taken.is_empty() {
-                return taken;
+                return Intake::Deliveries(taken);
             }
         }
     }

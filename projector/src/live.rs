@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use bus::{Delivery, EventEnvelope, Feed};
+use bus::{Delivery, EventEnvelope, Feed, Intake};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -26,6 +27,9 @@ pub struct ProjectorSettings {
     pub batch_size: usize,
     /// Most events the broker sends ahead of acknowledgements.
     pub prefetch: u16,
+    /// How often to catch up with the store anyway, for events the broker lost without the
+    /// projector noticing (at least a second).
+    pub catch_up_interval: Duration,
 }
 
 impl Default for ProjectorSettings {
@@ -33,54 +37,82 @@ impl Default for ProjectorSettings {
         Self {
             batch_size: 500,
             prefetch: 1000,
+            catch_up_interval: Duration::from_secs(60),
         }
     }
 }
 
+/// A shorter interval would read the store in a busy loop.
+const MIN_CATCH_UP_INTERVAL: Duration = Duration::from_secs(1);
+
 /// How long to wait before trying a failed batch again.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
+/// What the projector does next.
+enum Step {
+    Project(Vec<Delivery>),
+    /// Apply what the store holds and the tables lack, for the reason given.
+    CatchUp(&'static str),
+}
+
 /// Projects until `shutdown` is cancelled: first whatever the store holds that the tables lack
-/// (the bus delivers only what was published while its queue existed), then the feed; and
-/// catches up again whenever PostgreSQL restarted.
+/// (the bus delivers only what was published while its queue existed), then the feed. It catches
+/// up with the store again whenever the bus may have lost events (after every reconnect to the
+/// broker, and at `catch_up_interval`) and whenever PostgreSQL restarted.
+///
+/// Progress is logged as events with their fields, never recorded into the span, so no line
+/// grows however long the projector runs.
 pub async fn run(
     pool: PgPool,
     mut feed: impl Feed,
     settings: ProjectorSettings,
     shutdown: CancellationToken,
 ) {
-    let span = tracing::info_span!("projector", applied = 0u64, dead_lettered = 0u64);
     async {
         let mut totals = Totals::default();
         let Some(mut server_started) = caught_up(&pool, &mut feed, &shutdown).await else {
             return;
         };
         let mut server_check = tokio::time::interval(SERVER_CHECK);
+        let every = settings.catch_up_interval.max(MIN_CATCH_UP_INTERVAL);
+        let mut regular = tokio::time::interval_at(Instant::now() + every, every);
         loop {
-            let batch = tokio::select! {
+            let step = tokio::select! {
                 _ = shutdown.cancelled() => return,
-                batch = feed.next_batch(settings.batch_size) => batch,
+                intake = feed.next_batch(settings.batch_size) => match intake {
+                    Intake::Deliveries(batch) => Step::Project(batch),
+                    Intake::Reconnected => Step::CatchUp("the broker connection came back"),
+                },
                 _ = server_check.tick() => {
                     // Commits are asynchronous (see `apply`): a server that restarted may
                     // have lost the last ones, which the store still holds.
                     if server_start(&pool).await.is_ok_and(|started| started != server_started) {
-                        tracing::warn!("PostgreSQL restarted; catching up on what it may have lost");
-                        match caught_up(&pool, &mut feed, &shutdown).await {
-                            Some(started) => server_started = started,
-                            None => return,
-                        }
+                        Step::CatchUp("PostgreSQL restarted")
+                    } else {
+                        continue;
                     }
-                    continue;
                 }
+                _ = regular.tick() => Step::CatchUp("the regular look at the store"),
             };
-            let project = project(&pool, &mut feed, batch, &mut totals);
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                () = project => {}
+            match step {
+                Step::Project(batch) => {
+                    let project = project(&pool, &mut feed, batch, &mut totals);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        () = project => {}
+                    }
+                }
+                Step::CatchUp(reason) => {
+                    tracing::debug!(reason, "catching up with the event store");
+                    match caught_up(&pool, &mut feed, &shutdown).await {
+                        Some(started) => server_started = started,
+                        None => return,
+                    }
+                }
             }
         }
     }
-    .instrument(span)
+    .instrument(tracing::info_span!("projector"))
     .await
 }
 
@@ -106,7 +138,12 @@ async fn caught_up(
         };
         match caught_up {
             Ok((started, events)) => {
-                tracing::info!(events, "caught up with the event store");
+                // Most regular looks find nothing: those are not worth a line each.
+                if events > 0 {
+                    tracing::info!(events, "caught up with the event store");
+                } else {
+                    tracing::debug!("the event store held nothing unapplied");
+                }
                 return Some(started);
             }
             Err(error) => {
@@ -160,10 +197,12 @@ async fn project(pool: &PgPool, feed: &mut impl Feed, batch: Vec<Delivery>, tota
             Ok(applied) => {
                 totals.applied += applied.events as u64;
                 totals.dead_lettered += applied.poisoned as u64;
-                let span = tracing::Span::current();
-                span.record("applied", totals.applied);
-                span.record("dead_lettered", totals.dead_lettered);
-                tracing::debug!(events = applied.events, "applied a batch");
+                tracing::debug!(
+                    events = applied.events,
+                    applied = totals.applied,
+                    dead_lettered = totals.dead_lettered,
+                    "applied a batch"
+                );
                 break;
             }
             Err(error) => {

@@ -35,10 +35,7 @@ impl System {
     /// A system reaching RabbitMQ at `amqp_url` (e.g. through a proxy).
     pub async fn with_broker(amqp_url: &str) -> Self {
         let (database_url, pool) = testkit::fresh_database().await;
-        let bus = BusConfig {
-            amqp_url: amqp_url.to_owned(),
-            prefix: BusConfig::default_prefix(&database_url),
-        };
+        let bus = BusConfig::new(amqp_url, BusConfig::default_prefix(&database_url));
         let cleanup = BusConfig {
             amqp_url: testkit::AMQP_URL.to_owned(),
             ..bus.clone()
@@ -69,7 +66,10 @@ impl System {
     }
 
     pub fn start_projector(&self) -> JoinHandle<()> {
-        let settings = ProjectorSettings::default();
+        self.start_projector_with(ProjectorSettings::default())
+    }
+
+    pub fn start_projector_with(&self, settings: ProjectorSettings) -> JoinHandle<()> {
         tokio::spawn(projector::run(
             self.pool.clone(),
             AmqpFeed::projector(self.bus.clone(), settings.prefetch),
@@ -81,7 +81,13 @@ impl System {
     /// Starts a projector and waits until it has caught up with the store and consumes the
     /// bus: a user published straight to the bus, never stored, shows up in `users`.
     pub async fn start_live_projector(&self) -> JoinHandle<()> {
-        let projector = self.start_projector();
+        self.start_live_projector_with(ProjectorSettings::default())
+            .await
+    }
+
+    /// [`System::start_live_projector`] with `settings`.
+    pub async fn start_live_projector_with(&self, settings: ProjectorSettings) -> JoinHandle<()> {
+        let projector = self.start_projector_with(settings);
         let canary = user_envelope("canary");
         self.publish(std::slice::from_ref(&canary)).await;
         self.eventually(
@@ -144,7 +150,7 @@ impl System {
     pub async fn dead_letters_eventually(&self, expected: usize) -> Vec<bus::DeadLetter> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let letters = bus::dead_letters(&self.bus).await.unwrap();
+            let letters = bus::dead_letters(&self.bus, 1000).await.unwrap().letters;
             if letters.len() == expected {
                 return letters;
             }

@@ -6,6 +6,7 @@ mod crashing;
 mod dead_letters;
 mod helpers;
 mod isolation;
+mod lost_by_the_broker;
 mod node_feed;
 mod ordering;
 mod rebuilding;
