@@ -7,12 +7,15 @@
 //! A batch of any size is one transaction of a handful of statements: rows of one kind go in
 //! together, and the checkpoints advance in the same transaction as the rows they cover.
 
+use std::collections::BTreeMap;
+
 use bus::EventEnvelope;
 use sqlx::{PgConnection, PgPool};
 
+use crate::checkpoints::AggregateKey;
 use crate::plan::Plan;
 use crate::sink::PoisonSink;
-use crate::target::Target;
+use crate::target::{Advanced, Target};
 use crate::ProjectorError;
 
 /// An event to apply. `retried` ones come back from the dead-letter queue and are applied even
@@ -34,10 +37,12 @@ impl From<EventEnvelope> for Incoming {
 }
 
 /// How a batch went.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Applied {
     pub(crate) events: usize,
     pub(crate) poisoned: usize,
+    /// The checkpoints the batch moved, and to where.
+    pub(crate) advanced: BTreeMap<AggregateKey, i64>,
 }
 
 /// Applies `incoming` to `target` in one transaction.
@@ -50,7 +55,9 @@ pub(crate) async fn apply(
     let mut transaction = pool.begin().await?;
     target.enter(&mut transaction).await?;
     let applied = apply_in(&mut transaction, incoming, sink).await?;
-    target.committing(&mut transaction).await?;
+    target
+        .committing(&mut transaction, Advanced::These(&applied.advanced))
+        .await?;
     transaction.commit().await?;
     Ok(applied)
 }
@@ -69,6 +76,7 @@ pub(crate) async fn apply_in(
     let applied = Applied {
         events: plan.staged(),
         poisoned: poisoned.len(),
+        advanced: plan.checkpoints().clone(),
     };
     plan.execute(connection).await?;
     for poisoned in &poisoned {

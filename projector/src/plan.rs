@@ -84,6 +84,11 @@ impl Plan {
         self.staged
     }
 
+    /// The checkpoints the plan moves, and to where.
+    pub(crate) fn checkpoints(&self) -> &BTreeMap<AggregateKey, i64> {
+        &self.checkpoints
+    }
+
     fn stage(&mut self, envelope: EventEnvelope) {
         let sequence = envelope.sequence;
         let (room_id, event) = match decode(&envelope) {

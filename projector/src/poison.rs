@@ -11,7 +11,7 @@ use crate::apply::{apply, Applied, Incoming};
 use crate::checkpoints::advance_checkpoints;
 use crate::order::in_order;
 use crate::sink::{PoisonSink, Poisoned};
-use crate::target::Target;
+use crate::target::{Advanced, Target};
 use crate::ProjectorError;
 
 /// Applies `incoming` to `target` in one transaction; if the database refuses the data, applies
@@ -94,10 +94,13 @@ async fn move_past(
 ) -> Result<(), ProjectorError> {
     let event = &poisoned.envelope;
     let key = (event.aggregate_type.clone(), event.aggregate_id.clone());
+    let moved = BTreeMap::from([(key, event.sequence)]);
     let mut transaction = pool.begin().await?;
     target.enter(&mut transaction).await?;
-    advance_checkpoints(&mut transaction, BTreeMap::from([(key, event.sequence)])).await?;
-    target.committing(&mut transaction).await?;
+    advance_checkpoints(&mut transaction, moved.clone()).await?;
+    target
+        .committing(&mut transaction, Advanced::These(&moved))
+        .await?;
     transaction.commit().await?;
     Ok(())
 }

@@ -23,7 +23,7 @@ use crate::apply::{apply_in, Incoming};
 use crate::horizon::advance_horizon;
 use crate::poison::apply_isolating_poison;
 use crate::sink::LogPoisoned;
-use crate::target::Target;
+use crate::target::{Advanced, Target};
 use crate::ProjectorError;
 
 /// The schema `chat rebuild` builds in.
@@ -71,7 +71,9 @@ pub async fn rebuild(
         .bind(SHADOW)
         .execute(&mut *transaction)
         .await?;
-    target.committing(&mut transaction).await?;
+    target
+        .committing(&mut transaction, Advanced::Everything)
+        .await?;
     transaction.commit().await?;
     lock.release().await?;
     Ok(RebuildReport {

@@ -1,6 +1,10 @@
 //! Which copy of the read tables a transaction writes, and what entering and leaving it takes.
 
+use std::collections::BTreeMap;
+
 use sqlx::PgConnection;
+
+use crate::checkpoints::AggregateKey;
 
 /// Which copy of the read tables a transaction writes.
 #[derive(Debug, Clone)]
@@ -40,15 +44,40 @@ impl Target {
         Ok(())
     }
 
+    /// Tells read-your-writes waiters, when this is the live target, what the transaction
+    /// about to commit advanced (they hear it at the commit).
     pub(crate) async fn committing(
         &self,
         connection: &mut PgConnection,
+        advanced: Advanced<'_>,
     ) -> Result<(), sqlx::Error> {
-        if self.live {
-            sqlx::query(NOTIFY).execute(connection).await?;
+        if !self.live {
+            return Ok(());
+        }
+        let notices = match advanced {
+            Advanced::These(checkpoints) => eventstore::projection_notices(
+                checkpoints
+                    .iter()
+                    .map(|((kind, id), sequence)| (kind.as_str(), id.as_str(), *sequence)),
+            ),
+            Advanced::Everything => vec![String::new()],
+        };
+        if !notices.is_empty() {
+            sqlx::query(NOTIFY)
+                .bind(&notices)
+                .execute(connection)
+                .await?;
         }
         Ok(())
     }
+}
+
+/// Which checkpoints a commit moves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Advanced<'a> {
+    These(&'a BTreeMap<AggregateKey, i64>),
+    /// The tables were replaced: any checkpoint may have moved.
+    Everything,
 }
 
 // Commits do not wait for the disk (it halved the projection's p99 lag under load): the tables
@@ -60,4 +89,4 @@ SELECT set_config('search_path', $1, true),
        CASE WHEN $2::bigint IS NOT NULL THEN pg_advisory_xact_lock($2) END,
        set_config('synchronous_commit', 'off', true)";
 
-const NOTIFY: &str = "SELECT pg_notify('projection', '')";
+const NOTIFY: &str = "SELECT pg_notify('projection', notice) FROM UNNEST($1::text[]) AS notice";
