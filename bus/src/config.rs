@@ -6,9 +6,23 @@
 pub struct BusConfig {
     pub amqp_url: String,
     pub prefix: String,
+    /// Most events the dead-letter queue keeps; past it the oldest are dropped. 0 = no limit.
+    pub dead_letter_limit: u32,
 }
 
 impl BusConfig {
+    /// The dead-letter queue's length when none is configured.
+    pub const DEFAULT_DEAD_LETTER_LIMIT: u32 = 100_000;
+
+    /// The system of `prefix` on the broker at `amqp_url`, with the default limits.
+    pub fn new(amqp_url: impl Into<String>, prefix: impl Into<String>) -> Self {
+        Self {
+            amqp_url: amqp_url.into(),
+            prefix: prefix.into(),
+            dead_letter_limit: Self::DEFAULT_DEAD_LETTER_LIMIT,
+        }
+    }
+
     /// The prefix a system gets when none is configured: the name of its database, so two
     /// databases (two test runs, two deployments) never share a queue.
     pub fn default_prefix(database_url: &str) -> String {

@@ -37,7 +37,7 @@ impl Link {
             .with_connection_name(format!("{} {purpose}", config.prefix).into());
         let connection = in_time(Connection::connect(&config.amqp_url, properties)).await?;
         let channel = in_time(connection.create_channel()).await?;
-        Topology::declare(&channel, config).await?;
+        Topology::declare(&connection, &channel, config).await?;
         Ok(Self {
             connection,
             channel,

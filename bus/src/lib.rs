@@ -25,7 +25,9 @@ pub use config::BusConfig;
 pub use error::BusError;
 /// What travels on the bus is the stored event itself.
 pub use eventstore::StoredEvent as EventEnvelope;
-pub use feed::{AmqpFeed, Delivery, Feed, RETRY_HEADER};
+pub use feed::{AmqpFeed, Delivery, Feed, Intake, RETRY_HEADER};
 pub use node_feed::{node_feed, NodeFeed};
 pub use publisher::{AmqpPublisher, Confirms, Publish};
-pub use topology::{dead_letters, retry_dead_letters, DeadLetter, Topology, ERROR_HEADER};
+pub use topology::{
+    dead_letters, retry_dead_letters, DeadLetter, DeadLetterPage, Topology, ERROR_HEADER,
+};

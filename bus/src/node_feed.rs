@@ -1,5 +1,7 @@
 use futures::StreamExt;
-use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions,
+};
 use lapin::types::FieldTable;
 use lapin::Consumer;
 use tokio::sync::mpsc;
@@ -10,6 +12,11 @@ use crate::{BusConfig, BusError, EventEnvelope};
 
 /// How many events may wait for a slow node before the feed stops reading from the broker.
 const FEED_CAPACITY: usize = 1024;
+
+/// How many events the broker sends ahead of the node's acknowledgements: with the events
+/// waiting in the feed, what a node holds in memory for the bus is bounded by twice the feed's
+/// capacity; the rest waits in the node's queue on the broker.
+const PREFETCH: u16 = FEED_CAPACITY as u16;
 
 /// What a fan-out node hears from the bus.
 #[derive(Debug)]
@@ -24,8 +31,10 @@ pub enum NodeFeed {
 /// Subscribes this node to every room event.
 ///
 /// Each call gets a queue of its own (exclusive, deleted with the connection, named by the
-/// broker) bound to the events exchange with `Room.#`, consumed without acknowledgements: a
-/// node's feed is live only, gaps are filled from the store. The queue is bound before this
+/// broker) bound to the events exchange with `Room.#`, consumed with acknowledgements and a
+/// prefetch limit, so a node that falls behind leaves the backlog on the broker rather than in
+/// an unbounded buffer of its own. An event is acknowledged once it is in the feed; a node's
+/// feed is live only, gaps are filled from the store. The queue is bound before this
 /// answers, so everything committed afterwards arrives. It reconnects with backoff until the
 /// receiver is dropped, and says [`NodeFeed::Reconnected`] each time before further events.
 pub async fn node_feed(config: &BusConfig) -> Result<mpsc::Receiver<NodeFeed>, BusError> {
@@ -57,11 +66,11 @@ impl Subscription {
             FieldTable::default(),
         ))
         .await?;
+        in_time(link.channel.basic_qos(PREFETCH, BasicQosOptions::default())).await?;
         let consumer = in_time(link.channel.basic_consume(
             queue.name().clone(),
             "".into(),
             BasicConsumeOptions {
-                no_ack: true,
                 exclusive: true,
                 ..BasicConsumeOptions::default()
             },
@@ -116,6 +125,9 @@ async fn forward(consumer: &mut Consumer, sender: &mpsc::Sender<NodeFeed>) -> Op
                 }
             }
             Err(error) => tracing::warn!(%error, "skipping a message that is not an event"),
+        }
+        if let Err(error) = in_time(delivery.ack(BasicAckOptions::default())).await {
+            return Some(error.to_string());
         }
     }
 }

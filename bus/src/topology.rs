@@ -3,8 +3,9 @@ use lapin::options::{
     ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
     QueueDeleteOptions,
 };
+use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, ExchangeKind};
+use lapin::{BasicProperties, Channel, Connection, ExchangeKind};
 
 use crate::connection::{in_time, Link};
 use crate::{BusConfig, BusError, EventEnvelope, RETRY_HEADER};
@@ -19,7 +20,11 @@ pub struct Topology;
 impl Topology {
     /// Declares everything, idempotently: every role that uses the broker does so at start-up,
     /// so no start order between them matters and no event is routed into the void.
-    pub async fn declare(channel: &Channel, config: &BusConfig) -> Result<(), BusError> {
+    pub async fn declare(
+        connection: &Connection,
+        channel: &Channel,
+        config: &BusConfig,
+    ) -> Result<(), BusError> {
         let durable_exchange = ExchangeDeclareOptions {
             durable: true,
             ..ExchangeDeclareOptions::default()
@@ -41,12 +46,7 @@ impl Topology {
             FieldTable::default(),
         ))
         .await?;
-        in_time(channel.queue_declare(
-            dead_letters.as_str().into(),
-            QueueDeclareOptions::durable(),
-            FieldTable::default(),
-        ))
-        .await?;
+        declare_dead_letter_queue(connection, config).await?;
         in_time(channel.queue_bind(
             dead_letters.as_str().into(),
             dead_letters.as_str().into(),
@@ -98,6 +98,62 @@ impl Topology {
     }
 }
 
+/// Declares the dead-letter queue with its length limit. Past the limit the oldest letter is
+/// dropped (`drop-head`) rather than the new one refused: a refusal would stop the projector at
+/// its next event it cannot apply, while a dropped letter loses only the note (the event stays in
+/// the store, and `chat verify` shows what the tables lack).
+///
+/// A queue declared with other arguments (by a version without the limit, or with another
+/// limit) makes the broker refuse the declaration and close the channel; so it is declared on a
+/// channel of its own, and such a queue is used as it is, with a warning.
+async fn declare_dead_letter_queue(
+    connection: &Connection,
+    config: &BusConfig,
+) -> Result<(), BusError> {
+    let queue = config.dead_letter_queue();
+    let mut arguments = FieldTable::default();
+    if config.dead_letter_limit > 0 {
+        arguments.insert(
+            "x-max-length".into(),
+            AMQPValue::LongLongInt(i64::from(config.dead_letter_limit)),
+        );
+        arguments.insert(
+            "x-overflow".into(),
+            AMQPValue::LongString("drop-head".into()),
+        );
+    }
+    let channel = in_time(connection.create_channel()).await?;
+    let declared = in_time(channel.queue_declare(
+        queue.as_str().into(),
+        QueueDeclareOptions::durable(),
+        arguments,
+    ))
+    .await;
+    match declared {
+        Ok(_) => {
+            let _ = in_time(channel.close(200, "declared".into())).await;
+            Ok(())
+        }
+        Err(BusError::Amqp(error)) if declared_otherwise(&error) => {
+            tracing::warn!(
+                queue,
+                "the dead-letter queue keeps the limits it was declared with; delete it (after \
+                 `chat dlq list`) to apply CHAT_DLQ_MAX_LENGTH"
+            );
+            Ok(())
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn declared_otherwise(error: &lapin::Error) -> bool {
+    matches!(
+        error.kind(),
+        lapin::ErrorKind::ProtocolError(error)
+            if matches!(error.kind(), AMQPErrorKind::Soft(AMQPSoftError::PRECONDITIONFAILED))
+    )
+}
+
 /// An event the projector could not apply.
 #[derive(Debug, Clone)]
 pub struct DeadLetter {
@@ -108,18 +164,32 @@ pub struct DeadLetter {
     pub envelope: Option<EventEnvelope>,
 }
 
-/// Every event waiting in the dead-letter queue, oldest first. They stay there.
-pub async fn dead_letters(config: &BusConfig) -> Result<Vec<DeadLetter>, BusError> {
+/// The oldest events of the dead-letter queue, and how many wait in all.
+#[derive(Debug, Clone)]
+pub struct DeadLetterPage {
+    /// Oldest first.
+    pub letters: Vec<DeadLetter>,
+    /// Every event in the queue, those in `letters` included.
+    pub waiting: u32,
+}
+
+/// Up to `limit` of the events waiting in the dead-letter queue, oldest first. They stay there:
+/// a queue of any length is read a page at a time.
+pub async fn dead_letters(config: &BusConfig, limit: usize) -> Result<DeadLetterPage, BusError> {
     let link = Link::open(config, "dlq list").await?;
     let queue = config.dead_letter_queue();
+    let waiting = waiting(&link.channel, &queue).await?;
     let mut letters = Vec::new();
     // Taken without acknowledging: closing the connection puts every one of them back.
-    while let Some(message) = in_time(
-        link.channel
-            .basic_get(queue.as_str().into(), BasicGetOptions::default()),
-    )
-    .await?
-    {
+    while letters.len() < limit {
+        let Some(message) = in_time(
+            link.channel
+                .basic_get(queue.as_str().into(), BasicGetOptions::default()),
+        )
+        .await?
+        else {
+            break;
+        };
         let delivery = message.delivery;
         letters.push(DeadLetter {
             routing_key: delivery.routing_key.to_string(),
@@ -128,7 +198,21 @@ pub async fn dead_letters(config: &BusConfig) -> Result<Vec<DeadLetter>, BusErro
         });
     }
     link.close().await;
-    Ok(letters)
+    Ok(DeadLetterPage { letters, waiting })
+}
+
+/// How many messages `queue` holds (those delivered and not acknowledged aside).
+async fn waiting(channel: &Channel, queue: &str) -> Result<u32, BusError> {
+    let declared = in_time(channel.queue_declare(
+        queue.into(),
+        QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        },
+        FieldTable::default(),
+    ))
+    .await?;
+    Ok(declared.message_count())
 }
 
 /// Moves every dead-lettered event back to the projector's queue, marked as a retry so the
@@ -138,16 +222,7 @@ pub async fn retry_dead_letters(config: &BusConfig) -> Result<usize, BusError> {
     let queue = config.dead_letter_queue();
     in_time(link.channel.confirm_select(ConfirmSelectOptions::default())).await?;
     // Only those waiting now: one that fails again comes back and must not be retried forever.
-    let waiting = in_time(link.channel.queue_declare(
-        queue.as_str().into(),
-        QueueDeclareOptions {
-            passive: true,
-            ..QueueDeclareOptions::default()
-        },
-        FieldTable::default(),
-    ))
-    .await?
-    .message_count();
+    let waiting = waiting(&link.channel, &queue).await?;
     let mut moved = 0;
     for _ in 0..waiting {
         let Some(message) = in_time(

@@ -6,15 +6,15 @@ use bus::{Broadcast, BusConfig};
 
 fn system(name: &str) -> BusConfig {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    BusConfig {
-        amqp_url: std::env::var("AMQP_URL")
+    BusConfig::new(
+        std::env::var("AMQP_URL")
             .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
-        prefix: format!(
+        format!(
             "bus_broadcast_{name}_{}_{}",
             std::process::id(),
             now.as_nanos()
         ),
-    }
+    )
 }
 
 async fn heard(broadcast: &mut Broadcast) -> Vec<u8> {

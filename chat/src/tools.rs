@@ -67,11 +67,11 @@ pub(crate) async fn verify(pool: &PgPool) -> anyhow::Result<()> {
 pub(crate) async fn dead_letters(settings: &Settings, command: DlqCommand) -> anyhow::Result<()> {
     let bus = settings.bus()?;
     match command {
-        DlqCommand::List => {
-            let letters = bus::dead_letters(&bus)
+        DlqCommand::List { limit } => {
+            let page = bus::dead_letters(&bus, limit)
                 .await
                 .context("reading the dead-letter queue")?;
-            for letter in &letters {
+            for letter in &page.letters {
                 match &letter.envelope {
                     Some(event) => println!(
                         "position {} {} {} #{} {}: {}",
@@ -85,7 +85,14 @@ pub(crate) async fn dead_letters(settings: &Settings, command: DlqCommand) -> an
                     None => println!("{}: {}", letter.routing_key, letter.reason),
                 }
             }
-            println!("{} dead-lettered events", letters.len());
+            let shown = page.letters.len();
+            println!("{} dead-lettered events", page.waiting);
+            if (shown as u64) < u64::from(page.waiting) {
+                println!(
+                    "showing the oldest {shown}; {} more (--limit shows more)",
+                    u64::from(page.waiting) - shown as u64
+                );
+            }
         }
         DlqCommand::Retry => {
             let moved = bus::retry_dead_letters(&bus)

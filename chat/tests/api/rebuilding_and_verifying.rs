@@ -104,7 +104,7 @@ async fn chat_dlq_lists_an_event_the_projector_could_not_apply_and_retries_it() 
     .unwrap();
     let settings = Cli::parse_from(["chat", "all", "--database-url", &app.database_url]).settings;
     let bus = settings.bus().unwrap();
-    let dead_letters = || async { bus::dead_letters(&bus).await.unwrap().len() };
+    let dead_letters = || async { bus::dead_letters(&bus, 1000).await.unwrap().letters.len() };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while dead_letters().await == 0 {
         assert!(

@@ -155,7 +155,11 @@ async fn a_retried_join_of_a_member_who_left_since_is_skipped() {
     system.fully_projected().await;
     assert_eq!(members(&system, room).await, (1, 1), "bob stays gone");
     assert!(
-        bus::dead_letters(&system.bus).await.unwrap().is_empty(),
+        bus::dead_letters(&system.bus, 1)
+            .await
+            .unwrap()
+            .letters
+            .is_empty(),
         "skipped, not dead-lettered again"
     );
 }
@@ -176,4 +180,35 @@ async fn a_retried_join_nothing_overtook_is_applied() {
         )
         .await;
     assert_eq!(members(&system, room).await, (2, 2));
+}
+
+#[tokio::test]
+async fn the_dead_letter_queue_keeps_its_newest_letters_up_to_its_limit_and_is_read_a_page_at_a_time(
+) {
+    let mut system = System::new().await;
+    system.bus.dead_letter_limit = 2;
+    let _relay = system.start_relay();
+    let _projector = system.start_live_projector().await;
+    for _ in 0..5 {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata)
+             VALUES ('Room', $1, 1, 'RoomArchived', '1', '{\"RoomArchived\": {}}', '{}')",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .execute(&system.pool)
+        .await
+        .unwrap();
+    }
+    // Projected after the five, in the store's order.
+    system.write(&room_story(Uuid::new_v4())).await;
+    system.eventually("SELECT count(*) FROM messages", 1).await;
+    system.eventually("SELECT count(*) FROM outbox", 0).await;
+
+    let page = bus::dead_letters(&system.bus, 1).await.unwrap();
+    assert_eq!(page.waiting, 2, "the oldest three were dropped");
+    assert_eq!(page.letters.len(), 1, "one page of one");
+    assert!(page.letters[0]
+        .reason
+        .contains("unknown event type RoomArchived"));
 }

@@ -27,10 +27,7 @@ impl BenchDb {
         let pool = eventstore::connect(&url, 16).await?;
         eventstore::MIGRATOR.run(&pool).await?;
         Ok(Self {
-            bus: BusConfig {
-                amqp_url: AMQP_URL.into(),
-                prefix: name.clone(),
-            },
+            bus: BusConfig::new(AMQP_URL, name.clone()),
             name,
             pool,
         })
