@@ -2,7 +2,6 @@
 //! started in-process.
 
 use clap::Parser;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,10 +14,16 @@ async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
     let settings = &cli.settings;
     let pool = settings.connect().await.unwrap();
     eventstore::MIGRATOR.run(&pool).await.unwrap();
-    let shutdown = CancellationToken::new();
-    let _workers =
-        chat::spawn_workers(chat::Roles::of(cli.command), &pool, settings, &shutdown).unwrap();
-    let app = chat::build_app(pool, settings, chat::Roles::ALL, &shutdown)
+    let pools = settings.pools().unwrap();
+    let lifecycle = chat::Lifecycle::default();
+    let _workers = chat::spawn_workers(
+        chat::Roles::of(cli.command),
+        &pools,
+        settings,
+        &lifecycle.shutdown,
+    )
+    .unwrap();
+    let app = chat::build_app(&pools, settings, chat::Roles::ALL, &lifecycle)
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -43,5 +48,5 @@ async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
     assert!(written.contains("server time p99"));
     let runs = std::fs::read_dir(out.join("results")).unwrap().count();
     assert_eq!(runs, 1, "one JSON file per run");
-    shutdown.cancel();
+    lifecycle.shutdown.cancel();
 }

@@ -17,8 +17,6 @@ use command_api::CommandState;
 use commands::Commands;
 use fanout::{FanoutState, Hub};
 use query_api::QueryState;
-use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -26,7 +24,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{Roles, Settings};
+use crate::{Lifecycle, Pools, Roles, Settings};
 
 /// Requests larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -46,36 +44,47 @@ const API_PREFIXES: [&str; 7] = [
 /// methods (`POST /rooms/` and `GET /rooms/`), which merging allows; the one fallback serves
 /// the web client. The WebSocket gateway subscribes its node to the bus here (the queue is bound
 /// when this answers) and joins the other nodes' presence mesh; both, and the open sockets, end
-/// when `shutdown` is cancelled (sockets with 1012, so clients resume).
+/// when the lifecycle's `shutdown` is cancelled (sockets with 1012, so clients resume).
 pub async fn build_app(
-    pool: PgPool,
+    pools: &Pools,
     settings: &Settings,
     roles: Roles,
-    shutdown: &CancellationToken,
+    lifecycle: &Lifecycle,
 ) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
-    let commands = roles
-        .writes()
-        .then(|| Commands::new(pool.clone(), tokens.clone(), &settings.command_settings()));
+    let commands = roles.writes().then(|| {
+        Commands::new(
+            pools.commands.clone(),
+            tokens.clone(),
+            &settings.command_settings(),
+        )
+    });
     let mut api = Router::new();
     if let (true, Some(commands)) = (roles.command_api, &commands) {
         let routes = command_api::routes().split_for_parts().0;
         api = api.merge(routes.with_state(CommandState::new(commands.clone())));
     }
     if roles.query_api {
-        let state = QueryState::new(pool.clone(), tokens, &settings.auditors);
+        let state = QueryState::new(pools.queries.clone(), tokens, &settings.auditors);
         api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
     }
     if let (true, Some(commands)) = (roles.fanout, commands) {
-        let hub = Hub::new(pool, fanout::DEFAULT_LAG_ALLOWANCE);
+        let hub = Hub::new(pools.fanout.clone(), fanout::DEFAULT_LAG_ALLOWANCE);
         let bus = settings.bus()?;
+        let shutdown = &lifecycle.shutdown;
         fanout::start_node(hub.clone(), &bus, shutdown.clone())
             .await
             .context("subscribing the WebSocket gateway to the bus")?;
         fanout::start_mesh(hub.clone(), &bus, shutdown.clone())
             .await
             .context("joining the other WebSocket gateways")?;
-        let state = FanoutState::new(hub, commands, settings.keepalive(), shutdown.clone());
+        let state = FanoutState::new(
+            hub,
+            commands,
+            settings.keepalive(),
+            shutdown.clone(),
+            lifecycle.sockets.clone(),
+        );
         api = api.merge(fanout::routes().split_for_parts().0.with_state(state));
     }
     let web_dir = settings.web_dir.clone();

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use commands::CommandSettings;
 use eventstore::ExecutorOptions;
 use fanout::Keepalive;
+use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 
 #[derive(Debug, Parser)]
@@ -65,8 +66,13 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, Subcommand)]
 pub enum DlqCommand {
-    /// Show every dead-lettered event and why it could not be applied; they stay queued.
-    List,
+    /// Show the oldest dead-lettered events and why they could not be applied, and how many
+    /// wait in all; they stay queued.
+    List {
+        /// How many to show.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// Send every dead-lettered event back to the projector (after fixing what refused it).
     Retry,
 }
@@ -165,6 +171,50 @@ pub struct Settings {
     pub auditors: Vec<String>,
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
+    /// PostgreSQL connections for commands (REST and WebSocket sends) and their read-your-writes
+    /// waits.
+    #[arg(long, env = "CHAT_DB_POOL_COMMANDS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(2..), global = true)]
+    pub db_pool_commands: u32,
+    /// PostgreSQL connections for the HTTP reads and their `min_seq` waits.
+    #[arg(long, env = "CHAT_DB_POOL_QUERIES", default_value_t = 8, value_parser = clap::value_parser!(u32).range(2..), global = true)]
+    pub db_pool_queries: u32,
+    /// PostgreSQL connections for the projector.
+    #[arg(long, env = "CHAT_DB_POOL_PROJECTOR", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub db_pool_projector: u32,
+    /// PostgreSQL connections for the WebSocket gateway's catch-up reads.
+    #[arg(long, env = "CHAT_DB_POOL_FANOUT", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub db_pool_fanout: u32,
+    /// An HTTP read running longer is cancelled and answered 503 `unavailable`; 0 = no limit.
+    #[arg(long, env = "CHAT_QUERY_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration, global = true)]
+    pub query_timeout: Duration,
+    /// How often the projector reads the event store for events the broker lost (it also does
+    /// after every reconnect to the broker), e.g. `1m`.
+    #[arg(long, env = "CHAT_PROJECTOR_CATCH_UP_INTERVAL", default_value = "1m", value_parser = humantime::parse_duration, global = true)]
+    pub projector_catch_up_interval: Duration,
+    /// Most events the dead-letter queue keeps; past it the oldest are dropped (they stay in
+    /// the event store). 0 = no limit.
+    #[arg(long, env = "CHAT_DLQ_MAX_LENGTH", default_value_t = BusConfig::DEFAULT_DEAD_LETTER_LIMIT, global = true)]
+    pub dlq_max_length: u32,
+}
+
+/// The outbox relay's connections: its listener and one for its batches (its lock holds a
+/// connection of its own, outside every pool).
+const RELAY_POOL: u32 = 2;
+
+/// The process's connections to PostgreSQL, one pool per kind of work, so none can take
+/// another's: slow reads cannot make posts fail or stop the projection. Each pool opens a
+/// connection only when first needed, so a role pays only for the pools it uses.
+#[derive(Debug, Clone)]
+pub struct Pools {
+    /// The write path (its listener for read-your-writes waits holds one connection).
+    pub commands: PgPool,
+    /// The HTTP reads, every statement cut at the query timeout (the listener for `min_seq`
+    /// waits holds one connection).
+    pub queries: PgPool,
+    pub projector: PgPool,
+    /// The WebSocket gateway's catch-up reads.
+    pub fanout: PgPool,
+    pub relay: PgPool,
 }
 
 /// The seed's web client runs on its own dev server and calls the API across origins.
@@ -182,6 +232,26 @@ impl Settings {
             .context("connecting to PostgreSQL")
     }
 
+    /// The pools of a long-running process; no connection is opened yet.
+    pub fn pools(&self) -> anyhow::Result<Pools> {
+        let options: PgConnectOptions = self
+            .database_url()?
+            .parse()
+            .context("DATABASE_URL is not a PostgreSQL URL")?;
+        let mut reads = options.clone();
+        if !self.query_timeout.is_zero() {
+            let timeout = format!("{}ms", self.query_timeout.as_millis());
+            reads = reads.options([("statement_timeout", timeout)]);
+        }
+        Ok(Pools {
+            commands: eventstore::lazy_pool(options.clone(), self.db_pool_commands),
+            queries: eventstore::lazy_pool(reads, self.db_pool_queries),
+            projector: eventstore::lazy_pool(options.clone(), self.db_pool_projector),
+            fanout: eventstore::lazy_pool(options.clone(), self.db_pool_fanout),
+            relay: eventstore::lazy_pool(options, RELAY_POOL),
+        })
+    }
+
     fn database_url(&self) -> anyhow::Result<&str> {
         self.database_url
             .as_deref()
@@ -196,6 +266,7 @@ impl Settings {
         Ok(BusConfig {
             amqp_url: self.amqp_url.clone(),
             prefix,
+            dead_letter_limit: self.dlq_max_length,
         })
     }
 

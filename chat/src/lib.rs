@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+mod lifecycle;
 pub mod openapi;
 mod roles;
 mod telemetry;
@@ -10,7 +11,8 @@ mod tools;
 mod workers;
 
 pub use app::{build_app, serve};
-pub use config::{Cli, Command, DlqCommand, Settings};
+pub use config::{Cli, Command, DlqCommand, Pools, Settings};
+pub use lifecycle::Lifecycle;
 pub use roles::Roles;
 pub use workers::spawn_workers;
 
@@ -46,31 +48,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Runs the roles of a long-running subcommand until the process is told to stop: its workers,
-/// and its HTTP routes when it has any.
+/// and its HTTP routes when it has any. Stopping follows [`lifecycle`]: serving first, then the
+/// workers, all within [`lifecycle::GRACE`].
 async fn run_roles(roles: Roles, settings: &Settings) -> anyhow::Result<()> {
-    let pool = migrated(settings).await?;
-    let shutdown = CancellationToken::new();
-    let workers = spawn_workers(roles, &pool, settings, &shutdown)?;
-    let served = if roles.serves_http() {
-        let app = build_app(pool, settings, roles, &shutdown).await?;
+    migrated(settings).await?.close().await;
+    let pools = settings.pools()?;
+    let lifecycle = Lifecycle::default();
+    let stop_workers = CancellationToken::new();
+    let workers = spawn_workers(roles, &pools, settings, &stop_workers)?;
+    let serving = if roles.serves_http() {
+        let app = build_app(&pools, settings, roles, &lifecycle).await?;
         let listener = api_kit::listen(&settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
         let address = listener.local_addr()?;
         tracing::info!("serving on http://{address} (API docs at http://{address}/docs/)");
-        let stop = shutdown.clone();
-        serve(listener, app, async move {
-            shutdown_signal().await;
-            stop.cancel();
-        })
-        .await
+        Some(serve(
+            listener,
+            app,
+            lifecycle.shutdown.clone().cancelled_owned(),
+        ))
     } else {
-        shutdown_signal().await;
-        Ok(())
+        None
     };
-    shutdown.cancel();
-    futures::future::join_all(workers).await;
-    served
+    let shutdown = lifecycle.shutdown.clone();
+    tokio::spawn(async move {
+        lifecycle::stop_signal().await;
+        shutdown.cancel();
+    });
+    let stopped = async {
+        let served = match serving {
+            Some(serving) => serving.await,
+            None => {
+                lifecycle.shutdown.cancelled().await;
+                Ok(())
+            }
+        };
+        lifecycle.sockets_closed().await;
+        stop_workers.cancel();
+        futures::future::join_all(workers).await;
+        served
+    };
+    let out_of_time = async {
+        lifecycle.shutdown.cancelled().await;
+        tokio::time::sleep(lifecycle::GRACE).await;
+    };
+    tokio::select! {
+        stopped = stopped => stopped,
+        () = out_of_time => anyhow::bail!("still stopping {:?} after the signal; exiting anyway", lifecycle::GRACE),
+    }
 }
 
 async fn migrated(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
@@ -80,10 +106,4 @@ async fn migrated(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
         .await
         .context("running migrations")?;
     Ok(pool)
-}
-
-async fn shutdown_signal() {
-    if tokio::signal::ctrl_c().await.is_ok() {
-        tracing::info!("shutting down");
-    }
 }

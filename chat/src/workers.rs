@@ -6,16 +6,15 @@
 use bus::relay::RelaySettings;
 use bus::{AmqpFeed, AmqpPublisher};
 use projector::ProjectorSettings;
-use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Roles, Settings};
+use crate::{Pools, Roles, Settings};
 
 /// Starts the workers of `roles`; they stop when `shutdown` is cancelled.
 pub fn spawn_workers(
     roles: Roles,
-    pool: &PgPool,
+    pools: &Pools,
     settings: &Settings,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
@@ -23,16 +22,19 @@ pub fn spawn_workers(
     let mut workers = Vec::new();
     if roles.writes() {
         workers.push(tokio::spawn(bus::relay::run(
-            pool.clone(),
+            pools.relay.clone(),
             AmqpPublisher::new(bus.clone()),
             RelaySettings::default(),
             shutdown.clone(),
         )));
     }
     if roles.projector {
-        let projector = ProjectorSettings::default();
+        let projector = ProjectorSettings {
+            catch_up_interval: settings.projector_catch_up_interval,
+            ..ProjectorSettings::default()
+        };
         workers.push(tokio::spawn(projector::run(
-            pool.clone(),
+            pools.projector.clone(),
             AmqpFeed::projector(bus, projector.prefetch),
             projector,
             shutdown.clone(),

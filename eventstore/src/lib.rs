@@ -25,7 +25,7 @@ pub use error::{EventLogError, ExecuteError};
 pub use executor::{CommandExecutor, ExecutorOptions};
 pub use log::{EventLog, Recorded, StoredEvent, PAGE_SIZE};
 pub use metadata::{now, CommandMetadata};
-pub use projection_wait::{ProjectionWaiter, PROJECTION_CHANNEL};
+pub use projection_wait::{projection_notices, ProjectionWaiter, PROJECTION_CHANNEL};
 pub use stats::ExecutorStats;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -37,9 +37,19 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 /// Opens a pool on `database_url`.
 pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     let options: PgConnectOptions = database_url.parse()?;
+    pool_options(max_connections).connect_with(options).await
+}
+
+/// A pool of at most `max_connections` that opens each connection when it is first needed, so a
+/// process pays only for the pools its roles use.
+pub fn lazy_pool(options: PgConnectOptions, max_connections: u32) -> PgPool {
+    pool_options(max_connections).connect_lazy_with(options)
+}
+
+/// A caller that waits longer than this for a connection gets an error (503 at the edge)
+/// rather than queueing without bound.
+fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect_with(options)
-        .await
 }

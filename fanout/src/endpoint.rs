@@ -81,7 +81,10 @@ pub(crate) async fn connect(
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(HARD_FRAME_CAP)
         .max_frame_size(HARD_FRAME_CAP)
-        .on_upgrade(move |socket| connection::run(state, socket, request))
+        .on_upgrade(move |socket| {
+            let sockets = state.sockets.clone();
+            sockets.track_future(connection::run(state, socket, request))
+        })
 }
 
 #[derive(Deserialize)]

@@ -30,6 +30,7 @@ use std::time::Duration;
 use auth::Tokens;
 use commands::Commands;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// How many frames a socket may fall behind its room before it is closed with 4008.
@@ -54,8 +55,10 @@ impl Default for Keepalive {
     }
 }
 
-/// What the endpoint needs: the node's hub, the command path for sends, the keepalive, and a
-/// signal that closes every socket (with 1012, so clients resume elsewhere) when the node stops.
+/// What the endpoint needs: the node's hub, the command path for sends, the keepalive, a
+/// signal that closes every socket (with 1012, so clients resume elsewhere) when the node stops,
+/// and the tracker every socket's session runs on, so the process can wait for their close
+/// frames before it exits.
 #[derive(Clone)]
 pub struct FanoutState {
     hub: Hub,
@@ -63,6 +66,7 @@ pub struct FanoutState {
     tokens: Arc<Tokens>,
     keepalive: Keepalive,
     shutdown: CancellationToken,
+    sockets: TaskTracker,
 }
 
 impl FanoutState {
@@ -71,6 +75,7 @@ impl FanoutState {
         commands: Commands,
         keepalive: Keepalive,
         shutdown: CancellationToken,
+        sockets: TaskTracker,
     ) -> Self {
         let tokens = commands.tokens().clone();
         Self {
@@ -79,6 +84,7 @@ impl FanoutState {
             tokens,
             keepalive,
             shutdown,
+            sockets,
         }
     }
 }

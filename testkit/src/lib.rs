@@ -13,8 +13,10 @@ pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// The flags a test's `chat` runs with, after its role and `--database-url`: a fixed signing
-/// key, the cheapest bcrypt cost, and no rate limits, so stories may log in and post at will.
-pub const CHAT_FLAGS: [&str; 8] = [
+/// key, the cheapest bcrypt cost, and no rate limits, so stories may log in and post at will;
+/// and small pools (16 connections in all, with the relay's), since parallel tests share the
+/// 100 connections PostgreSQL allows.
+pub const CHAT_FLAGS: [&str; 16] = [
     "--jwt-secret",
     "test-secret",
     "--bcrypt-cost",
@@ -23,6 +25,14 @@ pub const CHAT_FLAGS: [&str; 8] = [
     "0",
     "--send-rate",
     "0",
+    "--db-pool-commands",
+    "4",
+    "--db-pool-queries",
+    "4",
+    "--db-pool-projector",
+    "2",
+    "--db-pool-fanout",
+    "4",
 ];
 
 /// A database no other test uses, migrated; answers its URL and a small pool on it.

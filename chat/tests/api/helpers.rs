@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use chat::{build_app, serve, spawn_workers, Cli, Roles};
+use chat::{build_app, serve, spawn_workers, Cli, Lifecycle, Roles};
 use clap::Parser;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -58,6 +58,22 @@ pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
     spawn_role_on(database_url, "all", flags).await
 }
 
+/// A client of a `chat` started elsewhere (e.g. as a process of its own) serving at `address`
+/// on `database_url`.
+pub async fn client_of(address: String, database_url: &str) -> TestApp {
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        pool: eventstore::connect(database_url, 4).await.expect("connect"),
+        database_url: database_url.to_owned(),
+        _workers: Workers {
+            shutdown: CancellationToken::new(),
+            _handles: Vec::new(),
+        },
+        _bus: None,
+    }
+}
+
 impl TestApp {
     /// Stops the app as a signal stops the process: workers, sockets, then HTTP.
     pub fn stop(&self) {
@@ -81,10 +97,10 @@ impl Drop for Workers {
 /// `command-api`) on an existing database.
 pub async fn start_workers(database_url: &str, role: &str, flags: &[&str]) -> Workers {
     let cli = cli(database_url, role, flags);
-    let pool = cli.settings.connect().await.expect("connect");
+    let pools = cli.settings.pools().expect("pools");
     let shutdown = CancellationToken::new();
     let handles =
-        spawn_workers(Roles::of(cli.command), &pool, &cli.settings, &shutdown).expect("workers");
+        spawn_workers(Roles::of(cli.command), &pools, &cli.settings, &shutdown).expect("workers");
     Workers {
         shutdown,
         _handles: handles,
@@ -96,10 +112,12 @@ async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestAp
     let settings = cli.settings;
     let pool = settings.connect().await.expect("connect");
     eventstore::MIGRATOR.run(&pool).await.expect("migrate");
-    let shutdown = CancellationToken::new();
+    let pools = settings.pools().expect("pools");
+    let lifecycle = Lifecycle::default();
+    let shutdown = lifecycle.shutdown.clone();
     let handles =
-        spawn_workers(Roles::of(cli.command), &pool, &settings, &shutdown).expect("workers");
-    let app = build_app(pool.clone(), &settings, Roles::of(cli.command), &shutdown)
+        spawn_workers(Roles::of(cli.command), &pools, &settings, &shutdown).expect("workers");
+    let app = build_app(&pools, &settings, Roles::of(cli.command), &lifecycle)
         .await
         .expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
