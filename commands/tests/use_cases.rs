@@ -18,6 +18,8 @@ async fn commands() -> (Commands, sqlx::PgPool) {
         bcrypt_cost: 4,
         login_rate: RatePolicy::off(),
         send_rate: RatePolicy::off(),
+        room_create_rate: RatePolicy::off(),
+        room_password_rate: RatePolicy::off(),
         executor: ExecutorOptions::default(),
         projection_wait: Duration::from_millis(20),
     };
