@@ -148,3 +148,31 @@ async fn a_wrong_password_and_an_unknown_name_fail_a_login_alike() {
     assert_eq!(wrong.code(), "invalid_credentials");
     assert_eq!(unknown.code(), "invalid_credentials");
 }
+
+#[tokio::test]
+async fn client_msg_ids_are_forgotten_after_a_day_and_not_before() {
+    let (commands, pool) = commands().await;
+    let alice = registered(&commands, "alice").await;
+    let room_id = room(&commands, &alice, "general").await;
+    for id in ["recent", "old"] {
+        let message = NewMessage::parse("hello", Some(id)).unwrap();
+        commands
+            .post_message(&alice, room_id, message, None)
+            .await
+            .unwrap();
+    }
+    let a_day_ago = chrono::Utc::now() - commands::CLIENT_MSG_IDS_KEPT;
+    sqlx::query("UPDATE sent_messages SET sent_at = $1 WHERE client_msg_id = 'old'")
+        .bind(a_day_ago - chrono::Duration::minutes(1))
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let forgotten = commands::forget_expired_client_msg_ids(&pool)
+        .await
+        .unwrap();
+
+    assert_eq!(forgotten, 1);
+    let kept = testkit::count(&pool, "SELECT count(*) FROM sent_messages").await;
+    assert_eq!(kept, 1, "the recent one stays");
+}
