@@ -15,6 +15,10 @@ CREATE TABLE sent_messages
 
 CREATE INDEX sent_messages_by_age ON sent_messages (sent_at);
 
+-- The sender and the id come from the event's metadata, which the server writes (flat strings),
+-- never from its payload: a payload PostgreSQL cannot read as text (a NUL in a message the
+-- projection will refuse) must still be stored.
+--
 -- A second row for one key would be a duplicate the room's own window of recent ids did not
 -- catch (more than a thousand sends with ids between a retry's check and its decision); the
 -- first message stays the one a retry answers.
@@ -24,8 +28,8 @@ $$
 BEGIN
     INSERT INTO sent_messages (room_id, sender_id, client_msg_id, seq)
     VALUES (NEW.aggregate_id,
-            NEW.payload -> 'MessagePosted' ->> 'user_id',
-            NEW.payload -> 'MessagePosted' ->> 'client_msg_id',
+            NEW.metadata ->> 'user_id',
+            NEW.metadata ->> 'client_msg_id',
             NEW.sequence)
     ON CONFLICT DO NOTHING;
     RETURN NULL;
@@ -36,20 +40,20 @@ CREATE TRIGGER remember_sent_message
     AFTER INSERT ON events
     FOR EACH ROW
     WHEN (NEW.aggregate_type = 'Room' AND NEW.event_type = 'MessagePosted'
-        AND NEW.payload -> 'MessagePosted' ->> 'client_msg_id' IS NOT NULL
-        AND NEW.payload -> 'MessagePosted' ->> 'user_id' IS NOT NULL)
+        AND NEW.metadata ->> 'client_msg_id' IS NOT NULL
+        AND NEW.metadata ->> 'user_id' IS NOT NULL)
     EXECUTE FUNCTION remember_sent_message();
 
 -- The sends of the last day, from before the table existed.
 INSERT INTO sent_messages (room_id, sender_id, client_msg_id, seq, sent_at)
 SELECT aggregate_id,
-       payload -> 'MessagePosted' ->> 'user_id',
-       payload -> 'MessagePosted' ->> 'client_msg_id',
+       metadata ->> 'user_id',
+       metadata ->> 'client_msg_id',
        sequence,
        recorded_at
   FROM events
  WHERE aggregate_type = 'Room' AND event_type = 'MessagePosted'
-   AND payload -> 'MessagePosted' ->> 'client_msg_id' IS NOT NULL
-   AND payload -> 'MessagePosted' ->> 'user_id' IS NOT NULL
+   AND metadata ->> 'client_msg_id' IS NOT NULL
+   AND metadata ->> 'user_id' IS NOT NULL
    AND recorded_at > now() - interval '24 hours'
 ON CONFLICT DO NOTHING;
