@@ -15,4 +15,6 @@ pub use extract::{Json, JsonOrEmpty, Path, Query};
 pub use listen::listen;
 pub use projection::{AfterProjection, PROJECTION_PENDING_HEADER};
 pub use rate_limit::{RateLimited, RateLimiter, RatePolicy};
-pub use request_id::{RequestId, REQUEST_ID_HEADER};
+pub use request_id::{
+    drop_unacceptable_request_id, is_acceptable_request_id, RequestId, REQUEST_ID_HEADER,
+};

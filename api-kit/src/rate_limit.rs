@@ -24,6 +24,10 @@ impl RatePolicy {
         Self(NonZeroU32::new(rate).map(Quota::per_minute))
     }
 
+    pub fn per_hour(rate: u32) -> Self {
+        Self(NonZeroU32::new(rate).map(Quota::per_hour))
+    }
+
     pub fn off() -> Self {
         Self(None)
     }

@@ -1,6 +1,3 @@
-use async_trait::async_trait;
-use domain::PasswordCheck;
-
 /// bcrypt hashing on a blocking thread: a hash at cost 12 takes a few hundred milliseconds,
 /// which would stall every other task on an async worker.
 #[derive(Debug, Clone, Copy)]
@@ -40,13 +37,6 @@ impl Passwords {
         tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
             .await
             .unwrap_or(false)
-    }
-}
-
-#[async_trait]
-impl PasswordCheck for Passwords {
-    async fn matches(&self, password: &str, hash: &str) -> bool {
-        self.verify(password, hash).await
     }
 }
 

@@ -58,6 +58,7 @@ impl System {
             .env("CHAT_BCRYPT_COST", "4")
             .env("CHAT_SEND_RATE", "0")
             .env("CHAT_LOGIN_RATE", "0")
+            .env("CHAT_ROOM_CREATE_RATE", "0")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .kill_on_drop(true)

@@ -115,14 +115,16 @@ fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
             .unwrap_or_default();
         tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
     });
-    // Layers added last run first: the id is set before the span opens and copied to the answer.
+    // Layers added last run first: an unacceptable id is dropped, a fresh one set before the
+    // span opens, and copied to the answer.
     Ok(app
         .layer(middleware::from_fn(server_timing))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(api_kit::drop_unacceptable_request_id)))
 }
 
 /// How long the application took to answer, in the standard `Server-Timing` header, so clients

@@ -139,6 +139,23 @@ pub struct Settings {
     /// Login and registration attempts per minute, per username and per address; 0 = off.
     #[arg(long, env = "CHAT_LOGIN_RATE", default_value_t = 20, global = true)]
     pub login_rate: u32,
+    /// Rooms a user may create per hour (a refused creation counts too); 0 = off.
+    #[arg(
+        long,
+        env = "CHAT_ROOM_CREATE_RATE",
+        default_value_t = 30,
+        global = true
+    )]
+    pub room_create_rate: u32,
+    /// Password attempts per minute by one user at one private room they are not a member of
+    /// (checked before the join is queued); 0 = off.
+    #[arg(
+        long,
+        env = "CHAT_ROOM_PASSWORD_RATE",
+        default_value_t = 5,
+        global = true
+    )]
+    pub room_password_rate: u32,
     /// How often the server pings each WebSocket, e.g. `10s`.
     #[arg(long, env = "CHAT_WS_PING_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub ws_ping_interval: Duration,
@@ -289,6 +306,8 @@ impl Settings {
             bcrypt_cost: self.bcrypt_cost,
             login_rate: RatePolicy::per_minute(self.login_rate),
             send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
+            room_create_rate: RatePolicy::per_hour(self.room_create_rate),
+            room_password_rate: RatePolicy::per_minute(self.room_password_rate),
             executor: ExecutorOptions {
                 snapshot_every: self.snapshot_every,
                 cache_capacity: self.aggregate_cache,

@@ -1,11 +1,14 @@
 //! The background work of the roles: the outbox relay in every role that writes events (the
-//! command API, and the WebSocket gateway, whose sends are commands too), the projector in the
-//! roles that keep the read tables. The gateway's bus consumer belongs to its routes: see
-//! [`crate::build_app`].
+//! command API, and the WebSocket gateway, whose sends are commands too) and the forgetting of
+//! day-old `client_msg_id`s there, the projector in the roles that keep the read tables. The
+//! gateway's bus consumer belongs to its routes: see [`crate::build_app`].
+
+use std::time::Duration;
 
 use bus::relay::RelaySettings;
 use bus::{AmqpFeed, AmqpPublisher};
 use projector::ProjectorSettings;
+use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +30,10 @@ pub fn spawn_workers(
             RelaySettings::default(),
             shutdown.clone(),
         )));
+        workers.push(tokio::spawn(forget_client_msg_ids(
+            pools.commands.clone(),
+            shutdown.clone(),
+        )));
     }
     if roles.projector {
         let projector = ProjectorSettings {
@@ -41,4 +48,26 @@ pub fn spawn_workers(
         )));
     }
     Ok(workers)
+}
+
+/// How often the `client_msg_id`s past their day are forgotten.
+const FORGET_CLIENT_MSG_IDS_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Keeps the table of sent `client_msg_id`s to about a day of sends. Every writing process runs
+/// it; the deletes of two never disagree.
+async fn forget_client_msg_ids(pool: PgPool, shutdown: CancellationToken) {
+    loop {
+        match commands::forget_expired_client_msg_ids(&pool).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::debug!(forgotten, "forgot expired client_msg_ids"),
+            Err(error) => tracing::warn!(
+                cause = %api_kit::Chain(&error),
+                "forgetting expired client_msg_ids failed; trying again later"
+            ),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(FORGET_CLIENT_MSG_IDS_EVERY) => {}
+        }
+    }
 }

@@ -15,11 +15,12 @@ use crate::rooms::actor;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PostMessageRequest {
-    /// Trimmed; 1–4000 characters.
+    /// Trimmed; 1–4000 characters; no control characters but newline and tab, no bidi
+    /// control characters.
     #[schema(example = "Hello!")]
     pub content: String,
-    /// The sender's own id for this message (1–64 characters). Sending it again returns the
-    /// original message instead of posting a second one.
+    /// The sender's own id for this message (1–64 characters). Sending it again to the room
+    /// within a day returns the original message instead of posting a second one.
     pub client_msg_id: Option<String>,
 }
 
@@ -43,11 +44,11 @@ pub struct PostedMessage {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Posted", body = PostedMessage),
-        (status = 200, description = "This `client_msg_id` was already used: the original message", body = PostedMessage),
+        (status = 200, description = "This sender already used this `client_msg_id` in this room within a day: the original message", body = PostedMessage),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a member of the room", body = ErrorBody),
         (status = 404, description = "Room not found", body = ErrorBody),
-        (status = 422, description = "Empty or oversized message", body = ErrorBody),
+        (status = 422, description = "Empty or oversized message, or one with control or bidi control characters", body = ErrorBody),
         (status = 429, description = "Sending too fast", body = ErrorBody),
     ))]
 pub(crate) async fn post_message(

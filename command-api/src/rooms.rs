@@ -15,7 +15,8 @@ use crate::error::HttpError;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRoomRequest {
-    /// 1–64 characters after trimming; unique ignoring case.
+    /// 1–64 characters after trimming, at least one visible, no control or bidi control
+    /// characters; unique ignoring case.
     #[schema(example = "general")]
     pub name: String,
     #[serde(default)]
@@ -43,7 +44,9 @@ pub struct CreatedRoom {
             ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
         (status = 400, description = "Room name already exists, or a private room without a password", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 422, description = "Invalid name or password", body = ErrorBody),
+        (status = 422, description = "Invalid name or password: a name needs a visible character and may hold no control or bidi control characters", body = ErrorBody),
+        (status = 429, description = "Too many rooms created by this user this hour; `Retry-After` says when to try again", body = ErrorBody,
+            headers(("retry-after" = u64, description = "Seconds to wait"))),
     ))]
 pub(crate) async fn create_room(
     State(commands): State<Commands>,
@@ -91,6 +94,8 @@ pub struct RoomMessage {
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Invalid room password", body = ErrorBody),
         (status = 404, description = "Room not found", body = ErrorBody),
+        (status = 429, description = "Too many password attempts by this user at this room; `Retry-After` says when to try again", body = ErrorBody,
+            headers(("retry-after" = u64, description = "Seconds to wait"))),
     ))]
 pub(crate) async fn join_room(
     State(commands): State<Commands>,

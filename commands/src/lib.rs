@@ -10,10 +10,12 @@ mod accounts;
 mod error;
 mod messages;
 mod rooms;
+mod sent;
 mod state;
 
 pub use accounts::{Attempt, LoggedIn, Registered};
 pub use error::CommandError;
 pub use messages::{NewMessage, PostedMessage};
 pub use rooms::{CreatedRoom, Joined, Left, NewRoom};
+pub use sent::{forget_expired_client_msg_ids, CLIENT_MSG_IDS_KEPT};
 pub use state::{CommandSettings, Commands, Projected};

@@ -8,7 +8,7 @@ use eventstore::EventEnvelope;
 use uuid::Uuid;
 
 use crate::state::metadata;
-use crate::{CommandError, Commands};
+use crate::{sent, CommandError, Commands};
 
 /// A message to post, validated.
 #[derive(Debug, Clone)]
@@ -48,7 +48,8 @@ pub struct PostedMessage {
 
 impl Commands {
     /// Posts `message` to the room for `sender`, under the sender's rate limit. It is durable
-    /// when this answers; a repeated `client_msg_id` answers the original message.
+    /// when this answers; a `client_msg_id` the sender already used in the room within a day
+    /// answers the original message.
     pub async fn post_message(
         &self,
         sender: &Actor,
@@ -61,6 +62,12 @@ impl Commands {
             body,
             client_msg_id,
         } = message;
+        if let Some(id) = &client_msg_id {
+            let earlier = sent::earlier_send(&self.pool, room_id, sender.user_id, id.as_str());
+            if let Some(seq) = earlier.await? {
+                return self.original(room_id, seq).await;
+            }
+        }
         let mut metadata = metadata(sender, request_id);
         metadata.client_msg_id = client_msg_id.as_ref().map(|id| id.to_string());
         let command = RoomCommand::PostMessage {
@@ -72,6 +79,8 @@ impl Commands {
         };
         let aggregate_id = room_id.to_string();
         let sender_id = sender.user_id;
+        // A send still in flight when its retry was looked up above is not in the table yet;
+        // the room's own window of recent ids catches it.
         let (events, earlier_send) = self
             .rooms
             .execute_with(&aggregate_id, command, &metadata, move |room| {
@@ -84,9 +93,14 @@ impl Commands {
             return Ok(posted_message(room_id, posted, false));
         }
         let seq = earlier_send.expect("a post that records nothing repeats an earlier send");
+        self.original(room_id, seq).await
+    }
+
+    /// The message at `seq` of the room, answered as the repeat of a send.
+    async fn original(&self, room_id: Uuid, seq: usize) -> Result<PostedMessage, CommandError> {
         let original = self
             .rooms
-            .event(&aggregate_id, seq)
+            .event(&room_id.to_string(), seq)
             .await?
             .ok_or(CommandError::EventVanished { room_id, seq })?;
         Ok(posted_message(room_id, original, true))

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::room::Actor;
 use domain::values::{InvalidValue, RoomName, RoomPassword};
-use domain::{Room, RoomCommand, RoomEvent};
+use domain::{Room, RoomCommand, RoomError, RoomEvent};
 use uuid::Uuid;
 
 use crate::state::metadata;
@@ -68,14 +68,16 @@ pub struct Left {
 }
 
 impl Commands {
-    /// Creates a room with `creator` as its owner and first member; answers once the
-    /// projection shows it.
+    /// Creates a room with `creator` as its owner and first member, under the creator's
+    /// limit of room creations; answers once the projection shows it.
     pub async fn create_room(
         &self,
         creator: &Actor,
         room: NewRoom,
         request_id: Option<String>,
     ) -> Result<Projected<CreatedRoom>, CommandError> {
+        // Before the hash: a refused creation, even of a name that is taken, costs no bcrypt.
+        self.room_create_limit.check(&creator.user_id.to_string())?;
         let password_hash = match room.password {
             Some(password) => Some(self.passwords.hash(password.expose()).await),
             None => None,
@@ -118,6 +120,11 @@ impl Commands {
 
     /// Joins `member` to the room; joining again is not an error. Answers once the projection
     /// shows the membership, even one that is a moment old.
+    ///
+    /// A private room's password is checked here, before the join is queued, under the
+    /// member's limit of attempts at that room: a bcrypt takes a few hundred milliseconds, and
+    /// the room decides one command at a time. The join carries the hash the password matched,
+    /// and the room admits it only if that is still its password.
     pub async fn join_room(
         &self,
         member: &Actor,
@@ -125,12 +132,28 @@ impl Commands {
         password: Option<String>,
         request_id: Option<String>,
     ) -> Result<Projected<Joined>, CommandError> {
+        let aggregate_id = room_id.to_string();
+        let room = self.rooms.load(&aggregate_id).await?;
+        let password_verified_for = match room
+            .password_hash_to_join(member.user_id)
+            .map_err(CommandError::Room)?
+        {
+            None => None,
+            Some(hash) => {
+                self.room_password_limit
+                    .check(&format!("{}/{room_id}", member.user_id))?;
+                let given = password.as_deref().unwrap_or_default();
+                if !self.passwords.verify(given, hash).await {
+                    return Err(CommandError::Room(RoomError::WrongPassword));
+                }
+                Some(hash.to_owned())
+            }
+        };
         let command = RoomCommand::Join {
             member: member.clone(),
-            password,
+            password_verified_for,
             at: eventstore::now(),
         };
-        let aggregate_id = room_id.to_string();
         let (events, (room_name, seq)) = self
             .rooms
             .execute_with(

@@ -4,7 +4,7 @@ use std::time::Duration;
 use api_kit::{RateLimiter, RatePolicy};
 use auth::{Passwords, Tokens};
 use domain::room::Actor;
-use domain::{Room, RoomServices, User};
+use domain::{Room, User};
 use eventstore::{CommandExecutor, CommandMetadata, ExecutorOptions, ProjectionWaiter};
 use sqlx::PgPool;
 
@@ -16,6 +16,10 @@ pub struct CommandSettings {
     pub login_rate: RatePolicy,
     /// Messages per user.
     pub send_rate: RatePolicy,
+    /// Room creations per user.
+    pub room_create_rate: RatePolicy,
+    /// Password attempts per user and room, at rooms the user is not a member of.
+    pub room_password_rate: RatePolicy,
     /// Snapshots and the aggregate cache of the write path.
     pub executor: ExecutorOptions,
     /// How long register, create, join and leave wait for the projection to apply their
@@ -34,6 +38,10 @@ pub struct Commands {
     pub(crate) tokens: Arc<Tokens>,
     pub(crate) login_limit: RateLimiter,
     pub(crate) send_limit: RateLimiter,
+    pub(crate) room_create_limit: RateLimiter,
+    pub(crate) room_password_limit: RateLimiter,
+    /// Where the `client_msg_id`s sent in the last day are looked up.
+    pub(crate) pool: PgPool,
     projection: ProjectionWaiter,
     projection_wait: Duration,
 }
@@ -49,9 +57,6 @@ pub struct Projected<T> {
 impl Commands {
     pub fn new(pool: PgPool, tokens: Arc<Tokens>, settings: &CommandSettings) -> Self {
         let passwords = Passwords::with_cost(settings.bcrypt_cost);
-        let room_services = RoomServices {
-            passwords: Arc::new(passwords),
-        };
         Self {
             users: Arc::new(CommandExecutor::with_options(
                 pool.clone(),
@@ -60,15 +65,18 @@ impl Commands {
             )),
             rooms: Arc::new(CommandExecutor::with_options(
                 pool.clone(),
-                room_services,
+                (),
                 settings.executor,
             )),
-            projection: ProjectionWaiter::start(pool),
+            projection: ProjectionWaiter::start(pool.clone()),
+            pool,
             projection_wait: settings.projection_wait,
             passwords,
             tokens,
             login_limit: RateLimiter::new(settings.login_rate),
             send_limit: RateLimiter::new(settings.send_rate),
+            room_create_limit: RateLimiter::new(settings.room_create_rate),
+            room_password_limit: RateLimiter::new(settings.room_password_rate),
         }
     }
 

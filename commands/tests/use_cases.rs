@@ -18,6 +18,8 @@ async fn commands() -> (Commands, sqlx::PgPool) {
         bcrypt_cost: 4,
         login_rate: RatePolicy::off(),
         send_rate: RatePolicy::off(),
+        room_create_rate: RatePolicy::off(),
+        room_password_rate: RatePolicy::off(),
         executor: ExecutorOptions::default(),
         projection_wait: Duration::from_millis(20),
     };
@@ -145,4 +147,32 @@ async fn a_wrong_password_and_an_unknown_name_fail_a_login_alike() {
     assert!(!logged_in.access_token.is_empty());
     assert_eq!(wrong.code(), "invalid_credentials");
     assert_eq!(unknown.code(), "invalid_credentials");
+}
+
+#[tokio::test]
+async fn client_msg_ids_are_forgotten_after_a_day_and_not_before() {
+    let (commands, pool) = commands().await;
+    let alice = registered(&commands, "alice").await;
+    let room_id = room(&commands, &alice, "general").await;
+    for id in ["recent", "old"] {
+        let message = NewMessage::parse("hello", Some(id)).unwrap();
+        commands
+            .post_message(&alice, room_id, message, None)
+            .await
+            .unwrap();
+    }
+    let a_day_ago = chrono::Utc::now() - commands::CLIENT_MSG_IDS_KEPT;
+    sqlx::query("UPDATE sent_messages SET sent_at = $1 WHERE client_msg_id = 'old'")
+        .bind(a_day_ago - chrono::Duration::minutes(1))
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let forgotten = commands::forget_expired_client_msg_ids(&pool)
+        .await
+        .unwrap();
+
+    assert_eq!(forgotten, 1);
+    let kept = testkit::count(&pool, "SELECT count(*) FROM sent_messages").await;
+    assert_eq!(kept, 1, "the recent one stays");
 }

@@ -27,6 +27,45 @@ fn refuse_nul(raw: &str, what: &str) -> Result<(), InvalidValue> {
     Ok(())
 }
 
+/// Bidi embeddings, overrides and isolates: they reorder the text around them, so a name or a
+/// message could show itself as something else.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: whitespace, controls, format characters (zero-width spaces and
+/// joiners, word joiners, byte order marks, invisible operators, tags, variation selectors) and
+/// the fillers that some scripts draw as blank.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}' | '\u{FFA0}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Refuses C0 and C1 control characters (but those `allowed`) and bidi controls in `text`,
+/// naming `what` and the first character refused.
+fn refuse_hidden_controls(text: &str, what: &str, allowed: &[char]) -> Result<(), InvalidValue> {
+    let refused = text
+        .chars()
+        .find(|&c| (c.is_control() && !allowed.contains(&c)) || is_bidi_control(c));
+    match refused {
+        None => Ok(()),
+        Some(c) if is_bidi_control(c) => Err(invalid(format!(
+            "{what} must not contain bidirectional override or isolate characters (found U+{:04X})",
+            u32::from(c)
+        ))),
+        Some(c) => Err(invalid(format!(
+            "{what} must not contain control characters (found U+{:04X})",
+            u32::from(c)
+        ))),
+    }
+}
+
 /// Trim, Unicode NFC, lowercase: the form in which names are compared and turned into ids.
 pub fn normalise(name: &str) -> String {
     name.trim().nfc().collect::<String>().to_lowercase()
@@ -122,8 +161,8 @@ impl fmt::Debug for RoomPassword {
     }
 }
 
-/// A room name: 1–64 characters after trimming, no NUL, shown as typed (NFC), unique ignoring
-/// case.
+/// A room name: 1–64 characters after trimming, at least one of them visible, no control or
+/// bidi control characters, shown as typed (NFC), unique ignoring case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RoomName(String);
@@ -133,10 +172,15 @@ impl RoomName {
         refuse_nul(raw, "room name")?;
         let name: String = raw.trim().nfc().collect();
         match name.chars().count() {
-            0 => Err(invalid("room name must not be empty")),
-            1..=64 => Ok(Self(name)),
-            _ => Err(invalid("room name must be at most 64 characters long")),
+            0 => return Err(invalid("room name must not be empty")),
+            1..=64 => {}
+            _ => return Err(invalid("room name must be at most 64 characters long")),
         }
+        refuse_hidden_controls(&name, "room name", &[])?;
+        if name.chars().all(is_invisible) {
+            return Err(invalid("room name must contain a visible character"));
+        }
+        Ok(Self(name))
     }
 
     /// The room's id: equal names (ignoring case) share it, so a second creation collides.
@@ -149,7 +193,8 @@ impl RoomName {
     }
 }
 
-/// A message body: trimmed, 1–4000 characters, no NUL.
+/// A message body: trimmed, 1–4000 characters, no control characters but newlines and tabs, no
+/// bidi controls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct MessageBody(String);
@@ -161,10 +206,12 @@ impl MessageBody {
         refuse_nul(raw, "message")?;
         let body = raw.trim();
         match body.chars().count() {
-            0 => Err(invalid("message must not be empty")),
-            1..=Self::MAX_CHARS => Ok(Self(body.to_owned())),
-            _ => Err(invalid("message must be at most 4000 characters long")),
+            0 => return Err(invalid("message must not be empty")),
+            1..=Self::MAX_CHARS => {}
+            _ => return Err(invalid("message must be at most 4000 characters long")),
         }
+        refuse_hidden_controls(body, "message", &['\n', '\t'])?;
+        Ok(Self(body.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -286,6 +333,72 @@ mod tests {
         );
         assert!(Password::parse("secret\0phrase").is_ok());
         assert!(RoomPassword::parse("\0").is_ok());
+    }
+
+    #[test]
+    fn room_names_refuse_control_and_bidi_characters() {
+        for (bad, refusal) in [
+            ("bell\u{7}", "room name must not contain control characters (found U+0007)"),
+            ("two\nlines", "room name must not contain control characters (found U+000A)"),
+            ("c1\u{85}x", "room name must not contain control characters (found U+0085)"),
+            (
+                "admin\u{202E}txt.exe",
+                "room name must not contain bidirectional override or isolate characters (found U+202E)",
+            ),
+            (
+                "\u{2066}isolated",
+                "room name must not contain bidirectional override or isolate characters (found U+2066)",
+            ),
+        ] {
+            assert_eq!(RoomName::parse(bad).unwrap_err().0, refusal, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn room_names_need_a_visible_character() {
+        for blank in [
+            "\u{200B}",
+            "\u{2060}\u{FEFF}",
+            " \u{3164} ",
+            "\u{200D}\u{2800}",
+        ] {
+            assert_eq!(
+                RoomName::parse(blank).unwrap_err().0,
+                "room name must contain a visible character",
+                "{blank:?}"
+            );
+        }
+        assert!(
+            RoomName::parse("a\u{200B}b").is_ok(),
+            "invisible inside a visible name"
+        );
+        assert!(RoomName::parse("\u{1F600}").is_ok(), "an emoji is visible");
+    }
+
+    #[test]
+    fn messages_keep_newlines_and_tabs_but_refuse_other_controls() {
+        assert_eq!(
+            MessageBody::parse("line one\n\tline two").unwrap().as_str(),
+            "line one\n\tline two"
+        );
+        for (bad, found) in [
+            ("a\u{1B}[31mred", "U+001B"),
+            ("c\r\nd", "U+000D"),
+            ("x\u{9B}y", "U+009B"),
+        ] {
+            assert_eq!(
+                MessageBody::parse(bad).unwrap_err().0,
+                format!("message must not contain control characters (found {found})")
+            );
+        }
+        assert_eq!(
+            MessageBody::parse("abc\u{202D}def").unwrap_err().0,
+            "message must not contain bidirectional override or isolate characters (found U+202D)"
+        );
+        assert!(
+            MessageBody::parse("\u{200F}rtl mark").is_ok(),
+            "marks are not overrides"
+        );
     }
 
     #[test]

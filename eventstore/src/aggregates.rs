@@ -116,8 +116,13 @@ impl<A: Aggregate + Clone> Aggregates<A> {
         loaded
     }
 
-    /// Caches `loaded` unless a newer copy is already there.
+    /// Caches `loaded` unless a newer copy is already there. An aggregate with no events is not
+    /// cached: ids of aggregates that do not exist are the client's to choose, and caching them
+    /// would let bogus ids evict the busy ones.
     pub(crate) fn remember(&self, aggregate_id: &str, loaded: Loaded<A>) {
+        if loaded.sequence == 0 {
+            return;
+        }
         let mut cache = self.cache.lock().expect("aggregate cache poisoned");
         let newer_cached = cache
             .peek(aggregate_id)

@@ -18,6 +18,9 @@ pub enum QueryError {
     PrivateRoom,
     #[error("Only auditors can read the event log")]
     NotAnAuditor,
+    /// A query parameter the endpoint does not serve, with what to send instead.
+    #[error("{0}")]
+    InvalidParameter(&'static str),
     #[error(transparent)]
     EventLog(#[from] EventLogError),
     #[error(transparent)]
@@ -38,6 +41,9 @@ impl IntoResponse for QueryError {
             QueryError::PrivateRoom => ApiError::new(StatusCode::FORBIDDEN, "not_a_member", detail),
             QueryError::NotAnAuditor => {
                 ApiError::new(StatusCode::FORBIDDEN, "not_an_auditor", detail)
+            }
+            QueryError::InvalidParameter(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", detail)
             }
             // A stored event that does not decode is a fault of ours, not of the request.
             QueryError::EventLog(error @ EventLogError::Undecodable { .. }) => {

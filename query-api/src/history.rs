@@ -21,21 +21,54 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 /// How long a read passing `min_seq` waits for the projection to catch up.
 const MIN_SEQ_WAIT: Duration = Duration::from_secs(2);
+/// The deepest `offset` served: each read walks that much of the room's index, while the
+/// cursors reach any depth for the price of one page.
+pub(crate) const MAX_OFFSET: u32 = 10_000;
 
-#[derive(Debug, Deserialize, IntoParams)]
+pub(crate) const OFFSET_TOO_DEEP: &str =
+    "offset must be at most 10000; page deeper with before_seq (the X-Next-Before-Seq header of each page gives it)";
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// Page size: 50 by default; more than 200 is read as 200.
-    limit: Option<u32>,
-    /// Messages to skip from the newest (the seed's paging; prefer the cursors).
-    offset: Option<u32>,
+    pub(crate) limit: Option<u32>,
+    /// Messages to skip from the newest, at most 10,000 (the seed's paging; prefer the cursors).
+    pub(crate) offset: Option<u32>,
     /// Only messages before this sequence (exclusive): the next older page.
-    before_seq: Option<i64>,
+    pub(crate) before_seq: Option<i64>,
     /// Only messages after this sequence (exclusive): the next newer page.
-    after_seq: Option<i64>,
+    pub(crate) after_seq: Option<i64>,
     /// Read-your-writes: wait (up to 2 s) until the history includes this sequence, e.g. the
     /// `seq` a post just answered.
-    min_seq: Option<i64>,
+    pub(crate) min_seq: Option<i64>,
+}
+
+/// The page a history read asks for, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HistoryPage {
+    pub(crate) limit: u32,
+    pub(crate) offset: u32,
+    /// Oldest first from `after_seq` (then turned around), rather than newest first.
+    pub(crate) forward: bool,
+    pub(crate) after_seq: i64,
+    pub(crate) before_seq: i64,
+}
+
+impl HistoryParams {
+    pub(crate) fn page(&self) -> Result<HistoryPage, QueryError> {
+        let offset = self.offset.unwrap_or(0);
+        if offset > MAX_OFFSET {
+            return Err(QueryError::InvalidParameter(OFFSET_TOO_DEEP));
+        }
+        Ok(HistoryPage {
+            limit: self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
+            offset,
+            forward: self.after_seq.is_some() && self.before_seq.is_none(),
+            after_seq: self.after_seq.unwrap_or(0),
+            before_seq: self.before_seq.unwrap_or(i64::MAX),
+        })
+    }
 }
 
 /// A message as history serves it.
@@ -84,7 +117,7 @@ SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
         (status = 401, description = "A private room, and no valid token", body = ErrorBody),
         (status = 403, description = "A private room the caller is not a member of", body = ErrorBody),
         (status = 404, description = "Room not found", body = ErrorBody),
-        (status = 422, description = "A parameter is not a number", body = ErrorBody),
+        (status = 422, description = "A parameter is not a number, or `offset` is over 10,000", body = ErrorBody),
     ))]
 pub(crate) async fn room_messages(
     State(state): State<QueryState>,
@@ -92,6 +125,7 @@ pub(crate) async fn room_messages(
     Path(room_id): Path<Uuid>,
     Query(params): Query<HistoryParams>,
 ) -> Result<(HeaderMap, Json<Vec<MessageView>>), QueryError> {
+    let page = params.page()?;
     readable_room(&state.pool, room_id, &user).await?;
     let mut headers = HeaderMap::new();
     if let Some(min_seq) = params.min_seq {
@@ -103,15 +137,19 @@ pub(crate) async fn room_messages(
             headers.insert(PROJECTION_PENDING_HEADER, HeaderValue::from_static("true"));
         }
     }
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let offset = i64::from(params.offset.unwrap_or(0));
-    let forward = params.after_seq.is_some() && params.before_seq.is_none();
+    let HistoryPage {
+        limit,
+        offset,
+        forward,
+        after_seq,
+        before_seq,
+    } = page;
     let messages: Vec<MessageView> = if forward {
         let mut page: Vec<MessageView> = sqlx::query_as(OLDEST_FIRST)
             .bind(room_id)
-            .bind(params.after_seq.unwrap_or(0))
+            .bind(after_seq)
             .bind(i64::from(limit))
-            .bind(offset)
+            .bind(i64::from(offset))
             .fetch_all(&state.pool)
             .await?;
         page.reverse();
@@ -119,10 +157,10 @@ pub(crate) async fn room_messages(
     } else {
         sqlx::query_as(NEWEST_FIRST)
             .bind(room_id)
-            .bind(params.after_seq.unwrap_or(0))
-            .bind(params.before_seq.unwrap_or(i64::MAX))
+            .bind(after_seq)
+            .bind(before_seq)
             .bind(i64::from(limit))
-            .bind(offset)
+            .bind(i64::from(offset))
             .fetch_all(&state.pool)
             .await?
     };

@@ -4,6 +4,9 @@
 mod audit;
 mod error;
 mod history;
+mod listing;
+#[cfg(test)]
+mod properties;
 mod rooms;
 mod state;
 mod users;

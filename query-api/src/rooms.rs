@@ -1,14 +1,16 @@
 //! Rooms and their members.
 
-use api_kit::{ErrorBody, Json, Path};
+use api_kit::{ErrorBody, Json, Path, Query};
 use auth::{AuthError, MaybeUser};
 use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::listing::{RoomCursor, RoomsPage, RoomsParams};
 use crate::{QueryError, QueryState};
 
 /// A room as listed. The seed's fields first; the rest are extensions.
@@ -28,12 +30,16 @@ pub struct RoomView {
     pub is_member: Option<bool>,
 }
 
+/// Rooms in creation order after the cursor `($2, $3)` (from the start when it is null), at
+/// most `$4` of them (all when null).
 const LIST_ROOMS: &str = "
 SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
        (m.user_id IS NOT NULL) AS is_member
   FROM rooms r
   LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
- ORDER BY r.created_at, r.id";
+ WHERE $2::timestamptz IS NULL OR (r.created_at, r.id) > ($2, $3::uuid)
+ ORDER BY r.created_at, r.id
+ LIMIT $4";
 
 const ROOM_BY_ID: &str = "
 SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
@@ -42,24 +48,62 @@ SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r
   LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
  WHERE r.id = $2";
 
-/// Every room, private ones too (their names are not secret; their contents are). No token
-/// needed; an invalid or expired one is ignored.
+/// Every room, private ones too (their names are not secret; their contents are), oldest
+/// first: all of them, as the seed answers, or one page with `limit` or `after`, with
+/// `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
+/// ignored.
 #[utoipa::path(get, path = "/rooms/", tag = "rooms",
+    params(RoomsParams),
     security((), ("bearer" = [])),
-    responses((status = 200, description = "Every room, oldest first", body = [RoomView])))]
+    responses(
+        (status = 200, description = "Rooms, oldest first", body = [RoomView],
+            headers(("link" = String, description = "The next page, while more rooms remain"))),
+        (status = 422, description = "`limit` is not a number, or `after` is not a cursor this server gave", body = ErrorBody),
+    ))]
 pub(crate) async fn list_rooms(
     State(state): State<QueryState>,
     MaybeUser(user): MaybeUser,
-) -> Result<Json<Vec<RoomView>>, QueryError> {
+    Query(params): Query<RoomsParams>,
+) -> Result<(HeaderMap, Json<Vec<RoomView>>), QueryError> {
+    let page = params.page()?;
     let caller = user.as_ref().map(|user| user.id);
+    // One more than the page holds tells whether another page follows.
     let mut rooms: Vec<RoomView> = sqlx::query_as(LIST_ROOMS)
         .bind(caller)
+        .bind(page.after.map(|cursor| cursor.created_at))
+        .bind(page.after.map(|cursor| cursor.id))
+        .bind(page.limit.map(|limit| i64::from(limit) + 1))
         .fetch_all(&state.pool)
         .await?;
     if caller.is_none() {
         rooms.iter_mut().for_each(|room| room.is_member = None);
     }
-    Ok(Json(rooms))
+    let mut headers = HeaderMap::new();
+    if let Some(link) = next_page(&page, &mut rooms) {
+        headers.insert(
+            header::LINK,
+            HeaderValue::from_str(&link).expect("ASCII link"),
+        );
+    }
+    Ok((headers, Json(rooms)))
+}
+
+/// Cuts `rooms` to the page, and answers the link to the next one when more remain.
+fn next_page(page: &RoomsPage, rooms: &mut Vec<RoomView>) -> Option<String> {
+    let limit = page.limit? as usize;
+    if rooms.len() <= limit {
+        return None;
+    }
+    rooms.truncate(limit);
+    let last = rooms.last()?;
+    let cursor = RoomCursor {
+        created_at: last.created_at,
+        id: last.id,
+    };
+    Some(format!(
+        "</rooms/?after={}&limit={limit}>; rel=\"next\"",
+        cursor.encode()
+    ))
 }
 
 /// The room, if the caller may read it: anyone may read a public room, only members a

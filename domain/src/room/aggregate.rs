@@ -1,7 +1,5 @@
 use std::collections::VecDeque;
-use std::sync::Arc;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -10,7 +8,8 @@ use uuid::Uuid;
 
 use super::{Actor, Role, RoomCommand, RoomEvent};
 
-/// How many `client_msg_id`s a room remembers for idempotent sends.
+/// How many `client_msg_id`s a room remembers for idempotent sends: enough for the sends that
+/// race their own retries. Older ones are found where the use case keeps a day of them.
 pub const IDEMPOTENCY_WINDOW: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,17 +24,6 @@ pub enum RoomError {
     WrongPassword,
     #[error("You are not a member of this room")]
     NotAMember,
-}
-
-/// Checks a plain password against a stored hash. bcrypt lives outside the domain; the aggregate
-/// only needs the answer.
-#[async_trait]
-pub trait PasswordCheck: Send + Sync {
-    async fn matches(&self, password: &str, hash: &str) -> bool;
-}
-
-pub struct RoomServices {
-    pub passwords: Arc<dyn PasswordCheck>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +94,16 @@ impl Room {
             .find(|s| s.sender == sender && s.client_msg_id == client_msg_id)
     }
 
+    /// The password hash `user` must match to join, checked before the join is queued (bcrypt
+    /// is slow, and a room decides one command at a time): `None` for a public room or a member.
+    pub fn password_hash_to_join(&self, user: Uuid) -> Result<Option<&str>, RoomError> {
+        let info = self.existing()?;
+        if self.is_member(user) {
+            return Ok(None);
+        }
+        Ok(info.password_hash.as_deref())
+    }
+
     fn existing(&self) -> Result<&RoomInfo, RoomError> {
         self.info.as_ref().ok_or(RoomError::NotFound)
     }
@@ -138,12 +136,13 @@ impl Aggregate for Room {
     type Command = RoomCommand;
     type Event = RoomEvent;
     type Error = RoomError;
-    type Services = RoomServices;
+    /// None: deciding needs nothing slow, so no command holds up the ones queued behind it.
+    type Services = ();
 
     async fn handle(
         &mut self,
         command: RoomCommand,
-        services: &RoomServices,
+        _: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), RoomError> {
         match command {
@@ -181,7 +180,7 @@ impl Aggregate for Room {
             }
             RoomCommand::Join {
                 member,
-                password,
+                password_verified_for,
                 at,
             } => {
                 let info = self.existing()?;
@@ -189,8 +188,7 @@ impl Aggregate for Room {
                     return Ok(());
                 }
                 if let Some(hash) = &info.password_hash {
-                    let given = password.as_deref().unwrap_or_default();
-                    if !services.passwords.matches(given, hash).await {
+                    if password_verified_for.as_deref() != Some(hash.as_str()) {
                         return Err(RoomError::WrongPassword);
                     }
                 }

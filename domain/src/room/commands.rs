@@ -20,11 +20,15 @@ pub enum RoomCommand {
         creator: Actor,
         at: DateTime<Utc>,
     },
-    /// Joining again is not an error and records nothing; the password is checked only for
-    /// someone who is not a member yet.
+    /// Joining again is not an error and records nothing; a private room admits someone who is
+    /// not a member yet only when their password was verified, before the command was queued,
+    /// against the room's current password hash (see [`Room::password_hash_to_join`]).
+    ///
+    /// [`Room::password_hash_to_join`]: super::Room::password_hash_to_join
     Join {
         member: Actor,
-        password: Option<String>,
+        /// The hash the given password matched; none when none was needed or given.
+        password_verified_for: Option<String>,
         at: DateTime<Utc>,
     },
     Leave {

@@ -10,6 +10,6 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Member, PasswordCheck, RecentSend, Room, RoomError, RoomInfo, RoomServices};
+pub use aggregate::{Member, RecentSend, Room, RoomError, RoomInfo};
 pub use commands::{Actor, RoomCommand};
 pub use events::{Role, RoomEvent};

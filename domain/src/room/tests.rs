@@ -1,8 +1,5 @@
 //! The room's rules as given/when/then stories.
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
 use cqrs_es::Aggregate;
@@ -13,19 +10,12 @@ use super::*;
 use crate::values::{ClientMsgId, MessageBody, RoomName, Username};
 
 /// Stands in for bcrypt: a "hash" is the password with a prefix.
-struct PrefixHashes;
-
-#[async_trait]
-impl PasswordCheck for PrefixHashes {
-    async fn matches(&self, password: &str, hash: &str) -> bool {
-        hash.strip_prefix("hashed:") == Some(password)
-    }
+fn hash_of(password: &str) -> String {
+    format!("hashed:{password}")
 }
 
 fn room() -> TestFramework<Room> {
-    TestFramework::with(RoomServices {
-        passwords: Arc::new(PrefixHashes),
-    })
+    TestFramework::with(())
 }
 
 fn at() -> DateTime<Utc> {
@@ -44,7 +34,7 @@ fn created(is_private: bool) -> RoomEvent {
         room_id: RoomName::parse("Lobby").unwrap().room_id(),
         name: "Lobby".into(),
         is_private,
-        password_hash: is_private.then(|| "hashed:sesame".into()),
+        password_hash: is_private.then(|| hash_of("sesame")),
         created_by: actor("alice").user_id,
         created_at: at(),
     }
@@ -97,10 +87,12 @@ fn create(is_private: bool, password_hash: Option<&str>) -> RoomCommand {
     }
 }
 
+/// A join whose `password` was checked before it was queued, as the use case does: what the
+/// command carries is the hash that password matches.
 fn join(name: &str, password: Option<&str>) -> RoomCommand {
     RoomCommand::Join {
         member: actor(name),
-        password: password.map(String::from),
+        password_verified_for: password.map(hash_of),
         at: at(),
     }
 }
@@ -192,6 +184,42 @@ fn joining_a_private_room_with_a_wrong_or_missing_password_is_refused() {
             .when(join("bob", password))
             .then_expect_error(RoomError::WrongPassword);
     }
+}
+
+#[test]
+fn a_room_needs_nothing_slow_to_decide_so_no_password_is_checked_in_its_queue() {
+    fn decided_without_services<A: Aggregate<Services = ()>>() {}
+    decided_without_services::<Room>();
+}
+
+#[test]
+fn the_password_to_check_before_joining_is_the_rooms_current_hash_for_non_members_only() {
+    let private = replay(private_lobby());
+    let bob = actor("bob").user_id;
+    assert_eq!(
+        private.password_hash_to_join(bob),
+        Ok(Some("hashed:sesame"))
+    );
+    let alice = actor("alice").user_id;
+    assert_eq!(private.password_hash_to_join(alice), Ok(None), "a member");
+    let public = replay(public_lobby());
+    assert_eq!(public.password_hash_to_join(bob), Ok(None));
+    assert_eq!(
+        Room::default().password_hash_to_join(bob),
+        Err(RoomError::NotFound)
+    );
+}
+
+#[test]
+fn a_password_verified_against_another_hash_is_refused() {
+    room()
+        .given(private_lobby())
+        .when(RoomCommand::Join {
+            member: actor("bob"),
+            password_verified_for: Some("hashed:an older password".into()),
+            at: at(),
+        })
+        .then_expect_error(RoomError::WrongPassword);
 }
 
 #[test]

@@ -1,3 +1,7 @@
+use domain::RoomError;
+use eventstore::{ExecuteError, ExecutorOptions};
+use uuid::Uuid;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -23,10 +27,9 @@ async fn a_busy_room_is_decided_in_memory_without_reloading() {
 async fn a_copy_another_process_outdated_is_dropped_and_the_command_retried() {
     let (_, pool) = fresh_database().await;
     let (here, _) = executor(&pool, snapshot_every(100));
-    let (elsewhere, elsewhere_gate) = executor(&pool, snapshot_every(100));
+    let (elsewhere, _) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&here).await;
     post_many(&here, &room_id, 3, 1).await;
-    elsewhere_gate.open();
     elsewhere
         .execute(&room_id, join("bob"), &METADATA)
         .await
@@ -43,10 +46,9 @@ async fn a_copy_another_process_outdated_is_dropped_and_the_command_retried() {
 #[tokio::test]
 async fn an_answer_without_events_is_never_decided_on_an_outdated_copy() {
     let (_, pool) = fresh_database().await;
-    let (here, here_gate) = executor(&pool, snapshot_every(100));
+    let (here, _) = executor(&pool, snapshot_every(100));
     let (elsewhere, _) = executor(&pool, snapshot_every(100));
     let room_id = create_room(&here).await;
-    here_gate.open();
     here.execute(&room_id, join("bob"), &METADATA)
         .await
         .unwrap();
@@ -56,7 +58,6 @@ async fn an_answer_without_events_is_never_decided_on_an_outdated_copy() {
         .unwrap();
 
     // Here's copy still lists bob, so it would answer "already joined" and record nothing.
-    here_gate.open();
     let joined = here
         .execute(&room_id, join("bob"), &METADATA)
         .await
@@ -78,4 +79,35 @@ async fn load_sees_what_another_process_wrote_since_the_cached_copy() {
 
     assert_eq!(here.load(&room_id).await.unwrap().last_seq(), 7);
     assert!(here.stats().cache_hits >= 1);
+}
+
+#[tokio::test]
+async fn ids_of_rooms_that_do_not_exist_never_evict_a_cached_one() {
+    let (_, pool) = fresh_database().await;
+    let only_one = ExecutorOptions {
+        snapshot_every: 0,
+        cache_capacity: 1,
+    };
+    let (rooms, _) = executor(&pool, only_one);
+    let room_id = create_room(&rooms).await;
+    for bogus in 0..5 {
+        let bogus = Uuid::from_u128(bogus).to_string();
+        let refused = rooms
+            .execute(&bogus, post("alice", "anyone there?", None), &METADATA)
+            .await;
+        assert!(matches!(
+            refused,
+            Err(ExecuteError::Domain(RoomError::NotFound))
+        ));
+        assert_eq!(rooms.load(&bogus).await.unwrap().last_seq(), 0);
+    }
+    let loads_before = rooms.stats().loads;
+
+    post_many(&rooms, &room_id, 1, 1).await;
+
+    assert_eq!(
+        rooms.stats().loads,
+        loads_before,
+        "the room was still cached"
+    );
 }

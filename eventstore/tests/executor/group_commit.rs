@@ -40,6 +40,7 @@ async fn a_refused_command_in_a_batch_fails_alone() {
     let room_id = create_room(&rooms).await;
     let batches_before = rooms.stats().batches;
 
+    gate.close().await;
     let (joined, (first, stranger, last)) = tokio::join!(
         rooms.execute(&room_id, join("carol"), &METADATA),
         behind_a_held_batch(&rooms, &gate, batches_before, 3, async {
@@ -78,6 +79,7 @@ async fn two_sends_with_one_client_msg_id_in_one_batch_post_once() {
             .map(|send| (send.seq, send.message_id))
     };
 
+    gate.close().await;
     let (joined, (send, resend)) = tokio::join!(
         rooms.execute(&room_id, join("carol"), &METADATA),
         behind_a_held_batch(&rooms, &gate, batches_before, 2, async {
@@ -112,8 +114,8 @@ async fn two_sends_with_one_client_msg_id_in_one_batch_post_once() {
     assert_eq!(sequences(&pool, &room_id).await, vec![1, 2, 3, 4]);
 }
 
-/// Runs `count` commands once the batch started after `batches_before` is stuck at the gate,
-/// and opens the gate once they have all queued behind it, so they form the next batch.
+/// Runs `count` commands once the batch started after `batches_before` is stuck at the closed
+/// gate, and opens the gate once they have all queued behind it, so they form the next batch.
 async fn behind_a_held_batch<T>(
     rooms: &CommandExecutor<Room>,
     gate: &Gate,
@@ -124,7 +126,7 @@ async fn behind_a_held_batch<T>(
     until_batches(rooms, batches_before + 1).await;
     let (answers, ()) = tokio::join!(commands, async {
         until_waiting(rooms, count).await;
-        gate.open();
+        gate.open().await;
     });
     answers
 }

@@ -3,15 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::Utc;
 use domain::room::Actor;
 use domain::values::{ClientMsgId, MessageBody, RoomName, Username};
-use domain::{PasswordCheck, Room, RoomCommand, RoomError, RoomEvent, RoomServices};
+use domain::{Room, RoomCommand, RoomError, RoomEvent};
 use eventstore::{CommandExecutor, CommandMetadata, EventEnvelope, ExecuteError, ExecutorOptions};
 use futures::future::join_all;
-use sqlx::PgPool;
-use tokio::sync::Semaphore;
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::Mutex;
 use uuid::Uuid;
 
 pub use testkit::{fresh_database, sequences};
@@ -20,35 +19,40 @@ pub const ROOM_PASSWORD: &str = "sesame";
 
 pub type Posted = Result<Vec<EventEnvelope<Room>>, ExecuteError<RoomError>>;
 
-/// Stands in for bcrypt, and holds every password check until the test opens it: a command
-/// stuck there keeps its room's worker busy, so the commands sent meanwhile form one batch.
-pub struct Gate(Semaphore);
+/// Holds every commit of events while closed, as a stalled database would: the batch being
+/// committed keeps its room's worker busy, so the commands sent meanwhile queue behind it and
+/// form the next batch. Reads go on.
+pub struct Gate {
+    pool: PgPool,
+    held: Mutex<Option<Transaction<'static, Postgres>>>,
+}
 
 impl Gate {
-    fn closed() -> Self {
-        Self(Semaphore::new(0))
+    pub async fn close(&self) {
+        let mut held = self.pool.begin().await.expect("a connection");
+        // Inserts need ROW EXCLUSIVE, which SHARE excludes; reads need only ACCESS SHARE.
+        sqlx::query("LOCK TABLE events IN SHARE MODE")
+            .execute(&mut *held)
+            .await
+            .expect("lock the events");
+        *self.held.lock().await = Some(held);
     }
 
-    pub fn open(&self) {
-        self.0.add_permits(1);
+    pub async fn open(&self) {
+        if let Some(held) = self.held.lock().await.take() {
+            held.rollback().await.expect("unlock the events");
+        }
     }
 }
 
-#[async_trait]
-impl PasswordCheck for Gate {
-    async fn matches(&self, password: &str, hash: &str) -> bool {
-        self.0.acquire().await.expect("gate open").forget();
-        hash.strip_prefix("hashed:") == Some(password)
-    }
-}
-
+/// An executor of rooms, and a gate (open) that can hold its commits.
 pub fn executor(pool: &PgPool, options: ExecutorOptions) -> (CommandExecutor<Room>, Arc<Gate>) {
-    let gate = Arc::new(Gate::closed());
-    let services = RoomServices {
-        passwords: gate.clone(),
-    };
+    let gate = Arc::new(Gate {
+        pool: pool.clone(),
+        held: Mutex::default(),
+    });
     (
-        CommandExecutor::with_options(pool.clone(), services, options),
+        CommandExecutor::with_options(pool.clone(), (), options),
         gate,
     )
 }
@@ -106,10 +110,11 @@ pub fn post(sender: &str, body: &str, client_msg_id: Option<&str>) -> RoomComman
     }
 }
 
+/// A join to the room `create_room` made, its password already verified.
 pub fn join(member: &str) -> RoomCommand {
     RoomCommand::Join {
         member: actor(member),
-        password: Some(ROOM_PASSWORD.to_owned()),
+        password_verified_for: Some(format!("hashed:{ROOM_PASSWORD}")),
         at: Utc::now(),
     }
 }
