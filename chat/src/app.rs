@@ -75,7 +75,8 @@ pub async fn build_app(
         fanout::start_mesh(hub.clone(), &bus, shutdown.clone())
             .await
             .context("joining the other WebSocket gateways")?;
-        let state = FanoutState::new(hub, commands, settings.keepalive(), shutdown.clone());
+        let state = FanoutState::new(hub, commands, settings.keepalive(), shutdown.clone())
+            .with_caps(settings.socket_caps());
         api = api.merge(fanout::routes().split_for_parts().0.with_state(state));
     }
     let web_dir = settings.web_dir.clone();
