@@ -21,7 +21,8 @@ use clap::Parser;
 pub struct Args {
     /// Scenarios to run (`all` for every one): S1 (live latency), S2 (the write path, also
     /// `write-path`), S3 (fan-out), S4 (idle sockets), S5 (live projection and rebuild, also
-    /// `projection`), S6 (history paging), S7 (a reconnect storm).
+    /// `projection`), S6 (history paging), S7 (a reconnect storm), S8 (fast senders, also
+    /// `fast-senders`).
     #[arg(required = true)]
     pub scenarios: Vec<String>,
     /// A tenth of the size, for a quick check that everything still runs.
@@ -41,7 +42,7 @@ pub struct Args {
     pub results_dir: PathBuf,
 }
 
-const SCENARIOS: [&str; 7] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7"];
+const SCENARIOS: [&str; 8] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let wanted: Vec<String> = if args.scenarios.iter().any(|s| s.eq_ignore_ascii_case("all")) {
@@ -73,6 +74,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "S2" | "WRITE-PATH" => scenarios::write_path::run(target, args.quick).await?,
             "S6" => scenarios::history::run(target, args.quick).await?,
             "S7" => scenarios::reconnect_storm::run(target, args.quick).await?,
+            "S8" | "FAST-SENDERS" => scenarios::fast_senders::run(target, args.quick).await?,
             other => bail!(
                 "unknown scenario {other:?}; known: {}",
                 SCENARIOS.join(", ")

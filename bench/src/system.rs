@@ -1,5 +1,6 @@
 //! The system under test: the real `chat all` binary in a child process, on a fresh database,
-//! with rate limits off; or a system someone else started.
+//! with rate limits off (and the socket caps per user and per address, since every client
+//! connects from this one address); or a system someone else started.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -59,6 +60,8 @@ impl System {
             .env("CHAT_SEND_RATE", "0")
             .env("CHAT_LOGIN_RATE", "0")
             .env("CHAT_ROOM_CREATE_RATE", "0")
+            .env("CHAT_WS_MAX_PER_USER", "0")
+            .env("CHAT_WS_MAX_PER_ADDRESS", "0")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .kill_on_drop(true)

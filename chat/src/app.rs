@@ -84,7 +84,8 @@ pub async fn build_app(
             settings.keepalive(),
             shutdown.clone(),
             lifecycle.sockets.clone(),
-        );
+        )
+        .with_caps(settings.socket_caps());
         api = api.merge(fanout::routes().split_for_parts().0.with_state(state));
     }
     let web_dir = settings.web_dir.clone();

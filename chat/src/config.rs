@@ -11,7 +11,7 @@ use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use commands::CommandSettings;
 use eventstore::ExecutorOptions;
-use fanout::Keepalive;
+use fanout::{Keepalive, SocketCaps};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 
@@ -163,6 +163,31 @@ pub struct Settings {
     /// stays open).
     #[arg(long, env = "CHAT_WS_IDLE_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
     pub ws_idle_timeout: Duration,
+    /// WebSockets one user may have open on this node; more are closed with 1013; 0 = off.
+    #[arg(
+        long,
+        env = "CHAT_WS_MAX_PER_USER",
+        default_value_t = 32,
+        global = true
+    )]
+    pub ws_max_per_user: usize,
+    /// WebSockets one client address may have open on this node; more are closed with 1013;
+    /// 0 = off.
+    #[arg(
+        long,
+        env = "CHAT_WS_MAX_PER_ADDRESS",
+        default_value_t = 256,
+        global = true
+    )]
+    pub ws_max_per_address: usize,
+    /// WebSockets this node serves at once; more are closed with 1013; 0 = off.
+    #[arg(
+        long,
+        env = "CHAT_WS_MAX_PER_NODE",
+        default_value_t = 100_000,
+        global = true
+    )]
+    pub ws_max_per_node: usize,
     /// Events between snapshots of an aggregate, so loading a long room reads at most this many
     /// events after its snapshot; 0 writes none.
     #[arg(
@@ -320,6 +345,14 @@ impl Settings {
         Keepalive {
             ping_every: self.ws_ping_interval,
             idle_after: self.ws_idle_timeout,
+        }
+    }
+
+    pub fn socket_caps(&self) -> SocketCaps {
+        SocketCaps {
+            per_user: self.ws_max_per_user,
+            per_address: self.ws_max_per_address,
+            per_node: self.ws_max_per_node,
         }
     }
 

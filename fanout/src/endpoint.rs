@@ -1,15 +1,17 @@
 //! `GET /ws/{room_id}`: the upgrade, with its description for integrators.
 
+use std::net::SocketAddr;
+
 use api_kit::{ApiError, ErrorBody, RequestId};
 use axum::extract::rejection::PathRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::connection::{self, Request, HARD_FRAME_CAP};
-use crate::frames::{Dialect, LAST_SEQUENCE};
+use crate::frames::{self, Dialect};
 use crate::FanoutState;
 
 /// Per-socket buffers: axum's defaults cost about 134 KB per connection, these about 6 KB.
@@ -23,7 +25,10 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
 /// admitted, decided from the event store (a socket opened right after a join is admitted). A
 /// refused socket receives exactly one frame, the close frame: **4001** missing, invalid or
 /// expired token; **4003** not a member (also sent when the member leaves while connected);
-/// **4004** no such room; **4000** a malformed `v` or `since`.
+/// **4004** no such room; **4000** a malformed `v` or `since` (a room sequence is 0 to
+/// 9223372036854775807; past the room's end means nothing to catch up); **1013** too many sockets
+/// open (per user, 32; per client address, 256; on the server, 100,000 by default): the reason
+/// names the limit; try again once one of yours closed.
 ///
 /// **v1** (default, the seed's dialect): every text frame from the client is a message to post.
 /// The server sends each message as `{"type":"message", id, seq, room_id, user_id, username,
@@ -35,9 +40,12 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
 /// **v2** (`?v=2`, JSON frames): client frames `{"type":"send", content, client_msg_id?}`
 /// (answered by `{"type":"ack", id, seq, client_msg_id}` or `{"type":"error", code, detail,
 /// client_msg_id?, retry_after?}`), `{"type":"typing"}`, `{"type":"ping"}` (→ `{"type":"pong"}`)
-/// and `{"type":"resume", since}`. Server frames: messages as in v1; `member_joined`,
-/// `member_left`, `member_role_changed` with their `seq`; `typing`; `presence` (everyone
-/// connected, sent on open) then `presence_changed` (`joined` and `left` lists); `error`.
+/// and `{"type":"resume", since}` (a bad one is answered with an `invalid_frame` error; the socket
+/// stays open). Up to 64 sends may be under way at once: they are committed and acknowledged in
+/// the order sent, and the server reads no more frames from a socket until one is answered.
+/// Server frames: messages as in v1; `member_joined`, `member_left`, `member_role_changed` with
+/// their `seq`; `typing`; `presence` (everyone connected, sent on open) then `presence_changed`
+/// (`joined` and `left` lists); `error`.
 ///
 /// **Resume**: `?since=SEQ` (or a resume frame) delivers what the dialect would have received
 /// after `SEQ`, exactly once and in order, then continues live. `seq` is the room's gapless
@@ -53,7 +61,7 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
         ("room_id" = String, Path, description = "The room's id"),
         ("token" = String, Query, description = "An access token, as `POST /auth/login` returns"),
         ("v" = Option<u8>, Query, description = "Dialect: `1` (default, the seed's) or `2` (JSON frames)"),
-        ("since" = Option<u64>, Query, description = "Resume: deliver what came after this room sequence first"),
+        ("since" = Option<u64>, Query, description = "Resume: deliver what came after this room sequence (0 to 9223372036854775807) first"),
     ),
     responses(
         (status = 101, description = "Switched to the WebSocket protocol; refusals arrive as close frames"),
@@ -64,6 +72,7 @@ pub(crate) async fn connect(
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     RequestId(request_id): RequestId,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let upgrade = match upgrade {
@@ -83,7 +92,7 @@ pub(crate) async fn connect(
         .max_frame_size(HARD_FRAME_CAP)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(connection::run(state, socket, request))
+            sockets.track_future(connection::run(state, socket, request, peer.ip()))
         })
 }
 
@@ -95,7 +104,11 @@ struct Params {
 }
 
 /// The query as the client wrote it; what is wrong with it is told in the close frame.
-fn parse(room: String, query: &str, request_id: Option<String>) -> Result<Request, String> {
+pub(crate) fn parse(
+    room: String,
+    query: &str,
+    request_id: Option<String>,
+) -> Result<Request, String> {
     let params: Params =
         serde_urlencoded::from_str(query).map_err(|error| format!("bad query: {error}"))?;
     let dialect = match params.v.as_deref() {
@@ -105,10 +118,9 @@ fn parse(room: String, query: &str, request_id: Option<String>) -> Result<Reques
     };
     let since = params
         .since
-        .map(|since| since.parse::<u64>())
-        .transpose()
-        .map_err(|_| "since must be a room sequence (a non-negative integer)".to_owned())?
-        .map(|since| since.min(LAST_SEQUENCE));
+        .as_deref()
+        .map(frames::parse_sequence)
+        .transpose()?;
     Ok(Request {
         room,
         token: params.token,
@@ -144,9 +156,14 @@ mod tests {
     }
 
     #[test]
-    fn a_cursor_past_the_largest_sequence_there_can_be_reads_as_that_one() {
-        let request = parse("r".into(), "since=18446744073709551615", None).unwrap();
-        assert_eq!(request.since, Some(LAST_SEQUENCE));
-        assert_eq!(request.since.map(|since| since as i64), Some(i64::MAX));
+    fn a_cursor_past_the_largest_sequence_there_can_be_is_refused() {
+        let request = parse("r".into(), "since=9223372036854775807", None).unwrap();
+        assert_eq!(request.since, Some(i64::MAX));
+        for since in ["9223372036854775808", "18446744073709551615", "-1", "x"] {
+            assert_eq!(
+                parse("r".into(), &format!("since={since}"), None).unwrap_err(),
+                "since must be a room sequence, from 0 to 9223372036854775807"
+            );
+        }
     }
 }

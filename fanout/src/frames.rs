@@ -5,6 +5,9 @@
 use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::{Role, RoomEvent};
+use std::fmt;
+
+use serde::de::{self, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
@@ -35,12 +38,42 @@ pub enum ClientFrame {
 }
 
 /// The largest room sequence there can be: the store counts in PostgreSQL's `bigint`. A client's
-/// cursor past it is past the end of every room, so it reads as this one.
-pub const LAST_SEQUENCE: u64 = i64::MAX as u64;
+/// cursor may be anything from 0 to this (past the room's end means nothing to catch up); a
+/// larger one is refused, never clamped or wrapped.
+pub const LAST_SEQUENCE: i64 = i64::MAX;
+
+/// A client's cursor in the URL (`?since=`): a room sequence, or the reason it is not one.
+pub fn parse_sequence(text: &str) -> Result<i64, String> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|since| *since >= 0)
+        .ok_or_else(|| format!("since must be a room sequence, from 0 to {LAST_SEQUENCE}"))
+}
 
 fn client_sequence<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    let since = u64::deserialize(deserializer)?.min(LAST_SEQUENCE);
-    Ok(since as i64)
+    deserializer.deserialize_i64(RoomSequence)
+}
+
+/// Reads a JSON number as a room sequence: an integer from 0 to [`LAST_SEQUENCE`].
+struct RoomSequence;
+
+impl Visitor<'_> for RoomSequence {
+    type Value = i64;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        write!(formatter, "a room sequence, from 0 to {LAST_SEQUENCE}")
+    }
+
+    fn visit_i64<E: de::Error>(self, since: i64) -> Result<i64, E> {
+        if since < 0 {
+            return Err(E::invalid_value(Unexpected::Signed(since), &self));
+        }
+        Ok(since)
+    }
+
+    fn visit_u64<E: de::Error>(self, since: u64) -> Result<i64, E> {
+        i64::try_from(since).map_err(|_| E::invalid_value(Unexpected::Unsigned(since), &self))
+    }
 }
 
 impl ClientFrame {
@@ -364,14 +397,19 @@ mod tests {
     }
 
     #[test]
-    fn a_resume_past_the_largest_sequence_there_can_be_reads_as_that_one() {
+    fn a_resume_past_the_largest_sequence_there_can_be_is_refused() {
         assert!(matches!(
-            ClientFrame::parse(r#"{"type":"resume","since":9223372036854775808}"#),
+            ClientFrame::parse(r#"{"type":"resume","since":9223372036854775807}"#),
             Ok(ClientFrame::Resume { since: i64::MAX })
         ));
-        assert!(matches!(
-            ClientFrame::parse(r#"{"type":"resume","since":18446744073709551615}"#),
-            Ok(ClientFrame::Resume { since: i64::MAX })
-        ));
+        for since in ["9223372036854775808", "18446744073709551615", "1e30", "-1"] {
+            let refused = ClientFrame::parse(&format!(r#"{{"type":"resume","since":{since}}}"#));
+            assert!(
+                refused
+                    .unwrap_err()
+                    .contains("a room sequence, from 0 to 9223372036854775807"),
+                "{since}"
+            );
+        }
     }
 }

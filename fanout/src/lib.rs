@@ -7,6 +7,7 @@
 //! `docs/websocket.md` and in the endpoint's OpenAPI description.
 
 mod backlog;
+mod caps;
 mod connection;
 mod endpoint;
 mod error;
@@ -15,9 +16,12 @@ mod hub;
 mod mesh;
 mod node;
 mod presence;
+#[cfg(test)]
+mod properties;
 mod store;
 
-pub use connection::{close, HARD_FRAME_CAP, MAX_FRAME};
+pub use caps::SocketCaps;
+pub use connection::{close, HARD_FRAME_CAP, MAX_FRAME, MAX_SENDS_IN_FLIGHT};
 pub use error::FanoutError;
 pub use hub::Hub;
 pub use mesh::start as start_mesh;
@@ -28,6 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth::Tokens;
+use caps::OpenSockets;
 use commands::Commands;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -55,16 +60,17 @@ impl Default for Keepalive {
     }
 }
 
-/// What the endpoint needs: the node's hub, the command path for sends, the keepalive, a
-/// signal that closes every socket (with 1012, so clients resume elsewhere) when the node stops,
-/// and the tracker every socket's session runs on, so the process can wait for their close
-/// frames before it exits.
+/// What the endpoint needs: the node's hub, the command path for sends, the keepalive, the caps
+/// on open sockets, a signal that closes every socket (with 1012, so clients resume elsewhere)
+/// when the node stops, and the tracker every socket's session runs on, so the process can wait
+/// for their close frames before it exits.
 #[derive(Clone)]
 pub struct FanoutState {
     hub: Hub,
     commands: Commands,
     tokens: Arc<Tokens>,
     keepalive: Keepalive,
+    open: OpenSockets,
     shutdown: CancellationToken,
     sockets: TaskTracker,
 }
@@ -83,8 +89,17 @@ impl FanoutState {
             commands,
             tokens,
             keepalive,
+            open: OpenSockets::new(SocketCaps::default()),
             shutdown,
             sockets,
+        }
+    }
+
+    /// The same state with other caps on open sockets than [`SocketCaps::default`].
+    pub fn with_caps(self, caps: SocketCaps) -> Self {
+        Self {
+            open: OpenSockets::new(caps),
+            ..self
         }
     }
 }

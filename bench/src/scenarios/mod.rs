@@ -1,9 +1,10 @@
-//! One module per benchmark scenario (S1–S7, each measuring performance goals of the system
+//! One module per benchmark scenario (S1–S8, each measuring performance goals of the system
 //! beside a baseline), plus what they share: a client that signs users up and makes rooms
 //! through the real API, and progress bars.
 
 pub mod fanout_latency;
 pub mod fanout_throughput;
+pub mod fast_senders;
 pub mod history;
 pub mod idle_sockets;
 pub mod projection;

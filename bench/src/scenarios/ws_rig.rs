@@ -205,14 +205,16 @@ pub async fn connect(url: &str) -> anyhow::Result<Ws> {
     Ok(ws)
 }
 
-/// Opens a socket and, on our server, waits until it is live (its presence frame came).
+/// Opens a socket and, on our server, waits until it is live: its presence frame (v2) or its
+/// first notice (v1, whose first frame tells of arrivals once the socket is in the room) came.
 pub async fn subscribe(kind: Kind, url: &str) -> anyhow::Result<Ws> {
     let mut ws = connect(url).await?;
     if kind == Kind::Chat {
         loop {
             match ws.next().await {
                 Some(Ok(Message::Text(text)))
-                    if text.as_str().contains("\"type\":\"presence\"") =>
+                    if text.as_str().contains("\"type\":\"presence\"")
+                        || text.as_str().contains("\"type\":\"system\"") =>
                 {
                     break
                 }

@@ -123,15 +123,47 @@ async fn a_cursor_past_any_sequence_there_can_be_catches_up_nothing_and_the_serv
     app.join(&bob, &room, None).await;
     app.post_message(&alice, &room, "before").await;
 
+    // Past the largest sequence there can be: refused, in either dialect, with the reason.
+    for dialect in ["", "v=2"] {
+        let mut refused = app
+            .open_socket(
+                &room,
+                &alice,
+                &format!("{dialect}&since=18446744073709551615"),
+            )
+            .await;
+        assert_eq!(
+            refused.close_frame().await,
+            (
+                4000,
+                "since must be a room sequence, from 0 to 9223372036854775807".to_owned()
+            ),
+            "dialect {dialect:?}"
+        );
+    }
+    // The largest one is past the room's end: nothing to catch up.
     let mut far_ahead = app
-        .open_socket(&room, &alice, "v=2&since=18446744073709551615")
+        .open_socket(&room, &alice, "v=2&since=9223372036854775807")
         .await;
     assert!(
         far_ahead.ready(true).await.is_empty(),
         "nothing to catch up"
     );
+    // A resume frame past it is refused, and the socket stays open.
     far_ahead
         .send_json(json!({"type": "resume", "since": 9223372036854775808_u64}))
+        .await;
+    let refused = far_ahead.next_of("error").await;
+    assert_eq!(refused["code"], "invalid_frame");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a room sequence, from 0 to 9223372036854775807"),
+        "{refused}"
+    );
+    far_ahead
+        .send_json(json!({"type": "resume", "since": i64::MAX}))
         .await;
 
     let mut other = app.socket(&room, &bob, "v=2").await;

@@ -1,11 +1,14 @@
 //! Who may open a socket on a room: decided from the Room aggregate itself.
 
+use std::net::IpAddr;
+
 use api_kit::Chain;
 use auth::{CurrentUser, TokenError};
 use domain::RoomError;
 use uuid::Uuid;
 
 use super::{close, End, Request};
+use crate::caps::SocketPermit;
 use crate::frames::Dialect;
 use crate::hub::Subscription;
 use crate::FanoutState;
@@ -19,11 +22,17 @@ pub(super) struct Admission {
     pub(super) last_seq: i64,
     pub(super) since: Option<i64>,
     pub(super) request_id: Option<String>,
+    /// The socket's place under the caps on open sockets, held while it is open.
+    pub(super) permit: SocketPermit,
 }
 
-/// Token, room and membership, decided from the Room aggregate itself: a socket opened right
-/// after a REST join is admitted, whatever the read tables say yet.
-pub(super) async fn admit(state: &FanoutState, request: Request) -> Result<Admission, End> {
+/// Token, caps, room and membership, the last two decided from the Room aggregate itself: a
+/// socket opened right after a REST join is admitted, whatever the read tables say yet.
+pub(super) async fn admit(
+    state: &FanoutState,
+    request: Request,
+    address: IpAddr,
+) -> Result<Admission, End> {
     let token = request
         .token
         .ok_or_else(|| End::close(close::UNAUTHORIZED, "missing token"))?;
@@ -31,6 +40,10 @@ pub(super) async fn admit(state: &FanoutState, request: Request) -> Result<Admis
         TokenError::Expired => End::close(close::UNAUTHORIZED, "token expired"),
         TokenError::Invalid => End::close(close::UNAUTHORIZED, "invalid token"),
     })?;
+    let permit = state
+        .open
+        .open(user.id, address)
+        .map_err(|reached| End::close(close::TRY_AGAIN_LATER, reached.reason()))?;
     let room_id = Uuid::parse_str(&request.room)
         .map_err(|_| End::close(close::NOT_FOUND, RoomError::NotFound.to_string()))?;
     // Subscribed before the aggregate is read: whatever commits after the read arrives live.
@@ -59,7 +72,8 @@ pub(super) async fn admit(state: &FanoutState, request: Request) -> Result<Admis
         dialect: request.dialect,
         subscription,
         last_seq,
-        since: request.since.map(|since| (since as i64).min(last_seq)),
+        since: request.since.map(|since| since.min(last_seq)),
         request_id: request.request_id,
+        permit,
     })
 }

@@ -1,12 +1,14 @@
 //! One socket, served by one task: admission (`admission.rs`), the catch-up a resume asks for,
 //! then a `select!` over the client's frames, the room's stream, the keepalive timer and shutdown
-//! (`session.rs`); the client's sends go through the write path's use case (`sends.rs`).
+//! (`session.rs`); the client's sends go through the write path's use case, several under way at
+//! once, answered in order (`sends.rs`).
 
 mod admission;
 mod sends;
 mod session;
 
 use std::borrow::Cow;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -16,6 +18,8 @@ use crate::frames::Dialect;
 use crate::FanoutState;
 use admission::admit;
 use session::Connection;
+
+pub use sends::MAX_SENDS_IN_FLIGHT;
 
 /// Frames longer than this (text or binary) are refused with Close 1009 and never stored.
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -35,6 +39,7 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
     pub const UNAVAILABLE: u16 = 1011;
     pub const RESTARTING: u16 = 1012;
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     pub const BAD_REQUEST: u16 = 4000;
     pub const UNAUTHORIZED: u16 = 4001;
     pub const FORBIDDEN: u16 = 4003;
@@ -74,14 +79,20 @@ pub struct Request {
     pub room: String,
     pub token: Option<String>,
     pub dialect: Dialect,
-    pub since: Option<u64>,
+    pub since: Option<i64>,
     pub request_id: Option<String>,
 }
 
-/// Serves one upgraded socket to its end. A refused socket gets one frame: the close frame.
-pub async fn run(state: FanoutState, mut socket: WebSocket, request: Result<Request, String>) {
+/// Serves one upgraded socket of a client at `address` to its end. A refused socket gets one
+/// frame: the close frame.
+pub async fn run(
+    state: FanoutState,
+    mut socket: WebSocket,
+    request: Result<Request, String>,
+    address: IpAddr,
+) {
     let admitted = match request {
-        Ok(request) => admit(&state, request).await,
+        Ok(request) => admit(&state, request, address).await,
         Err(detail) => Err(End::close(close::BAD_REQUEST, detail)),
     };
     let end = match admitted {

@@ -1,38 +1,111 @@
 //! A socket's sends: the same use case as `POST /rooms/{id}/messages`, answered in the socket's
-//! dialect.
+//! dialect. Several are under way at once, so the room's worker commits them together (group
+//! commit) while the session goes on delivering the room's stream; they are decided and answered
+//! in the order the client sent them.
+
+use std::future::{self, Future};
 
 use api_kit::Chain;
-use commands::{CommandError, NewMessage};
+use axum::extract::ws::Utf8Bytes;
+use commands::{CommandError, NewMessage, PostedMessage};
 use domain::room::Actor;
+use futures::future::BoxFuture;
+use futures::stream::FuturesOrdered;
+use futures::{FutureExt, StreamExt};
 
 use super::session::Connection;
 use super::End;
 use crate::frames::{self, Dialect};
 use crate::store::RoomRecord;
 
+/// Frames of one socket answered or being answered at once; at this many the session reads no
+/// more of the socket until the oldest is answered.
+pub const MAX_SENDS_IN_FLIGHT: usize = 64;
+
+/// What a socket owes its client for the frames it read: sends being committed, and refusals
+/// and pongs behind them, answered in the order the frames came.
+#[derive(Default)]
+pub(super) struct Answers {
+    pending: FuturesOrdered<BoxFuture<'static, Answer>>,
+}
+
+pub(super) enum Answer {
+    /// A send, committed or refused (boxed: a committed message is large beside a frame).
+    Posted {
+        outcome: Box<Result<PostedMessage, CommandError>>,
+        client_msg_id: Option<String>,
+    },
+    /// A frame ready at once, sent once the answers before it are.
+    Frame(Utf8Bytes),
+}
+
+impl Answers {
+    /// Whether the session may read another frame of the client.
+    pub(super) fn have_room(&self) -> bool {
+        self.pending.len() < MAX_SENDS_IN_FLIGHT
+    }
+
+    /// The oldest answer, once it is ready; `None` when nothing is owed.
+    pub(super) async fn next(&mut self) -> Option<Answer> {
+        self.pending.next().await
+    }
+
+    /// Starts a send. Its first poll, here, queues the command for the room's worker (the
+    /// executor queues on its first poll, before it awaits anything), so the room decides this
+    /// socket's sends in the order they came, whatever order their answers are polled in later.
+    fn start(&mut self, send: impl Future<Output = Answer> + Send + 'static) {
+        let mut send = send.boxed();
+        match (&mut send).now_or_never() {
+            Some(answer) => self.pending.push_back(future::ready(answer).boxed()),
+            None => self.pending.push_back(send),
+        }
+    }
+
+    pub(super) fn frame(&mut self, frame: Utf8Bytes) {
+        self.pending
+            .push_back(future::ready(Answer::Frame(frame)).boxed());
+    }
+}
+
 impl Connection {
     /// Posts through the same command path as `POST /rooms/{id}/messages`: durable before anyone
-    /// sees it, idempotent by `client_msg_id`, under the same per-user rate limit.
-    pub(super) async fn post(
-        &mut self,
-        content: &str,
-        client_msg_id: Option<&str>,
-    ) -> Result<(), End> {
+    /// sees it, idempotent by `client_msg_id`, under the same per-user rate limit. The answer
+    /// comes later, through [`Connection::answer`].
+    pub(super) fn post(&mut self, content: &str, client_msg_id: Option<&str>) {
         let sender = Actor {
             user_id: self.user.id,
             username: self.user.username.clone(),
         };
-        let posted = match NewMessage::parse(content, client_msg_id) {
-            Ok(message) => {
-                let request_id = self.request_id.clone();
-                self.state
-                    .commands
-                    .post_message(&sender, self.room_id, message, request_id)
-                    .await
+        let message = NewMessage::parse(content, client_msg_id);
+        let commands = self.state.commands.clone();
+        let (room_id, request_id) = (self.room_id, self.request_id.clone());
+        let client_msg_id = client_msg_id.map(str::to_owned);
+        self.answers.start(async move {
+            let outcome = match message {
+                Ok(message) => {
+                    commands
+                        .post_message(&sender, room_id, message, request_id)
+                        .await
+                }
+                Err(invalid) => Err(CommandError::from(invalid)),
+            };
+            Answer::Posted {
+                outcome: Box::new(outcome),
+                client_msg_id,
             }
-            Err(invalid) => Err(CommandError::from(invalid)),
+        });
+    }
+
+    /// Gives the client one answer to its frames.
+    pub(super) async fn answer(&mut self, answer: Answer) -> Result<(), End> {
+        let (outcome, client_msg_id) = match answer {
+            Answer::Frame(frame) => return self.write(frame).await,
+            Answer::Posted {
+                outcome,
+                client_msg_id,
+            } => (outcome, client_msg_id),
         };
-        match posted {
+        match *outcome {
             Ok(message) => {
                 if !message.repeat {
                     // Committed, so this node's sockets of the room may see it now rather than
@@ -56,25 +129,31 @@ impl Connection {
             }
             Err(error) => {
                 let (detail, retry_after) = refusal(&error);
-                self.refuse(error.code(), &detail, client_msg_id, retry_after)
-                    .await
+                let frame =
+                    self.refusal(error.code(), &detail, client_msg_id.as_deref(), retry_after);
+                self.write(frame).await
             }
         }
     }
 
+    /// Refuses a frame, after the answers owed before it.
+    pub(super) fn refuse(&mut self, code: &str, detail: &str) {
+        let frame = self.refusal(code, detail, None, None);
+        self.answers.frame(frame);
+    }
+
     /// An error frame (v2) or a system notice (v1, whose client shows nothing else).
-    pub(super) async fn refuse(
-        &mut self,
+    fn refusal(
+        &self,
         code: &str,
         detail: &str,
         client_msg_id: Option<&str>,
         retry_after: Option<u64>,
-    ) -> Result<(), End> {
-        let frame = match self.dialect {
+    ) -> Utf8Bytes {
+        match self.dialect {
             Dialect::V1 => frames::system(&format!("Not sent: {detail}")),
             Dialect::V2 => frames::error(code, detail, client_msg_id, retry_after),
-        };
-        self.write(frame).await
+        }
     }
 }
 

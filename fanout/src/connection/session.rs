@@ -1,5 +1,6 @@
 //! The session of an admitted socket: one `select!` loop, and the catch-up that gives a socket
-//! what it missed before it goes on live.
+//! what it missed before it goes on live. Reading the client and delivering the room are
+//! independent: the client's sends commit while the loop goes on draining the room's stream.
 
 use std::sync::Arc;
 
@@ -13,8 +14,10 @@ use tokio_tungstenite::tungstenite;
 use uuid::Uuid;
 
 use super::admission::Admission;
+use super::sends::{Answer, Answers};
 use super::{close, End, MAX_FRAME, TYPING_EVERY, WRITE_STALL};
 use crate::backlog::Backlog;
+use crate::caps::SocketPermit;
 use crate::frames::{self, ClientFrame, Dialect, PresentUser};
 use crate::hub::{Delivery, Subscription};
 use crate::FanoutState;
@@ -34,12 +37,16 @@ pub(super) struct Connection {
     pub(super) request_id: Option<String>,
     pub(super) last_heard: Instant,
     pub(super) last_typing: Option<Instant>,
+    /// What the client is owed for its frames, in order.
+    pub(super) answers: Answers,
+    _permit: SocketPermit,
 }
 
 /// One turn of the session loop.
 enum Step {
     Incoming(Option<Result<Message, axum::Error>>),
     Delivery(Result<Arc<Delivery>, RecvError>),
+    Answer(Answer),
     Ping,
     Shutdown,
 }
@@ -63,6 +70,8 @@ impl Connection {
             request_id: admission.request_id,
             last_heard: Instant::now(),
             last_typing: None,
+            answers: Answers::default(),
+            _permit: admission.permit,
         }
     }
 
@@ -90,8 +99,12 @@ impl Connection {
         let shutdown = self.state.shutdown.clone();
         loop {
             let step = tokio::select! {
-                incoming = self.socket.recv() => Step::Incoming(incoming),
+                // With too many answers owed, the client waits: its frames stay unread.
+                incoming = self.socket.recv(), if self.answers.have_room() => {
+                    Step::Incoming(incoming)
+                }
                 delivery = self.subscription.recv() => Step::Delivery(delivery),
+                Some(answer) = self.answers.next() => Step::Answer(answer),
                 _ = ping.tick() => Step::Ping,
                 () = shutdown.cancelled() => Step::Shutdown,
             };
@@ -105,6 +118,7 @@ impl Connection {
                     self.catch_up().await?
                 }
                 Step::Delivery(Ok(delivery)) => self.deliver(&delivery).await?,
+                Step::Answer(answer) => self.answer(answer).await?,
                 Step::Delivery(Err(RecvError::Lagged(_))) => return Err(End::too_slow()),
                 Step::Delivery(Err(RecvError::Closed)) | Step::Shutdown => {
                     return Err(End::close(
@@ -135,10 +149,8 @@ impl Connection {
                 self.refuse(
                     "unsupported_frame",
                     "Binary frames are not supported: send text",
-                    None,
-                    None,
-                )
-                .await
+                );
+                Ok(())
             }
             // The socket library answers pings itself; either kind proves the client is there.
             Message::Ping(_) | Message::Pong(_) => Ok(()),
@@ -149,13 +161,14 @@ impl Connection {
     async fn on_text(&mut self, text: Utf8Bytes) -> Result<(), End> {
         if self.dialect == Dialect::V1 {
             // The seed's dialect: every text frame is a message, JSON-looking or not.
-            return Box::pin(self.post(text.as_str(), None)).await;
+            self.post(text.as_str(), None);
+            return Ok(());
         }
         match ClientFrame::parse(text.as_str()) {
             Ok(ClientFrame::Send {
                 content,
                 client_msg_id,
-            }) => Box::pin(self.post(&content, client_msg_id.as_deref())).await,
+            }) => self.post(&content, client_msg_id.as_deref()),
             Ok(ClientFrame::Typing) => {
                 let now = Instant::now();
                 if self
@@ -165,15 +178,15 @@ impl Connection {
                     self.last_typing = Some(now);
                     self.subscription.typing(&self.me);
                 }
-                Ok(())
             }
-            Ok(ClientFrame::Ping) => self.write(frames::pong()).await,
+            Ok(ClientFrame::Ping) => self.answers.frame(frames::pong()),
             Ok(ClientFrame::Resume { since }) => {
                 self.cursor = self.cursor.min(since);
-                self.catch_up().await
+                return self.catch_up().await;
             }
-            Err(detail) => self.refuse("invalid_frame", &detail, None, None).await,
+            Err(detail) => self.refuse("invalid_frame", &detail),
         }
+        Ok(())
     }
 
     /// Gives the socket one delivery, unless it had that room event already.
