@@ -15,7 +15,7 @@ mod state;
 
 pub use accounts::{Attempt, LoggedIn, Registered};
 pub use error::CommandError;
-pub use messages::{NewMessage, PostedMessage};
+pub use messages::{NewMessage, PostedMessage, SendTurn};
 pub use rooms::{CreatedRoom, Joined, Left, NewRoom};
 pub use sent::{forget_expired_client_msg_ids, CLIENT_MSG_IDS_KEPT};
 pub use state::{CommandSettings, Commands, Projected};

@@ -5,6 +5,9 @@ use domain::room::Actor;
 use domain::values::{ClientMsgId, InvalidValue, MessageBody};
 use domain::{Room, RoomCommand, RoomEvent};
 use eventstore::EventEnvelope;
+use std::future::Future;
+
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::state::metadata;
@@ -57,6 +60,22 @@ impl Commands {
         message: NewMessage,
         request_id: Option<String>,
     ) -> Result<PostedMessage, CommandError> {
+        self.post_message_in_turn(sender, room_id, message, request_id, SendTurn::first().0)
+            .await
+    }
+
+    /// [`post_message`](Self::post_message) for a client with several sends under way (a
+    /// socket): the lookups of earlier sends run at once, but each post is queued for the room
+    /// only after the one before it in `turn`, so the room decides them in the order sent.
+    pub async fn post_message_in_turn(
+        &self,
+        sender: &Actor,
+        room_id: Uuid,
+        message: NewMessage,
+        request_id: Option<String>,
+        turn: SendTurn,
+    ) -> Result<PostedMessage, CommandError> {
+        let SendTurn { previous, mine } = turn;
         self.send_limit.check(&sender.user_id.to_string())?;
         let NewMessage {
             body,
@@ -81,14 +100,28 @@ impl Commands {
         let sender_id = sender.user_id;
         // A send still in flight when its retry was looked up above is not in the table yet;
         // the room's own window of recent ids catches it.
-        let (events, earlier_send) = self
+        if let Some(previous) = previous {
+            // Dropped or fired alike: the send before this one is queued, or will never be.
+            let _ = previous.await;
+        }
+        let committing = self
             .rooms
             .execute_with(&aggregate_id, command, &metadata, move |room| {
                 let id = client_msg_id.as_ref()?;
                 room.recent_send(sender_id, id.as_str())
                     .map(|send| send.seq)
-            })
-            .await?;
+            });
+        let mut committing = std::pin::pin!(committing);
+        // The executor queues the command on its first poll; the next send may go after that.
+        let first = std::future::poll_fn(|context| {
+            std::task::Poll::Ready(committing.as_mut().poll(context))
+        })
+        .await;
+        drop(mine);
+        let (events, earlier_send) = match first {
+            std::task::Poll::Ready(answer) => answer,
+            std::task::Poll::Pending => committing.await,
+        }?;
         if let Some(posted) = events.into_iter().next() {
             return Ok(posted_message(room_id, posted, false));
         }
@@ -130,5 +163,28 @@ fn posted_message(room_id: Uuid, envelope: EventEnvelope<Room>, repeat: bool) ->
         posted_at: *posted_at,
         repeat,
         event: envelope.payload,
+    }
+}
+
+/// A send's place among one client's sends: it is queued for the room after `previous` is,
+/// and the next one waits for `mine` (sent by being dropped once this send is queued, or has
+/// ended without being queued).
+#[derive(Debug)]
+pub struct SendTurn {
+    previous: Option<oneshot::Receiver<()>>,
+    mine: oneshot::Sender<()>,
+}
+
+impl SendTurn {
+    /// The first send of a client; answers it and what the next send waits for.
+    pub fn first() -> (Self, oneshot::Receiver<()>) {
+        Self::after(None)
+    }
+
+    /// A send after the one whose turn ended in `previous`; answers it and what the next waits
+    /// for.
+    pub fn after(previous: Option<oneshot::Receiver<()>>) -> (Self, oneshot::Receiver<()>) {
+        let (mine, next) = oneshot::channel();
+        (Self { previous, mine }, next)
     }
 }

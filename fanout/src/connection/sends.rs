@@ -7,7 +7,7 @@ use std::future::{self, Future};
 
 use api_kit::Chain;
 use axum::extract::ws::Utf8Bytes;
-use commands::{CommandError, NewMessage, PostedMessage};
+use commands::{CommandError, NewMessage, PostedMessage, SendTurn};
 use domain::room::Actor;
 use futures::future::BoxFuture;
 use futures::stream::FuturesOrdered;
@@ -27,6 +27,8 @@ pub const MAX_SENDS_IN_FLIGHT: usize = 64;
 #[derive(Default)]
 pub(super) struct Answers {
     pending: FuturesOrdered<BoxFuture<'static, Answer>>,
+    /// What the next send waits for before it is queued for the room: the last send's turn.
+    last_turn: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 pub(super) enum Answer {
@@ -80,11 +82,13 @@ impl Connection {
         let commands = self.state.commands.clone();
         let (room_id, request_id) = (self.room_id, self.request_id.clone());
         let client_msg_id = client_msg_id.map(str::to_owned);
+        let (turn, next) = SendTurn::after(self.answers.last_turn.take());
+        self.answers.last_turn = Some(next);
         self.answers.start(async move {
             let outcome = match message {
                 Ok(message) => {
                     commands
-                        .post_message(&sender, room_id, message, request_id)
+                        .post_message_in_turn(&sender, room_id, message, request_id, turn)
                         .await
                 }
                 Err(invalid) => Err(CommandError::from(invalid)),
