@@ -8,10 +8,7 @@
 //! then.
 
 use futures::StreamExt;
-use lapin::options::{
-    BasicConsumeOptions, BasicPublishOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
-};
+use lapin::options::{BasicConsumeOptions, BasicPublishOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Consumer, ExchangeKind};
 
@@ -123,22 +120,9 @@ impl Joined {
             FieldTable::default(),
         ))
         .await?;
-        let queue = in_time(link.channel.queue_declare(
-            "".into(),
-            QueueDeclareOptions::exclusive().auto_delete(),
-            FieldTable::default(),
-        ))
-        .await?;
-        in_time(link.channel.queue_bind(
-            queue.name().clone(),
-            exchange.as_str().into(),
-            "".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        ))
-        .await?;
+        let queue = link.own_queue(&exchange, "").await?;
         let consumer = in_time(link.channel.basic_consume(
-            queue.name().clone(),
+            queue,
             "".into(),
             BasicConsumeOptions {
                 no_ack: true,

@@ -1,6 +1,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use lapin::options::{QueueBindOptions, QueueDeclareOptions};
+use lapin::types::{FieldTable, ShortString};
 use lapin::{Channel, Connection, ConnectionProperties};
 
 use crate::{BusConfig, BusError, Topology};
@@ -42,6 +44,31 @@ impl Link {
             connection,
             channel,
         })
+    }
+
+    /// A queue of this connection's own (exclusive, named by the broker, deleted with the
+    /// connection) bound to `exchange` with `routing_key`: what a listener that only wants what
+    /// is routed while it is connected reads from. Answers the queue's name.
+    pub(crate) async fn own_queue(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+    ) -> Result<ShortString, BusError> {
+        let queue = in_time(self.channel.queue_declare(
+            "".into(),
+            QueueDeclareOptions::exclusive().auto_delete(),
+            FieldTable::default(),
+        ))
+        .await?;
+        in_time(self.channel.queue_bind(
+            queue.name().clone(),
+            exchange.into(),
+            routing_key.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        ))
+        .await?;
+        Ok(queue.name().clone())
     }
 
     pub(crate) async fn close(self) {

@@ -1,7 +1,5 @@
 use futures::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions,
-};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use lapin::Consumer;
 use tokio::sync::mpsc;
@@ -52,23 +50,10 @@ struct Subscription {
 impl Subscription {
     async fn open(config: &BusConfig) -> Result<Self, BusError> {
         let link = Link::open(config, "fan-out").await?;
-        let queue = in_time(link.channel.queue_declare(
-            "".into(),
-            QueueDeclareOptions::exclusive().auto_delete(),
-            FieldTable::default(),
-        ))
-        .await?;
-        in_time(link.channel.queue_bind(
-            queue.name().clone(),
-            config.events_exchange().into(),
-            "Room.#".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        ))
-        .await?;
+        let queue = link.own_queue(&config.events_exchange(), "Room.#").await?;
         in_time(link.channel.basic_qos(PREFETCH, BasicQosOptions::default())).await?;
         let consumer = in_time(link.channel.basic_consume(
-            queue.name().clone(),
+            queue,
             "".into(),
             BasicConsumeOptions {
                 exclusive: true,

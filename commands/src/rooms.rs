@@ -154,18 +154,12 @@ impl Commands {
             password_verified_for,
             at: eventstore::now(),
         };
-        let (events, (room_name, seq)) = self
-            .rooms
-            .execute_with(
-                &aggregate_id,
-                command,
-                &metadata(member, request_id),
-                name_and_sequence,
-            )
+        let (recorded, room_name, seq) = self
+            .change_membership(member, room_id, command, request_id)
             .await?;
         let joined = Joined {
             room_name,
-            already_member: events.is_empty(),
+            already_member: !recorded,
             seq,
         };
         Ok(self
@@ -185,19 +179,38 @@ impl Commands {
             member: member.clone(),
             at: eventstore::now(),
         };
-        let aggregate_id = room_id.to_string();
-        let (_, (room_name, seq)) = self
+        let (_, room_name, seq) = self
+            .change_membership(member, room_id, command, request_id)
+            .await?;
+        Ok(self
+            .after_projection(
+                Room::TYPE,
+                &room_id.to_string(),
+                seq,
+                Left { room_name, seq },
+            )
+            .await)
+    }
+
+    /// Runs a join or a leave: whether it recorded anything, the room's name, and the
+    /// sequence of the room's latest event, which the answer waits for the projection to reach.
+    async fn change_membership(
+        &self,
+        member: &Actor,
+        room_id: Uuid,
+        command: RoomCommand,
+        request_id: Option<String>,
+    ) -> Result<(bool, String, usize), CommandError> {
+        let (events, (room_name, seq)) = self
             .rooms
             .execute_with(
-                &aggregate_id,
+                &room_id.to_string(),
                 command,
                 &metadata(member, request_id),
                 name_and_sequence,
             )
             .await?;
-        Ok(self
-            .after_projection(Room::TYPE, &aggregate_id, seq, Left { room_name, seq })
-            .await)
+        Ok((!events.is_empty(), room_name, seq))
     }
 
     /// The room as its committed events leave it (a room never created has no `info`): what
