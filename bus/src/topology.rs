@@ -202,7 +202,7 @@ pub async fn dead_letters(config: &BusConfig, limit: usize) -> Result<DeadLetter
 }
 
 /// How many messages `queue` holds (those delivered and not acknowledged aside).
-async fn waiting(channel: &Channel, queue: &str) -> Result<u32, BusError> {
+pub(crate) async fn waiting(channel: &Channel, queue: &str) -> Result<u32, BusError> {
     let declared = in_time(channel.queue_declare(
         queue.into(),
         QueueDeclareOptions {

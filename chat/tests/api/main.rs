@@ -3,6 +3,7 @@
 mod auditing;
 mod bad_input;
 mod broker_outage;
+mod checking_readiness;
 mod choosing_request_ids;
 mod creating_and_joining_rooms;
 mod creating_rooms_in_bulk;
@@ -17,6 +18,7 @@ mod posting_messages;
 mod processes;
 mod projecting_later;
 mod reading_history;
+mod reading_metrics;
 mod reading_rooms;
 mod reading_your_writes;
 mod rebuilding_and_verifying;
