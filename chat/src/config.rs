@@ -29,7 +29,7 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Every role on one origin: the whole system in one process.
     All,
@@ -58,6 +58,15 @@ pub enum Command {
     /// Events the projector could not apply.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// GET a URL (e.g. a role's `/readyz`); exit 0 on a 2xx answer, 1 on any other answer or
+    /// none in time. For container healthchecks, in an image without curl.
+    Probe {
+        /// An `http://` URL.
+        url: String,
+        /// How long to wait for the answer.
+        #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Print the OpenAPI document and exit.

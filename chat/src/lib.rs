@@ -45,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild => tools::rebuild(&migrated(settings).await?).await,
         Command::Verify => tools::verify(&migrated(settings).await?).await,
         Command::Dlq(command) => tools::dead_letters(settings, command).await,
+        Command::Probe { url, timeout } => ops::probe(&url, timeout).await,
         serving => run_roles(Roles::of(serving), settings).await,
     }
 }

@@ -55,6 +55,7 @@ impl Roles {
             | Command::Rebuild
             | Command::Verify
             | Command::Dlq(_)
+            | Command::Probe { .. }
             | Command::Migrate
             | Command::Openapi => Self::NONE,
         }

@@ -2,6 +2,7 @@
 //! serves), `/readyz` (its dependencies answer: 503 naming the one that does not) and
 //! `/metrics` (Prometheus). Not part of the public API: the proxy in front does not route them.
 
+mod probe;
 mod readiness;
 mod recorder;
 
@@ -19,6 +20,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::{Pools, Roles, Settings};
+pub use probe::probe;
 use readiness::{in_time, Dependencies, Readiness};
 pub use recorder::{DEAD_LETTERS, OUTBOX_PENDING};
 

@@ -15,6 +15,7 @@ mod listing_rooms_in_pages;
 mod logging_in;
 mod long_running_logs;
 mod posting_messages;
+mod probing;
 mod processes;
 mod projecting_later;
 mod reading_history;
