@@ -28,7 +28,7 @@ impl Delivery {
             _ => None,
         };
         let posted_at = match &record.event {
-            domain::RoomEvent::MessagePosted { posted_at, .. } => Some(*posted_at),
+            domain::RoomEvent::MessagePosted(message) => Some(message.posted_at),
             _ => None,
         };
         Self {
