@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use base64::Engine;
 use chat::{build_app, serve, spawn_workers, Cli, Lifecycle, Ops, Roles};
 use clap::Parser;
 use reqwest::{Response, StatusCode};
@@ -263,4 +264,13 @@ pub async fn assert_error(response: Response, status: StatusCode, detail: Option
         assert_eq!(body["detail"], detail);
     }
     body
+}
+
+/// The claims of an access token, read without checking its signature.
+pub fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }

@@ -3,6 +3,7 @@
 mod auditing;
 mod bad_input;
 mod broker_outage;
+mod caddy;
 mod checking_readiness;
 mod choosing_request_ids;
 mod creating_and_joining_rooms;
@@ -29,6 +30,7 @@ mod skipping_deep_into_history;
 mod slow_reads;
 mod sockets;
 mod stopping;
+mod topology;
 mod websocket_admission;
 mod websocket_caps;
 mod websocket_limits;
