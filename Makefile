@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
 CHAT_LISTEN ?= 127.0.0.1:8000
 export DATABASE_URL CHAT_LISTEN
 
-.PHONY: run test lint lint-deploy test-rust test-web test-e2e web openapi bench clean-test-databases
+.PHONY: run test lint lint-deploy test-rust test-web test-e2e test-e2e-topology test-topology web openapi bench clean-test-databases
 
 ## run: build everything and start the whole system (all roles, web client at /) in dev mode
 run: web
@@ -19,7 +19,7 @@ run: web
 	cargo run --quiet --bin chat -- all --dev
 
 ## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
-test: lint lint-deploy test-rust test-web test-e2e
+test: lint lint-deploy test-rust test-web test-e2e test-e2e-topology
 
 ## lint: formatting, clippy, and no dependency a crate does not use
 lint:
@@ -38,9 +38,20 @@ $(VENV_STAMP):
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check check-jsonschema==$(CHECK_JSONSCHEMA_VERSION)
 	touch $@
 
-## lint-deploy: the compose file against the Compose Specification's JSON schema
+# The Caddyfile's placeholders as the topology tests fill them (any ports will do to validate).
+TOPOLOGY_PROXY_ENV := CHAT_PROXY_ADMIN=off CHAT_PROXY_PORT=8000 \
+	CHAT_PROXY_COMMAND_API="to 127.0.0.1:8001 127.0.0.1:8002" CHAT_PROXY_QUERY_API="to 127.0.0.1:8003" \
+	CHAT_PROXY_FANOUT="to 127.0.0.1:8004 127.0.0.1:8005"
+# Caddy logs as it validates: its output is shown only when the file is refused.
+CADDY_VALIDATE := caddy validate --adapter caddyfile --config deploy/Caddyfile
+
+## lint-deploy: the compose file against the Compose Specification's JSON schema, and the
+## Caddyfile as compose runs it and as the topology tests run it
 lint-deploy: $(VENV_STAMP)
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec deploy/docker-compose.yml
+	@out=$$($(CADDY_VALIDATE) 2>&1) || { echo "$$out"; exit 1; }
+	@out=$$($(TOPOLOGY_PROXY_ENV) $(CADDY_VALIDATE) 2>&1) || { echo "$$out"; exit 1; }
+	@echo "deploy/Caddyfile: valid for compose and for the topology tests"
 
 test-rust:
 	cargo nextest run --workspace --no-fail-fast
@@ -55,6 +66,18 @@ CHAT_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/chat
 test-e2e: web
 	cargo build --bin chat
 	cd web && CHAT_BIN="$(CHAT_BIN)" npm run e2e
+
+## test-e2e-topology: the same stories through Caddy (deploy/Caddyfile) in front of the deployed
+## layout: command-api ×2, query-api, projector ×2 and fanout ×2 as processes of their own
+test-e2e-topology: web
+	cargo build --bin chat
+	cd web && CHAT_BIN="$(CHAT_BIN)" CHAT_E2E_LAYOUT=topology npm run e2e
+
+## test-topology: the deployed layout alone: its Rust stories (chat/tests/api/topology/), then
+## the browser's stories through its proxy
+test-topology:
+	cargo nextest run -p chat --test api -E 'test(/^topology::/)'
+	$(MAKE) test-e2e-topology
 
 ## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
 web:
