@@ -6,6 +6,7 @@
 mod error;
 mod extract;
 mod listen;
+mod openapi;
 mod projection;
 mod rate_limit;
 mod request_id;
@@ -13,6 +14,10 @@ mod request_id;
 pub use error::{ApiError, Chain, ErrorBody};
 pub use extract::{Json, JsonOrEmpty, Path, Query};
 pub use listen::listen;
+pub use openapi::{
+    error_responses, ErrorCase, JSON_BODY_ERRORS, PATH_ERRORS, QUERY_ERRORS, RATE_LIMITED,
+    SERVICE_ERRORS,
+};
 pub use projection::{AfterProjection, PROJECTION_PENDING_HEADER};
 pub use rate_limit::{RateLimited, RateLimiter, RatePolicy};
 pub use request_id::{
