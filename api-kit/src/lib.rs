@@ -16,7 +16,7 @@ pub use extract::{Json, JsonOrEmpty, Path, Query};
 pub use listen::listen;
 pub use openapi::{
     error_responses, ErrorCase, JSON_BODY_ERRORS, PATH_ERRORS, QUERY_ERRORS, RATE_LIMITED,
-    SERVICE_ERRORS,
+    STORE_ERRORS, UNAVAILABLE,
 };
 pub use projection::{AfterProjection, PROJECTION_PENDING_HEADER};
 pub use rate_limit::{RateLimited, RateLimiter, RatePolicy};

@@ -1,7 +1,8 @@
 //! The error answers of an operation, for its OpenAPI description: every status it can answer
 //! instead of success, each with the `{detail, code}` body and the `code`s it may carry.
 //! Each handler lists its own refusals beside the groups its extractors bring (a JSON body, a
-//! path id, query parameters, a bearer token), and every operation may answer 500 and 503.
+//! path id, query parameters, a bearer token) and the store's (503 when it is unreachable,
+//! 500 for a fault of ours).
 
 use std::collections::BTreeMap;
 
@@ -29,14 +30,18 @@ impl ErrorCase {
     }
 }
 
-/// What any operation may answer: a fault of ours, or a dependency that is down or too slow.
-pub const SERVICE_ERRORS: &[ErrorCase] = &[
+/// A dependency (the database, the broker) is down or too slow: any operation that uses one.
+pub const UNAVAILABLE: &[ErrorCase] = &[ErrorCase::new(
+    503,
+    "unavailable",
+    "The service is temporarily unavailable; please retry",
+)];
+
+/// What an operation that writes or reads events may answer: a fault of ours (a stored event
+/// that no longer decodes), or a dependency that is down.
+pub const STORE_ERRORS: &[ErrorCase] = &[
     ErrorCase::new(500, "internal", "Internal error; it has been logged"),
-    ErrorCase::new(
-        503,
-        "unavailable",
-        "The service is temporarily unavailable; please retry",
-    ),
+    UNAVAILABLE[0],
 ];
 
 /// What the [`Json`](crate::Json) extractor refuses.
@@ -76,7 +81,7 @@ pub const QUERY_ERRORS: &[ErrorCase] = &[ErrorCase::new(
 pub const RATE_LIMITED: ErrorCase =
     ErrorCase::new(429, "rate_limited", "Too many requests; retry in 3 s");
 
-/// The OpenAPI responses of `cases` (and of [`SERVICE_ERRORS`]), one per status: its
+/// The OpenAPI responses of `cases`, one per status: its
 /// description lists each code with what it means, its schema is the error body with `code`
 /// limited to those codes, and one example per code. A 401 carries `WWW-Authenticate`, a 429
 /// `Retry-After`.
@@ -84,7 +89,7 @@ pub fn error_responses<'a>(
     cases: impl IntoIterator<Item = &'a ErrorCase>,
 ) -> BTreeMap<String, RefOr<Response>> {
     let mut by_status: BTreeMap<u16, Vec<&ErrorCase>> = BTreeMap::new();
-    for case in cases.into_iter().chain(SERVICE_ERRORS) {
+    for case in cases {
         let same_status = by_status.entry(case.status).or_default();
         if !same_status.iter().any(|known| known.code == case.code) {
             same_status.push(case);
@@ -194,7 +199,7 @@ mod tests {
     fn one_response_per_status_lists_every_code_of_it() {
         let responses = error_responses(JSON_BODY_ERRORS.iter().chain(PATH_ERRORS));
         let statuses: Vec<&str> = responses.keys().map(String::as_str).collect();
-        assert_eq!(statuses, ["413", "415", "422", "500", "503"]);
+        assert_eq!(statuses, ["413", "415", "422"]);
         let RefOr::T(unprocessable) = &responses["422"] else {
             panic!("an inline response")
         };
