@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
 CHAT_LISTEN ?= 127.0.0.1:8000
 export DATABASE_URL CHAT_LISTEN
 
-.PHONY: run test lint test-rust test-web test-e2e web openapi bench clean-test-databases
+.PHONY: run test lint test-rust test-web test-e2e test-contract test-asyncapi web openapi bench clean-test-databases
 
 ## run: build everything and start the whole system (all roles, web client at /) in dev mode
 run: web
@@ -19,7 +19,7 @@ run: web
 	cargo run --quiet --bin chat -- all --dev
 
 ## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
-test: lint test-rust test-web test-e2e
+test: lint test-rust test-web test-e2e test-contract test-asyncapi
 
 ## lint: formatting, clippy, and no dependency a crate does not use
 lint:
@@ -40,6 +40,24 @@ CHAT_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/chat
 test-e2e: web
 	cargo build --bin chat
 	cd web && CHAT_BIN="$(CHAT_BIN)" npm run e2e
+
+# Schemathesis, pinned, in a virtualenv of the checkout's own (git-ignored).
+VENV := .venv
+SCHEMATHESIS_REQUIREMENTS := openapi/schemathesis/requirements.txt
+
+$(VENV)/.schemathesis: $(SCHEMATHESIS_REQUIREMENTS)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(SCHEMATHESIS_REQUIREMENTS)
+	touch $@
+
+## test-contract: Schemathesis (every phase, every check) against a fresh `chat all`; 0 failures
+test-contract: $(VENV)/.schemathesis
+	cargo build --bin chat
+	CHAT_BIN="$(CHAT_BIN)" SCHEMATHESIS="$(abspath $(VENV))/bin/schemathesis" openapi/schemathesis/run
+
+## test-asyncapi: the WebSocket document parses and validates as AsyncAPI 3.0
+test-asyncapi:
+	cd openapi/asyncapi-check && npm ci --no-audit --no-fund && npm test
 
 ## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
 web:
