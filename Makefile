@@ -55,9 +55,18 @@ test-contract: $(VENV)/.schemathesis
 	cargo build --bin chat
 	CHAT_BIN="$(CHAT_BIN)" SCHEMATHESIS="$(abspath $(VENV))/bin/schemathesis" openapi/schemathesis/run
 
-## test-asyncapi: the WebSocket document parses and validates as AsyncAPI 3.0
+# Every frame the WebSocket stories receive, recorded for test-asyncapi.
+ASYNCAPI_FRAMES ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/asyncapi-frames.jsonl
+
+## test-asyncapi: openapi/asyncapi.yaml is valid AsyncAPI 3.0, and every frame the server sends
+## in the WebSocket stories is one of its messages for that dialect (and every close code, one
+## of its codes)
 test-asyncapi:
 	cd openapi/asyncapi-check && npm ci --no-audit --no-fund && npm test
+	rm -f "$(ASYNCAPI_FRAMES)"
+	CHAT_WS_FRAMES="$(ASYNCAPI_FRAMES)" cargo nextest run -p chat --test api \
+		-E 'test(/^(websocket_|sockets|stopping|hidden_characters)/)'
+	cd openapi/asyncapi-check && node check.mjs ../asyncapi.yaml "$(ASYNCAPI_FRAMES)"
 
 ## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
 web:
