@@ -30,8 +30,10 @@ lint:
 test-rust:
 	cargo nextest run --workspace --no-fail-fast
 
+## test-web: the web client's unit tests, and its API types are those openapi/openapi.json gives
 test-web:
-	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm test; fi
+	cd web/api-gen && npm ci --no-audit --no-fund && npm run check
+	cd web && npm ci --no-audit --no-fund && npm test
 
 # The binary cargo builds, wherever CARGO_TARGET_DIR puts it.
 CHAT_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/chat
@@ -79,9 +81,11 @@ bench:
 	cargo build --release -p bench -p chat
 	$(abspath $(or $(CARGO_TARGET_DIR),target))/release/bench all
 
-## openapi: rewrite the committed OpenAPI document after an intended API change
+## openapi: rewrite the committed OpenAPI document after an intended API change, and the web
+## client's types generated from it
 openapi:
 	cargo run --quiet --bin chat -- openapi > openapi/openapi.json
+	cd web/api-gen && npm ci --no-audit --no-fund && npm run generate
 
 ## clean-test-databases: drop the databases test runs leave behind (each test makes its own).
 ## Not part of `make test`: PostgreSQL checkpoints on every DROP DATABASE, which takes long on a
