@@ -58,8 +58,7 @@ test-e2e: web
 	cargo build --bin chat
 	cd web && CHAT_BIN="$(CHAT_BIN)" npm run e2e
 
-# Schemathesis, pinned, in a virtualenv of the checkout's own (git-ignored).
-VENV := .venv
+# Schemathesis, pinned in its requirements, in the same virtualenv.
 SCHEMATHESIS_REQUIREMENTS := openapi/schemathesis/requirements.txt
 
 $(VENV)/.schemathesis: $(SCHEMATHESIS_REQUIREMENTS)
