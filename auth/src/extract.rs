@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use api_kit::ApiError;
+use api_kit::{ApiError, ErrorCase};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -44,6 +44,13 @@ impl IntoResponse for AuthError {
             .into_response()
     }
 }
+
+/// What an operation that needs a token answers without a good one, for its OpenAPI description.
+pub const BEARER_ERRORS: &[ErrorCase] = &[
+    ErrorCase::new(401, "not_authenticated", "Not authenticated"),
+    ErrorCase::new(401, "invalid_token", "The access token is invalid"),
+    ErrorCase::new(401, "token_expired", "The access token has expired"),
+];
 
 fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;

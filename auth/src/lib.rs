@@ -5,6 +5,6 @@ mod extract;
 mod passwords;
 mod tokens;
 
-pub use extract::{AuthError, CurrentUser, MaybeUser};
+pub use extract::{AuthError, CurrentUser, MaybeUser, BEARER_ERRORS};
 pub use passwords::Passwords;
 pub use tokens::{Claims, JwtSecret, TokenError, Tokens};

@@ -5,6 +5,7 @@ mod audit;
 mod error;
 mod history;
 mod listing;
+mod page_size;
 #[cfg(test)]
 mod properties;
 mod rooms;
