@@ -52,6 +52,9 @@ pub async fn build_app(
     lifecycle: &Lifecycle,
 ) -> anyhow::Result<Router> {
     let tokens = settings.tokens()?;
+    auth::revocations::follow(pools.revocations.clone(), tokens.revocations().clone())
+        .await
+        .context("loading the token revocations")?;
     let commands = roles.writes().then(|| {
         Commands::new(
             pools.commands.clone(),

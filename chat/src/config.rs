@@ -257,6 +257,8 @@ pub struct Pools {
     /// The WebSocket gateway's catch-up reads.
     pub fanout: PgPool,
     pub relay: PgPool,
+    /// The listener that keeps this process's copy of the token revocations up to date.
+    pub revocations: PgPool,
 }
 
 /// The seed's web client runs on its own dev server and calls the API across origins.
@@ -290,7 +292,8 @@ impl Settings {
             queries: eventstore::lazy_pool(reads, self.db_pool_queries),
             projector: eventstore::lazy_pool(options.clone(), self.db_pool_projector),
             fanout: eventstore::lazy_pool(options.clone(), self.db_pool_fanout),
-            relay: eventstore::lazy_pool(options, RELAY_POOL),
+            relay: eventstore::lazy_pool(options.clone(), RELAY_POOL),
+            revocations: eventstore::lazy_pool(options, 1),
         })
     }
 
@@ -314,7 +317,8 @@ impl Settings {
 
     pub fn tokens(&self) -> anyhow::Result<Arc<Tokens>> {
         let secret = match (&self.jwt_secret, self.dev) {
-            (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes()),
+            (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes())
+                .map_err(|short| anyhow::anyhow!("CHAT_JWT_SECRET is too short: {short}"))?,
             (_, true) => {
                 tracing::warn!(
                     "dev mode: signing tokens with a random key; they stop working at restart"

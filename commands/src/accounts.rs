@@ -69,7 +69,10 @@ impl Commands {
             username,
             registered_at,
             ..
-        } = &events[0].payload;
+        } = &events[0].payload
+        else {
+            unreachable!("a registration that succeeded recorded UserRegistered");
+        };
         let registered = Registered {
             user_id: *user_id,
             username: username.clone(),
@@ -98,10 +101,19 @@ impl Commands {
         Ok(LoggedIn {
             user_id: registration.user_id,
             username: registration.username.clone(),
-            access_token: self
-                .tokens
-                .issue(registration.user_id, &registration.username),
+            access_token: self.tokens.issue(
+                registration.user_id,
+                &registration.username,
+                user.tokens_valid_from_ms(),
+            ),
         })
+    }
+
+    /// Counts a wrong password given for `username` against its limit.
+    pub(crate) fn charge_failed_login(&self, username: &str) -> Result<(), CommandError> {
+        self.login_limit
+            .check(&format!("user:{}", normalise(username)))?;
+        Ok(())
     }
 
     fn limit_attempts(&self, attempt: &Attempt<'_>) -> Result<(), CommandError> {

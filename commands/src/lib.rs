@@ -11,6 +11,7 @@ mod error;
 mod messages;
 mod rooms;
 mod sent;
+mod sessions;
 mod state;
 
 pub use accounts::{Attempt, LoggedIn, Registered};
@@ -18,4 +19,5 @@ pub use error::CommandError;
 pub use messages::{NewMessage, PostedMessage, SendTurn};
 pub use rooms::{CreatedRoom, Joined, Left, NewRoom};
 pub use sent::{forget_expired_client_msg_ids, CLIENT_MSG_IDS_KEPT};
+pub use sessions::PasswordChange;
 pub use state::{CommandSettings, Commands, Projected};

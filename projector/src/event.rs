@@ -11,7 +11,15 @@ use uuid::Uuid;
 
 /// The event versions this projector understands.
 const KNOWN_VERSION: &str = "1";
-const USER_EVENTS: [&str; 1] = ["UserRegistered"];
+const USER_EVENTS: [&str; 7] = [
+    "UserRegistered",
+    "PasswordChanged",
+    "TokenRevoked",
+    "AllTokensRevoked",
+    "RoleGranted",
+    "RoleRevoked",
+    "AuditLogRead",
+];
 const ROOM_EVENTS: [&str; 5] = [
     "RoomCreated",
     "MemberJoined",
@@ -30,6 +38,9 @@ pub(crate) enum Change {
         room_id: Uuid,
         event: RoomEvent,
     },
+    /// An event the read tables do not show (revocations, the audit trail: the event log is
+    /// their record); only its checkpoint moves.
+    Unprojected,
 }
 
 /// The change an event makes, or why it cannot be applied.
@@ -68,17 +79,19 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
     let malformed =
         |error: serde_json::Error| format!("malformed {} payload: {error}", envelope.event_type);
     if envelope.aggregate_type == User::TYPE {
-        let UserEvent::UserRegistered {
-            user_id,
-            username,
-            registered_at,
-            ..
-        } = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
-        Ok(Change::UserRegistered {
-            user_id,
-            username,
-            registered_at,
-        })
+        match Deserialize::deserialize(&envelope.payload).map_err(malformed)? {
+            UserEvent::UserRegistered {
+                user_id,
+                username,
+                registered_at,
+                ..
+            } => Ok(Change::UserRegistered {
+                user_id,
+                username,
+                registered_at,
+            }),
+            _ => Ok(Change::Unprojected),
+        }
     } else {
         let room_id = envelope
             .aggregate_id

@@ -107,6 +107,10 @@ impl Plan {
                 self.users.created_at.push(registered_at);
                 return;
             }
+            Ok(Change::Unprojected) => {
+                self.staged += 1;
+                return;
+            }
             Ok(Change::Room { room_id, event }) => (room_id, event),
         };
         self.staged += 1;

@@ -12,6 +12,7 @@ mod helpers;
 mod hidden_characters;
 mod listing_rooms_in_pages;
 mod logging_in;
+mod logging_out;
 mod long_running_logs;
 mod posting_messages;
 mod process;

@@ -3,10 +3,11 @@
 use std::net::IpAddr;
 
 use api_kit::Chain;
-use auth::{CurrentUser, TokenError};
+use auth::CurrentUser;
 use domain::RoomError;
 use uuid::Uuid;
 
+use super::session::unauthorized_reason;
 use super::{close, End, Request};
 use crate::caps::SocketPermit;
 use crate::frames::Dialect;
@@ -36,10 +37,8 @@ pub(super) async fn admit(
     let token = request
         .token
         .ok_or_else(|| End::close(close::UNAUTHORIZED, "missing token"))?;
-    let user = CurrentUser::from_token(&state.tokens, &token).map_err(|error| match error {
-        TokenError::Expired => End::close(close::UNAUTHORIZED, "token expired"),
-        TokenError::Invalid => End::close(close::UNAUTHORIZED, "invalid token"),
-    })?;
+    let user = CurrentUser::from_token(&state.tokens, &token)
+        .map_err(|error| End::close(close::UNAUTHORIZED, unauthorized_reason(&error)))?;
     let permit = state
         .open
         .open(user.id, address)

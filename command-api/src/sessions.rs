@@ -1,0 +1,93 @@
+//! Logging out and changing passwords.
+
+use api_kit::{ErrorBody, Json, RequestId};
+use auth::CurrentUser;
+use axum::extract::State;
+use axum::http::StatusCode;
+use commands::{Commands, PasswordChange};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::accounts::AccessToken;
+use crate::error::HttpError;
+
+/// Log out: the token this request carries stops working, on every server, within a second
+/// (sockets opened with it close with 4001); the user's other tokens keep working.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "No valid token (missing, invalid, expired or already revoked)", body = ErrorBody),
+        (status = 503, description = "The event store is unreachable; try again", body = ErrorBody),
+    ))]
+pub(crate) async fn log_out(
+    State(commands): State<Commands>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+) -> Result<StatusCode, HttpError> {
+    commands.log_out(&user.claims, request_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Log out everywhere: every token of the user issued until now stops working, this one
+/// included, on every server within a second (their sockets close with 4001).
+#[utoipa::path(post, path = "/auth/logout-all", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every token logged out"),
+        (status = 401, description = "No valid token (missing, invalid, expired or revoked)", body = ErrorBody),
+        (status = 503, description = "The event store is unreachable; try again", body = ErrorBody),
+    ))]
+pub(crate) async fn log_out_everywhere(
+    State(commands): State<Commands>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+) -> Result<StatusCode, HttpError> {
+    commands
+        .log_out_everywhere(&user.claims, request_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"current_password": "correct horse battery", "new_password": "staple battery horse"}))]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// 8–72 bytes.
+    pub new_password: String,
+}
+
+/// Change the caller's password. Every token issued before (this one included) stops working on
+/// every server within a second; the answer carries a fresh token to go on with.
+#[utoipa::path(post, path = "/users/me/password", tag = "auth",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed; a fresh token, the only one that works now", body = AccessToken),
+        (status = 401, description = "No valid token (missing, invalid, expired or revoked)", body = ErrorBody),
+        (status = 403, description = "Incorrect current password (`invalid_current_password`)", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Missing fields, or a new password outside 8–72 bytes", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this user; `Retry-After` says when to try again", body = ErrorBody,
+            headers(("retry-after" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The event store is unreachable; try again", body = ErrorBody),
+    ))]
+pub(crate) async fn change_password(
+    State(commands): State<Commands>,
+    user: CurrentUser,
+    RequestId(request_id): RequestId,
+    Json(request): Json<ChangePasswordRequest>,
+) -> Result<Json<AccessToken>, HttpError> {
+    let change = PasswordChange {
+        current_password: &request.current_password,
+        new_password: &request.new_password,
+    };
+    let access_token = commands
+        .change_password(&user.claims, change, request_id)
+        .await?;
+    Ok(Json(AccessToken {
+        access_token,
+        token_type: "bearer".into(),
+    }))
+}
