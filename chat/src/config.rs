@@ -124,6 +124,9 @@ pub struct Settings {
     /// Access token lifetime, e.g. `12h` or `30m`.
     #[arg(long, env = "CHAT_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration, global = true)]
     pub token_ttl: Duration,
+    /// How long a socket ticket (`POST /auth/ws-ticket`) may be redeemed, e.g. `30s`.
+    #[arg(long, env = "CHAT_WS_TICKET_TTL", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_ticket_ttl: Duration,
     /// bcrypt work factor (4–31).
     #[arg(long, env = "CHAT_BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31), global = true)]
     pub bcrypt_cost: u32,
@@ -342,6 +345,7 @@ impl Settings {
                 cache_capacity: self.aggregate_cache,
             },
             projection_wait: self.projection_wait,
+            socket_ticket_lifetime: self.ws_ticket_ttl,
         }
     }
 

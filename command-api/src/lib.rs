@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(sessions::log_out))
         .routes(routes!(sessions::log_out_everywhere))
         .routes(routes!(sessions::change_password))
+        .routes(routes!(sessions::socket_ticket))
         .routes(routes!(rooms::create_room))
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))

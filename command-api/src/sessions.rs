@@ -1,11 +1,11 @@
-//! Logging out and changing passwords.
+//! Logging out, changing passwords, and tickets for sockets.
 
 use api_kit::{ErrorBody, Json, RequestId};
 use auth::CurrentUser;
 use axum::extract::State;
 use axum::http::StatusCode;
 use commands::{Commands, PasswordChange};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::AccessToken;
@@ -89,5 +89,34 @@ pub(crate) async fn change_password(
     Ok(Json(AccessToken {
         access_token,
         token_type: "bearer".into(),
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"ticket": "q0ZsYjN0b3Bfc2VjcmV0X3RpY2tldF9leGFtcGxlXzQzYw", "expires_in": 30}))]
+pub struct SocketTicketAnswer {
+    /// Single use, unguessable (256 random bits): open `/ws/{room_id}?ticket=…` with it on any
+    /// server, within `expires_in` seconds.
+    pub ticket: String,
+    pub expires_in: u64,
+}
+
+/// A ticket to open one WebSocket without the token in its URL. The socket it opens belongs to
+/// the token that asked for it: it closes with 4001 when that token is revoked or expires.
+#[utoipa::path(post, path = "/auth/ws-ticket", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A ticket for one socket", body = SocketTicketAnswer),
+        (status = 401, description = "No valid token (missing, invalid, expired or revoked)", body = ErrorBody),
+        (status = 503, description = "The database is unreachable; try again", body = ErrorBody),
+    ))]
+pub(crate) async fn socket_ticket(
+    State(commands): State<Commands>,
+    user: CurrentUser,
+) -> Result<Json<SocketTicketAnswer>, HttpError> {
+    let issued = commands.issue_socket_ticket(&user.claims).await?;
+    Ok(Json(SocketTicketAnswer {
+        ticket: issued.ticket,
+        expires_in: issued.expires_in.as_secs(),
     }))
 }

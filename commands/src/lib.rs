@@ -13,6 +13,7 @@ mod rooms;
 mod sent;
 mod sessions;
 mod state;
+mod tickets;
 
 pub use accounts::{Attempt, LoggedIn, Registered};
 pub use error::CommandError;
@@ -21,3 +22,4 @@ pub use rooms::{CreatedRoom, Joined, Left, NewRoom};
 pub use sent::{forget_expired_client_msg_ids, CLIENT_MSG_IDS_KEPT};
 pub use sessions::PasswordChange;
 pub use state::{CommandSettings, Commands, Projected};
+pub use tickets::SocketTicket;

@@ -25,6 +25,8 @@ pub struct CommandSettings {
     /// How long register, create, join and leave wait for the projection to apply their
     /// events before answering anyway.
     pub projection_wait: Duration,
+    /// How long a socket ticket may be redeemed.
+    pub socket_ticket_lifetime: Duration,
 }
 
 /// The use cases and what they share: one executor per aggregate type, password hashing, token
@@ -44,6 +46,7 @@ pub struct Commands {
     pub(crate) pool: PgPool,
     projection: ProjectionWaiter,
     projection_wait: Duration,
+    pub(crate) socket_ticket_lifetime: Duration,
 }
 
 /// An outcome that waited for the projection to apply its events; `pending` when the wait ran
@@ -71,6 +74,7 @@ impl Commands {
             projection: ProjectionWaiter::start(pool.clone()),
             pool,
             projection_wait: settings.projection_wait,
+            socket_ticket_lifetime: settings.socket_ticket_lifetime,
             passwords,
             tokens,
             login_limit: RateLimiter::new(settings.login_rate),

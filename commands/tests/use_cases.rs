@@ -22,6 +22,7 @@ async fn commands() -> (Commands, sqlx::PgPool) {
         room_password_rate: RatePolicy::off(),
         executor: ExecutorOptions::default(),
         projection_wait: Duration::from_millis(20),
+        socket_ticket_lifetime: Duration::from_secs(30),
     };
     (Commands::new(pool.clone(), tokens, &settings), pool)
 }

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::connection::{self, Request, HARD_FRAME_CAP};
+use crate::connection::{self, Credential, Request, HARD_FRAME_CAP};
 use crate::frames::{self, Dialect};
 use crate::FanoutState;
 
@@ -21,11 +21,14 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
 
 /// Open a live socket on a room
 ///
-/// A WebSocket (`ws://…/ws/{room_id}?token=…`). Only a member of the room with a valid token is
-/// admitted, decided from the event store (a socket opened right after a join is admitted). A
-/// refused socket receives exactly one frame, the close frame: **4001** missing, invalid or
-/// expired token; **4003** not a member (also sent when the member leaves while connected);
-/// **4004** no such room; **4000** a malformed `v` or `since` (a room sequence is 0 to
+/// A WebSocket (`ws://…/ws/{room_id}?ticket=…`, or `?token=…` as the seed's client opens it).
+/// Only a member of the room with a valid token is admitted, decided from the event store (a
+/// socket opened right after a join is admitted). A ticket (`POST /auth/ws-ticket`) works once,
+/// on any server, within its lifetime, and stands for the token that asked for it. A refused
+/// socket receives exactly one frame, the close frame: **4001** missing, invalid, expired or
+/// revoked token, or a ticket unknown, used or expired (an open socket also closes with 4001 when
+/// its token expires or is logged out); **4003** not a member (also sent when the member leaves while connected);
+/// **4004** no such room; **4000** a malformed `v` or `since`, or both `token` and `ticket` (a room sequence is 0 to
 /// 9223372036854775807; past the room's end means nothing to catch up); **1013** too many sockets
 /// open (per user, 32; per client address, 256; on the server, 100,000 by default): the reason
 /// names the limit; try again once one of yours closed.
@@ -59,7 +62,8 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
 #[utoipa::path(get, path = "/ws/{room_id}", tag = "websocket",
     params(
         ("room_id" = String, Path, description = "The room's id"),
-        ("token" = String, Query, description = "An access token, as `POST /auth/login` returns"),
+        ("ticket" = Option<String>, Query, description = "A socket ticket, as `POST /auth/ws-ticket` returns (never with `token`)"),
+        ("token" = Option<String>, Query, description = "An access token, as `POST /auth/login` returns (the seed's way; prefer a ticket, which keeps the token out of URLs)"),
         ("v" = Option<u8>, Query, description = "Dialect: `1` (default, the seed's) or `2` (JSON frames)"),
         ("since" = Option<u64>, Query, description = "Resume: deliver what came after this room sequence (0 to 9223372036854775807) first"),
     ),
@@ -99,6 +103,7 @@ pub(crate) async fn connect(
 #[derive(Deserialize)]
 struct Params {
     token: Option<String>,
+    ticket: Option<String>,
     v: Option<String>,
     since: Option<String>,
 }
@@ -121,9 +126,15 @@ pub(crate) fn parse(
         .as_deref()
         .map(frames::parse_sequence)
         .transpose()?;
+    let credential = match (params.token, params.ticket) {
+        (Some(_), Some(_)) => return Err("send a token or a ticket, not both".into()),
+        (Some(token), None) => Credential::Token(token),
+        (None, Some(ticket)) => Credential::Ticket(ticket),
+        (None, None) => Credential::None,
+    };
     Ok(Request {
         room,
-        token: params.token,
+        credential,
         dialect,
         since,
         request_id,
@@ -139,7 +150,21 @@ mod tests {
         let request = parse("r".into(), "token=t", None).unwrap();
         assert_eq!(request.dialect, Dialect::V1);
         assert_eq!(request.since, None);
-        assert_eq!(request.token.as_deref(), Some("t"));
+        assert_eq!(request.credential, Credential::Token("t".into()));
+    }
+
+    #[test]
+    fn a_ticket_stands_in_for_the_token_but_never_beside_it() {
+        let request = parse("r".into(), "ticket=abc&v=2", None).unwrap();
+        assert_eq!(request.credential, Credential::Ticket("abc".into()));
+        assert_eq!(
+            parse("r".into(), "token=t&ticket=abc", None).unwrap_err(),
+            "send a token or a ticket, not both"
+        );
+        assert_eq!(
+            parse("r".into(), "", None).unwrap().credential,
+            Credential::None
+        );
     }
 
     #[test]

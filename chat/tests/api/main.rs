@@ -14,6 +14,7 @@ mod listing_rooms_in_pages;
 mod logging_in;
 mod logging_out;
 mod long_running_logs;
+mod opening_sockets_with_tickets;
 mod posting_messages;
 mod process;
 mod projecting_later;
