@@ -95,17 +95,16 @@ pub async fn build_app(
     let app = api
         .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
-    with_edge_layers(app, &settings.allowed_origins())
+    with_edge_layers(app, &settings.allowed_origins()?)
 }
 
 fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    // Checked by the configuration: `allowed_origins` answers only valid header values.
     let origins = origins
         .iter()
-        .map(|origin| {
-            HeaderValue::from_str(origin).with_context(|| format!("CORS origin {origin:?}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|origin| HeaderValue::from_str(origin))
+        .collect::<Result<Vec<_>, _>>()?;
     let cors = CorsLayer::new()
         .allow_origin(origins)
         .allow_methods(AllowMethods::mirror_request())

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use api_kit::RatePolicy;
 use auth::{JwtSecret, Tokens};
+use axum::http::HeaderValue;
 use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use commands::CommandSettings;
@@ -14,6 +15,8 @@ use eventstore::ExecutorOptions;
 use fanout::{Keepalive, SocketCaps};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
+
+use crate::startup::ConfigError;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -318,18 +321,28 @@ impl Settings {
         })
     }
 
-    pub fn tokens(&self) -> anyhow::Result<Arc<Tokens>> {
-        let secret = match (&self.jwt_secret, self.dev) {
-            (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes())
-                .map_err(|short| anyhow::anyhow!("CHAT_JWT_SECRET is too short: {short}"))?,
-            (_, true) => {
-                tracing::warn!(
-                    "dev mode: signing tokens with a random key; they stop working at restart"
-                );
-                JwtSecret::random()
-            }
-            _ => bail!("CHAT_JWT_SECRET is required (or run with --dev for a throwaway key)"),
-        };
+    /// The token keys. A secret shorter than 32 bytes is refused, even in dev mode: it was set
+    /// on purpose, and would be guessed offline from a single token.
+    pub fn tokens(&self) -> Result<Arc<Tokens>, ConfigError> {
+        let secret =
+            match (&self.jwt_secret, self.dev) {
+                (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes())
+                    .map_err(|short| {
+                        ConfigError::new(format!(
+                            "CHAT_JWT_SECRET (--jwt-secret) is too short: {short}"
+                        ))
+                    })?,
+                (_, true) => {
+                    tracing::warn!(
+                        "dev mode: signing tokens with a random key; they stop working at restart"
+                    );
+                    JwtSecret::random()
+                }
+                _ => return Err(ConfigError::new(
+                    "CHAT_JWT_SECRET (--jwt-secret) is required: at least 32 random bytes, e.g. \
+                     `openssl rand -hex 32` (or run with --dev for a throwaway key)",
+                )),
+            };
         Ok(Arc::new(Tokens::new(&secret, self.token_ttl)))
     }
 
@@ -364,11 +377,27 @@ impl Settings {
         }
     }
 
-    pub fn allowed_origins(&self) -> Vec<String> {
+    /// The origins browsers may call the API from. A wildcard is refused: the API takes bearer
+    /// tokens, and every origin it trusts is one more page that may act with them.
+    pub fn allowed_origins(&self) -> Result<Vec<String>, ConfigError> {
         let mut origins = self.cors_origins.clone();
         if self.dev && origins.is_empty() {
             origins.extend(DEV_ORIGINS.map(String::from));
         }
-        origins
+        for origin in &origins {
+            if origin.contains('*') {
+                return Err(ConfigError::new(format!(
+                    "CHAT_CORS_ORIGINS (--cors-origins) may not contain `*` ({origin:?}): \
+                     list each origin, e.g. https://chat.example.com"
+                )));
+            }
+            if origin.trim().is_empty() || HeaderValue::from_str(origin).is_err() {
+                return Err(ConfigError::new(format!(
+                    "CHAT_CORS_ORIGINS (--cors-origins) holds {origin:?}, which is not an origin \
+                     such as https://chat.example.com"
+                )));
+            }
+        }
+        Ok(origins)
     }
 }

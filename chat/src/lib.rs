@@ -6,6 +6,7 @@ pub mod config;
 mod lifecycle;
 pub mod openapi;
 mod roles;
+mod startup;
 mod telemetry;
 mod tools;
 mod workers;
@@ -14,6 +15,7 @@ pub use app::{build_app, serve};
 pub use config::{Cli, Command, DlqCommand, Pools, Settings};
 pub use lifecycle::Lifecycle;
 pub use roles::Roles;
+pub use startup::{exit_code, ConfigError};
 pub use workers::spawn_workers;
 
 use anyhow::Context;
@@ -51,6 +53,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// and its HTTP routes when it has any. Stopping follows [`lifecycle`]: serving first, then the
 /// workers, all within [`lifecycle::GRACE`].
 async fn run_roles(roles: Roles, settings: &Settings) -> anyhow::Result<()> {
+    startup::check(settings, roles)?;
     migrated(settings).await?.close().await;
     let pools = settings.pools()?;
     let lifecycle = Lifecycle::default();

@@ -22,6 +22,7 @@ mod reading_history;
 mod reading_rooms;
 mod reading_your_writes;
 mod rebuilding_and_verifying;
+mod refusing_unsafe_configurations;
 mod registering;
 mod retrying_sends;
 mod skipping_deep_into_history;

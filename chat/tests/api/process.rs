@@ -102,3 +102,28 @@ impl ChatProcess {
         log.clone()
     }
 }
+
+/// Runs `chat <args>` on a fresh database with `env` (and none of the tests' flags, so the
+/// environment decides), which must exit on its own within 30 s; answers how it exited and what
+/// it wrote to stderr.
+pub async fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String) {
+    let (database_url, _) = testkit::fresh_database().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args(args)
+        .args(["--listen", "127.0.0.1:0", "--web-dir", "/nonexistent"])
+        .env_remove("RUST_LOG")
+        .env("DATABASE_URL", &database_url)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(30), output)
+        .await
+        .expect("chat exited on its own")
+        .expect("run chat");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
