@@ -9,7 +9,8 @@ use crate::Revocations;
 /// The access token's claims. `sub` is the username because the seed's web client decodes the
 /// token and shows `sub` as the user's name; the id travels in `uid`. `jti` names the token, so
 /// that one can be logged out; `iat_ms` orders it against a password change or a "log out
-/// everywhere" to the millisecond. A token without either is refused.
+/// everywhere" to the millisecond: the time the login read the user, or that user's cut-off if
+/// later. A token without either is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
@@ -104,16 +105,16 @@ impl Tokens {
         self.lifetime
     }
 
-    /// A token for the user, issued no earlier than `valid_from_ms` (the user's current cut-off:
-    /// a token is never born already revoked, whatever this node's clock says).
-    pub fn issue(&self, user_id: Uuid, username: &str, valid_from_ms: i64) -> String {
+    /// A token for the user stamped `iat_ms`: the caller's reading of the user (see
+    /// [`Claims`]), which revocations compare with their cut-offs.
+    pub fn issue(&self, user_id: Uuid, username: &str, iat_ms: i64) -> String {
         let now = Utc::now();
         let claims = Claims {
             sub: username.to_owned(),
             uid: user_id,
             jti: Uuid::new_v4(),
             iat: now.timestamp(),
-            iat_ms: now.timestamp_millis().max(valid_from_ms),
+            iat_ms,
             exp: (now + self.lifetime).timestamp(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -161,11 +162,11 @@ mod tests {
     fn an_issued_token_carries_the_username_as_sub_and_the_id_as_uid() {
         let id = Uuid::from_u128(42);
         let claims = tokens("k")
-            .verify(&tokens("k").issue(id, "Alice", 0))
+            .verify(&tokens("k").issue(id, "Alice", 7))
             .unwrap();
         assert_eq!(claims.sub, "Alice");
         assert_eq!(claims.uid, id);
-        assert_eq!(claims.iat, claims.iat_ms / 1000);
+        assert_eq!(claims.iat_ms, 7);
     }
 
     #[test]
@@ -177,16 +178,17 @@ mod tests {
     }
 
     #[test]
-    fn a_token_is_never_issued_before_the_users_cut_off() {
+    fn a_token_stamped_at_the_users_cut_off_counts_and_one_before_it_does_not() {
         let tokens = tokens("k");
         let cut_off = Utc::now().timestamp_millis() + 5;
         tokens
             .revocations()
             .revoke_issued_before(Uuid::nil(), cut_off);
-        let claims = tokens
+        assert!(tokens
             .verify(&tokens.issue(Uuid::nil(), "a", cut_off))
-            .unwrap();
-        assert_eq!(claims.iat_ms, cut_off);
+            .is_ok());
+        let before = tokens.issue(Uuid::nil(), "a", cut_off - 1);
+        assert!(matches!(tokens.verify(&before), Err(TokenError::Revoked)));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use api_kit::{ApiError, REQUEST_ID_HEADER};
+use api_kit::{ApiError, TrustedProxies, REQUEST_ID_HEADER};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -95,10 +95,18 @@ pub async fn build_app(
     let app = api
         .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
-    with_edge_layers(app, &settings.allowed_origins()?)
+    with_edge_layers(
+        app,
+        &settings.allowed_origins()?,
+        settings.trusted_proxies()?,
+    )
 }
 
-fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
+fn with_edge_layers(
+    app: Router,
+    origins: &[String],
+    trusted_proxies: TrustedProxies,
+) -> anyhow::Result<Router> {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     // Checked by the configuration: `allowed_origins` answers only valid header values.
     let origins = origins
@@ -127,6 +135,10 @@ fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(
+            trusted_proxies,
+            api_kit::resolve_client_address,
+        ))
         .layer(middleware::from_fn(api_kit::drop_unacceptable_request_id)))
 }
 

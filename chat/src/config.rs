@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use api_kit::RatePolicy;
+use api_kit::{Network, RatePolicy, TrustedProxies};
 use auth::{JwtSecret, Tokens};
 use axum::http::HeaderValue;
 use bus::BusConfig;
@@ -142,7 +142,18 @@ pub struct Settings {
     /// Messages a user may send in a burst above the rate.
     #[arg(long, env = "CHAT_SEND_BURST", default_value_t = 50, global = true)]
     pub send_burst: u32,
-    /// Login and registration attempts per minute, per username and per address; 0 = off.
+    /// Reverse proxies whose `X-Forwarded-For` (or `Forwarded`) is believed, comma-separated
+    /// addresses or networks (`10.0.0.0/8`): behind them, the client is the right-most address
+    /// the header lists that is not one of them.
+    #[arg(
+        long,
+        env = "CHAT_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Login and registration attempts per minute per client address, and failed logins per
+    /// minute per username; 0 = off.
     #[arg(long, env = "CHAT_LOGIN_RATE", default_value_t = 20, global = true)]
     pub login_rate: u32,
     /// Rooms a user may create per hour (a refused creation counts too); 0 = off.
@@ -375,6 +386,20 @@ impl Settings {
             per_address: self.ws_max_per_address,
             per_node: self.ws_max_per_node,
         }
+    }
+
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
+        let networks = self
+            .trusted_proxies
+            .iter()
+            .filter(|entry| !entry.trim().is_empty())
+            .map(|entry| {
+                entry.parse::<Network>().map_err(|error| {
+                    ConfigError::new(format!("CHAT_TRUSTED_PROXIES (--trusted-proxies): {error}"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(TrustedProxies::new(networks))
     }
 
     /// The origins browsers may call the API from. A wildcard is refused: the API takes bearer

@@ -22,6 +22,7 @@ pub(crate) fn check(settings: &Settings, roles: Roles) -> Result<(), ConfigError
     if roles.serves_http() {
         settings.tokens()?;
         settings.allowed_origins()?;
+        settings.trusted_proxies()?;
     }
     Ok(())
 }

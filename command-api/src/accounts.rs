@@ -1,9 +1,7 @@
 //! Registration and login.
 
-use std::net::SocketAddr;
-
-use api_kit::{AfterProjection, ApiError, ErrorBody, Json, RequestId};
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use api_kit::{AfterProjection, ApiError, ClientAddress, ErrorBody, Json, RequestId};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::Form;
@@ -45,14 +43,14 @@ pub struct RegisteredUser {
     ))]
 pub(crate) async fn register(
     State(commands): State<Commands>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     RequestId(request_id): RequestId,
     Json(request): Json<RegisterRequest>,
 ) -> Result<AfterProjection<Json<RegisteredUser>>, HttpError> {
     let attempt = Attempt {
         username: &request.username,
         password: &request.password,
-        peer: peer.ip(),
+        address: client.limit_key(),
     };
     let registered = commands.register(attempt, request_id).await?;
     Ok(after_projection(registered, |user| RegisteredUser {
@@ -92,13 +90,13 @@ pub struct AccessToken {
     ))]
 pub(crate) async fn login(
     State(commands): State<Commands>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     Credentials(request): Credentials,
 ) -> Result<Json<AccessToken>, HttpError> {
     let attempt = Attempt {
         username: &request.username,
         password: &request.password,
-        peer: peer.ip(),
+        address: client.limit_key(),
     };
     let logged_in = commands.login(attempt).await?;
     Ok(Json(AccessToken {

@@ -89,12 +89,13 @@ impl Commands {
             .registration()
             .ok_or(CommandError::User(UserError::NotRegistered))?;
         let matched_hash = registration.password_hash.clone();
+        self.check_login_failures(&registration.username)?;
         if !self
             .passwords
             .verify(change.current_password, &matched_hash)
             .await
         {
-            self.charge_failed_login(&registration.username)?;
+            self.record_login_failure(&registration.username);
             return Err(CommandError::User(UserError::WrongPassword));
         }
         let command = UserCommand::ChangePassword {

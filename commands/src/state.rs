@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use api_kit::{RateLimiter, RatePolicy};
+use api_kit::{FailureLimiter, RateLimiter, RatePolicy};
 use auth::{Passwords, Tokens};
 use domain::room::Actor;
 use domain::{Room, User};
@@ -12,7 +12,7 @@ use sqlx::PgPool;
 #[derive(Debug, Clone)]
 pub struct CommandSettings {
     pub bcrypt_cost: u32,
-    /// Login and registration attempts, per username and per address.
+    /// Login and registration attempts per address, and failed logins per username.
     pub login_rate: RatePolicy,
     /// Messages per user.
     pub send_rate: RatePolicy,
@@ -38,7 +38,10 @@ pub struct Commands {
     pub(crate) rooms: Arc<CommandExecutor<Room>>,
     pub(crate) passwords: Passwords,
     pub(crate) tokens: Arc<Tokens>,
-    pub(crate) login_limit: RateLimiter,
+    /// Login and registration attempts per client address.
+    pub(crate) address_limit: RateLimiter,
+    /// Failed logins (and wrong current passwords) per username.
+    pub(crate) login_failures: FailureLimiter,
     pub(crate) send_limit: RateLimiter,
     pub(crate) room_create_limit: RateLimiter,
     pub(crate) room_password_limit: RateLimiter,
@@ -77,11 +80,18 @@ impl Commands {
             socket_ticket_lifetime: settings.socket_ticket_lifetime,
             passwords,
             tokens,
-            login_limit: RateLimiter::new(settings.login_rate),
+            address_limit: RateLimiter::new(settings.login_rate),
+            login_failures: FailureLimiter::new(settings.login_rate),
             send_limit: RateLimiter::new(settings.send_rate),
             room_create_limit: RateLimiter::new(settings.room_create_rate),
             room_password_limit: RateLimiter::new(settings.room_password_rate),
         }
+    }
+
+    /// How many passwords were verified since the start, for logins of known names and unknown
+    /// alike.
+    pub fn password_verifications(&self) -> u64 {
+        self.passwords.verifications()
     }
 
     /// The keys tokens are issued with, for the transports that verify them.

@@ -1,12 +1,10 @@
 //! `GET /ws/{room_id}`: the upgrade, with its description for integrators.
 
-use std::net::SocketAddr;
-
-use api_kit::{ApiError, ErrorBody, RequestId};
+use api_kit::{ApiError, ClientAddress, ErrorBody, RequestId};
 use axum::extract::rejection::PathRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -76,7 +74,7 @@ pub(crate) async fn connect(
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     RequestId(request_id): RequestId,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let upgrade = match upgrade {
@@ -96,7 +94,7 @@ pub(crate) async fn connect(
         .max_frame_size(HARD_FRAME_CAP)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(connection::run(state, socket, request, peer.ip()))
+            sockets.track_future(connection::run(state, socket, request, client.limit_key()))
         })
 }
 

@@ -12,6 +12,7 @@ mod helpers;
 mod hidden_characters;
 mod listing_rooms_in_pages;
 mod logging_in;
+mod logging_in_behind_a_proxy;
 mod logging_out;
 mod long_running_logs;
 mod opening_sockets_with_tickets;

@@ -8,6 +8,12 @@ use uuid::Uuid;
 
 use super::{UserCommand, UserEvent, UserRole};
 
+/// How long after a revocation's decision its commit may become visible, at most, for the
+/// revocation to still catch the logins that read the user before it (see `User::cut_off_at`).
+/// Tokens issued after the revocation are stamped no earlier than its cut-off, so the margin
+/// refuses nobody.
+pub const CUT_OFF_MARGIN_MS: i64 = 5_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserError {
     #[error("Username already registered")]
@@ -47,9 +53,9 @@ impl User {
         self.registered.as_ref()
     }
 
-    /// The earliest issue time (milliseconds) of a token that still counts: a token issued now
-    /// for this user must carry at least this, so that a login just after a password change is
-    /// never taken for one from before it.
+    /// The earliest issue stamp (`iat_ms`) of a token that still counts: a token issued for
+    /// this user must carry at least this, so that a login just after a password change is never
+    /// taken for one from before it.
     pub fn tokens_valid_from_ms(&self) -> i64 {
         self.tokens_valid_from_ms
     }
@@ -59,9 +65,12 @@ impl User {
     }
 
     /// The cut-off that revokes every token issued up to `at`, including those issued in its
-    /// very millisecond, and never moves back.
+    /// very millisecond, and never moves back. It lies [`CUT_OFF_MARGIN_MS`] past `at`: a login
+    /// that read the user before this change was committed stamps its token with the time of
+    /// that read, which may come after `at` by as long as the commit took.
     fn cut_off_at(&self, at: DateTime<Utc>) -> i64 {
-        self.tokens_valid_from_ms.max(at.timestamp_millis() + 1)
+        self.tokens_valid_from_ms
+            .max(at.timestamp_millis() + 1 + CUT_OFF_MARGIN_MS)
     }
 }
 

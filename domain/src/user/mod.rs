@@ -8,7 +8,7 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Registration, User, UserError};
+pub use aggregate::{Registration, User, UserError, CUT_OFF_MARGIN_MS};
 pub use commands::UserCommand;
 pub use events::UserEvent;
 

@@ -55,7 +55,7 @@ fn a_password_change_revokes_every_token_of_its_millisecond_and_before() {
         })
         .then_expect_events(vec![UserEvent::PasswordChanged {
             password_hash: "$2b$04$new".into(),
-            tokens_valid_from_ms: at.timestamp_millis() + 1,
+            tokens_valid_from_ms: at.timestamp_millis() + 1 + CUT_OFF_MARGIN_MS,
             changed_at: at,
         }]);
 }
@@ -79,7 +79,7 @@ fn a_password_change_checked_against_a_password_that_changed_since_is_refused() 
 
 #[test]
 fn the_token_cut_off_never_moves_back_even_when_a_clock_does() {
-    let later = noon().timestamp_millis() + 60_000;
+    let later = noon().timestamp_millis() + 60_000 + CUT_OFF_MARGIN_MS;
     let revoked_later = UserEvent::AllTokensRevoked {
         tokens_valid_from_ms: later,
         revoked_at: noon() + Duration::minutes(1),
