@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+mod inert;
 mod lifecycle;
 pub mod openapi;
 mod roles;
@@ -38,7 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Replay { room, until } => {
             let pool = settings.connect().await?;
             for line in query_api::replay_timeline(&pool, room, until).await? {
-                println!("{line}");
+                println!("{}", inert::inert(&line));
             }
             Ok(())
         }

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use projector::Progress;
 use sqlx::PgPool;
 
+use crate::inert::inert;
 use crate::{DlqCommand, Settings};
 
 pub(crate) async fn rebuild(pool: &PgPool) -> anyhow::Result<()> {
@@ -48,7 +49,9 @@ pub(crate) async fn verify(pool: &PgPool) -> anyhow::Result<()> {
     for difference in &report.differences {
         println!(
             "  {} {}: {}",
-            difference.table_name, difference.side, difference.row_text
+            difference.table_name,
+            difference.side,
+            inert(&difference.row_text)
         );
     }
     if !report.is_clean() {
@@ -76,13 +79,13 @@ pub(crate) async fn dead_letters(settings: &Settings, command: DlqCommand) -> an
                     Some(event) => println!(
                         "position {} {} {} #{} {}: {}",
                         event.position,
-                        event.aggregate_type,
-                        event.aggregate_id,
+                        inert(&event.aggregate_type),
+                        inert(&event.aggregate_id),
                         event.sequence,
-                        event.event_type,
-                        letter.reason
+                        inert(&event.event_type),
+                        inert(&letter.reason)
                     ),
-                    None => println!("{}: {}", letter.routing_key, letter.reason),
+                    None => println!("{}: {}", inert(&letter.routing_key), inert(&letter.reason)),
                 }
             }
             let shown = page.letters.len();

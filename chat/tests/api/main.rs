@@ -25,6 +25,7 @@ mod reading_your_writes;
 mod rebuilding_and_verifying;
 mod refusing_unsafe_configurations;
 mod registering;
+mod replaying_for_an_operator;
 mod retrying_sends;
 mod skipping_deep_into_history;
 mod slow_reads;
