@@ -1,5 +1,5 @@
 //! Composes the roles' routers on one origin and applies, once, what every request gets:
-//! request ids, tracing, CORS and the body limit.
+//! request ids, the client's address, tracing, CORS, the body limit and security headers.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -139,7 +139,9 @@ fn with_edge_layers(
             trusted_proxies,
             api_kit::resolve_client_address,
         ))
-        .layer(middleware::from_fn(api_kit::drop_unacceptable_request_id)))
+        .layer(middleware::from_fn(api_kit::drop_unacceptable_request_id))
+        // Outermost, so that every answer has them, CORS preflights included.
+        .layer(middleware::from_fn(crate::headers::security_headers)))
 }
 
 /// How long the application took to answer, in the standard `Server-Timing` header, so clients

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+mod headers;
 mod inert;
 mod lifecycle;
 pub mod openapi;
