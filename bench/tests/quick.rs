@@ -17,7 +17,7 @@ async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
     let pools = settings.pools().unwrap();
     let lifecycle = chat::Lifecycle::default();
     let _workers = chat::spawn_workers(
-        chat::Roles::of(cli.command),
+        chat::Roles::of(&cli.command),
         &pools,
         settings,
         &lifecycle.shutdown,

@@ -67,8 +67,8 @@ pub async fn build_app(
         let routes = command_api::routes().split_for_parts().0;
         api = api.merge(routes.with_state(CommandState::new(commands.clone())));
     }
-    if roles.query_api {
-        let state = QueryState::new(pools.queries.clone(), tokens, &settings.auditors);
+    if let (true, Some(commands)) = (roles.query_api, &commands) {
+        let state = QueryState::new(pools.queries.clone(), commands.clone());
         api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
     }
     if let (true, Some(commands)) = (roles.fanout, commands) {

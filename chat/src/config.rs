@@ -11,6 +11,7 @@ use axum::http::HeaderValue;
 use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use commands::CommandSettings;
+use domain::UserRole;
 use eventstore::ExecutorOptions;
 use fanout::{Keepalive, SocketCaps};
 use sqlx::postgres::PgConnectOptions;
@@ -32,7 +33,7 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Every role on one origin: the whole system in one process.
     All,
@@ -61,6 +62,9 @@ pub enum Command {
     /// Events the projector could not apply.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Grant or take away a user's role (recorded as an event, on the audit trail).
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// Apply the database migrations and exit.
     Migrate,
     /// Print the OpenAPI document and exit.
@@ -78,6 +82,14 @@ pub enum DlqCommand {
     },
     /// Send every dead-lettered event back to the projector (after fixing what refused it).
     Retry,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RoleCommand {
+    /// Make a registered user `role` (the one role: auditor, who reads `/audit/…`).
+    Grant { role: UserRole, username: String },
+    /// Take `role` away from a user.
+    Revoke { role: UserRole, username: String },
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -225,9 +237,10 @@ pub struct Settings {
     /// The built web client, served at `/`; the server runs fine without it.
     #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
     pub web_dir: PathBuf,
-    /// Usernames allowed to read the event log through `/audit/…`, comma-separated.
-    #[arg(long, env = "CHAT_AUDITORS", value_delimiter = ',', global = true)]
-    pub auditors: Vec<String>,
+    /// Gone: auditors are granted with `chat role grant auditor <username>`. Read only to stop a
+    /// server that still sets it, since it named users by a name a stranger could register.
+    #[arg(long, env = "CHAT_AUDITORS", hide = true, global = true)]
+    pub auditors: Option<String>,
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
     /// PostgreSQL connections for commands (REST and WebSocket sends) and their read-your-writes

@@ -14,7 +14,7 @@ mod tools;
 mod workers;
 
 pub use app::{build_app, serve};
-pub use config::{Cli, Command, DlqCommand, Pools, Settings};
+pub use config::{Cli, Command, DlqCommand, Pools, RoleCommand, Settings};
 pub use lifecycle::Lifecycle;
 pub use roles::Roles;
 pub use startup::{exit_code, ConfigError};
@@ -47,7 +47,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild => tools::rebuild(&migrated(settings).await?).await,
         Command::Verify => tools::verify(&migrated(settings).await?).await,
         Command::Dlq(command) => tools::dead_letters(settings, command).await,
-        serving => run_roles(Roles::of(serving), settings).await,
+        Command::Role(command) => tools::change_role(&migrated(settings).await?, command).await,
+        serving => run_roles(Roles::of(&serving), settings).await,
     }
 }
 

@@ -19,6 +19,17 @@ impl ConfigError {
 /// Checks everything `roles` will need of the configuration, so that a mistake stops the process
 /// at once rather than when the first request comes.
 pub(crate) fn check(settings: &Settings, roles: Roles) -> Result<(), ConfigError> {
+    if settings
+        .auditors
+        .as_deref()
+        .is_some_and(|auditors| !auditors.trim().is_empty())
+    {
+        return Err(ConfigError::new(
+            "CHAT_AUDITORS (--auditors) is no longer read: it named auditors by a username anyone \
+             could register. Unset it, and make each auditor with \
+             `chat role grant auditor <username>` (`chat role revoke auditor <username>` undoes it)",
+        ));
+    }
     if roles.serves_http() {
         settings.tokens()?;
         settings.allowed_origins()?;
@@ -58,7 +69,7 @@ mod tests {
 
     #[test]
     fn a_role_without_http_needs_no_key() {
-        assert!(check(&settings(&[]), Roles::of(Command::Projector)).is_ok());
+        assert!(check(&settings(&[]), Roles::of(&Command::Projector)).is_ok());
         assert!(check(&settings(&[]), Roles::ALL).is_err());
     }
 

@@ -4,7 +4,7 @@
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::{Room, RoomEvent, User, UserEvent};
+use domain::{Room, RoomEvent, User, UserEvent, UserRole};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -37,6 +37,12 @@ pub(crate) enum Change {
     Room {
         room_id: Uuid,
         event: RoomEvent,
+    },
+    /// A role granted (`granted_at` set) or taken away (`None`).
+    UserRole {
+        user_id: Uuid,
+        role: UserRole,
+        granted_at: Option<DateTime<Utc>>,
     },
     /// An event the read tables do not show (revocations, the audit trail: the event log is
     /// their record); only its checkpoint moves.
@@ -90,7 +96,20 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
                 username,
                 registered_at,
             }),
-            _ => Ok(Change::Unprojected),
+            UserEvent::RoleGranted { role, granted_at } => Ok(Change::UserRole {
+                user_id: user_id(envelope)?,
+                role,
+                granted_at: Some(granted_at),
+            }),
+            UserEvent::RoleRevoked { role, .. } => Ok(Change::UserRole {
+                user_id: user_id(envelope)?,
+                role,
+                granted_at: None,
+            }),
+            UserEvent::PasswordChanged { .. }
+            | UserEvent::TokenRevoked { .. }
+            | UserEvent::AllTokensRevoked { .. }
+            | UserEvent::AuditLogRead { .. } => Ok(Change::Unprojected),
         }
     } else {
         let room_id = envelope
@@ -100,6 +119,13 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
         let event = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
         Ok(Change::Room { room_id, event })
     }
+}
+
+fn user_id(envelope: &EventEnvelope) -> Result<Uuid, String> {
+    envelope
+        .aggregate_id
+        .parse()
+        .map_err(|_| format!("user id {:?} is not a UUID", envelope.aggregate_id))
 }
 
 fn holds_nul(value: &Value) -> bool {

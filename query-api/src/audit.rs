@@ -3,12 +3,14 @@
 
 use std::future::Future;
 
-use api_kit::{ErrorBody, Json, Path, Query};
+use api_kit::{ErrorBody, Json, Path, Query, RequestId};
 use auth::CurrentUser;
 use axum::extract::State;
+use axum::http::Uri;
 use chrono::{DateTime, SecondsFormat, Utc};
+use commands::CommandError;
 use cqrs_es::Aggregate;
-use domain::{Room, RoomEvent};
+use domain::{Room, RoomEvent, UserError};
 use eventstore::log::PAGE_SIZE;
 use eventstore::{EventLog, EventLogError, Recorded, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -76,11 +78,25 @@ fn redacted(mut payload: Value) -> Value {
     payload
 }
 
-fn require_auditor(state: &QueryState, user: &CurrentUser) -> Result<(), QueryError> {
-    if state.is_auditor(&user.username) {
-        Ok(())
-    } else {
-        Err(QueryError::NotAnAuditor)
+/// Puts the read of `uri` on record as the auditor's; refuses anyone who is not one. Nothing of
+/// the audit log is served that is not on record.
+pub(crate) async fn record_read(
+    state: &QueryState,
+    user: &CurrentUser,
+    uri: &Uri,
+    request_id: Option<String>,
+) -> Result<(), QueryError> {
+    let resource = uri
+        .path_and_query()
+        .map_or(uri.path(), |whole| whole.as_str());
+    match state
+        .commands
+        .record_audit_read(user.id, resource, request_id)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(CommandError::User(UserError::NotAnAuditor)) => Err(QueryError::NotAnAuditor),
+        Err(error) => Err(QueryError::Unrecorded(error)),
     }
 }
 
@@ -100,16 +116,18 @@ pub struct RoomEventsParams {
     responses(
         (status = 200, description = "Events in sequence order", body = [AuditEvent]),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not an auditor", body = ErrorBody),
+        (status = 403, description = "Not an auditor (`chat role grant auditor <username>` makes one)", body = ErrorBody),
         (status = 404, description = "Room not found", body = ErrorBody),
     ))]
 pub(crate) async fn room_events(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     Query(params): Query<RoomEventsParams>,
 ) -> Result<Json<Vec<AuditEvent>>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let log = &state.log;
     let room_id = room_id.to_string();
     let room_id = room_id.as_str();
@@ -127,13 +145,13 @@ pub(crate) async fn room_events(
 }
 
 /// The page size asked for, or the default, within 1..=MAX_PAGE.
-fn page_size(limit: Option<u32>) -> usize {
+pub(crate) fn page_size(limit: Option<u32>) -> usize {
     limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize
 }
 
 /// Up to `limit` events, read from the log a page at a time: `read(after, limit)` answers the
 /// page after the cursor `after`, and `cursor` is an event's place in that order.
-async fn read_pages<Page>(
+pub(crate) async fn read_pages<Page>(
     limit: usize,
     after: i64,
     cursor: fn(&StoredEvent) -> i64,
@@ -175,15 +193,17 @@ pub struct UserEventsParams {
     responses(
         (status = 200, description = "Events in global order", body = [AuditEvent]),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not an auditor", body = ErrorBody),
+        (status = 403, description = "Not an auditor (`chat role grant auditor <username>` makes one)", body = ErrorBody),
     ))]
 pub(crate) async fn user_events(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(user_id): Path<Uuid>,
     Query(params): Query<UserEventsParams>,
 ) -> Result<Json<Vec<AuditEvent>>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let log = &state.log;
     let user_id = user_id.to_string();
     let user_id = user_id.as_str();
@@ -257,17 +277,19 @@ async fn visit_until(
     responses(
         (status = 200, description = "The room at that instant", body = RoomStateView),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not an auditor", body = ErrorBody),
+        (status = 403, description = "Not an auditor (`chat role grant auditor <username>` makes one)", body = ErrorBody),
         (status = 404, description = "The room did not exist at that instant", body = ErrorBody),
         (status = 422, description = "`at` is not an RFC 3339 time", body = ErrorBody),
     ))]
 pub(crate) async fn room_state(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     Query(params): Query<StateParams>,
 ) -> Result<Json<RoomStateView>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let at = params.at.unwrap_or_else(Utc::now);
     let mut room = Room::default();
     let mut message_count = 0;

@@ -100,7 +100,7 @@ pub async fn start_workers(database_url: &str, role: &str, flags: &[&str]) -> Wo
     let pools = cli.settings.pools().expect("pools");
     let shutdown = CancellationToken::new();
     let handles =
-        spawn_workers(Roles::of(cli.command), &pools, &cli.settings, &shutdown).expect("workers");
+        spawn_workers(Roles::of(&cli.command), &pools, &cli.settings, &shutdown).expect("workers");
     Workers {
         shutdown,
         _handles: handles,
@@ -116,8 +116,8 @@ async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestAp
     let lifecycle = Lifecycle::default();
     let shutdown = lifecycle.shutdown.clone();
     let handles =
-        spawn_workers(Roles::of(cli.command), &pools, &settings, &shutdown).expect("workers");
-    let app = build_app(&pools, &settings, Roles::of(cli.command), &lifecycle)
+        spawn_workers(Roles::of(&cli.command), &pools, &settings, &shutdown).expect("workers");
+    let app = build_app(&pools, &settings, Roles::of(&cli.command), &lifecycle)
         .await
         .expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

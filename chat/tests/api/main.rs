@@ -7,6 +7,7 @@ mod choosing_request_ids;
 mod creating_and_joining_rooms;
 mod creating_rooms_in_bulk;
 mod docs;
+mod granting_auditors;
 mod guessing_room_passwords;
 mod helpers;
 mod hidden_characters;
