@@ -107,3 +107,47 @@ async fn the_web_client_is_served_under_a_policy_of_its_own_origin() {
     assert!(!policy.contains("unsafe"), "{policy}");
     std::fs::remove_dir_all(&web).unwrap();
 }
+
+#[tokio::test]
+async fn an_unknown_path_under_any_api_prefix_is_a_json_404_never_the_web_page() {
+    let web = std::env::temp_dir().join(format!("chat-web-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&web).unwrap();
+    std::fs::write(web.join("index.html"), "<!doctype html><div id=root></div>").unwrap();
+    let app = spawn_app_with(&["--web-dir", web.to_str().unwrap()]).await;
+    for path in [
+        "/auth/nope",
+        "/auth/logout/extra",
+        "/users/me/nope",
+        "/users/me/password/extra",
+        "/audit/nope",
+        "/audit/reads/extra",
+        "/rooms/a/b/c",
+        "/ws",
+        "/docs/nope.js",
+    ] {
+        for method in [reqwest::Method::GET, reqwest::Method::POST] {
+            let answer = app
+                .client
+                .request(method.clone(), app.url(path))
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status();
+            assert!(
+                status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}: {status}"
+            );
+            let body = answer.text().await.unwrap();
+            if status == StatusCode::NOT_FOUND && !path.starts_with("/docs") {
+                let json: serde_json::Value = serde_json::from_str(&body)
+                    .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {body}"));
+                assert!(json["code"].is_string(), "{method} {path}: {body}");
+            }
+            assert!(
+                !body.contains("<div id=root>"),
+                "{method} {path} served the web page"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&web).unwrap();
+}
