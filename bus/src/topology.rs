@@ -1,3 +1,4 @@
+use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions,
     ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
@@ -182,15 +183,9 @@ pub async fn dead_letters(config: &BusConfig, limit: usize) -> Result<DeadLetter
     let mut letters = Vec::new();
     // Taken without acknowledging: closing the connection puts every one of them back.
     while letters.len() < limit {
-        let Some(message) = in_time(
-            link.channel
-                .basic_get(queue.as_str().into(), BasicGetOptions::default()),
-        )
-        .await?
-        else {
+        let Some(delivery) = take_one(&link.channel, &queue).await? else {
             break;
         };
-        let delivery = message.delivery;
         letters.push(DeadLetter {
             routing_key: delivery.routing_key.to_string(),
             reason: reason(&delivery.properties),
@@ -199,6 +194,12 @@ pub async fn dead_letters(config: &BusConfig, limit: usize) -> Result<DeadLetter
     }
     link.close().await;
     Ok(DeadLetterPage { letters, waiting })
+}
+
+/// The next message of `queue`, taken without acknowledging it yet; `None` when it is empty.
+async fn take_one(channel: &Channel, queue: &str) -> Result<Option<Delivery>, BusError> {
+    let message = in_time(channel.basic_get(queue.into(), BasicGetOptions::default())).await?;
+    Ok(message.map(|message| message.delivery))
 }
 
 /// How many messages `queue` holds (those delivered and not acknowledged aside).
@@ -225,15 +226,9 @@ pub async fn retry_dead_letters(config: &BusConfig) -> Result<usize, BusError> {
     let waiting = waiting(&link.channel, &queue).await?;
     let mut moved = 0;
     for _ in 0..waiting {
-        let Some(message) = in_time(
-            link.channel
-                .basic_get(queue.as_str().into(), BasicGetOptions::default()),
-        )
-        .await?
-        else {
+        let Some(delivery) = take_one(&link.channel, &queue).await? else {
             break;
         };
-        let delivery = message.delivery;
         let mut headers = delivery.properties.headers().clone().unwrap_or_default();
         headers.insert(RETRY_HEADER.into(), AMQPValue::Boolean(true));
         let confirm = in_time(link.channel.basic_publish(

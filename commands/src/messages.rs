@@ -141,26 +141,18 @@ impl Commands {
 }
 
 fn posted_message(room_id: Uuid, envelope: EventEnvelope<Room>, repeat: bool) -> PostedMessage {
-    let RoomEvent::MessagePosted {
-        message_id,
-        user_id,
-        username,
-        content,
-        client_msg_id,
-        posted_at,
-    } = &envelope.payload
-    else {
+    let RoomEvent::MessagePosted(posted) = &envelope.payload else {
         unreachable!("a post records MessagePosted")
     };
     PostedMessage {
         room_id,
         seq: envelope.sequence,
-        message_id: *message_id,
-        user_id: *user_id,
-        username: username.clone(),
-        content: content.clone(),
-        client_msg_id: client_msg_id.clone(),
-        posted_at: *posted_at,
+        message_id: posted.message_id,
+        user_id: posted.user_id,
+        username: posted.username.clone(),
+        content: posted.content.clone(),
+        client_msg_id: posted.client_msg_id.clone(),
+        posted_at: posted.posted_at,
         repeat,
         event: envelope.payload,
     }

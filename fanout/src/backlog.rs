@@ -86,7 +86,7 @@ mod tests {
     use std::sync::Mutex;
 
     use chrono::Utc;
-    use domain::RoomEvent;
+    use domain::{MessagePosted, RoomEvent};
 
     use super::*;
 
@@ -109,14 +109,14 @@ mod tests {
         RoomRecord {
             room_id: Uuid::nil(),
             seq,
-            event: RoomEvent::MessagePosted {
+            event: RoomEvent::MessagePosted(MessagePosted {
                 message_id: Uuid::nil(),
                 user_id: Uuid::nil(),
                 username: "alice".into(),
                 content: format!("message {seq}"),
                 client_msg_id: None,
                 posted_at: Utc::now(),
-            },
+            }),
         }
     }
 

@@ -188,23 +188,16 @@ pub struct Rendered {
 /// socket of the room.
 pub fn render_event(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered {
     match event {
-        RoomEvent::MessagePosted {
-            message_id,
-            user_id,
-            username,
-            content,
-            client_msg_id,
-            posted_at,
-        } => {
+        RoomEvent::MessagePosted(posted) => {
             let frame = ServerFrame::Message {
-                id: *message_id,
+                id: posted.message_id,
                 seq,
                 room_id,
-                user_id: *user_id,
-                username,
-                content,
-                client_msg_id: client_msg_id.as_deref(),
-                created_at: timestamp(*posted_at),
+                user_id: posted.user_id,
+                username: &posted.username,
+                content: &posted.content,
+                client_msg_id: posted.client_msg_id.as_deref(),
+                created_at: timestamp(posted.posted_at),
             }
             .render();
             Rendered {
@@ -325,6 +318,8 @@ pub fn presence_changed(room_id: Uuid, joined: &[PresentUser], left: &[PresentUs
 mod tests {
     use serde_json::{json, Value};
 
+    use domain::MessagePosted;
+
     use super::*;
 
     fn parsed(frame: &Utf8Bytes) -> Value {
@@ -337,14 +332,14 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
             .unwrap()
             .with_timezone(&Utc);
-        let event = RoomEvent::MessagePosted {
+        let event = RoomEvent::MessagePosted(MessagePosted {
             message_id: Uuid::from_u128(2),
             user_id: Uuid::from_u128(3),
             username: "alice".into(),
             content: "hi".into(),
             client_msg_id: Some("c1".into()),
             posted_at: at,
-        };
+        });
         let rendered = render_event(room_id, 7, &event);
         assert_eq!(rendered.v1, rendered.v2);
         assert_eq!(

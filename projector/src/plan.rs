@@ -164,23 +164,16 @@ impl Plan {
                     role,
                 });
             }
-            RoomEvent::MessagePosted {
-                message_id,
-                user_id,
-                username,
-                content,
-                client_msg_id,
-                posted_at,
-            } => {
+            RoomEvent::MessagePosted(posted) => {
                 let messages = &mut self.messages;
                 messages.room_ids.push(room_id);
                 messages.seqs.push(sequence);
-                messages.ids.push(message_id);
-                messages.user_ids.push(user_id);
-                messages.usernames.push(username);
-                messages.contents.push(content);
-                messages.client_msg_ids.push(client_msg_id);
-                messages.created_at.push(posted_at);
+                messages.ids.push(posted.message_id);
+                messages.user_ids.push(posted.user_id);
+                messages.usernames.push(posted.username);
+                messages.contents.push(posted.content);
+                messages.client_msg_ids.push(posted.client_msg_id);
+                messages.created_at.push(posted.posted_at);
             }
         }
     }

@@ -294,7 +294,7 @@ pub(crate) async fn room_state(
     let mut room = Room::default();
     let mut message_count = 0;
     visit_until(&state.log, room_id, at, |recorded| {
-        if matches!(recorded.event, RoomEvent::MessagePosted { .. }) {
+        if matches!(recorded.event, RoomEvent::MessagePosted(_)) {
             message_count += 1;
         }
         room.apply(recorded.event);
@@ -380,9 +380,7 @@ fn describe(event: &RoomEvent) -> String {
         RoomEvent::MemberRoleChanged { username, role, .. } => {
             format!("{username} became {}", role_name(*role))
         }
-        RoomEvent::MessagePosted {
-            username, content, ..
-        } => format!("{username}: {content}"),
+        RoomEvent::MessagePosted(posted) => format!("{}: {}", posted.username, posted.content),
     }
 }
 

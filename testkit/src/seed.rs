@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use cqrs_es::DomainEvent;
-use domain::{Role, RoomEvent, UserEvent};
+use domain::{MessagePosted, Role, RoomEvent, UserEvent};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -148,14 +148,14 @@ pub fn history(shape: &Shape) -> Vec<StoredEvent> {
             break;
         };
         let (user_id, username) = room.members[n % room.members.len()].clone();
-        let posted = RoomEvent::MessagePosted {
+        let posted = RoomEvent::MessagePosted(MessagePosted {
             message_id: Uuid::new_v4(),
             user_id,
             username,
             content: format!("message {n}"),
             client_msg_id: (n % 3 == 0).then(|| format!("client-{n}")),
             posted_at: now,
-        };
+        });
         events.push(room.next(posted));
     }
     for room in rooms.iter_mut().take(shape.rooms_with_leavers) {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::helpers::{assert_error, spawn_app, TestApp};
-use crate::process::run_to_exit;
+use crate::processes::run_to_exit;
 
 /// Runs `chat role <verb> auditor <username>` on the app's database, as an operator would.
 async fn role(app: &TestApp, verb: &str, username: &str) -> (bool, String, String) {

@@ -59,12 +59,12 @@ pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
 }
 
 /// A client of a `chat` started elsewhere (e.g. as a process of its own) serving at `address`
-/// on `database_url`.
-pub async fn client_of(address: String, database_url: &str) -> TestApp {
+/// on `database_url`, looking at the database through `pool`.
+pub fn client_of(address: String, pool: &PgPool, database_url: &str) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
-        pool: eventstore::connect(database_url, 4).await.expect("connect"),
+        pool: pool.clone(),
         database_url: database_url.to_owned(),
         _workers: Workers {
             shutdown: CancellationToken::new(),

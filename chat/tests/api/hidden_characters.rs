@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{assert_error, spawn_app};
+use crate::sockets::assert_refused_in_both_dialects;
 
 #[tokio::test]
 async fn names_and_messages_that_hide_their_text_are_refused_over_rest() {
@@ -71,21 +72,6 @@ async fn a_message_that_hides_its_text_is_refused_over_the_websocket_too() {
     let detail =
         "message must not contain bidirectional override or isolate characters (found U+202E)";
 
-    json_socket
-        .send_json(json!({"type": "send", "content": "gro\u{202E}olleh", "client_msg_id": "b1"}))
-        .await;
-    let refused = json_socket.next_of("error").await;
-    assert_eq!(
-        (
-            refused["code"].as_str(),
-            refused["detail"].as_str(),
-            refused["client_msg_id"].as_str()
-        ),
-        (Some("invalid_input"), Some(detail), Some("b1"))
-    );
-    seed.send_text("gro\u{202E}olleh").await;
-    let notice = seed.json().await;
-    assert_eq!(notice["type"], "system");
-    assert_eq!(notice["content"], format!("Not sent: {detail}"));
+    assert_refused_in_both_dialects(&mut json_socket, &mut seed, "gro\u{202E}olleh", detail).await;
     assert_eq!(app.event_count().await, events);
 }

@@ -134,7 +134,7 @@ async fn a_users_successful_logins_never_use_up_their_name() {
 
 #[tokio::test]
 async fn a_trusted_proxy_list_that_is_no_list_of_addresses_stops_the_server() {
-    let (status, stderr) = crate::process::run_to_exit(
+    let (status, stderr) = crate::processes::run_to_exit(
         &["all"],
         &[
             ("CHAT_JWT_SECRET", testkit::JWT_SECRET),

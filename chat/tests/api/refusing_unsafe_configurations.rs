@@ -2,7 +2,7 @@
 //! once, told which setting is wrong, with exit code 2: never a server running unsafely, never a
 //! panic.
 
-use crate::process::run_to_exit;
+use crate::processes::run_to_exit;
 
 const GOOD_SECRET: (&str, &str) = ("CHAT_JWT_SECRET", testkit::JWT_SECRET);
 

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 
 use chrono::Utc;
-use domain::{Role, RoomEvent};
+use domain::{MessagePosted, Role, RoomEvent};
 use testkit::seed::{write, StoredEvent};
 use tokio::process::Command;
 use uuid::Uuid;
@@ -29,7 +29,7 @@ async fn a_message_with_an_escape_sequence_written_before_the_change_prints_esca
             role: Role::Owner,
             joined_at: now,
         },
-        RoomEvent::MessagePosted {
+        RoomEvent::MessagePosted(MessagePosted {
             message_id: Uuid::new_v4(),
             user_id,
             username: "mallory".into(),
@@ -37,7 +37,7 @@ async fn a_message_with_an_escape_sequence_written_before_the_change_prints_esca
                 .into(),
             client_msg_id: None,
             posted_at: now,
-        },
+        }),
     ];
     let events: Vec<_> = history
         .iter()

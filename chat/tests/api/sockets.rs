@@ -213,6 +213,35 @@ pub fn having(wanted: &[(&'static str, usize)]) -> impl FnMut(&Value) -> bool {
     }
 }
 
+/// Sends `content` on a v2 socket and on a seed (v1) socket of the same room, and checks that
+/// each dialect refuses it in its own way with `detail`: an `invalid_input` error naming the
+/// send's `client_msg_id` on v2, a "Not sent" system notice on v1.
+pub async fn assert_refused_in_both_dialects(
+    json_socket: &mut Socket,
+    seed: &mut Socket,
+    content: &str,
+    detail: &str,
+) {
+    json_socket
+        .send_json(
+            serde_json::json!({"type": "send", "content": content, "client_msg_id": "refused"}),
+        )
+        .await;
+    let refused = json_socket.next_of("error").await;
+    assert_eq!(
+        (
+            refused["code"].as_str(),
+            refused["detail"].as_str(),
+            refused["client_msg_id"].as_str()
+        ),
+        (Some("invalid_input"), Some(detail), Some("refused"))
+    );
+    seed.send_text(content).await;
+    let notice = seed.json().await;
+    assert_eq!(notice["type"], "system");
+    assert_eq!(notice["content"], format!("Not sent: {detail}"));
+}
+
 impl TestApp {
     /// Joins the room as the holder of `token`.
     pub async fn join(&self, token: &str, room_id: &str, password: Option<&str>) {

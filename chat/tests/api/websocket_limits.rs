@@ -8,7 +8,9 @@ use serde_json::json;
 use tokio::net::TcpSocket;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
-use crate::sockets::{having, message_seqs, presence_change, Frame, Socket};
+use crate::sockets::{
+    assert_refused_in_both_dialects, having, message_seqs, presence_change, Frame, Socket,
+};
 
 const KIB: usize = 1024;
 
@@ -102,22 +104,7 @@ async fn a_nul_character_in_a_sent_message_is_refused_and_nothing_is_stored() {
     let events = app.event_count().await;
     let detail = "message must not contain the NUL character (U+0000)";
 
-    json_socket
-        .send_json(json!({"type": "send", "content": "a \u{0} b", "client_msg_id": "n1"}))
-        .await;
-    let refused = json_socket.next_of("error").await;
-    assert_eq!(
-        (
-            refused["code"].as_str(),
-            refused["detail"].as_str(),
-            refused["client_msg_id"].as_str()
-        ),
-        (Some("invalid_input"), Some(detail), Some("n1"))
-    );
-    seed.send_text("a \u{0} b").await;
-    let notice = seed.json().await;
-    assert_eq!(notice["type"], "system");
-    assert_eq!(notice["content"], format!("Not sent: {detail}"));
+    assert_refused_in_both_dialects(&mut json_socket, &mut seed, "a \u{0} b", detail).await;
     assert_eq!(app.event_count().await, events, "nothing was stored");
 }
 

@@ -6,7 +6,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Actor, Role, RoomCommand, RoomEvent};
+use super::{Actor, MessagePosted, Role, RoomCommand, RoomEvent};
 
 /// How many `client_msg_id`s a room remembers for idempotent sends: enough for the sends that
 /// race their own retries. Older ones are found where the use case keeps a day of them.
@@ -225,14 +225,14 @@ impl Aggregate for Room {
                         return Ok(());
                     }
                 }
-                let posted = RoomEvent::MessagePosted {
+                let posted = RoomEvent::MessagePosted(MessagePosted {
                     message_id,
                     user_id: sender.user_id,
                     username: sender.username,
                     content: body.to_string(),
                     client_msg_id: client_msg_id.map(String::from),
                     posted_at: at,
-                };
+                });
                 sink.write(posted, self).await;
                 Ok(())
             }
@@ -278,12 +278,12 @@ impl Aggregate for Room {
                     member.role = role;
                 }
             }
-            RoomEvent::MessagePosted {
+            RoomEvent::MessagePosted(MessagePosted {
                 message_id,
                 user_id,
                 client_msg_id: Some(client_msg_id),
                 ..
-            } => {
+            }) => {
                 if self.recent_sends.len() == IDEMPOTENCY_WINDOW {
                     self.recent_sends.pop_front();
                 }
@@ -294,7 +294,7 @@ impl Aggregate for Room {
                     seq: self.last_seq,
                 });
             }
-            RoomEvent::MessagePosted { .. } => {}
+            RoomEvent::MessagePosted(_) => {}
         }
     }
 }

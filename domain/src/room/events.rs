@@ -39,14 +39,20 @@ pub enum RoomEvent {
         role: Role,
         changed_at: DateTime<Utc>,
     },
-    MessagePosted {
-        message_id: Uuid,
-        user_id: Uuid,
-        username: String,
-        content: String,
-        client_msg_id: Option<String>,
-        posted_at: DateTime<Utc>,
-    },
+    MessagePosted(MessagePosted),
+}
+
+/// A message as its room recorded it. A struct of its own, stored exactly like the other
+/// variants' fields (`{"MessagePosted": {...}}`), because every reader of the log (the socket
+/// frames, the projection, the post's answer) takes the whole of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessagePosted {
+    pub message_id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub content: String,
+    pub client_msg_id: Option<String>,
+    pub posted_at: DateTime<Utc>,
 }
 
 impl DomainEvent for RoomEvent {
@@ -56,7 +62,7 @@ impl DomainEvent for RoomEvent {
             RoomEvent::MemberJoined { .. } => "MemberJoined",
             RoomEvent::MemberLeft { .. } => "MemberLeft",
             RoomEvent::MemberRoleChanged { .. } => "MemberRoleChanged",
-            RoomEvent::MessagePosted { .. } => "MessagePosted",
+            RoomEvent::MessagePosted(_) => "MessagePosted",
         }
         .into()
     }

@@ -58,14 +58,14 @@ fn left(name: &str) -> RoomEvent {
 }
 
 fn posted(name: &str, message_id: Uuid, content: &str, client_msg_id: Option<&str>) -> RoomEvent {
-    RoomEvent::MessagePosted {
+    RoomEvent::MessagePosted(MessagePosted {
         message_id,
         user_id: actor(name).user_id,
         username: name.into(),
         content: content.into(),
         client_msg_id: client_msg_id.map(String::from),
         posted_at: at(),
-    }
+    })
 }
 
 /// A public room alice created, so alice is its owner.
@@ -363,4 +363,22 @@ fn the_idempotency_window_forgets_the_oldest_ids() {
     assert!(room
         .recent_send(alice, &format!("c-{IDEMPOTENCY_WINDOW}"))
         .is_some());
+}
+
+#[test]
+fn a_message_reads_and_writes_in_the_shape_the_log_has_always_held() {
+    let stored = serde_json::json!({"MessagePosted": {
+        "message_id": "00000000-0000-0000-0000-000000000001",
+        "user_id": "00000000-0000-0000-0000-000000000002",
+        "username": "alice",
+        "content": "hi",
+        "client_msg_id": null,
+        "posted_at": "2026-01-02T03:04:05Z"
+    }});
+    let event: RoomEvent = serde_json::from_value(stored.clone()).unwrap();
+    let RoomEvent::MessagePosted(posted) = &event else {
+        panic!("read as {event:?}")
+    };
+    assert_eq!(posted.content, "hi");
+    assert_eq!(serde_json::to_value(&event).unwrap(), stored);
 }

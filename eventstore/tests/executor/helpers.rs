@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use domain::room::Actor;
 use domain::values::{ClientMsgId, MessageBody, RoomName, Username};
-use domain::{Room, RoomCommand, RoomError, RoomEvent};
+use domain::{MessagePosted, Room, RoomCommand, RoomError, RoomEvent};
 use eventstore::{CommandExecutor, CommandMetadata, EventEnvelope, ExecuteError, ExecutorOptions};
 use futures::future::join_all;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -197,7 +197,9 @@ pub fn posted_messages(posted: &Posted) -> Vec<(usize, Uuid)> {
         .expect("post accepted")
         .iter()
         .map(|envelope| match &envelope.payload {
-            RoomEvent::MessagePosted { message_id, .. } => (envelope.sequence, *message_id),
+            RoomEvent::MessagePosted(MessagePosted { message_id, .. }) => {
+                (envelope.sequence, *message_id)
+            }
             other => panic!("a post recorded {other:?}"),
         })
         .collect()

@@ -1,6 +1,6 @@
 use bus::EventEnvelope;
 use chrono::Utc;
-use domain::{Role, RoomEvent};
+use domain::{MessagePosted, Role, RoomEvent};
 use testkit::seed::StoredEvent;
 use uuid::Uuid;
 
@@ -143,14 +143,14 @@ async fn a_retried_join_of_a_member_who_left_since_is_skipped() {
     assert_eq!(bus::retry_dead_letters(&system.bus).await.unwrap(), 1);
     // The retried join is ahead of this message in the projector's queue: once the message is
     // projected, the join has been dealt with.
-    let message = RoomEvent::MessagePosted {
+    let message = RoomEvent::MessagePosted(MessagePosted {
         message_id: Uuid::new_v4(),
         user_id: Uuid::new_v4(),
         username: "alice".into(),
         content: "still here".into(),
         client_msg_id: None,
         posted_at: Utc::now(),
-    };
+    });
     system.write(&[StoredEvent::room(room, 6, &message)]).await;
     system.fully_projected().await;
     assert_eq!(members(&system, room).await, (1, 1), "bob stays gone");

@@ -3,7 +3,7 @@ use std::time::Duration;
 use bus::relay::RelaySettings;
 use bus::{AmqpFeed, AmqpPublisher, BusConfig, EventEnvelope, Publish};
 use chrono::Utc;
-use domain::{Role, RoomEvent, UserEvent};
+use domain::{MessagePosted, Role, RoomEvent, UserEvent};
 use projector::ProjectorSettings;
 use sqlx::PgPool;
 use testkit::seed::{self, Shape, StoredEvent};
@@ -221,14 +221,14 @@ pub fn room_story(room_id: Uuid) -> Vec<StoredEvent> {
             role: Role::Owner,
             joined_at: now,
         },
-        RoomEvent::MessagePosted {
+        RoomEvent::MessagePosted(MessagePosted {
             message_id: Uuid::new_v4(),
             user_id: owner,
             username: "alice".into(),
             content: "hello".into(),
             client_msg_id: None,
             posted_at: now,
-        },
+        }),
     ]
     .iter()
     .zip(1..)

@@ -2,7 +2,7 @@
 //! it, of its room and of others, are projected all the same: live, and when catching up.
 
 use chrono::{TimeZone, Utc};
-use domain::{Role, RoomEvent, UserEvent};
+use domain::{MessagePosted, Role, RoomEvent, UserEvent};
 use testkit::seed::StoredEvent;
 use uuid::Uuid;
 
@@ -25,13 +25,15 @@ fn history() -> History {
     let other_room = Uuid::new_v4();
     let bob = Uuid::new_v4();
     let now = Utc::now();
-    let posted = |content: &str, posted_at| RoomEvent::MessagePosted {
-        message_id: Uuid::new_v4(),
-        user_id: bob,
-        username: "bob".into(),
-        content: content.into(),
-        client_msg_id: None,
-        posted_at,
+    let posted = |content: &str, posted_at| {
+        RoomEvent::MessagePosted(MessagePosted {
+            message_id: Uuid::new_v4(),
+            user_id: bob,
+            username: "bob".into(),
+            content: content.into(),
+            client_msg_id: None,
+            posted_at,
+        })
     };
     // chrono holds dates PostgreSQL cannot (before 4713 BC): the event decodes, and only the
     // database refuses it, "timestamp out of range".

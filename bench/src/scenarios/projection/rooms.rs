@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use domain::RoomEvent;
+use domain::{MessagePosted, RoomEvent};
 use testkit::seed::StoredEvent;
 use uuid::Uuid;
 
@@ -51,14 +51,14 @@ impl Rooms {
             .map(|n| {
                 let room = n % self.ids.len();
                 self.sequences[room] += 1;
-                let event = RoomEvent::MessagePosted {
+                let event = RoomEvent::MessagePosted(MessagePosted {
                     message_id: Uuid::new_v4(),
                     user_id: self.author.0,
                     username: self.author.1.clone(),
                     content: format!("benchmark message {n}"),
                     client_msg_id: None,
                     posted_at: chrono::Utc::now(),
-                };
+                });
                 StoredEvent::room(self.ids[room], self.sequences[room], &event)
             })
             .collect()
