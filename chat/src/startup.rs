@@ -30,7 +30,7 @@ pub(crate) fn check(settings: &Settings, roles: Roles) -> Result<(), ConfigError
              `chat role grant auditor <username>` (`chat role revoke auditor <username>` undoes it)",
         ));
     }
-    if roles.serves_http() {
+    if roles.serves_api() {
         settings.tokens()?;
         settings.allowed_origins()?;
         settings.trusted_proxies()?;

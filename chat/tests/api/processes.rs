@@ -61,7 +61,7 @@ impl Deployment {
     }
 
     /// Starts `chat <role>` on a port of its own with `env` added to (or overriding) the
-    /// deployment's settings, and waits until it serves.
+    /// deployment's settings, and waits until it is ready.
     pub async fn start(&self, role: &str, env: &[(&str, &str)]) -> Node {
         let listen = free_address();
         let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
@@ -88,7 +88,6 @@ impl Deployment {
         let node = Node {
             role: role.to_owned(),
             app,
-            listen,
             child,
             log,
             reading_log,
@@ -103,7 +102,6 @@ pub struct Node {
     pub role: String,
     /// A client of the process.
     pub app: TestApp,
-    listen: String,
     child: Child,
     /// Every line the process wrote to stderr (its log), gathered until it exits.
     log: Arc<Mutex<Vec<String>>>,
@@ -111,12 +109,14 @@ pub struct Node {
 }
 
 impl Node {
+    /// Waits until the process answers `/readyz` with 200: it serves, and every dependency it
+    /// needs answers.
     async fn serving(&self) {
         let deadline = Instant::now() + START_WITHIN;
-        while !self.is_serving().await {
+        while !self.is_ready().await {
             assert!(
                 Instant::now() < deadline,
-                "chat {} did not start serving; its log:\n{}",
+                "chat {} did not become ready; its log:\n{}",
                 self.role,
                 self.log_so_far().join("\n")
             );
@@ -124,15 +124,9 @@ impl Node {
         }
     }
 
-    /// The projector listens for nothing: it serves once it consumes its queue.
-    async fn is_serving(&self) -> bool {
-        if self.role == "projector" {
-            return self
-                .log_so_far()
-                .iter()
-                .any(|line| line.contains("consuming"));
-        }
-        tokio::net::TcpStream::connect(&self.listen).await.is_ok()
+    async fn is_ready(&self) -> bool {
+        let answer = self.app.client.get(self.app.url("/readyz")).send().await;
+        answer.is_ok_and(|response| response.status().is_success())
     }
 
     /// Sends the process SIGTERM, as Docker, systemd and Kubernetes stop one.
