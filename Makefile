@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
 CHAT_LISTEN ?= 127.0.0.1:8000
 export DATABASE_URL CHAT_LISTEN
 
-.PHONY: run test lint lint-deploy test-rust test-web test-e2e web openapi bench clean-test-databases
+.PHONY: run test lint lint-deploy test-rust test-web test-e2e test-contract test-asyncapi web openapi bench clean-test-databases
 
 ## run: build everything and start the whole system (all roles, web client at /) in dev mode
 run: web
@@ -19,7 +19,7 @@ run: web
 	cargo run --quiet --bin chat -- all --dev
 
 ## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
-test: lint lint-deploy test-rust test-web test-e2e
+test: lint lint-deploy test-rust test-web test-e2e test-contract test-asyncapi
 
 ## lint: formatting, clippy, and no dependency a crate does not use
 lint:
@@ -45,8 +45,10 @@ lint-deploy: $(VENV_STAMP)
 test-rust:
 	cargo nextest run --workspace --no-fail-fast
 
+## test-web: the web client's unit tests, and its API types are those openapi/openapi.json gives
 test-web:
-	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm test; fi
+	cd web/api-gen && npm ci --no-audit --no-fund && npm run check
+	cd web && npm ci --no-audit --no-fund && npm test
 
 # The binary cargo builds, wherever CARGO_TARGET_DIR puts it.
 CHAT_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/chat
@@ -55,6 +57,32 @@ CHAT_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/chat
 test-e2e: web
 	cargo build --bin chat
 	cd web && CHAT_BIN="$(CHAT_BIN)" npm run e2e
+
+# Schemathesis, pinned in its requirements, in the same virtualenv.
+SCHEMATHESIS_REQUIREMENTS := openapi/schemathesis/requirements.txt
+
+$(VENV)/.schemathesis: $(SCHEMATHESIS_REQUIREMENTS)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(SCHEMATHESIS_REQUIREMENTS)
+	touch $@
+
+## test-contract: Schemathesis (every phase, every check) against a fresh `chat all`; 0 failures
+test-contract: $(VENV)/.schemathesis
+	cargo build --bin chat
+	CHAT_BIN="$(CHAT_BIN)" SCHEMATHESIS="$(abspath $(VENV))/bin/schemathesis" openapi/schemathesis/run
+
+# Every frame the WebSocket stories receive, recorded for test-asyncapi.
+ASYNCAPI_FRAMES ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/asyncapi-frames.jsonl
+
+## test-asyncapi: openapi/asyncapi.yaml is valid AsyncAPI 3.0, and every frame the server sends
+## in the WebSocket stories is one of its messages for that dialect (and every close code, one
+## of its codes)
+test-asyncapi:
+	cd openapi/asyncapi-check && npm ci --no-audit --no-fund && npm test
+	rm -f "$(ASYNCAPI_FRAMES)"
+	CHAT_WS_FRAMES="$(ASYNCAPI_FRAMES)" cargo nextest run -p chat --test api \
+		-E 'test(/^(websocket_|sockets|stopping|hidden_characters)/)'
+	cd openapi/asyncapi-check && node check.mjs ../asyncapi.yaml "$(ASYNCAPI_FRAMES)"
 
 ## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
 web:
@@ -67,9 +95,11 @@ bench:
 	cargo build --release -p bench -p chat
 	$(abspath $(or $(CARGO_TARGET_DIR),target))/release/bench all
 
-## openapi: rewrite the committed OpenAPI document after an intended API change
+## openapi: rewrite the committed OpenAPI document after an intended API change, and the web
+## client's types generated from it
 openapi:
 	cargo run --quiet --bin chat -- openapi > openapi/openapi.json
+	cd web/api-gen && npm ci --no-audit --no-fund && npm run generate
 
 ## clean-test-databases: drop the databases test runs leave behind (each test makes its own).
 ## Not part of `make test`: PostgreSQL checkpoints on every DROP DATABASE, which takes long on a

@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod http_metrics;
 mod listen;
+mod openapi;
 mod projection;
 mod rate_limit;
 mod request_id;
@@ -19,6 +20,10 @@ pub use http_metrics::{
     describe_metrics, record_http_metrics, HTTP_REQUESTS, HTTP_REQUEST_DURATION, UNMATCHED_ROUTE,
 };
 pub use listen::listen;
+pub use openapi::{
+    error_responses, ErrorCase, JSON_BODY_ERRORS, PATH_ERRORS, QUERY_ERRORS, RATE_LIMITED,
+    STORE_ERRORS, UNAVAILABLE,
+};
 pub use projection::{AfterProjection, PROJECTION_PENDING_HEADER};
 pub use rate_limit::{FailureLimiter, RateLimited, RateLimiter, RatePolicy};
 pub use request_id::{

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use api_kit::ApiError;
+use api_kit::{ApiError, ErrorCase};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -48,6 +48,14 @@ impl IntoResponse for AuthError {
             .into_response()
     }
 }
+
+/// What an operation that needs a token answers without a good one, for its OpenAPI description.
+pub const BEARER_ERRORS: &[ErrorCase] = &[
+    ErrorCase::new(401, "not_authenticated", "Not authenticated"),
+    ErrorCase::new(401, "invalid_token", "The access token is invalid"),
+    ErrorCase::new(401, "token_expired", "The access token has expired"),
+    ErrorCase::new(401, "token_revoked", "The access token was revoked"),
+];
 
 fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -6,7 +6,7 @@ mod passwords;
 pub mod revocations;
 mod tokens;
 
-pub use extract::{AuthError, CurrentUser, MaybeUser};
+pub use extract::{AuthError, CurrentUser, MaybeUser, BEARER_ERRORS};
 pub use passwords::Passwords;
 pub use revocations::Revocations;
 pub use tokens::{Claims, JwtSecret, ShortSecret, TokenError, Tokens, MIN_SECRET_BYTES};

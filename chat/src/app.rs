@@ -22,7 +22,7 @@ use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::{Lifecycle, Ops, Pools, Roles, Settings};
 
@@ -105,13 +105,27 @@ pub async fn build_app(
     }
     let web_dir = settings.web_dir.clone();
     let app = api
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
+        .merge(
+            SwaggerUi::new("/docs")
+                .url("/openapi.json", crate::openapi::document())
+                .config(swagger_ui_config()),
+        )
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
     with_edge_layers(
         app.merge(ops.routes()),
         &origins,
         settings.trusted_proxies()?,
     )
+}
+
+/// Swagger UI shows what the document says about each value (patterns, lengths, ranges), the
+/// links between operations, and how long each call took.
+fn swagger_ui_config() -> Config<'static> {
+    Config::default()
+        .show_common_extensions(true)
+        .show_extensions(true)
+        .display_request_duration(true)
+        .default_models_expand_depth(2)
 }
 
 fn with_edge_layers(

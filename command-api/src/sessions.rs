@@ -1,15 +1,20 @@
 //! Logging out, changing passwords, and tickets for sockets.
 
-use api_kit::{ErrorBody, Json, RequestId};
-use auth::CurrentUser;
+use api_kit::{ErrorCase, Json, RequestId, JSON_BODY_ERRORS, RATE_LIMITED, STORE_ERRORS};
+use auth::{CurrentUser, BEARER_ERRORS};
 use axum::extract::State;
 use axum::http::StatusCode;
 use commands::{Commands, PasswordChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::AccessToken;
+use crate::accounts::{AccessToken, TokenType};
 use crate::error::HttpError;
+
+api_kit::error_responses!(
+    /// What logging out answers instead of success.
+    LogOutErrors: [STORE_ERRORS, BEARER_ERRORS], []
+);
 
 /// Log out: the token this request carries stops working, on every server, within a second
 /// (sockets opened with it close with 4001); the user's other tokens keep working.
@@ -17,8 +22,7 @@ use crate::error::HttpError;
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "No valid token (missing, invalid, expired or already revoked)", body = ErrorBody),
-        (status = 503, description = "The event store is unreachable; try again", body = ErrorBody),
+        LogOutErrors,
     ))]
 pub(crate) async fn log_out(
     State(commands): State<Commands>,
@@ -35,8 +39,7 @@ pub(crate) async fn log_out(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Every token logged out"),
-        (status = 401, description = "No valid token (missing, invalid, expired or revoked)", body = ErrorBody),
-        (status = 503, description = "The event store is unreachable; try again", body = ErrorBody),
+        LogOutErrors,
     ))]
 pub(crate) async fn log_out_everywhere(
     State(commands): State<Commands>,
@@ -57,6 +60,15 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+api_kit::error_responses!(
+    /// What changing a password answers instead of success.
+    ChangePasswordErrors: [STORE_ERRORS, JSON_BODY_ERRORS, BEARER_ERRORS], [
+        ErrorCase::new(403, "invalid_current_password", "Incorrect current password"),
+        ErrorCase::new(422, "invalid_input", "password must be at least 8 characters long"),
+        RATE_LIMITED,
+    ]
+);
+
 /// Change the caller's password. Every token issued before (this one included) stops working on
 /// every server within a second; the answer carries a fresh token to go on with.
 #[utoipa::path(post, path = "/users/me/password", tag = "auth",
@@ -64,14 +76,7 @@ pub struct ChangePasswordRequest {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Changed; a fresh token, the only one that works now", body = AccessToken),
-        (status = 401, description = "No valid token (missing, invalid, expired or revoked)", body = ErrorBody),
-        (status = 403, description = "Incorrect current password (`invalid_current_password`)", body = ErrorBody),
-        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Missing fields, or a new password outside 8–72 bytes", body = ErrorBody),
-        (status = 429, description = "Too many wrong passwords for this user; `Retry-After` says when to try again", body = ErrorBody,
-            headers(("retry-after" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The event store is unreachable; try again", body = ErrorBody),
+        ChangePasswordErrors,
     ))]
 pub(crate) async fn change_password(
     State(commands): State<Commands>,
@@ -88,7 +93,7 @@ pub(crate) async fn change_password(
         .await?;
     Ok(Json(AccessToken {
         access_token,
-        token_type: "bearer".into(),
+        token_type: TokenType::Bearer,
     }))
 }
 
@@ -101,14 +106,18 @@ pub struct SocketTicketAnswer {
     pub expires_in: u64,
 }
 
+api_kit::error_responses!(
+    /// What asking for a socket ticket answers instead of success.
+    SocketTicketErrors: [STORE_ERRORS, BEARER_ERRORS], []
+);
+
 /// A ticket to open one WebSocket without the token in its URL. The socket it opens belongs to
 /// the token that asked for it: it closes with 4001 when that token is revoked or expires.
 #[utoipa::path(post, path = "/auth/ws-ticket", tag = "auth",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A ticket for one socket", body = SocketTicketAnswer),
-        (status = 401, description = "No valid token (missing, invalid, expired or revoked)", body = ErrorBody),
-        (status = 503, description = "The database is unreachable; try again", body = ErrorBody),
+        SocketTicketErrors,
     ))]
 pub(crate) async fn socket_ticket(
     State(commands): State<Commands>,

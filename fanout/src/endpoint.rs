@@ -1,6 +1,6 @@
 //! `GET /ws/{room_id}`: the upgrade, with its description for integrators.
 
-use api_kit::{ApiError, ClientAddress, ErrorBody, RequestId};
+use api_kit::{ApiError, ClientAddress, ErrorCase, RequestId};
 use axum::extract::rejection::PathRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
@@ -16,6 +16,15 @@ use crate::FanoutState;
 const READ_BUFFER: usize = 4096;
 /// A write that cannot reach the network piles up here at most before the socket is dropped.
 const MAX_WRITE_BUFFER: usize = 256 * 1024;
+
+api_kit::error_responses!(
+    /// What the upgrade answers over HTTP: everything after it is a close code.
+    UpgradeErrors: [], [
+        ErrorCase::new(400, "not_a_websocket", "Connection header did not include 'upgrade'"),
+        ErrorCase::new(405, "not_a_websocket", "Request method must be `GET`"),
+        ErrorCase::new(426, "not_a_websocket", "WebSocket request couldn't be upgraded since no upgrade state was present"),
+    ]
+);
 
 /// Open a live socket on a room
 ///
@@ -59,15 +68,23 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
 /// **1011** a temporary failure (resume). The full guide is `docs/websocket.md`.
 #[utoipa::path(get, path = "/ws/{room_id}", tag = "websocket",
     params(
-        ("room_id" = String, Path, description = "The room's id"),
-        ("ticket" = Option<String>, Query, description = "A socket ticket, as `POST /auth/ws-ticket` returns (never with `token`)"),
-        ("token" = Option<String>, Query, description = "An access token, as `POST /auth/login` returns (the seed's way; prefer a ticket, which keeps the token out of URLs)"),
-        ("v" = Option<u8>, Query, description = "Dialect: `1` (default, the seed's) or `2` (JSON frames)"),
-        ("since" = Option<u64>, Query, description = "Resume: deliver what came after this room sequence (0 to 9223372036854775807) first"),
+        ("room_id" = String, Path, description = "The room's id (a room that does not exist is refused with close 4004)"),
+        ("ticket" = Option<String>, Query, description = "A socket ticket, as `POST /auth/ws-ticket` returns: used up on opening (an unknown, used or expired one is refused with close 4001; with `token` too, close 4000)"),
+        ("token" = Option<String>, Query, description = "An access token, as `POST /auth/login` returns (the seed's way; a ticket keeps the token out of URLs). None, or a bad, expired or revoked one, is refused with close 4001"),
+        ("v" = Option<u8>, Query, minimum = 1, maximum = 2, description = "Dialect: `1` (default, the seed's) or `2` (JSON frames); another value is refused with close 4000"),
+        ("since" = Option<i64>, Query, minimum = 0, description = "Resume: deliver what came after this room sequence first; a negative or larger one is refused with close 4000"),
+        ("connection" = String, Header, description = "Must include `Upgrade`"),
+        ("upgrade" = String, Header, description = "`websocket`"),
+        ("sec-websocket-version" = String, Header, description = "`13`"),
+        ("sec-websocket-key" = String, Header, description = "16 random bytes in base64, as RFC 6455 says"),
     ),
     responses(
-        (status = 101, description = "Switched to the WebSocket protocol; refusals arrive as close frames"),
-        (status = 400, description = "Not a WebSocket upgrade request", body = ErrorBody),
+        (status = 101, description = "Switched to the WebSocket protocol; refusals arrive as close frames. The frames both ways are described in `openapi/asyncapi.yaml`",
+            headers(
+                ("upgrade" = String, description = "`websocket`"),
+                ("sec-websocket-accept" = String, description = "The key's answer, as RFC 6455 says"),
+            )),
+        UpgradeErrors,
     ))]
 pub(crate) async fn connect(
     State(state): State<FanoutState>,

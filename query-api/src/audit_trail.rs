@@ -1,8 +1,8 @@
 //! The audit trail: who became or stopped being an auditor, and every read of the audit log,
 //! itself recorded before it was served. Auditors read it (and that read is on it too).
 
-use api_kit::{ErrorBody, Json, Query, RequestId};
-use auth::CurrentUser;
+use api_kit::{Json, Query, RequestId, QUERY_ERRORS, STORE_ERRORS};
+use auth::{CurrentUser, BEARER_ERRORS};
 use axum::extract::State;
 use axum::http::Uri;
 use cqrs_es::Aggregate;
@@ -10,7 +10,8 @@ use domain::User;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::audit::{page_size, read_pages, record_read, AuditEvent};
+use crate::audit::{read_pages, record_read, AuditEvent, AUDITOR_ERRORS};
+use crate::page_size::PageSize;
 use crate::{QueryError, QueryState};
 
 /// What the trail holds, all events of the user aggregates.
@@ -22,9 +23,14 @@ pub struct TrailParams {
     /// Only entries after this global position (exclusive): the `position` of the last entry
     /// read.
     after_position: Option<i64>,
-    /// Page size: 100 by default, at most 1000.
-    limit: Option<u32>,
+    #[param(inline)]
+    limit: Option<PageSize>,
 }
+
+api_kit::error_responses!(
+    /// What reading the audit trail answers instead of success.
+    AuditReadsErrors: [STORE_ERRORS, QUERY_ERRORS, BEARER_ERRORS, AUDITOR_ERRORS], []
+);
 
 /// The audit trail, in order: `RoleGranted` and `RoleRevoked` (an operator's `chat role grant` or
 /// `revoke`; the user is the event's `aggregate_id`) and `AuditLogRead` (who, the
@@ -34,10 +40,7 @@ pub struct TrailParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Trail entries in global order", body = [AuditEvent]),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not an auditor (`chat role grant auditor <username>` makes one)", body = ErrorBody),
-        (status = 422, description = "`after_position` or `limit` is not a number", body = ErrorBody),
-        (status = 503, description = "The read could not be recorded, or the store is unreachable; try again", body = ErrorBody),
+        AuditReadsErrors,
     ))]
 pub(crate) async fn audit_reads(
     State(state): State<QueryState>,
@@ -49,7 +52,7 @@ pub(crate) async fn audit_reads(
     record_read(&state, &user, &uri, request_id).await?;
     let log = &state.log;
     let events = read_pages(
-        page_size(params.limit),
+        PageSize::or_default(params.limit),
         params.after_position.unwrap_or(0),
         |event| event.position,
         |after, limit| log.of_types(User::TYPE, &TRAIL, after, limit),

@@ -6,6 +6,7 @@ mod audit_trail;
 mod error;
 mod history;
 mod listing;
+mod page_size;
 #[cfg(test)]
 mod properties;
 mod rooms;

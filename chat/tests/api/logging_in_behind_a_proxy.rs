@@ -159,17 +159,16 @@ async fn sockets_behind_a_trusted_proxy_are_capped_per_forwarded_address() {
     .await;
     let alice = app.user("alice").await;
     let room = app.room(&alice, "lobby", None).await;
+    let url = app.ws_url(&room, &format!("token={alice}"));
     let open = |forwarded_for: &'static str| {
-        let mut request = app
-            .ws_url(&room, &format!("token={alice}"))
-            .into_client_request()
-            .unwrap();
+        let mut request = url.as_str().into_client_request().unwrap();
         request
             .headers_mut()
             .insert("x-forwarded-for", forwarded_for.parse().unwrap());
+        let url = url.clone();
         async move {
             let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-            crate::sockets::Socket::from_stream(stream)
+            crate::sockets::Socket::from_stream(stream, &url)
         }
     };
     let mut first = open("203.0.113.7").await;
