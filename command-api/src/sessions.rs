@@ -55,8 +55,10 @@ pub(crate) async fn log_out_everywhere(
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"current_password": "correct horse battery", "new_password": "staple battery horse"}))]
 pub struct ChangePasswordRequest {
+    /// The password the user logs in with now.
     pub current_password: String,
-    /// 8–72 bytes.
+    /// 8–72 characters, never trimmed.
+    #[schema(min_length = 8, max_length = 72)]
     pub new_password: String,
 }
 

@@ -441,8 +441,9 @@ export interface components {
          *     }
          */
         ChangePasswordRequest: {
+            /** @description The password the user logs in with now. */
             current_password: string;
-            /** @description 8–72 bytes. */
+            /** @description 8–72 characters, never trimmed. */
             new_password: string;
         };
         /**
