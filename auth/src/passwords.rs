@@ -1,14 +1,22 @@
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 
 /// bcrypt hashing on a blocking thread: a hash at cost 12 takes a few hundred milliseconds,
-/// which would stall every other task on an async worker.
-#[derive(Debug, Clone, Copy)]
+/// which would stall every other task on an async worker. Cheap to clone; clones share the
+/// count of verifications and the stand-in hash.
+#[derive(Debug, Clone)]
 pub struct Passwords {
     cost: u32,
+    /// What a password is checked against when there is no user to check it against, so that
+    /// an unknown name costs what a known one does and timing tells nothing.
+    stand_in: Arc<OnceCell<String>>,
+    verifications: Arc<AtomicU64>,
 }
 
 /// bcrypt reads at most this many bytes of a password.
@@ -28,7 +36,27 @@ fn bcrypt_input(password: &str) -> Cow<'_, [u8]> {
 
 impl Passwords {
     pub fn with_cost(cost: u32) -> Self {
-        Self { cost }
+        Self {
+            cost,
+            stand_in: Arc::default(),
+            verifications: Arc::default(),
+        }
+    }
+
+    /// How many passwords were verified, known users' or not.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Verifies `password` against a hash of the configured cost that nothing matches: the same
+    /// work as [`verify`](Self::verify), for a login whose user does not exist. Always `false`.
+    pub async fn verify_for_nobody(&self, password: &str) -> bool {
+        let stand_in = self
+            .stand_in
+            .get_or_init(|| self.hash("no password matches this stand-in"))
+            .await;
+        self.verify(password, stand_in).await;
+        false
     }
 
     pub async fn hash(&self, password: &str) -> String {
@@ -41,6 +69,7 @@ impl Passwords {
 
     /// Whether `password` matches `hash`.
     pub async fn verify(&self, password: &str, hash: &str) -> bool {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let (input, hash) = (bcrypt_input(password).into_owned(), hash.to_owned());
         tokio::task::spawn_blocking(move || bcrypt::verify(input, &hash).unwrap_or(false))
             .await
@@ -67,6 +96,16 @@ mod tests {
         assert!(passwords.verify("before\0after", &hash).await);
         assert!(!passwords.verify("before", &hash).await);
         assert!(!passwords.verify("before\0other", &hash).await);
+    }
+
+    #[tokio::test]
+    async fn a_name_nobody_has_costs_one_verification_at_the_configured_cost() {
+        let passwords = Passwords::with_cost(5);
+        assert!(!passwords.verify_for_nobody("correct horse").await);
+        assert!(!passwords.verify_for_nobody("correct horse").await);
+        assert_eq!(passwords.verifications(), 2);
+        let stand_in = passwords.stand_in.get().unwrap();
+        assert!(stand_in.starts_with("$2b$05$"), "{stand_in}");
     }
 
     #[tokio::test]

@@ -1,12 +1,10 @@
 //! Registration and login.
 
-use std::net::SocketAddr;
-
 use api_kit::{
-    AfterProjection, ApiError, ErrorCase, Json, RequestId, JSON_BODY_ERRORS, RATE_LIMITED,
-    STORE_ERRORS,
+    AfterProjection, ApiError, ClientAddress, ErrorCase, Json, RequestId, JSON_BODY_ERRORS,
+    RATE_LIMITED, STORE_ERRORS,
 };
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::Form;
@@ -72,14 +70,14 @@ api_kit::error_responses!(
     ))]
 pub(crate) async fn register(
     State(commands): State<Commands>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     RequestId(request_id): RequestId,
     Json(request): Json<RegisterRequest>,
 ) -> Result<AfterProjection<Json<RegisteredUser>>, HttpError> {
     let attempt = Attempt {
         username: &request.username,
         password: &request.password,
-        peer: peer.ip(),
+        address: client.limit_key(),
     };
     let registered = commands.register(attempt, request_id).await?;
     Ok(after_projection(registered, |user| RegisteredUser {
@@ -103,7 +101,8 @@ pub struct LoginRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessToken {
-    /// HS256 JWT: `sub` is the username, `uid` the user id, `exp` the expiry.
+    /// HS256 JWT: `sub` is the username, `uid` the user id, `jti` the token's id, `iat_ms` its
+    /// issue stamp in milliseconds, `exp` the expiry.
     #[schema(pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub access_token: String,
     pub token_type: TokenType,
@@ -145,13 +144,13 @@ api_kit::error_responses!(
     ))]
 pub(crate) async fn login(
     State(commands): State<Commands>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     Credentials(request): Credentials,
 ) -> Result<Json<AccessToken>, HttpError> {
     let attempt = Attempt {
         username: &request.username,
         password: &request.password,
-        peer: peer.ip(),
+        address: client.limit_key(),
     };
     let logged_in = commands.login(attempt).await?;
     Ok(Json(AccessToken {

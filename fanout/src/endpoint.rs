@@ -1,16 +1,14 @@
 //! `GET /ws/{room_id}`: the upgrade, with its description for integrators.
 
-use std::net::SocketAddr;
-
-use api_kit::{ApiError, ErrorCase, RequestId};
+use api_kit::{ApiError, ClientAddress, ErrorCase, RequestId};
 use axum::extract::rejection::PathRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::connection::{self, Request, HARD_FRAME_CAP};
+use crate::connection::{self, Credential, Request, HARD_FRAME_CAP};
 use crate::frames::{self, Dialect};
 use crate::FanoutState;
 
@@ -30,11 +28,14 @@ api_kit::error_responses!(
 
 /// Open a live socket on a room
 ///
-/// A WebSocket (`ws://…/ws/{room_id}?token=…`). Only a member of the room with a valid token is
-/// admitted, decided from the event store (a socket opened right after a join is admitted). A
-/// refused socket receives exactly one frame, the close frame: **4001** missing, invalid or
-/// expired token; **4003** not a member (also sent when the member leaves while connected);
-/// **4004** no such room; **4000** a malformed `v` or `since` (a room sequence is 0 to
+/// A WebSocket (`ws://…/ws/{room_id}?ticket=…`, or `?token=…` as the seed's client opens it).
+/// Only a member of the room with a valid token is admitted, decided from the event store (a
+/// socket opened right after a join is admitted). A ticket (`POST /auth/ws-ticket`) works once,
+/// on any server, within its lifetime, and stands for the token that asked for it. A refused
+/// socket receives exactly one frame, the close frame: **4001** missing, invalid, expired or
+/// revoked token, or a ticket unknown, used or expired (an open socket also closes with 4001 when
+/// its token expires or is logged out); **4003** not a member (also sent when the member leaves while connected);
+/// **4004** no such room; **4000** a malformed `v` or `since`, or both `token` and `ticket` (a room sequence is 0 to
 /// 9223372036854775807; past the room's end means nothing to catch up); **1013** too many sockets
 /// open (per user, 32; per client address, 256; on the server, 100,000 by default): the reason
 /// names the limit; try again once one of yours closed.
@@ -68,7 +69,8 @@ api_kit::error_responses!(
 #[utoipa::path(get, path = "/ws/{room_id}", tag = "websocket",
     params(
         ("room_id" = String, Path, description = "The room's id (a room that does not exist is refused with close 4004)"),
-        ("token" = Option<String>, Query, description = "An access token, as `POST /auth/login` returns (none, or a bad one, is refused with close 4001)"),
+        ("ticket" = Option<String>, Query, description = "A socket ticket, as `POST /auth/ws-ticket` returns: used up on opening (an unknown, used or expired one is refused with close 4001; with `token` too, close 4000)"),
+        ("token" = Option<String>, Query, description = "An access token, as `POST /auth/login` returns (the seed's way; a ticket keeps the token out of URLs). None, or a bad, expired or revoked one, is refused with close 4001"),
         ("v" = Option<u8>, Query, minimum = 1, maximum = 2, description = "Dialect: `1` (default, the seed's) or `2` (JSON frames); another value is refused with close 4000"),
         ("since" = Option<i64>, Query, minimum = 0, description = "Resume: deliver what came after this room sequence first; a negative or larger one is refused with close 4000"),
         ("connection" = String, Header, description = "Must include `Upgrade`"),
@@ -89,7 +91,7 @@ pub(crate) async fn connect(
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     RequestId(request_id): RequestId,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let upgrade = match upgrade {
@@ -102,7 +104,7 @@ pub(crate) async fn connect(
     let room = path.map(|Path(room)| room).unwrap_or_default();
     let request = parse(room, query.as_deref().unwrap_or_default(), request_id);
     // Before the 101: what commits once the client sees its socket open must reach it.
-    let verdict = connection::decide(&state, request, peer.ip()).await;
+    let verdict = connection::decide(&state, request, client.limit_key()).await;
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
@@ -118,6 +120,7 @@ pub(crate) async fn connect(
 #[derive(Deserialize)]
 struct Params {
     token: Option<String>,
+    ticket: Option<String>,
     v: Option<String>,
     since: Option<String>,
 }
@@ -140,9 +143,15 @@ pub(crate) fn parse(
         .as_deref()
         .map(frames::parse_sequence)
         .transpose()?;
+    let credential = match (params.token, params.ticket) {
+        (Some(_), Some(_)) => return Err("send a token or a ticket, not both".into()),
+        (Some(token), None) => Credential::Token(token),
+        (None, Some(ticket)) => Credential::Ticket(ticket),
+        (None, None) => Credential::None,
+    };
     Ok(Request {
         room,
-        token: params.token,
+        credential,
         dialect,
         since,
         request_id,
@@ -158,7 +167,21 @@ mod tests {
         let request = parse("r".into(), "token=t", None).unwrap();
         assert_eq!(request.dialect, Dialect::V1);
         assert_eq!(request.since, None);
-        assert_eq!(request.token.as_deref(), Some("t"));
+        assert_eq!(request.credential, Credential::Token("t".into()));
+    }
+
+    #[test]
+    fn a_ticket_stands_in_for_the_token_but_never_beside_it() {
+        let request = parse("r".into(), "ticket=abc&v=2", None).unwrap();
+        assert_eq!(request.credential, Credential::Ticket("abc".into()));
+        assert_eq!(
+            parse("r".into(), "token=t&ticket=abc", None).unwrap_err(),
+            "send a token or a ticket, not both"
+        );
+        assert_eq!(
+            parse("r".into(), "", None).unwrap().credential,
+            Credential::None
+        );
     }
 
     #[test]

@@ -3,12 +3,14 @@
 
 use std::future::Future;
 
-use api_kit::{ErrorCase, Json, Path, Query, PATH_ERRORS, QUERY_ERRORS, STORE_ERRORS};
+use api_kit::{ErrorCase, Json, Path, Query, RequestId, PATH_ERRORS, QUERY_ERRORS, STORE_ERRORS};
 use auth::{CurrentUser, BEARER_ERRORS};
 use axum::extract::State;
+use axum::http::Uri;
 use chrono::{DateTime, SecondsFormat, Utc};
+use commands::CommandError;
 use cqrs_es::Aggregate;
-use domain::{Room, RoomEvent};
+use domain::{Room, RoomEvent, UserError};
 use eventstore::log::PAGE_SIZE;
 use eventstore::{EventLog, EventLogError, Recorded, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -84,17 +86,31 @@ fn redacted(mut payload: Value) -> Value {
 }
 
 /// What every audit answers when the caller may not read the log.
-const AUDITOR_ERRORS: &[ErrorCase] = &[ErrorCase::new(
+pub(crate) const AUDITOR_ERRORS: &[ErrorCase] = &[ErrorCase::new(
     403,
     "not_an_auditor",
     "Only auditors can read the event log",
 )];
 
-fn require_auditor(state: &QueryState, user: &CurrentUser) -> Result<(), QueryError> {
-    if state.is_auditor(&user.username) {
-        Ok(())
-    } else {
-        Err(QueryError::NotAnAuditor)
+/// Puts the read of `uri` on record as the auditor's; refuses anyone who is not one. Nothing of
+/// the audit log is served that is not on record.
+pub(crate) async fn record_read(
+    state: &QueryState,
+    user: &CurrentUser,
+    uri: &Uri,
+    request_id: Option<String>,
+) -> Result<(), QueryError> {
+    let resource = uri
+        .path_and_query()
+        .map_or(uri.path(), |whole| whole.as_str());
+    match state
+        .commands
+        .record_audit_read(user.id, resource, request_id)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(CommandError::User(UserError::NotAnAuditor)) => Err(QueryError::NotAnAuditor),
+        Err(error) => Err(QueryError::Unrecorded(error)),
     }
 }
 
@@ -125,10 +141,12 @@ api_kit::error_responses!(
 pub(crate) async fn room_events(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     Query(params): Query<RoomEventsParams>,
 ) -> Result<Json<Vec<AuditEvent>>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let log = &state.log;
     let room_id = room_id.to_string();
     let room_id = room_id.as_str();
@@ -147,7 +165,7 @@ pub(crate) async fn room_events(
 
 /// Up to `limit` events, read from the log a page at a time: `read(after, limit)` answers the
 /// page after the cursor `after`, and `cursor` is an event's place in that order.
-async fn read_pages<Page>(
+pub(crate) async fn read_pages<Page>(
     limit: usize,
     after: i64,
     cursor: fn(&StoredEvent) -> i64,
@@ -198,10 +216,12 @@ api_kit::error_responses!(
 pub(crate) async fn user_events(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(user_id): Path<Uuid>,
     Query(params): Query<UserEventsParams>,
 ) -> Result<Json<Vec<AuditEvent>>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let log = &state.log;
     let user_id = user_id.to_string();
     let user_id = user_id.as_str();
@@ -288,10 +308,12 @@ api_kit::error_responses!(
 pub(crate) async fn room_state(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     Query(params): Query<StateParams>,
 ) -> Result<Json<RoomStateView>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let at = params.at.unwrap_or_else(Utc::now);
     let mut room = Room::default();
     let mut message_count = 0;

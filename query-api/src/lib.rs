@@ -2,6 +2,7 @@
 //! audits come from the event log itself, which is the system's record of what happened.
 
 mod audit;
+mod audit_trail;
 mod error;
 mod history;
 mod listing;
@@ -30,4 +31,5 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(audit::room_events))
         .routes(routes!(audit::user_events))
         .routes(routes!(audit::room_state))
+        .routes(routes!(audit_trail::audit_reads))
 }

@@ -81,7 +81,7 @@ export class ChatSystem {
     this.#env = {
       ...inherited,
       DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}?sslmode=disable`,
-      CHAT_JWT_SECRET: 'e2e',
+      CHAT_JWT_SECRET: 'e2e-secret-long-enough-for-hs256',
       CHAT_BCRYPT_COST: '4',
       CHAT_LOGIN_RATE: '0',
       CHAT_SEND_RATE: '0',

@@ -100,7 +100,7 @@ pub async fn start_workers(database_url: &str, role: &str, flags: &[&str]) -> Wo
     let cli = cli(database_url, role, flags);
     let pools = cli.settings.pools().expect("pools");
     let shutdown = CancellationToken::new();
-    let roles = Roles::of(cli.command);
+    let roles = Roles::of(&cli.command);
     let ops = Ops::new(roles, &pools, &cli.settings).expect("ops");
     let handles = spawn_workers(roles, &pools, &cli.settings, &ops, &shutdown).expect("workers");
     Workers {
@@ -117,7 +117,7 @@ async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestAp
     let pools = settings.pools().expect("pools");
     let lifecycle = Lifecycle::default();
     let shutdown = lifecycle.shutdown.clone();
-    let roles = Roles::of(cli.command);
+    let roles = Roles::of(&cli.command);
     let ops = Ops::new(roles, &pools, &settings).expect("ops");
     let handles = spawn_workers(roles, &pools, &settings, &ops, &shutdown).expect("workers");
     let app = build_app(&pools, &settings, roles, &lifecycle, &ops)

@@ -18,6 +18,12 @@ async fn a_form_login_answers_a_bearer_token_whose_sub_is_the_username() {
     );
     assert_eq!(claims["uid"], registered["id"]);
     assert!(claims["exp"].as_i64().unwrap() > chrono::Utc::now().timestamp());
+    assert!(
+        claims["jti"].is_string(),
+        "a token can be named to log it out"
+    );
+    let iat_ms = claims["iat_ms"].as_i64().unwrap();
+    assert!((iat_ms / 1000 - claims["iat"].as_i64().unwrap()).abs() <= 1);
 }
 
 #[tokio::test]

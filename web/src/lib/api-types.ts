@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/audit/reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail, in order: `RoleGranted` and `RoleRevoked` (an operator's `chat role grant` or
+         *     `revoke`; the user is the event's `aggregate_id`) and `AuditLogRead` (who, the
+         *     `aggregate_id`, read what, the `resource`, when), auditors only.
+         */
+        get: operations["audit_reads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/rooms/{room_id}/events": {
         parameters: {
             query?: never;
@@ -75,6 +96,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out: the token this request carries stops working, on every server, within a second
+         *     (sockets opened with it close with 4001); the user's other tokens keep working.
+         */
+        post: operations["log_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out everywhere: every token of the user issued until now stops working, this one
+         *     included, on every server within a second (their sockets close with 4001).
+         */
+        post: operations["log_out_everywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/register": {
         parameters: {
             query?: never;
@@ -86,6 +147,26 @@ export interface paths {
         put?: never;
         /** Register a user. */
         post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/ws-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket to open one WebSocket without the token in its URL. The socket it opens belongs to
+         *     the token that asked for it: it closes with 4001 when that token is revoked or expires.
+         */
+        post: operations["socket_ticket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -222,6 +303,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the caller's password. Every token issued before (this one included) stops working on
+         *     every server within a second; the answer carries a fresh token to go on with.
+         */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/me/rooms": {
         parameters: {
             query?: never;
@@ -248,11 +349,14 @@ export interface paths {
         };
         /**
          * Open a live socket on a room
-         * @description A WebSocket (`ws://…/ws/{room_id}?token=…`). Only a member of the room with a valid token is
-         *     admitted, decided from the event store (a socket opened right after a join is admitted). A
-         *     refused socket receives exactly one frame, the close frame: **4001** missing, invalid or
-         *     expired token; **4003** not a member (also sent when the member leaves while connected);
-         *     **4004** no such room; **4000** a malformed `v` or `since` (a room sequence is 0 to
+         * @description A WebSocket (`ws://…/ws/{room_id}?ticket=…`, or `?token=…` as the seed's client opens it).
+         *     Only a member of the room with a valid token is admitted, decided from the event store (a
+         *     socket opened right after a join is admitted). A ticket (`POST /auth/ws-ticket`) works once,
+         *     on any server, within its lifetime, and stands for the token that asked for it. A refused
+         *     socket receives exactly one frame, the close frame: **4001** missing, invalid, expired or
+         *     revoked token, or a ticket unknown, used or expired (an open socket also closes with 4001 when
+         *     its token expires or is logged out); **4003** not a member (also sent when the member leaves while connected);
+         *     **4004** no such room; **4000** a malformed `v` or `since`, or both `token` and `ticket` (a room sequence is 0 to
          *     9223372036854775807; past the room's end means nothing to catch up); **1013** too many sockets
          *     open (per user, 32; per client address, 256; on the server, 100,000 by default): the reason
          *     names the limit; try again once one of yours closed.
@@ -298,7 +402,10 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AccessToken: {
-            /** @description HS256 JWT: `sub` is the username, `uid` the user id, `exp` the expiry. */
+            /**
+             * @description HS256 JWT: `sub` is the username, `uid` the user id, `jti` the token's id, `iat_ms` its
+             *     issue stamp in milliseconds, `exp` the expiry.
+             */
             access_token: string;
             token_type: components["schemas"]["TokenType"];
         };
@@ -326,6 +433,18 @@ export interface components {
              * @description Position within its aggregate: gapless.
              */
             sequence: number;
+        };
+        /**
+         * @example {
+         *       "current_password": "correct horse battery",
+         *       "new_password": "staple battery horse"
+         *     }
+         */
+        ChangePasswordRequest: {
+            /** @description The password the user logs in with now. */
+            current_password: string;
+            /** @description 8–72 characters, never trimmed. */
+            new_password: string;
         };
         /**
          * @description A public room, or a private one with its password (400 `private_room_requires_password` without one).
@@ -510,6 +629,21 @@ export interface components {
             member_count: number;
             name: string;
         };
+        /**
+         * @example {
+         *       "expires_in": 30,
+         *       "ticket": "q0ZsYjN0b3Bfc2VjcmV0X3RpY2tldF9leGFtcGxlXzQzYw"
+         *     }
+         */
+        SocketTicketAnswer: {
+            /** Format: int64 */
+            expires_in: number;
+            /**
+             * @description Single use, unguessable (256 random bits): open `/ws/{room_id}?ticket=…` with it on any
+             *     server, within `expires_in` seconds.
+             */
+            ticket: string;
+        };
         StateMember: {
             /** Format: date-time */
             joined_at: string;
@@ -539,6 +673,95 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_reads: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only entries after this global position (exclusive): the `position` of the last entry
+                 *     read.
+                 */
+                after_position?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Trail entries in global order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEvent"][];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_an_auditor`: Only auditors can read the event log */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_an_auditor";
+                    };
+                };
+            };
+            /** @description `invalid_query`: Failed to deserialize query string: limit: invalid digit found in string */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_query";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
     room_events: {
         parameters: {
             query?: {
@@ -564,7 +787,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditEvent"][];
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -574,7 +797,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -664,7 +887,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomStateView"];
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -674,7 +897,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -765,7 +988,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditEvent"][];
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -775,7 +998,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -942,6 +1165,118 @@ export interface operations {
             };
         };
     };
+    log_out: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    log_out_everywhere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every token logged out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
     register: {
         parameters: {
             query?: never;
@@ -1025,6 +1360,64 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    socket_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ticket for one socket */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SocketTicketAnswer"];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -1143,7 +1536,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -1153,7 +1546,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -1346,7 +1739,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomMessage"];
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -1356,7 +1749,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -1483,7 +1876,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomMessage"];
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -1493,7 +1886,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -1783,7 +2176,7 @@ export interface operations {
                     "application/json": components["schemas"]["PostedMessage"];
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -1793,7 +2186,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -1915,7 +2308,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -1925,7 +2318,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -1938,6 +2331,130 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "user_not_found";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed; a fresh token, the only one that works now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessToken"];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `invalid_current_password`: Incorrect current password */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_current_password";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: The request body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Expected a body with Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `invalid_json`: Failed to deserialize the JSON body into the target type: missing field `name`; `invalid_input`: password must be at least 8 characters long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_json" | "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry in 3 s */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "retry-after": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -1973,7 +2490,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomView"][];
                 };
             };
-            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired */
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
             401: {
                 headers: {
                     /** @description Always `Bearer` */
@@ -1983,7 +2500,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_authenticated" | "invalid_token" | "token_expired";
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
                     };
                 };
             };
@@ -2004,7 +2521,9 @@ export interface operations {
     connect: {
         parameters: {
             query?: {
-                /** @description An access token, as `POST /auth/login` returns (none, or a bad one, is refused with close 4001) */
+                /** @description A socket ticket, as `POST /auth/ws-ticket` returns: used up on opening (an unknown, used or expired one is refused with close 4001; with `token` too, close 4000) */
+                ticket?: string;
+                /** @description An access token, as `POST /auth/login` returns (the seed's way; a ticket keeps the token out of URLs). None, or a bad, expired or revoked one, is refused with close 4001 */
                 token?: string;
                 /** @description Dialect: `1` (default, the seed's) or `2` (JSON frames); another value is refused with close 4000 */
                 v?: number;
