@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApi } from './lib/api';
+import { SESSION_ENDED } from './lib/reconnect';
 import { clearToken, isExpired, loadToken, readClaims, saveToken } from './lib/token';
 import { AuthScreen } from './components/AuthScreen';
 import { Shell } from './components/Shell';
@@ -18,13 +19,27 @@ function sessionFrom(token: string | null): Session | null {
   return { token, username: c.username, userId: c.userId ?? '' };
 }
 
+/** What the account menu can do with the session. */
+export interface SessionActions {
+  /** Ends the session on the server (or every session of the user), then here; throws when the
+   * server could not be told, except that a token already ended is simply forgotten. */
+  logout: (everywhere: boolean) => Promise<void>;
+  /** Changes the password and goes on with the fresh token it answers; throws the server's refusal. */
+  changePassword: (currentPassword: string, newPassword: string) => Promise<void>;
+  /** The server refused this token (a socket closed with 4001): back to the login screen. */
+  sessionEnded: (token: string) => void;
+}
+
 export function App() {
   const [session, setSession] = useState<Session | null>(() => sessionFrom(loadToken()));
   const [notice, setNotice] = useState<string | null>(null);
   const tokenRef = useRef<string | null>(session?.token ?? null);
   tokenRef.current = session?.token ?? null;
+  // A password change under way: it ends the current token before its answer brings the next,
+  // so a refusal of the current token meanwhile is expected, not the end of the session.
+  const renewal = useRef<Promise<void> | null>(null);
 
-  const logout = useCallback((why?: string) => {
+  const forget = useCallback((why?: string) => {
     clearToken();
     tokenRef.current = null;
     setSession(null);
@@ -32,13 +47,21 @@ export function App() {
     navigate('/');
   }, []);
 
+  const sessionEnded = useCallback(
+    async (token: string) => {
+      await renewal.current;
+      if (tokenRef.current === token) forget(SESSION_ENDED);
+    },
+    [forget],
+  );
+
   const api = useMemo(
     () =>
       createApi({
         getToken: () => tokenRef.current,
-        onUnauthorized: () => logout('Your session has expired. Please log in again.'),
+        onUnauthorized: (token) => void sessionEnded(token),
       }),
-    [logout],
+    [sessionEnded],
   );
 
   const login = useCallback((token: string) => {
@@ -50,6 +73,27 @@ export function App() {
     setSession(s);
   }, []);
 
+  const actions = useMemo<SessionActions>(
+    () => ({
+      async logout(everywhere) {
+        await (everywhere ? api.logoutEverywhere() : api.logout());
+        forget();
+      },
+      async changePassword(currentPassword, newPassword) {
+        const renewed = api.changePassword(currentPassword, newPassword).then(login);
+        const settled = renewed.catch(() => {});
+        renewal.current = settled;
+        try {
+          await renewed;
+        } finally {
+          if (renewal.current === settled) renewal.current = null;
+        }
+      },
+      sessionEnded: (token) => void sessionEnded(token),
+    }),
+    [api, forget, login, sessionEnded],
+  );
+
   // Log out when the token expires while the page is open.
   useEffect(() => {
     if (!session) return;
@@ -57,13 +101,13 @@ export function App() {
     if (!c?.exp) return;
     const ms = c.exp * 1000 - Date.now();
     const id = window.setTimeout(
-      () => logout('Your session has expired. Please log in again.'),
+      () => forget('Your session has expired. Please log in again.'),
       Math.max(0, Math.min(ms, 2 ** 31 - 1)),
     );
     return () => window.clearTimeout(id);
-  }, [session, logout]);
+  }, [session, forget]);
 
-  // Another tab logged in or out.
+  // Another tab logged in or out, or changed the password (the same user, a new token).
   useEffect(() => {
     const on = (e: StorageEvent) => {
       if (e.key !== null && e.key !== 'token') return;
@@ -75,5 +119,7 @@ export function App() {
   }, []);
 
   if (!session) return <AuthScreen api={api} onLoggedIn={login} notice={notice} />;
-  return <Shell key={session.token} api={api} session={session} onLogout={logout} />;
+  // Keyed by the user, not the token: a new token of the same user keeps the screen, and the
+  // rooms' streams open again with it.
+  return <Shell key={session.username} api={api} session={session} actions={actions} />;
 }

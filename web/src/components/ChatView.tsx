@@ -22,13 +22,14 @@ interface Props {
   onForbidden: (why: string) => void;
   onNotFound: () => void;
   onLeft: () => void;
-  onLogout: (why?: string) => void;
+  /** The server refused the token this stream's tickets came from. */
+  onSessionEnded: (token: string) => void;
   /** Someone joined or left: the room list's member counts are out of date. */
   onMembersChanged: (seq: number | null) => void;
 }
 
 /** One room, live: its history, what arrives on its socket, and the message box. */
-export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onLogout, onMembersChanged }: Props) {
+export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onSessionEnded, onMembersChanged }: Props) {
   const [tl, dispatch] = useReducer(timelineReducer, undefined, emptyTimeline);
   const [banner, setBanner] = useState<string | null>(null);
   const [leaving, setLeaving] = useState(false);
@@ -104,7 +105,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
   function onDown(s: ConnState) {
     if (s.phase === 'reconnecting') forget();
     if (s.phase === 'stopped') {
-      if (s.stopReason === 'unauthorized') onLogout('Your session has expired. Please log in again.');
+      if (s.stopReason === 'unauthorized') onSessionEnded(session.token);
       else if (s.stopReason === 'forbidden') onForbidden('You are not a member of this room.');
       else if (s.stopReason === 'not_found') onNotFound();
       else if (s.stopReason === 'refused') {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { Session } from '../App';
+import type { Session, SessionActions } from '../App';
 import { errorMessage, type Api, type Room } from '../lib/api';
 import { behindRooms, withMembership } from '../lib/rooms';
 import { parseRoute, roomPath } from '../lib/route';
@@ -11,10 +11,10 @@ import { Logo } from './Icons';
 interface Props {
   api: Api;
   session: Session;
-  onLogout: (why?: string) => void;
+  actions: SessionActions;
 }
 
-export function Shell({ api, session, onLogout }: Props) {
+export function Shell({ api, session, actions }: Props) {
   const pathname = usePathname();
   const route = parseRoute(pathname);
   const narrow = useMediaQuery('(max-width: 760px)');
@@ -136,7 +136,7 @@ export function Shell({ api, session, onLogout }: Props) {
           rooms={rooms}
           roomsError={roomsError}
           activeId={activeId}
-          onLogout={() => onLogout()}
+          actions={actions}
           onCreated={onCreated}
           onRetry={() => void refreshRooms()}
         />
@@ -157,7 +157,7 @@ export function Shell({ api, session, onLogout }: Props) {
                 void refreshRooms();
               }}
               onMembersChanged={(seq) => onRoomEvent(route.roomId, seq)}
-              onLogout={onLogout}
+              onSessionEnded={actions.sessionEnded}
             />
           ) : route.name === 'notFound' ? (
             <div className="empty-state">

@@ -1,12 +1,12 @@
 import { useId, useState } from 'react';
-import type { Session } from '../App';
+import type { Session, SessionActions } from '../App';
 import type { Api, Room } from '../lib/api';
 import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
 import { roomPath } from '../lib/route';
 import { navigate } from '../router';
 import { CreateRoomForm } from './CreateRoomForm';
 import { HashIcon, LockIcon, Logo } from './Icons';
-import { Avatar } from './Avatar';
+import { AccountMenu } from './AccountMenu';
 
 interface Props {
   api: Api;
@@ -14,12 +14,12 @@ interface Props {
   rooms: Room[] | null;
   roomsError: string | null;
   activeId: string | null;
-  onLogout: () => void;
+  actions: SessionActions;
   onCreated: (room: Room) => void;
   onRetry: () => void;
 }
 
-export function Sidebar({ api, session, rooms, roomsError, activeId, onLogout, onCreated, onRetry }: Props) {
+export function Sidebar({ api, session, rooms, roomsError, activeId, actions, onCreated, onRetry }: Props) {
   const [filter, setFilter] = useState('');
   const filterId = useId();
   const shown = rooms ? filterRooms(rooms, filter) : null;
@@ -32,15 +32,7 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, onLogout, o
           <Logo />
           <span>Chat</span>
         </div>
-        <div className="me">
-          <Avatar name={session.username} />
-          <span className="me-name" title={`Signed in as ${session.username}`}>
-            {session.username}
-          </span>
-          <button type="button" className="btn btn-ghost btn-small" onClick={onLogout}>
-            Log out
-          </button>
-        </div>
+        <AccountMenu session={session} actions={actions} />
       </header>
 
       <div className="sidebar-body">

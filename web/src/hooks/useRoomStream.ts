@@ -15,6 +15,8 @@ export type HistoryState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'er
 interface Options {
   api: Api;
   roomId: string;
+  /** The session's token: sockets open with tickets it asks for, so a new one (the password
+   * changed, which ended the old one) opens the stream again. */
   token: string;
   timeline: Timeline;
   dispatch: Dispatch<TimelineAction>;
@@ -67,7 +69,7 @@ export function useRoomStream({ api, roomId, token, timeline, dispatch, onFrame,
         const seqs = page.map((m) => m.seq).filter((s): s is number => s !== null);
         // An empty room resumes from 0 so nothing posted meanwhile is missed.
         const since = seqs.length ? Math.max(...seqs) : page.length === 0 ? 0 : null;
-        sock = new ChatSocket({ roomId, token, since, onFrame, onState });
+        sock = new ChatSocket({ roomId, ticket: () => api.socketTicket(), since, onFrame, onState });
         socketRef.current = sock;
         sock.start();
       } catch (e) {

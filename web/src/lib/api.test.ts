@@ -142,7 +142,7 @@ describe('createApi', () => {
     ]);
     const api = createApi({ fetch: f.fetch, getToken: () => 'T', onUnauthorized });
     await expect(api.myRooms()).rejects.toBeInstanceOf(ApiError);
-    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+    expect(onUnauthorized).toHaveBeenCalledWith('T');
     await expect(api.login('a', 'b')).rejects.toMatchObject({ detail: 'Incorrect username or password' });
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
   });
@@ -186,5 +186,83 @@ describe('createApi', () => {
     const f = fakeFetch([json({ id: 'r', name: 'n', is_private: false })]);
     await createApi({ fetch: f.fetch, getToken: () => 'T' }).createRoom('n', false);
     expect(JSON.parse(f.calls[0]!.init.body as string)).toEqual({ name: 'n', is_private: false });
+  });
+
+  it('logs out here or everywhere with the bearer token and an empty body', async () => {
+    const f = fakeFetch([new Response(null, { status: 204 }), new Response(null, { status: 204 })]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T' });
+    expect(await api.logout()).toBe(true);
+    expect(await api.logoutEverywhere()).toBe(true);
+    expect(f.calls.map((c) => [c.init.method, c.url])).toEqual([
+      ['POST', '/auth/logout'],
+      ['POST', '/auth/logout-all'],
+    ]);
+    for (const c of f.calls) {
+      expect((c.init.headers as Record<string, string>).Authorization).toBe('Bearer T');
+      expect(c.init.body).toBeUndefined();
+    }
+  });
+
+  it('a log out answered 401 says the token had already ended, without reporting a lost session', async () => {
+    const onUnauthorized = vi.fn();
+    const f = fakeFetch([
+      json({ detail: 'The access token was revoked', code: 'token_revoked' }, 401),
+      json({ detail: 'The access token has expired', code: 'token_expired' }, 401),
+    ]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T', onUnauthorized });
+    expect(await api.logout()).toBe(false);
+    expect(await api.logoutEverywhere()).toBe(false);
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it('a log out that does not reach the server, or fails there, is an error', async () => {
+    const f = fakeFetch([new TypeError('Failed to fetch'), json({ detail: 'The server had an internal error' }, 500)]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T' });
+    await expect(api.logout()).rejects.toMatchObject({ status: 0, code: 'network_error' });
+    await expect(api.logoutEverywhere()).rejects.toMatchObject({ status: 500 });
+  });
+
+  it('changes the password with JSON and answers the fresh token', async () => {
+    const f = fakeFetch([json({ access_token: 'fresh', token_type: 'bearer' })]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T' });
+    expect(await api.changePassword('old secret', 'new “secret” ü')).toBe('fresh');
+    const c = f.calls[0]!;
+    expect([c.init.method, c.url]).toEqual(['POST', '/users/me/password']);
+    expect((c.init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+    expect((c.init.headers as Record<string, string>).Authorization).toBe('Bearer T');
+    expect(JSON.parse(c.init.body as string)).toEqual({ current_password: 'old secret', new_password: 'new “secret” ü' });
+  });
+
+  it('a refused password change carries the server’s detail and code', async () => {
+    const onUnauthorized = vi.fn();
+    const f = fakeFetch([
+      json({ detail: 'Incorrect current password', code: 'invalid_current_password' }, 403),
+      json({ detail: 'password must be at least 8 characters long', code: 'invalid_input' }, 422),
+      json({ token_type: 'bearer' }),
+    ]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T', onUnauthorized });
+    await expect(api.changePassword('wrong', 'long enough')).rejects.toMatchObject({
+      status: 403,
+      code: 'invalid_current_password',
+      detail: 'Incorrect current password',
+    });
+    await expect(api.changePassword('right', 'short')).rejects.toMatchObject({
+      status: 422,
+      detail: 'password must be at least 8 characters long',
+    });
+    await expect(api.changePassword('right', 'long enough')).rejects.toMatchObject({ code: 'bad_response' });
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it('asks for a socket ticket with the bearer token', async () => {
+    const f = fakeFetch([json({ ticket: 'tk', expires_in: 30 }), json({ expires_in: 30 }), json({ detail: 'revoked' }, 401)]);
+    const onUnauthorized = vi.fn();
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T', onUnauthorized });
+    expect(await api.socketTicket()).toBe('tk');
+    expect([f.calls[0]!.init.method, f.calls[0]!.url]).toEqual(['POST', '/auth/ws-ticket']);
+    expect((f.calls[0]!.init.headers as Record<string, string>).Authorization).toBe('Bearer T');
+    await expect(api.socketTicket()).rejects.toMatchObject({ code: 'bad_response' });
+    await expect(api.socketTicket()).rejects.toMatchObject({ status: 401 });
+    expect(onUnauthorized).toHaveBeenCalledWith('T');
   });
 });

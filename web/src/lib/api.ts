@@ -48,6 +48,8 @@ type CreateRoomRequest = Schemas['CreateRoomRequest'];
 type JoinRoomRequest = Schemas['JoinRoomRequest'];
 type AccessToken = Schemas['AccessToken'];
 type RoomMessage = Schemas['RoomMessage'];
+type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
+type SocketTicketAnswer = Schemas['SocketTicketAnswer'];
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'The request was refused',
@@ -200,18 +202,22 @@ export function normalizeMessage(raw: unknown, roomId = ''): Message | null {
 export interface ApiOptions {
   fetch?: typeof fetch;
   getToken?: () => string | null;
-  /** Called when a request that carried a token is answered 401 (the token is no longer good). */
-  onUnauthorized?: () => void;
+  /** Called with the token a request carried when it is answered 401 (that token is no longer good). */
+  onUnauthorized?: (token: string) => void;
 }
 
 type Body = { json: unknown } | { form: Record<string, string> } | undefined;
 
+/** How a request authenticates: not at all, with the token, or with the token it ends (log out),
+ * when a 401 only says that the token had already ended. */
+type Auth = 'none' | 'token' | 'ending';
+
 export function createApi(opts: ApiOptions = {}) {
   const doFetch: typeof fetch = opts.fetch ?? ((...a) => globalThis.fetch(...a));
 
-  async function request(method: string, path: string, body?: Body, auth = true): Promise<Response> {
+  async function request(method: string, path: string, body?: Body, auth: Auth = 'token'): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' };
-    const token = auth ? opts.getToken?.() ?? null : null;
+    const token = auth === 'none' ? null : opts.getToken?.() ?? null;
     if (token) headers.Authorization = `Bearer ${token}`;
     let payload: string | undefined;
     if (body && 'json' in body) {
@@ -230,13 +236,13 @@ export function createApi(opts: ApiOptions = {}) {
     }
     if (!res.ok) {
       const err = await errorFromResponse(res);
-      if (res.status === 401 && token) opts.onUnauthorized?.();
+      if (res.status === 401 && token && auth === 'token') opts.onUnauthorized?.(token);
       throw err;
     }
     return res;
   }
 
-  async function json<T = unknown>(method: string, path: string, body?: Body, auth = true): Promise<T> {
+  async function json<T = unknown>(method: string, path: string, body?: Body, auth: Auth = 'token'): Promise<T> {
     const res = await request(method, path, body, auth);
     const text = await res.text();
     if (!text) return undefined as T;
@@ -244,6 +250,23 @@ export function createApi(opts: ApiOptions = {}) {
       return JSON.parse(text) as T;
     } catch {
       throw new ApiError(res.status, 'The server sent an answer that is not JSON', 'bad_response');
+    }
+  }
+
+  function accessToken(r: Partial<AccessToken> | undefined): string {
+    if (!r || typeof r.access_token !== 'string') {
+      throw new ApiError(200, 'The server did not return a token', 'bad_response');
+    }
+    return r.access_token;
+  }
+
+  async function endSession(path: string): Promise<boolean> {
+    try {
+      await request('POST', path, undefined, 'ending');
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return false;
+      throw e;
     }
   }
 
@@ -255,15 +278,33 @@ export function createApi(opts: ApiOptions = {}) {
   return {
     async register(username: string, password: string): Promise<User> {
       const body: RegisterRequest = { username, password };
-      return json<User>('POST', '/auth/register', { json: body }, false);
+      return json<User>('POST', '/auth/register', { json: body }, 'none');
     },
     async login(username: string, password: string): Promise<string> {
       const form: LoginRequest = { username, password };
-      const r = await json<Partial<AccessToken> | undefined>('POST', '/auth/login', { form }, false);
-      if (!r || typeof r.access_token !== 'string') {
-        throw new ApiError(200, 'The server did not return a token', 'bad_response');
+      const r = await json<Partial<AccessToken> | undefined>('POST', '/auth/login', { form }, 'none');
+      return accessToken(r);
+    },
+    /** Ends this token's session: true, or false when it had already ended (answered 401). */
+    async logout(): Promise<boolean> {
+      return endSession('/auth/logout');
+    },
+    /** Ends every session of the user, this one included: as `logout`. */
+    async logoutEverywhere(): Promise<boolean> {
+      return endSession('/auth/logout-all');
+    },
+    /** Changes the password; answers the fresh token, the only one of the user's that still works. */
+    async changePassword(currentPassword: string, newPassword: string): Promise<string> {
+      const body: ChangePasswordRequest = { current_password: currentPassword, new_password: newPassword };
+      return accessToken(await json<Partial<AccessToken> | undefined>('POST', '/users/me/password', { json: body }));
+    },
+    /** A single-use ticket that opens one socket on behalf of the current token. */
+    async socketTicket(): Promise<string> {
+      const r = await json<Partial<SocketTicketAnswer> | undefined>('POST', '/auth/ws-ticket');
+      if (!r || typeof r.ticket !== 'string' || r.ticket === '') {
+        throw new ApiError(200, 'The server did not return a socket ticket', 'bad_response');
       }
-      return r.access_token;
+      return r.ticket;
     },
     async listRooms(): Promise<Room[]> {
       return arrayOf(await json('GET', '/rooms/'), normalizeRoom);

@@ -1,7 +1,8 @@
 /** The imperative shell around one room's WebSocket: it follows the pure
- * state machine in reconnect.ts, keeps the resume cursor from every frame, and
- * pings so that a silently dead connection is noticed. */
+ * state machine in reconnect.ts, opens every connection with a fresh single-use ticket, keeps the
+ * resume cursor from every frame, and pings so that a silently dead connection is noticed. */
 
+import { ApiError } from './api';
 import { frameSeq, parseServerFrame, pingFrame, type ServerFrame } from './protocol';
 import { connReducer, initialConnState, socketUrl, type BackoffOptions, type ConnEvent, type ConnState, defaultBackoff } from './reconnect';
 
@@ -35,7 +36,8 @@ const realClock: Clock = {
 
 export interface ChatSocketOptions {
   roomId: string;
-  token: string;
+  /** Asks the server for a socket ticket; called before every connection, since each works once. */
+  ticket: () => Promise<string>;
   /** The highest seq already shown (from history): the stream resumes after it. */
   since: number | null;
   onFrame: (frame: ServerFrame) => void;
@@ -58,6 +60,8 @@ export class ChatSocket {
   private retryTimer: unknown = null;
   private pingTimer: unknown = null;
   private lastFrameAt = 0;
+  /** The ticket request under way, if any: a stop or a newer attempt makes its answer moot. */
+  private ticketRequest: object | null = null;
   private readonly o: Required<Omit<ChatSocketOptions, 'location'>> & { location: { protocol: string; host: string } };
 
   constructor(opts: ChatSocketOptions) {
@@ -88,7 +92,7 @@ export class ChatSocket {
   }
 
   start(): void {
-    if (this.state.phase === 'connecting' && !this.ws) this.connect();
+    if (this.state.phase === 'connecting' && !this.ws && !this.ticketRequest) this.connect();
   }
 
   /** Writes one frame; false when the socket is not open (the caller keeps it queued). */
@@ -116,6 +120,7 @@ export class ChatSocket {
   }
 
   stop(): void {
+    this.ticketRequest = null;
     this.clearRetry();
     this.stopPing();
     this.dispatch({ type: 'stop' });
@@ -140,7 +145,27 @@ export class ChatSocket {
   }
 
   private connect(): void {
-    const url = socketUrl(this.o.location, this.o.roomId, this.o.token, this.state.since);
+    const request = {};
+    this.ticketRequest = request;
+    this.o.ticket().then(
+      (ticket) => {
+        if (this.ticketRequest !== request) return;
+        this.ticketRequest = null;
+        this.open(ticket);
+      },
+      (e: unknown) => {
+        if (this.ticketRequest !== request) return;
+        this.ticketRequest = null;
+        // A refused token ends the session as a 4001 close would; anything else (server down,
+        // rate limit) is retried after the back-off like a dropped connection.
+        if (e instanceof ApiError && e.status === 401) this.handleClose(4001, e.detail);
+        else this.handleClose(1006, `no socket ticket: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    );
+  }
+
+  private open(ticket: string): void {
+    const url = socketUrl(this.o.location, this.o.roomId, ticket, this.state.since);
     let ws: SocketLike;
     try {
       ws = this.o.createSocket(url);

@@ -31,6 +31,7 @@ describe('closeAction', () => {
     expect(closeAction(4001)).toEqual({ kind: 'stop', reason: 'unauthorized' });
     expect(closeAction(4003)).toEqual({ kind: 'stop', reason: 'forbidden' });
     expect(closeAction(4004)).toEqual({ kind: 'stop', reason: 'not_found' });
+    expect(closeMessage(4001)).toMatch(/session has ended/);
   });
 
   it('stops when the server cannot read the request, since a retry would send the same', () => {
@@ -114,11 +115,11 @@ describe('connReducer', () => {
 });
 
 describe('socketUrl', () => {
-  it('builds ws:// or wss:// on the page origin with v=2 and since', () => {
-    expect(socketUrl({ protocol: 'http:', host: 'localhost:5173' }, 'abc', 't.o.k', 42)).toBe(
-      'ws://localhost:5173/ws/abc?token=t.o.k&v=2&since=42',
+  it('builds ws:// or wss:// on the page origin with the ticket, v=2 and since', () => {
+    expect(socketUrl({ protocol: 'http:', host: 'localhost:5173' }, 'abc', 'tick+et/=', 42)).toBe(
+      'ws://localhost:5173/ws/abc?ticket=tick%2Bet%2F%3D&v=2&since=42',
     );
-    expect(socketUrl({ protocol: 'https:', host: 'chat.example' }, 'a b', 'x', null)).toBe('wss://chat.example/ws/a%20b?token=x&v=2');
+    expect(socketUrl({ protocol: 'https:', host: 'chat.example' }, 'a b', 'x', null)).toBe('wss://chat.example/ws/a%20b?ticket=x&v=2');
     expect(socketUrl({ protocol: 'http:', host: 'h' }, 'r', 'x', 0)).toContain('since=0');
   });
 });

@@ -82,11 +82,14 @@ export function closeAction(code: number): CloseAction {
   }
 }
 
+/** What the login screen says when the server ended the session (token expired or revoked). */
+export const SESSION_ENDED = 'Your session has ended. Please log in again.';
+
 /** A short human explanation of a close code, for the status line. */
 export function closeMessage(code: number): string | null {
   switch (code) {
     case 4001:
-      return 'Your session has expired. Please log in again.';
+      return SESSION_ENDED;
     case 4003:
       return 'You are not a member of this room.';
     case 4004:
@@ -144,15 +147,16 @@ export function connReducer(
   }
 }
 
-/** The v2 WebSocket URL for a room, on the page's own origin. */
+/** The v2 WebSocket URL for a room, on the page's own origin, opened with a single-use ticket
+ * (`POST /auth/ws-ticket`) rather than the token, which then never appears in a URL. */
 export function socketUrl(
   loc: { protocol: string; host: string },
   roomId: string,
-  token: string,
+  ticket: string,
   since: number | null,
 ): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  const q = new URLSearchParams({ token, v: '2' });
+  const q = new URLSearchParams({ ticket, v: '2' });
   if (since !== null) q.set('since', String(since));
   return `${scheme}//${loc.host}/ws/${encodeURIComponent(roomId)}?${q}`;
 }
