@@ -86,7 +86,8 @@ async function openBrowser(who, viewport = DESKTOP) {
   const frames = createWriteStream(join(ARTIFACTS, `ws-${who}.log`));
   const stamp = () => new Date().toISOString().slice(11, 23);
   page.on('websocket', (ws) => {
-    const url = ws.url().replace(/token=[^&]+/, 'token=…');
+    // Sockets open with single-use tickets: the URL carries no token to hide.
+    const url = ws.url();
     frames.write(`${stamp()} open ${url}\n`);
     ws.on('framereceived', (f) => frames.write(`${stamp()} < ${f.payload}\n`));
     ws.on('framesent', (f) => frames.write(`${stamp()} > ${f.payload}\n`));
@@ -268,13 +269,101 @@ story('after the server is killed and restarted, a client that was away gets eve
   assert.equal(await a.getByRole('log').locator('li.msg.pending').count(), 0);
 });
 
-story('alice logs out and lands on the login form', async () => {
+/** Whether the server still takes a token: the status of an authenticated read with it. */
+async function statusWithToken(page, token) {
+  return page.evaluate(
+    async (t) => (await fetch('/users/me/rooms', { headers: { Authorization: `Bearer ${t}` } })).status,
+    token,
+  );
+}
+
+const storedToken = (page) => page.evaluate(() => localStorage.getItem('token'));
+
+async function logIn(page, username, password) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+}
+
+story('alice logs out: she lands on the login form, her token no longer works, and a reload does not log her back in', async () => {
   const a = people.alice.page;
+  const token = await storedToken(a);
+  assert.equal(await statusWithToken(a, token), 200);
   await a.getByRole('button', { name: 'Log out', exact: true }).click();
   await a.getByRole('button', { name: 'Log in', exact: true }).waitFor();
-  assert.equal(await a.evaluate(() => localStorage.getItem('token')), null);
+  assert.equal(await storedToken(a), null);
+  assert.equal(await statusWithToken(a, token), 401);
+  await a.reload();
+  await a.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+  assert.equal(await a.getByRole('button', { name: 'Log out', exact: true }).count(), 0);
   await people.alice.ctx.close();
+  pages.delete('alice');
+});
+
+const BOB_NEW_PASSWORD = 'staple-battery-horse';
+
+story('bob changes his password in the room: refusals say why, then the chat goes on; the old password no longer logs in, the new one does', async () => {
+  const b = people.bob.page;
+  const oldToken = await storedToken(b);
+  await b.getByRole('button', { name: 'Account', exact: true }).click();
+  const account = b.getByRole('region', { name: 'Account' });
+  const change = async (current, next, confirm = next) => {
+    await account.getByLabel('Current password', { exact: true }).fill(current);
+    await account.getByLabel('New password', { exact: true }).fill(next);
+    await account.getByLabel('Confirm new password', { exact: true }).fill(confirm);
+    await account.getByRole('button', { name: 'Change password', exact: true }).click();
+  };
+  await change('not-my-password', BOB_NEW_PASSWORD);
+  await account.getByRole('alert').getByText('Incorrect current password').waitFor();
+  await change(PASSWORD, 'short');
+  await account.getByRole('alert').getByText('password must be at least 8 characters long').waitFor();
+  await change(PASSWORD, BOB_NEW_PASSWORD, 'staple-battery-hose');
+  await account.getByRole('alert').getByText('differ').waitFor();
+  await change(PASSWORD, BOB_NEW_PASSWORD);
+  await account.getByRole('status').getByText('Password changed').waitFor();
+  await shot(b, 'desktop-account');
+
+  // The old token is revoked, this browser goes on with the fresh one: still in the room, its
+  // socket open again (the old one was closed with 4001), and what bob writes goes out.
+  const newToken = await storedToken(b);
+  assert.notEqual(newToken, oldToken);
+  assert.equal(await statusWithToken(b, oldToken), 401);
+  await b.getByRole('heading', { name: 'launch-plans' }).waitFor();
+  await live(b);
+  await send(b, 'New password, same me.');
+  vaultLog.push('New password, same me.');
+  await expectMessages(b, vaultLog);
+  await b.waitForTimeout(1_500);
+  assert.equal(await b.getByRole('button', { name: 'Log out', exact: true }).count(), 1, 'still logged in');
+  assert.equal(await storedToken(b), newToken);
+
+  const other = await openBrowser('bob-laptop');
+  people.bobLaptop = other;
+  const l = other.page;
+  await l.goto('/');
+  await logIn(l, 'bob', PASSWORD);
+  await l.getByRole('alert').getByText('Incorrect username or password').waitFor();
+  await logIn(l, 'bob', BOB_NEW_PASSWORD);
+  await l.getByRole('button', { name: 'Log out', exact: true }).waitFor();
+});
+
+story('bob logs out everywhere from his laptop: his other browser, live in the room, is sent to the login screen', async () => {
+  const b = people.bob.page;
+  const l = people.bobLaptop.page;
+  await live(b);
+  await l.getByRole('button', { name: 'Account', exact: true }).click();
+  await l.getByRole('button', { name: 'Log out everywhere', exact: true }).click();
+  await l.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+  assert.equal(await storedToken(l), null);
+
+  // The other browser's socket closes with 4001: back to the login form, saying why.
+  await b.getByRole('status').getByText('Your session has ended. Please log in again.').waitFor();
+  await b.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+  assert.equal(await storedToken(b), null);
+  await b.reload();
+  await b.getByRole('button', { name: 'Log in', exact: true }).waitFor();
   await people.bob.ctx.close();
+  await people.bobLaptop.ctx.close();
   pages.clear();
 });
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApi } from './lib/api';
 import { SESSION_ENDED } from './lib/reconnect';
+import { SessionGuard } from './lib/session';
 import { clearToken, isExpired, loadToken, readClaims, saveToken } from './lib/token';
 import { AuthScreen } from './components/AuthScreen';
 import { Shell } from './components/Shell';
@@ -35,9 +36,6 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const tokenRef = useRef<string | null>(session?.token ?? null);
   tokenRef.current = session?.token ?? null;
-  // A password change under way: it ends the current token before its answer brings the next,
-  // so a refusal of the current token meanwhile is expected, not the end of the session.
-  const renewal = useRef<Promise<void> | null>(null);
 
   const forget = useCallback((why?: string) => {
     clearToken();
@@ -47,21 +45,15 @@ export function App() {
     navigate('/');
   }, []);
 
-  const sessionEnded = useCallback(
-    async (token: string) => {
-      await renewal.current;
-      if (tokenRef.current === token) forget(SESSION_ENDED);
-    },
-    [forget],
-  );
+  const guard = useMemo(() => new SessionGuard(() => tokenRef.current, () => forget(SESSION_ENDED)), [forget]);
 
   const api = useMemo(
     () =>
       createApi({
         getToken: () => tokenRef.current,
-        onUnauthorized: (token) => void sessionEnded(token),
+        onUnauthorized: (token) => void guard.refused(token),
       }),
-    [sessionEnded],
+    [guard],
   );
 
   const login = useCallback((token: string) => {
@@ -80,18 +72,11 @@ export function App() {
         forget();
       },
       async changePassword(currentPassword, newPassword) {
-        const renewed = api.changePassword(currentPassword, newPassword).then(login);
-        const settled = renewed.catch(() => {});
-        renewal.current = settled;
-        try {
-          await renewed;
-        } finally {
-          if (renewal.current === settled) renewal.current = null;
-        }
+        await guard.renew(api.changePassword(currentPassword, newPassword), login);
       },
-      sessionEnded: (token) => void sessionEnded(token),
+      sessionEnded: (token) => void guard.refused(token),
     }),
-    [api, forget, login, sessionEnded],
+    [api, forget, guard, login],
   );
 
   // Log out when the token expires while the page is open.

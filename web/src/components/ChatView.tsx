@@ -102,10 +102,10 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
     [roomId, presenceChanged, startedTyping, stoppedTyping],
   );
 
-  function onDown(s: ConnState) {
+  function onDown(s: ConnState, token: string) {
     if (s.phase === 'reconnecting') forget();
     if (s.phase === 'stopped') {
-      if (s.stopReason === 'unauthorized') onSessionEnded(session.token);
+      if (s.stopReason === 'unauthorized') onSessionEnded(token);
       else if (s.stopReason === 'forbidden') onForbidden('You are not a member of this room.');
       else if (s.stopReason === 'not_found') onNotFound();
       else if (s.stopReason === 'refused') {

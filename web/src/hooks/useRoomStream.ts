@@ -22,8 +22,9 @@ interface Options {
   dispatch: Dispatch<TimelineAction>;
   /** Every frame of the live stream; a new function reopens the stream. */
   onFrame: (f: ServerFrame) => void;
-  /** The socket closed: it is reconnecting, or stopped for good (`stopReason` says why). */
-  onDown: (s: ConnState) => void;
+  /** The socket closed: it is reconnecting, or stopped for good (`stopReason` says why).
+   * `token` is the one the stream was opened for, which a newer one may have replaced since. */
+  onDown: (s: ConnState, token: string) => void;
   onForbidden: (why: string) => void;
   onNotFound: () => void;
 }
@@ -43,14 +44,14 @@ export function useRoomStream({ api, roomId, token, timeline, dispatch, onFrame,
   callbacks.current = { onDown, onForbidden, onNotFound };
 
   const onState = useCallback(
-    (s: ConnState) => {
+    (s: ConnState, streamToken: string) => {
       setConn(s);
       if (s.phase === 'open') {
         setEverOpen(true);
         return;
       }
       dispatch({ type: 'connection-lost' });
-      callbacks.current.onDown(s);
+      callbacks.current.onDown(s, streamToken);
     },
     [dispatch],
   );
@@ -69,7 +70,13 @@ export function useRoomStream({ api, roomId, token, timeline, dispatch, onFrame,
         const seqs = page.map((m) => m.seq).filter((s): s is number => s !== null);
         // An empty room resumes from 0 so nothing posted meanwhile is missed.
         const since = seqs.length ? Math.max(...seqs) : page.length === 0 ? 0 : null;
-        sock = new ChatSocket({ roomId, ticket: () => api.socketTicket(), since, onFrame, onState });
+        sock = new ChatSocket({
+          roomId,
+          ticket: () => api.socketTicket(),
+          since,
+          onFrame,
+          onState: (s) => onState(s, token),
+        });
         socketRef.current = sock;
         sock.start();
       } catch (e) {
