@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
 CHAT_LISTEN ?= 127.0.0.1:8000
 export DATABASE_URL CHAT_LISTEN
 
-.PHONY: run test lint test-rust test-web test-e2e test-faults web openapi bench clean-test-databases
+.PHONY: run test lint lint-deploy test-rust test-web test-e2e test-faults web openapi bench clean-test-databases
 
 ## run: build everything and start the whole system (all roles, web client at /) in dev mode
 run: web
@@ -19,13 +19,28 @@ run: web
 	cargo run --quiet --bin chat -- all --dev
 
 ## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
-test: lint test-rust test-web test-e2e test-faults
+test: lint lint-deploy test-rust test-web test-e2e test-faults
 
 ## lint: formatting, clippy, and no dependency a crate does not use
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo machete
+
+# Python tools of the checks, pinned, in a virtualenv of the clone's own (git ignores it). The
+# stamp names the versions, so changing a pin installs again.
+VENV := .venv
+CHECK_JSONSCHEMA_VERSION := 0.39.0
+VENV_STAMP := $(VENV)/.check-jsonschema-$(CHECK_JSONSCHEMA_VERSION)
+
+$(VENV_STAMP):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check check-jsonschema==$(CHECK_JSONSCHEMA_VERSION)
+	touch $@
+
+## lint-deploy: the compose file against the Compose Specification's JSON schema
+lint-deploy: $(VENV_STAMP)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec deploy/docker-compose.yml
 
 test-rust:
 	cargo nextest run --workspace --no-fail-fast

@@ -1,10 +1,11 @@
 //! HTTP conventions shared by every role of the chat server, so that each answers alike:
 //! one error body (`{detail, code}`), extractors whose rejections use it instead of axum's plain
 //! text, the request id, keyed rate limits, the header that says a read-your-writes wait ran
-//! out, and a listening socket that holds a reconnect storm.
+//! out, a listening socket that holds a reconnect storm, and the metrics every request counts in.
 
 mod error;
 mod extract;
+mod http_metrics;
 mod listen;
 mod projection;
 mod rate_limit;
@@ -12,6 +13,9 @@ mod request_id;
 
 pub use error::{ApiError, Chain, ErrorBody};
 pub use extract::{Json, JsonOrEmpty, Path, Query};
+pub use http_metrics::{
+    describe_metrics, record_http_metrics, HTTP_REQUESTS, HTTP_REQUEST_DURATION, UNMATCHED_ROUTE,
+};
 pub use listen::listen;
 pub use projection::{AfterProjection, PROJECTION_PENDING_HEADER};
 pub use rate_limit::{RateLimited, RateLimiter, RatePolicy};

@@ -16,14 +16,10 @@ async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
     eventstore::MIGRATOR.run(&pool).await.unwrap();
     let pools = settings.pools().unwrap();
     let lifecycle = chat::Lifecycle::default();
-    let _workers = chat::spawn_workers(
-        chat::Roles::of(cli.command),
-        &pools,
-        settings,
-        &lifecycle.shutdown,
-    )
-    .unwrap();
-    let app = chat::build_app(&pools, settings, chat::Roles::ALL, &lifecycle)
+    let roles = chat::Roles::of(cli.command);
+    let ops = chat::Ops::new(roles, &pools, settings).unwrap();
+    let _workers = chat::spawn_workers(roles, &pools, settings, &ops, &lifecycle.shutdown).unwrap();
+    let app = chat::build_app(&pools, settings, roles, &lifecycle, &ops)
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -16,6 +16,7 @@ mod connection;
 mod error;
 mod feed;
 mod node_feed;
+mod probe;
 mod publisher;
 pub mod relay;
 mod topology;
@@ -27,7 +28,9 @@ pub use error::BusError;
 pub use eventstore::StoredEvent as EventEnvelope;
 pub use feed::{AmqpFeed, Delivery, Feed, Intake, RETRY_HEADER};
 pub use node_feed::{node_feed, NodeFeed};
+pub use probe::BrokerProbe;
 pub use publisher::{AmqpPublisher, Confirms, Publish};
+pub use relay::{describe_metrics, RELAY_PUBLISHED};
 pub use topology::{
     dead_letters, retry_dead_letters, DeadLetter, DeadLetterPage, Topology, ERROR_HEADER,
 };

@@ -221,9 +221,21 @@ struct Progress {
     published: u64,
 }
 
+/// Events the relay published, confirmed by the broker and deleted from the outbox.
+pub const RELAY_PUBLISHED: &str = "chat_relay_published_total";
+
+/// Registers the bus's metrics' help texts with the installed recorder.
+pub fn describe_metrics() {
+    metrics::describe_counter!(
+        RELAY_PUBLISHED,
+        "Events the outbox relay published and the broker confirmed"
+    );
+}
+
 impl Progress {
     fn record(&mut self, positions: &[i64]) {
         self.published += positions.len() as u64;
+        metrics::counter!(RELAY_PUBLISHED).increment(positions.len() as u64);
         tracing::debug!(
             events = positions.len(),
             published = self.published,

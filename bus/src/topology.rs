@@ -203,7 +203,7 @@ async fn take_one(channel: &Channel, queue: &str) -> Result<Option<Delivery>, Bu
 }
 
 /// How many messages `queue` holds (those delivered and not acknowledged aside).
-async fn waiting(channel: &Channel, queue: &str) -> Result<u32, BusError> {
+pub(crate) async fn waiting(channel: &Channel, queue: &str) -> Result<u32, BusError> {
     let declared = in_time(channel.queue_declare(
         queue.into(),
         QueueDeclareOptions {

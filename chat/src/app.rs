@@ -24,7 +24,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{Lifecycle, Pools, Roles, Settings};
+use crate::{Lifecycle, Ops, Pools, Roles, Settings};
 
 /// Requests larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -44,13 +44,21 @@ const API_PREFIXES: [&str; 7] = [
 /// methods (`POST /rooms/` and `GET /rooms/`), which merging allows; the one fallback serves
 /// the web client. The WebSocket gateway subscribes its node to the bus here (the queue is bound
 /// when this answers) and joins the other nodes' presence mesh; both, and the open sockets, end
-/// when the lifecycle's `shutdown` is cancelled (sockets with 1012, so clients resume).
+/// when the lifecycle's `shutdown` is cancelled (sockets with 1012, so clients resume). Every
+/// role serves the health, readiness and metrics of `ops`; a role without an API (the
+/// projector) serves only those.
 pub async fn build_app(
     pools: &Pools,
     settings: &Settings,
     roles: Roles,
     lifecycle: &Lifecycle,
+    ops: &Ops,
 ) -> anyhow::Result<Router> {
+    let origins = settings.allowed_origins();
+    if !roles.serves_api() {
+        let app = Router::new().fallback(|| async { not_found() });
+        return with_edge_layers(app.merge(ops.routes()), &origins);
+    }
     let tokens = settings.tokens()?;
     let commands = roles.writes().then(|| {
         Commands::new(
@@ -92,7 +100,7 @@ pub async fn build_app(
     let app = api
         .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
-    with_edge_layers(app, &settings.allowed_origins())
+    with_edge_layers(app.merge(ops.routes()), &origins)
 }
 
 fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
@@ -120,6 +128,7 @@ fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
     // span opens, and copied to the answer.
     Ok(app
         .layer(middleware::from_fn(server_timing))
+        .layer(middleware::from_fn(api_kit::record_http_metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -139,11 +148,15 @@ async fn server_timing(request: Request, next: Next) -> Response {
     response
 }
 
+fn not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not Found").into_response()
+}
+
 /// Serves the built web client; any client route (`/room/…`) gets its `index.html`.
 async fn web_client(web_dir: std::path::PathBuf, request: Request) -> Response {
     let path = request.uri().path();
     if API_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not Found").into_response();
+        return not_found();
     }
     let index = web_dir.join("index.html");
     if !Path::new(&index).exists() {

@@ -29,7 +29,7 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Every role on one origin: the whole system in one process.
     All,
@@ -58,6 +58,15 @@ pub enum Command {
     /// Events the projector could not apply.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// GET a URL (e.g. a role's `/readyz`); exit 0 on a 2xx answer, 1 on any other answer or
+    /// none in time. For container healthchecks, in an image without curl.
+    Probe {
+        /// An `http://` URL.
+        url: String,
+        /// How long to wait for the answer.
+        #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Print the OpenAPI document and exit.
@@ -233,6 +242,10 @@ pub struct Settings {
     /// after every reconnect to the broker), e.g. `1m`.
     #[arg(long, env = "CHAT_PROJECTOR_CATCH_UP_INTERVAL", default_value = "1m", value_parser = humantime::parse_duration, global = true)]
     pub projector_catch_up_interval: Duration,
+    /// How far behind the projector may fall (see `/readyz`) before its process reports itself
+    /// not ready; 0 = never.
+    #[arg(long, env = "CHAT_READY_MAX_LAG", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub ready_max_lag: Duration,
     /// Most events the dead-letter queue keeps; past it the oldest are dropped (they stay in
     /// the event store). 0 = no limit.
     #[arg(long, env = "CHAT_DLQ_MAX_LENGTH", default_value_t = BusConfig::DEFAULT_DEAD_LETTER_LIMIT, global = true)]
@@ -257,6 +270,9 @@ pub struct Pools {
     /// The WebSocket gateway's catch-up reads.
     pub fanout: PgPool,
     pub relay: PgPool,
+    /// The readiness check's one connection, so a pool busy with work (or a projector's batch
+    /// waiting on a lock) is not taken for a database that is down.
+    pub readiness: PgPool,
 }
 
 /// The seed's web client runs on its own dev server and calls the API across origins.
@@ -290,7 +306,8 @@ impl Settings {
             queries: eventstore::lazy_pool(reads, self.db_pool_queries),
             projector: eventstore::lazy_pool(options.clone(), self.db_pool_projector),
             fanout: eventstore::lazy_pool(options.clone(), self.db_pool_fanout),
-            relay: eventstore::lazy_pool(options, RELAY_POOL),
+            relay: eventstore::lazy_pool(options.clone(), RELAY_POOL),
+            readiness: eventstore::lazy_pool(options, 1),
         })
     }
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 mod lifecycle;
 pub mod openapi;
+pub mod ops;
 mod roles;
 mod telemetry;
 mod tools;
@@ -13,6 +14,7 @@ mod workers;
 pub use app::{build_app, serve};
 pub use config::{Cli, Command, DlqCommand, Pools, Settings};
 pub use lifecycle::Lifecycle;
+pub use ops::Ops;
 pub use roles::Roles;
 pub use workers::spawn_workers;
 
@@ -43,47 +45,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild => tools::rebuild(&migrated(settings).await?).await,
         Command::Verify => tools::verify(&migrated(settings).await?).await,
         Command::Dlq(command) => tools::dead_letters(settings, command).await,
+        Command::Probe { url, timeout } => ops::probe(&url, timeout).await,
         serving => run_roles(Roles::of(serving), settings).await,
     }
 }
 
 /// Runs the roles of a long-running subcommand until the process is told to stop: its workers,
-/// and its HTTP routes when it has any. Stopping follows [`lifecycle`]: serving first, then the
-/// workers, all within [`lifecycle::GRACE`].
+/// and its HTTP routes (every role has its health, readiness and metrics). Stopping follows
+/// [`lifecycle`]: serving first, then the workers, all within [`lifecycle::GRACE`].
 async fn run_roles(roles: Roles, settings: &Settings) -> anyhow::Result<()> {
     migrated(settings).await?.close().await;
     let pools = settings.pools()?;
+    let ops = Ops::new(roles, &pools, settings)?;
     let lifecycle = Lifecycle::default();
     let stop_workers = CancellationToken::new();
-    let workers = spawn_workers(roles, &pools, settings, &stop_workers)?;
-    let serving = if roles.serves_http() {
-        let app = build_app(&pools, settings, roles, &lifecycle).await?;
-        let listener = api_kit::listen(&settings.listen)
-            .await
-            .with_context(|| format!("binding {}", settings.listen))?;
-        let address = listener.local_addr()?;
+    ops.spawn_upkeep(stop_workers.clone());
+    let workers = spawn_workers(roles, &pools, settings, &ops, &stop_workers)?;
+    let app = build_app(&pools, settings, roles, &lifecycle, &ops).await?;
+    let listener = api_kit::listen(&settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    if roles.serves_api() {
         tracing::info!("serving on http://{address} (API docs at http://{address}/docs/)");
-        Some(serve(
-            listener,
-            app,
-            lifecycle.shutdown.clone().cancelled_owned(),
-        ))
     } else {
-        None
-    };
+        tracing::info!("serving health, readiness and metrics on http://{address}");
+    }
+    let serving = serve(listener, app, lifecycle.shutdown.clone().cancelled_owned());
     let shutdown = lifecycle.shutdown.clone();
     tokio::spawn(async move {
         lifecycle::stop_signal().await;
         shutdown.cancel();
     });
     let stopped = async {
-        let served = match serving {
-            Some(serving) => serving.await,
-            None => {
-                lifecycle.shutdown.cancelled().await;
-                Ok(())
-            }
-        };
+        let served = serving.await;
         lifecycle.sockets_closed().await;
         stop_workers.cancel();
         futures::future::join_all(workers).await;

@@ -55,6 +55,7 @@ impl Roles {
             | Command::Rebuild
             | Command::Verify
             | Command::Dlq(_)
+            | Command::Probe { .. }
             | Command::Migrate
             | Command::Openapi => Self::NONE,
         }
@@ -67,8 +68,9 @@ impl Roles {
         self.command_api || self.fanout
     }
 
-    /// Whether the process listens for HTTP.
-    pub fn serves_http(&self) -> bool {
+    /// Whether the process serves the public API (and the API docs and web client with it).
+    /// Every long-running role listens anyway, for its health, readiness and metrics.
+    pub fn serves_api(&self) -> bool {
         self.command_api || self.query_api || self.fanout
     }
 }
@@ -84,9 +86,9 @@ mod tests {
             !query.writes(),
             "a read-only role builds no executors or relay"
         );
-        assert!(query.serves_http());
+        assert!(query.serves_api());
         let projector = Roles::of(Command::Projector);
-        assert!(!projector.serves_http() && !projector.writes() && projector.projector);
+        assert!(!projector.serves_api() && !projector.writes() && projector.projector);
         assert!(Roles::of(Command::Fanout).writes());
         assert_eq!(Roles::of(Command::Migrate), Roles::NONE);
         assert_eq!(Roles::of(Command::All), Roles::ALL);

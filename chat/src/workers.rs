@@ -12,13 +12,15 @@ use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Pools, Roles, Settings};
+use crate::{Ops, Pools, Roles, Settings};
 
-/// Starts the workers of `roles`; they stop when `shutdown` is cancelled.
+/// Starts the workers of `roles`; they stop when `shutdown` is cancelled. The projector reports
+/// how far behind it is to `ops`.
 pub fn spawn_workers(
     roles: Roles,
     pools: &Pools,
     settings: &Settings,
+    ops: &Ops,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let bus = settings.bus()?;
@@ -44,6 +46,7 @@ pub fn spawn_workers(
             pools.projector.clone(),
             AmqpFeed::projector(bus, projector.prefetch),
             projector,
+            ops.projection_lag(),
             shutdown.clone(),
         )));
     }

@@ -7,7 +7,10 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
+use metrics::Gauge;
 use uuid::Uuid;
+
+use crate::measures::WS_CONNECTIONS;
 
 /// The caps on open sockets; `0` lifts a cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,8 @@ impl CapReached {
 pub(crate) struct OpenSockets {
     caps: SocketCaps,
     counts: Arc<Mutex<Counts>>,
+    /// The node's count, for its metrics.
+    gauge: Gauge,
 }
 
 #[derive(Default)]
@@ -73,6 +78,7 @@ impl OpenSockets {
         Self {
             caps,
             counts: Arc::default(),
+            gauge: metrics::gauge!(WS_CONNECTIONS),
         }
     }
 
@@ -92,6 +98,7 @@ impl OpenSockets {
             return Err(CapReached::User(self.caps.per_user));
         }
         counts.node += 1;
+        self.gauge.increment(1.0);
         *counts.by_address.entry(address).or_default() += 1;
         *counts.by_user.entry(user).or_default() += 1;
         Ok(SocketPermit {
@@ -106,6 +113,7 @@ impl Drop for SocketPermit {
     fn drop(&mut self) {
         let mut counts = self.open.counts.lock().expect("socket counts poisoned");
         counts.node -= 1;
+        self.open.gauge.decrement(1.0);
         release(&mut counts.by_address, self.address);
         release(&mut counts.by_user, self.user);
     }

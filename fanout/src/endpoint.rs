@@ -84,6 +84,8 @@ pub(crate) async fn connect(
     };
     let room = path.map(|Path(room)| room).unwrap_or_default();
     let request = parse(room, query.as_deref().unwrap_or_default(), request_id);
+    // Before the 101: what commits once the client sees its socket open must reach it.
+    let verdict = connection::decide(&state, request, peer.ip()).await;
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
@@ -92,7 +94,7 @@ pub(crate) async fn connect(
         .max_frame_size(HARD_FRAME_CAP)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(connection::run(state, socket, request, peer.ip()))
+            sockets.track_future(connection::run(state, socket, verdict))
         })
 }
 

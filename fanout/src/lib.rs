@@ -13,6 +13,7 @@ mod endpoint;
 mod error;
 mod frames;
 mod hub;
+mod measures;
 mod mesh;
 mod node;
 mod presence;
@@ -24,6 +25,7 @@ pub use caps::SocketCaps;
 pub use connection::{close, HARD_FRAME_CAP, MAX_FRAME, MAX_SENDS_IN_FLIGHT};
 pub use error::FanoutError;
 pub use hub::Hub;
+pub use measures::{describe_metrics, SEND_TO_DELIVER, WS_CONNECTIONS, WS_DELIVERIES};
 pub use mesh::start as start_mesh;
 pub use node::start as start_node;
 pub use store::RoomRecord;
@@ -34,6 +36,7 @@ use std::time::Duration;
 use auth::Tokens;
 use caps::OpenSockets;
 use commands::Commands;
+use measures::Measures;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -71,6 +74,7 @@ pub struct FanoutState {
     tokens: Arc<Tokens>,
     keepalive: Keepalive,
     open: OpenSockets,
+    measures: Measures,
     shutdown: CancellationToken,
     sockets: TaskTracker,
 }
@@ -90,6 +94,7 @@ impl FanoutState {
             tokens,
             keepalive,
             open: OpenSockets::new(SocketCaps::default()),
+            measures: Measures::new(),
             shutdown,
             sockets,
         }

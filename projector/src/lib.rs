@@ -11,6 +11,7 @@ mod checkpoints;
 mod error;
 mod event;
 mod horizon;
+mod lag;
 mod live;
 mod membership;
 mod order;
@@ -21,6 +22,7 @@ mod sink;
 mod target;
 
 pub use error::ProjectorError;
+pub use lag::{describe_metrics, ProjectionLag, PROJECTOR_APPLIED, PROJECTOR_LAG};
 pub use live::{run, ProjectorSettings};
 pub use rebuild::{
     rebuild, verify, Difference, Progress, RebuildReport, TableComparison, VerifyReport,

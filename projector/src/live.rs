@@ -16,6 +16,7 @@ use eventstore::EventLog;
 use crate::apply::Incoming;
 use crate::checkpoints::LIVE_CHECKPOINTS;
 use crate::horizon::{advance_horizon, stored_horizon};
+use crate::lag::{ProjectionLag, PROJECTOR_APPLIED};
 use crate::poison::apply_isolating_poison;
 use crate::sink::DeadLetters;
 use crate::target::Target;
@@ -61,16 +62,17 @@ enum Step {
 /// broker, and at `catch_up_interval`) and whenever PostgreSQL restarted.
 ///
 /// Progress is logged as events with their fields, never recorded into the span, so no line
-/// grows however long the projector runs.
+/// grows however long the projector runs; how far behind it is goes to `lag`.
 pub async fn run(
     pool: PgPool,
     mut feed: impl Feed,
     settings: ProjectorSettings,
+    lag: ProjectionLag,
     shutdown: CancellationToken,
 ) {
     async {
         let mut totals = Totals::default();
-        let Some(mut server_started) = caught_up(&pool, &mut feed, &shutdown).await else {
+        let Some(mut server_started) = caught_up(&pool, &mut feed, &lag, &shutdown).await else {
             return;
         };
         let mut server_check = tokio::time::interval(SERVER_CHECK);
@@ -96,7 +98,7 @@ pub async fn run(
             };
             match step {
                 Step::Project(batch) => {
-                    let project = project(&pool, &mut feed, batch, &mut totals);
+                    let project = project(&pool, &mut feed, batch, &lag, &mut totals);
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
                         () = project => {}
@@ -104,7 +106,7 @@ pub async fn run(
                 }
                 Step::CatchUp(reason) => {
                     tracing::debug!(reason, "catching up with the event store");
-                    match caught_up(&pool, &mut feed, &shutdown).await {
+                    match caught_up(&pool, &mut feed, &lag, &shutdown).await {
                         Some(started) => server_started = started,
                         None => return,
                     }
@@ -124,12 +126,13 @@ const SERVER_CHECK: Duration = Duration::from_secs(5);
 async fn caught_up(
     pool: &PgPool,
     feed: &mut impl Feed,
+    lag: &ProjectionLag,
     shutdown: &CancellationToken,
 ) -> Option<DateTime<Utc>> {
     loop {
         let caught_up = async {
             let started = server_start(pool).await?;
-            let events = catch_up(pool, feed).await?;
+            let events = catch_up(pool, feed, lag).await?;
             Ok::<_, ProjectorError>((started, events))
         };
         let caught_up = tokio::select! {
@@ -169,7 +172,13 @@ struct Totals {
 /// Applies one batch from the feed, trying again until it commits (an event the database
 /// refuses is dead-lettered, not tried for ever: see `poison`), then acknowledges it all with
 /// one acknowledgement.
-async fn project(pool: &PgPool, feed: &mut impl Feed, batch: Vec<Delivery>, totals: &mut Totals) {
+async fn project(
+    pool: &PgPool,
+    feed: &mut impl Feed,
+    batch: Vec<Delivery>,
+    lag: &ProjectionLag,
+    totals: &mut Totals,
+) {
     let Some(last) = batch.last() else { return };
     let mut incoming = Vec::with_capacity(batch.len());
     for delivery in &batch {
@@ -192,9 +201,12 @@ async fn project(pool: &PgPool, feed: &mut impl Feed, batch: Vec<Delivery>, tota
         }
     }
     let target = Target::live();
+    lag.taking(&incoming);
     loop {
         match apply_isolating_poison(pool, &target, &incoming, &mut DeadLetters(&mut *feed)).await {
             Ok(applied) => {
+                lag.applied();
+                metrics::counter!(PROJECTOR_APPLIED).increment(applied.events as u64);
                 totals.applied += applied.events as u64;
                 totals.dead_lettered += applied.poisoned as u64;
                 tracing::debug!(
@@ -216,7 +228,11 @@ async fn project(pool: &PgPool, feed: &mut impl Feed, batch: Vec<Delivery>, tota
 
 /// Applies every event the store holds and the live tables lack, reading from the horizon the
 /// last catch-up reached, then moves the horizon up. Answers how many events it applied.
-async fn catch_up(pool: &PgPool, feed: &mut impl Feed) -> Result<u64, ProjectorError> {
+async fn catch_up(
+    pool: &PgPool,
+    feed: &mut impl Feed,
+    lag: &ProjectionLag,
+) -> Result<u64, ProjectorError> {
     let horizon = EventLog::on(&mut *pool.acquire().await?)
         .current_horizon()
         .await?;
@@ -231,9 +247,12 @@ async fn catch_up(pool: &PgPool, feed: &mut impl Feed) -> Result<u64, ProjectorE
             break;
         }
         let incoming: Vec<Incoming> = page.into_iter().map(Incoming::from).collect();
+        lag.taking(&incoming);
         let batch =
             apply_isolating_poison(pool, &Target::live(), &incoming, &mut DeadLetters(feed))
                 .await?;
+        lag.applied();
+        metrics::counter!(PROJECTOR_APPLIED).increment(batch.events as u64);
         applied += batch.events as u64;
     }
     advance_horizon(&mut *pool.acquire().await?, &horizon).await?;

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use chat::{build_app, serve, spawn_workers, Cli, Lifecycle, Roles};
+use chat::{build_app, serve, spawn_workers, Cli, Lifecycle, Ops, Roles};
 use clap::Parser;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -59,12 +59,12 @@ pub async fn spawn_app_on(database_url: &str, flags: &[&str]) -> TestApp {
 }
 
 /// A client of a `chat` started elsewhere (e.g. as a process of its own) serving at `address`
-/// on `database_url`.
-pub async fn client_of(address: String, database_url: &str) -> TestApp {
+/// on `database_url`, looking at the database through `pool`.
+pub fn client_of(address: String, pool: &PgPool, database_url: &str) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
-        pool: eventstore::connect(database_url, 4).await.expect("connect"),
+        pool: pool.clone(),
         database_url: database_url.to_owned(),
         _workers: Workers {
             shutdown: CancellationToken::new(),
@@ -99,8 +99,9 @@ pub async fn start_workers(database_url: &str, role: &str, flags: &[&str]) -> Wo
     let cli = cli(database_url, role, flags);
     let pools = cli.settings.pools().expect("pools");
     let shutdown = CancellationToken::new();
-    let handles =
-        spawn_workers(Roles::of(cli.command), &pools, &cli.settings, &shutdown).expect("workers");
+    let roles = Roles::of(cli.command);
+    let ops = Ops::new(roles, &pools, &cli.settings).expect("ops");
+    let handles = spawn_workers(roles, &pools, &cli.settings, &ops, &shutdown).expect("workers");
     Workers {
         shutdown,
         _handles: handles,
@@ -115,9 +116,10 @@ async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestAp
     let pools = settings.pools().expect("pools");
     let lifecycle = Lifecycle::default();
     let shutdown = lifecycle.shutdown.clone();
-    let handles =
-        spawn_workers(Roles::of(cli.command), &pools, &settings, &shutdown).expect("workers");
-    let app = build_app(&pools, &settings, Roles::of(cli.command), &lifecycle)
+    let roles = Roles::of(cli.command);
+    let ops = Ops::new(roles, &pools, &settings).expect("ops");
+    let handles = spawn_workers(roles, &pools, &settings, &ops, &shutdown).expect("workers");
+    let app = build_app(&pools, &settings, roles, &lifecycle, &ops)
         .await
         .expect("build app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

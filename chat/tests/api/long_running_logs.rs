@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::process::ChatProcess;
+use crate::processes::Deployment;
 
 /// Well above any line of the log, and far below what per-batch span fields grew lines to.
 const LONGEST_LINE: usize = 1024;
@@ -18,8 +18,12 @@ async fn every_json_log_line_stays_short_however_many_batches_a_role_relays_and_
 }
 
 async fn longest_line_after_many_batches(format: &str) {
-    let progress_too = [("RUST_LOG", "info,sqlx=warn,bus=debug,projector=debug")];
-    let mut chat = ChatProcess::start("all", &["--log-format", format], &progress_too).await;
+    let deployment = Deployment::new().await;
+    let settings = [
+        ("CHAT_LOG_FORMAT", format),
+        ("RUST_LOG", "info,sqlx=warn,bus=debug,projector=debug"),
+    ];
+    let mut chat = deployment.start("all", &settings).await;
     let app = &chat.app;
     let alice = app.user("alice").await;
     let room = app.room(&alice, "lobby", None).await;

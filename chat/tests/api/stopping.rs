@@ -4,14 +4,15 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::process::ChatProcess;
+use crate::processes::Deployment;
 
 /// What an orchestrator allows between SIGTERM and SIGKILL.
 const STOP_WITHIN: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn sigterm_while_clients_post_loses_no_acknowledged_message_and_closes_sockets_with_1012() {
-    let mut chat = ChatProcess::start("all", &[], &[]).await;
+    let deployment = Deployment::new().await;
+    let mut chat = deployment.start("all", &[]).await;
     let app = &chat.app;
     let alice = app.user("alice").await;
     let room = app.room(&alice, "lobby", None).await;
@@ -71,7 +72,7 @@ async fn sigterm_while_clients_post_loses_no_acknowledged_message_and_closes_soc
         "SELECT payload->'MessagePosted'->>'content' FROM events
           WHERE event_type = 'MessagePosted'",
     )
-    .fetch_all(&chat.app.pool)
+    .fetch_all(&deployment.pool)
     .await
     .unwrap();
     let mut copies: HashMap<&str, usize> = HashMap::new();

@@ -16,7 +16,7 @@ use tokio::time::timeout;
 
 use crate::frames::Dialect;
 use crate::FanoutState;
-use admission::admit;
+use admission::{admit, Admission};
 use session::Connection;
 
 pub use sends::MAX_SENDS_IN_FLIGHT;
@@ -83,18 +83,26 @@ pub struct Request {
     pub request_id: Option<String>,
 }
 
-/// Serves one upgraded socket of a client at `address` to its end. A refused socket gets one
-/// frame: the close frame.
-pub async fn run(
-    state: FanoutState,
-    mut socket: WebSocket,
+/// Whether a socket is admitted, decided before its handshake is answered: an admitted socket is
+/// already subscribed to its room, at the sequence the room had when it was admitted, so nothing
+/// committed after the client saw its handshake complete can pass it by. A refusal still
+/// completes the handshake and is told in the close frame, which is what clients understand.
+pub struct Verdict(Result<Admission, End>);
+
+/// Decides whether the client at `address` may open the socket it asked for.
+pub async fn decide(
+    state: &FanoutState,
     request: Result<Request, String>,
     address: IpAddr,
-) {
-    let admitted = match request {
-        Ok(request) => admit(&state, request, address).await,
+) -> Verdict {
+    Verdict(match request {
+        Ok(request) => admit(state, request, address).await,
         Err(detail) => Err(End::close(close::BAD_REQUEST, detail)),
-    };
+    })
+}
+
+/// Serves one upgraded socket to its end. A refused socket gets one frame: the close frame.
+pub async fn run(state: FanoutState, mut socket: WebSocket, Verdict(admitted): Verdict) {
     let end = match admitted {
         Ok(admission) => {
             let mut connection = Connection::new(state, socket, admission);

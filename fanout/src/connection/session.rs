@@ -117,7 +117,7 @@ impl Connection {
                 {
                     self.catch_up().await?
                 }
-                Step::Delivery(Ok(delivery)) => self.deliver(&delivery).await?,
+                Step::Delivery(Ok(delivery)) => self.deliver(&delivery, true).await?,
                 Step::Answer(answer) => self.answer(answer).await?,
                 Step::Delivery(Err(RecvError::Lagged(_))) => return Err(End::too_slow()),
                 Step::Delivery(Err(RecvError::Closed)) | Step::Shutdown => {
@@ -189,8 +189,10 @@ impl Connection {
         Ok(())
     }
 
-    /// Gives the socket one delivery, unless it had that room event already.
-    async fn deliver(&mut self, delivery: &Delivery) -> Result<(), End> {
+    /// Gives the socket one delivery, unless it had that room event already. A `live` message's
+    /// time from acceptance to this socket is measured; one read back from the store is not (its
+    /// age says how long the client was away).
+    async fn deliver(&mut self, delivery: &Delivery, live: bool) -> Result<(), End> {
         if let Some(seq) = delivery.seq {
             if seq <= self.cursor {
                 return Ok(());
@@ -204,6 +206,8 @@ impl Connection {
         };
         if let Some(frame) = frame {
             self.write(frame).await?;
+            let posted_at = delivery.posted_at.filter(|_| live);
+            self.state.measures.delivered(posted_at);
         }
         if delivery.departed == Some(self.user.id) {
             return Err(End::close(
@@ -229,7 +233,7 @@ impl Connection {
                     End::unavailable()
                 })?;
             for record in &page {
-                self.deliver(&Delivery::event(record)).await?;
+                self.deliver(&Delivery::event(record), false).await?;
             }
         }
         Ok(())

@@ -1,4 +1,5 @@
 use axum::extract::ws::Utf8Bytes;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::frames;
@@ -15,6 +16,8 @@ pub struct Delivery {
     pub origin: Option<u64>,
     /// A member who left the room with this event: their sockets of the room close after it.
     pub departed: Option<Uuid>,
+    /// When a message was accepted, to measure how long it took to reach each socket.
+    pub posted_at: Option<DateTime<Utc>>,
 }
 
 impl Delivery {
@@ -24,12 +27,17 @@ impl Delivery {
             domain::RoomEvent::MemberLeft { user_id, .. } => Some(*user_id),
             _ => None,
         };
+        let posted_at = match &record.event {
+            domain::RoomEvent::MessagePosted(message) => Some(message.posted_at),
+            _ => None,
+        };
         Self {
             seq: Some(record.seq),
             v1: rendered.v1,
             v2: rendered.v2,
             origin: None,
             departed,
+            posted_at,
         }
     }
 
@@ -44,6 +52,7 @@ impl Delivery {
             v2,
             origin,
             departed: None,
+            posted_at: None,
         }
     }
 }

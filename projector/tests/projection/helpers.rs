@@ -74,6 +74,7 @@ impl System {
             self.pool.clone(),
             AmqpFeed::projector(self.bus.clone(), settings.prefetch),
             settings,
+            projector::ProjectionLag::default(),
             self.shutdown.child_token(),
         ))
     }

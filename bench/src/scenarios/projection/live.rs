@@ -49,6 +49,7 @@ pub(super) async fn run(scale: usize) -> anyhow::Result<ScenarioReport> {
         db.pool.clone(),
         AmqpFeed::projector(db.bus.clone(), settings.prefetch),
         settings,
+        projector::ProjectionLag::default(),
         shutdown.clone(),
     ));
     let mut written = setup.len() as i64;
