@@ -19,7 +19,7 @@ use crate::system::{chat_binary, free_port};
 
 /// The signing key every process of the run shares, so a token from one works on all.
 const JWT_SECRET: &str = "faults-secret";
-/// How long a process may take to serve after it was started.
+/// How long a process may take to be ready after it was started.
 const START_WITHIN: Duration = Duration::from_secs(30);
 
 /// Which processes run, and the pools each gets: PostgreSQL allows 100 connections for every
@@ -52,10 +52,6 @@ impl Role {
             Role::Projector => "projector",
             Role::Fanout => "fanout",
         }
-    }
-
-    fn serves_http(self) -> bool {
-        self != Role::Projector
     }
 }
 
@@ -159,7 +155,7 @@ impl Cluster {
             cluster.spawn(index)?;
         }
         for index in 0..cluster.processes.len() {
-            cluster.wait_serving(index).await?;
+            cluster.wait_ready(index).await?;
         }
         Ok(cluster)
     }
@@ -220,43 +216,31 @@ impl Cluster {
         Ok(())
     }
 
-    /// Waits until the process answers HTTP (a projector: until it holds a connection to the
-    /// database, which it takes first to catch up).
-    async fn wait_serving(&self, index: usize) -> anyhow::Result<()> {
+    /// Waits until the process is ready: every dependency of its role answers (`/readyz`). A
+    /// fan-out node's bus queue is bound before it serves, so a socket admitted then receives
+    /// every message committed after.
+    async fn wait_ready(&self, index: usize) -> anyhow::Result<()> {
         let process = &self.processes[index];
         let deadline = Instant::now() + START_WITHIN;
         loop {
-            let serving = if process.role.serves_http() {
-                self.http
-                    .get(format!("{}/openapi.json", process.url()))
-                    .send()
-                    .await
-                    .is_ok_and(|response| response.status().is_success())
-            } else {
-                self.connected(&process.application_name()).await
-            };
-            if serving {
+            let ready = self
+                .http
+                .get(format!("{}/readyz", process.url()))
+                .send()
+                .await
+                .is_ok_and(|response| response.status().is_success());
+            if ready {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 bail!(
-                    "{} did not start within {START_WITHIN:?}; its log: {}",
+                    "{} was not ready within {START_WITHIN:?}; its log: {}",
                     process.name,
                     self.logs.join(format!("{}.log", process.name)).display()
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-
-    async fn connected(&self, application_name: &str) -> bool {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-        )
-        .bind(application_name)
-        .fetch_one(&self.pool)
-        .await
-        .is_ok_and(|count| count > 0)
     }
 
     /// `kill -9`: the process gets no chance to finish anything.
@@ -268,10 +252,10 @@ impl Cluster {
         Ok(())
     }
 
-    /// Starts a killed process again, on the same port, and waits until it serves.
+    /// Starts a killed process again, on the same port, and waits until it is ready.
     pub async fn restart(&mut self, index: usize) -> anyhow::Result<()> {
         self.spawn(index)?;
-        self.wait_serving(index).await
+        self.wait_ready(index).await
     }
 
     /// Waits until `application_name`'s process is inside a transaction (the projector: applying

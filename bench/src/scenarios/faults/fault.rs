@@ -8,7 +8,6 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::cluster::{Cluster, Role};
-use super::probe::Probe;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -46,7 +45,6 @@ impl Fault {
 
 /// What the fault runner needs besides the cluster.
 pub struct Context<'a> {
-    pub probe: &'a Probe,
     /// Requests under way per command API, to kill one while it answers some.
     pub in_flight: &'a Arc<Vec<AtomicUsize>>,
     /// Told when every node is back, so clients that moved go home.
@@ -78,15 +76,10 @@ impl Fault {
                 cluster.kill(node).await?;
                 let ended = Instant::now();
                 tokio::time::sleep(context.down_for).await;
-                cluster.restart(node).await?;
                 let restarted = Instant::now();
-                let apis = cluster.urls(Role::CommandApi);
-                context
-                    .probe
-                    .until_delivering(&cluster.processes[node].ws_base(), &apis)
-                    .await?;
+                cluster.restart(node).await?;
                 notes.push(format!(
-                    "{} was killed, started again {:.1} s later, and delivered a probe {:.2} s after starting; its clients then went back to it with `since`.",
+                    "{} was killed, started again {:.1} s later and ready (`/readyz`) {:.2} s after that; its clients then went back to it with `since`.",
                     cluster.processes[node].name,
                     context.down_for.as_secs_f64(),
                     restarted.elapsed().as_secs_f64()

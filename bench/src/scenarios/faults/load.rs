@@ -12,7 +12,6 @@ use tokio_util::task::TaskTracker;
 
 use super::cluster::{Cluster, Role};
 use super::ledger::{Inbox, Ledger};
-use super::probe::Probe;
 use super::senders::{self, RestLoad, WsSender};
 use super::subscribers::{SocketEnds, Steering, Subscriber};
 use super::Shape;
@@ -33,7 +32,7 @@ pub(super) struct Load {
 
 /// Signs the run's users up, makes the rooms, and starts the subscribers and the senders
 /// (paused); answers once every subscriber is live.
-pub(super) async fn start(cluster: &Cluster, shape: Shape) -> anyhow::Result<(Load, Probe)> {
+pub(super) async fn start(cluster: &Cluster, shape: Shape) -> anyhow::Result<Load> {
     let apis = cluster.urls(Role::CommandApi);
     let nodes: Vec<String> = cluster
         .of(Role::Fanout)
@@ -45,15 +44,6 @@ pub(super) async fn start(cluster: &Cluster, shape: Shape) -> anyhow::Result<(Lo
         database_url: cluster.database_url.clone(),
         pid: None,
     }));
-    let probe_token = api.user("probe").await?;
-    let probe = Probe {
-        http: reqwest::Client::new(),
-        room_id: api.room(&probe_token, "probe").await?,
-        token: probe_token,
-    };
-    for node in &nodes {
-        probe.until_delivering(node, &apis).await?;
-    }
 
     let mut rooms = Vec::new();
     let mut members = Vec::new();
@@ -156,5 +146,5 @@ pub(super) async fn start(cluster: &Cluster, shape: Shape) -> anyhow::Result<(Lo
         stop,
         tasks,
     };
-    Ok((load, probe))
+    Ok(load)
 }

@@ -12,7 +12,6 @@ mod fault;
 mod judge;
 mod ledger;
 mod load;
-mod probe;
 mod senders;
 mod subscribers;
 
@@ -27,7 +26,6 @@ use cluster::{Cluster, Layout};
 use fault::{Context, Fault};
 use judge::Verdict;
 use load::Load;
-use probe::Probe;
 use senders::GIVE_UP;
 
 /// The size and pace of a run.
@@ -105,11 +103,11 @@ pub async fn run(quick: bool) -> anyhow::Result<Vec<ScenarioReport>> {
 }
 
 async fn exercise(cluster: &mut Cluster, shape: Shape) -> anyhow::Result<Vec<ScenarioReport>> {
-    let (load, probe) = load::start(cluster, shape).await?;
+    let load = load::start(cluster, shape).await?;
     let mut reports = Vec::new();
     for (phase, fault) in Fault::ALL.into_iter().enumerate() {
         println!("faults: {}", fault.title());
-        let report = endure(cluster, shape, &load, &probe, phase, fault).await;
+        let report = endure(cluster, shape, &load, phase, fault).await;
         match report {
             Ok(report) => {
                 report.print();
@@ -132,7 +130,6 @@ async fn endure(
     cluster: &mut Cluster,
     shape: Shape,
     load: &Load,
-    probe: &Probe,
     phase: usize,
     fault: Fault,
 ) -> anyhow::Result<ScenarioReport> {
@@ -140,7 +137,6 @@ async fn endure(
     load.phase.send_replace(Some(phase));
     tokio::time::sleep(shape.before).await;
     let context = Context {
-        probe,
         in_flight: &load.in_flight,
         go_home: &load.go_home,
         down_for: shape.down_for,
