@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 /// The body of every error answer: the seed's `detail`, plus a stable machine-readable `code`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// Human-readable; for the seed's cases, exactly the seed's text.
     #[schema(example = "Room not found")]

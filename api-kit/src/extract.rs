@@ -81,8 +81,8 @@ impl From<PathRejection> for ApiError {
     }
 }
 
-/// A JSON body that may also be left out entirely, meaning `T::default()`: the seed's client
-/// joins public rooms without sending one.
+/// A JSON body that may also be left out entirely, or be `null`, meaning `T::default()`: the
+/// seed's client joins public rooms without sending one.
 #[derive(Debug)]
 pub struct JsonOrEmpty<T>(pub T);
 
@@ -111,7 +111,7 @@ where
             return Ok(Self(T::default()));
         }
         let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
-        let Json(value) = Json::<T>::from_request(request, state).await?;
-        Ok(Self(value))
+        let Json(value) = Json::<Option<T>>::from_request(request, state).await?;
+        Ok(Self(value.unwrap_or_default()))
     }
 }

@@ -74,6 +74,62 @@ impl RateLimiter {
     }
 }
 
+/// A limit on failures per key (a username's wrong passwords): [`check`](Self::check) refuses
+/// without counting anything, and only [`record_failure`](Self::record_failure) counts, so
+/// successful attempts never use up a key's allowance. The same sustained rate and burst as a
+/// [`RatePolicy`], kept as one "theoretical arrival time" per key (GCRA).
+#[derive(Clone)]
+pub struct FailureLimiter {
+    /// The time one failure is worth, and how many may come at once.
+    policy: Option<(Duration, u32)>,
+    /// Per key: when its allowance will be whole again.
+    owed_until: Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
+}
+
+impl FailureLimiter {
+    pub fn new(policy: RatePolicy) -> Self {
+        Self {
+            policy: policy
+                .0
+                .map(|quota| (quota.replenish_interval(), quota.burst_size().get())),
+            owed_until: Arc::default(),
+        }
+    }
+
+    /// Refuses while `key` has no failure left to spend.
+    pub fn check(&self, key: &str) -> Result<(), RateLimited> {
+        let Some((interval, burst)) = self.policy else {
+            return Ok(());
+        };
+        let owed = self.owed_until.lock().expect("failure limiter poisoned");
+        let Some(&owed_until) = owed.get(key) else {
+            return Ok(());
+        };
+        let allowed_at = owed_until.checked_sub(interval * (burst - 1));
+        let now = std::time::Instant::now();
+        match allowed_at {
+            Some(allowed_at) if allowed_at > now => Err(RateLimited {
+                retry_after: allowed_at - now,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one failure of `key`.
+    pub fn record_failure(&self, key: &str) {
+        let Some((interval, _)) = self.policy else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        let mut owed = self.owed_until.lock().expect("failure limiter poisoned");
+        if owed.len() > FORGET_IDLE_KEYS_ABOVE {
+            owed.retain(|_, owed_until| *owed_until > now);
+        }
+        let owed_until = owed.entry(key.to_owned()).or_insert(now);
+        *owed_until = (*owed_until).max(now) + interval;
+    }
+}
+
 impl From<RateLimited> for ApiError {
     fn from(limited: RateLimited) -> Self {
         let seconds = limited.retry_after.as_secs_f64().ceil().max(1.0) as u64;
@@ -83,5 +139,35 @@ impl From<RateLimited> for ApiError {
             format!("Too many requests; retry in {seconds} s"),
         )
         .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_count_and_once_spent_the_key_is_refused_until_it_recovers() {
+        let limiter = FailureLimiter::new(RatePolicy::per_minute(3));
+        for _ in 0..10 {
+            assert!(limiter.check("alice").is_ok(), "checking spends nothing");
+        }
+        for _ in 0..3 {
+            assert!(limiter.check("alice").is_ok());
+            limiter.record_failure("alice");
+        }
+        let refused = limiter.check("alice").unwrap_err();
+        assert!(refused.retry_after > Duration::from_secs(15));
+        assert!(refused.retry_after <= Duration::from_secs(20));
+        assert!(limiter.check("bob").is_ok(), "keys are apart");
+    }
+
+    #[test]
+    fn a_limit_of_zero_never_refuses() {
+        let limiter = FailureLimiter::new(RatePolicy::per_minute(0));
+        for _ in 0..100 {
+            limiter.record_failure("alice");
+        }
+        assert!(limiter.check("alice").is_ok());
     }
 }

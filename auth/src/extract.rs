@@ -1,19 +1,22 @@
 use std::sync::Arc;
 
-use api_kit::ApiError;
+use api_kit::{ApiError, ErrorCase};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use crate::{TokenError, Tokens};
+use crate::{Claims, TokenError, Tokens};
 
-/// The caller, proven by a valid bearer token. Handlers that take it answer 401 without one.
+/// The caller, proven by a valid bearer token that was not revoked. Handlers that take it answer
+/// 401 without one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrentUser {
     pub id: Uuid,
     pub username: String,
+    /// The token's claims: what logging it out, or a socket watching it, needs.
+    pub claims: Claims,
 }
 
 /// The caller if a valid token came with the request, else anonymous. On open endpoints an
@@ -37,6 +40,7 @@ impl IntoResponse for AuthError {
             AuthError::MissingToken => "not_authenticated",
             AuthError::BadToken(TokenError::Expired) => "token_expired",
             AuthError::BadToken(TokenError::Invalid) => "invalid_token",
+            AuthError::BadToken(TokenError::Revoked) => "token_revoked",
             AuthError::WrongCredentials => "invalid_credentials",
         };
         ApiError::new(StatusCode::UNAUTHORIZED, code, self.to_string())
@@ -44,6 +48,14 @@ impl IntoResponse for AuthError {
             .into_response()
     }
 }
+
+/// What an operation that needs a token answers without a good one, for its OpenAPI description.
+pub const BEARER_ERRORS: &[ErrorCase] = &[
+    ErrorCase::new(401, "not_authenticated", "Not authenticated"),
+    ErrorCase::new(401, "invalid_token", "The access token is invalid"),
+    ErrorCase::new(401, "token_expired", "The access token has expired"),
+    ErrorCase::new(401, "token_revoked", "The access token was revoked"),
+];
 
 fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -58,7 +70,8 @@ impl CurrentUser {
         let claims = tokens.verify(token)?;
         Ok(Self {
             id: claims.uid,
-            username: claims.sub,
+            username: claims.sub.clone(),
+            claims,
         })
     }
 }

@@ -1,10 +1,12 @@
-//! Who is calling: password hashing, HS256 access tokens, and the extractors handlers use to
-//! learn the current user.
+//! Who is calling: password hashing, HS256 access tokens, what was revoked of them, and the
+//! extractors handlers use to learn the current user.
 
 mod extract;
 mod passwords;
+pub mod revocations;
 mod tokens;
 
-pub use extract::{AuthError, CurrentUser, MaybeUser};
+pub use extract::{AuthError, CurrentUser, MaybeUser, BEARER_ERRORS};
 pub use passwords::Passwords;
-pub use tokens::{Claims, JwtSecret, TokenError, Tokens};
+pub use revocations::Revocations;
+pub use tokens::{Claims, JwtSecret, ShortSecret, TokenError, Tokens, MIN_SECRET_BYTES};

@@ -55,7 +55,7 @@ impl System {
             .arg("all")
             .env("DATABASE_URL", &database_url)
             .env("CHAT_LISTEN", format!("127.0.0.1:{port}"))
-            .env("CHAT_JWT_SECRET", "bench-secret")
+            .env("CHAT_JWT_SECRET", "bench-secret-long-enough-for-hs256")
             .env("CHAT_BCRYPT_COST", "4")
             .env("CHAT_SEND_RATE", "0")
             .env("CHAT_LOGIN_RATE", "0")

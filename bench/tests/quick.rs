@@ -16,7 +16,7 @@ async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
     eventstore::MIGRATOR.run(&pool).await.unwrap();
     let pools = settings.pools().unwrap();
     let lifecycle = chat::Lifecycle::default();
-    let roles = chat::Roles::of(cli.command);
+    let roles = chat::Roles::of(&cli.command);
     let ops = chat::Ops::new(roles, &pools, settings).unwrap();
     let _workers = chat::spawn_workers(roles, &pools, settings, &ops, &lifecycle.shutdown).unwrap();
     let app = chat::build_app(&pools, settings, roles, &lifecycle, &ops)

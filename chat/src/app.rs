@@ -1,5 +1,5 @@
 //! Composes the roles' routers on one origin and applies, once, what every request gets:
-//! request ids, tracing, CORS and the body limit.
+//! request ids, the client's address, tracing, CORS, the body limit and security headers.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use api_kit::{ApiError, REQUEST_ID_HEADER};
+use api_kit::{ApiError, TrustedProxies, REQUEST_ID_HEADER};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -22,7 +22,7 @@ use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::{Lifecycle, Ops, Pools, Roles, Settings};
 
@@ -54,12 +54,19 @@ pub async fn build_app(
     lifecycle: &Lifecycle,
     ops: &Ops,
 ) -> anyhow::Result<Router> {
-    let origins = settings.allowed_origins();
+    let origins = settings.allowed_origins()?;
     if !roles.serves_api() {
         let app = Router::new().fallback(|| async { not_found() });
-        return with_edge_layers(app.merge(ops.routes()), &origins);
+        return with_edge_layers(
+            app.merge(ops.routes()),
+            &origins,
+            settings.trusted_proxies()?,
+        );
     }
     let tokens = settings.tokens()?;
+    auth::revocations::follow(pools.revocations.clone(), tokens.revocations().clone())
+        .await
+        .context("loading the token revocations")?;
     let commands = roles.writes().then(|| {
         Commands::new(
             pools.commands.clone(),
@@ -72,8 +79,8 @@ pub async fn build_app(
         let routes = command_api::routes().split_for_parts().0;
         api = api.merge(routes.with_state(CommandState::new(commands.clone())));
     }
-    if roles.query_api {
-        let state = QueryState::new(pools.queries.clone(), tokens, &settings.auditors);
+    if let (true, Some(commands)) = (roles.query_api, &commands) {
+        let state = QueryState::new(pools.queries.clone(), commands.clone());
         api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
     }
     if let (true, Some(commands)) = (roles.fanout, commands) {
@@ -98,19 +105,40 @@ pub async fn build_app(
     }
     let web_dir = settings.web_dir.clone();
     let app = api
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", crate::openapi::document()))
+        .merge(
+            SwaggerUi::new("/docs")
+                .url("/openapi.json", crate::openapi::document())
+                .config(swagger_ui_config()),
+        )
         .fallback(move |request: Request| web_client(web_dir.clone(), request));
-    with_edge_layers(app.merge(ops.routes()), &origins)
+    with_edge_layers(
+        app.merge(ops.routes()),
+        &origins,
+        settings.trusted_proxies()?,
+    )
 }
 
-fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
+/// Swagger UI shows what the document says about each value (patterns, lengths, ranges), the
+/// links between operations, and how long each call took.
+fn swagger_ui_config() -> Config<'static> {
+    Config::default()
+        .show_common_extensions(true)
+        .show_extensions(true)
+        .display_request_duration(true)
+        .default_models_expand_depth(2)
+}
+
+fn with_edge_layers(
+    app: Router,
+    origins: &[String],
+    trusted_proxies: TrustedProxies,
+) -> anyhow::Result<Router> {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    // Checked by the configuration: `allowed_origins` answers only valid header values.
     let origins = origins
         .iter()
-        .map(|origin| {
-            HeaderValue::from_str(origin).with_context(|| format!("CORS origin {origin:?}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|origin| HeaderValue::from_str(origin))
+        .collect::<Result<Vec<_>, _>>()?;
     let cors = CorsLayer::new()
         .allow_origin(origins)
         .allow_methods(AllowMethods::mirror_request())
@@ -134,7 +162,13 @@ fn with_edge_layers(app: Router, origins: &[String]) -> anyhow::Result<Router> {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(middleware::from_fn(api_kit::drop_unacceptable_request_id)))
+        .layer(middleware::from_fn_with_state(
+            trusted_proxies,
+            api_kit::resolve_client_address,
+        ))
+        .layer(middleware::from_fn(api_kit::drop_unacceptable_request_id))
+        // Outermost, so that every answer has them, CORS preflights included.
+        .layer(middleware::from_fn(crate::headers::security_headers)))
 }
 
 /// How long the application took to answer, in the standard `Server-Timing` header, so clients

@@ -4,16 +4,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
-use api_kit::RatePolicy;
+use anyhow::Context;
+use api_kit::{Network, RatePolicy, TrustedProxies};
 use auth::{JwtSecret, Tokens};
+use axum::http::HeaderValue;
 use bus::BusConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use commands::CommandSettings;
+use domain::UserRole;
 use eventstore::ExecutorOptions;
 use fanout::{Keepalive, SocketCaps};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
+
+use crate::startup::ConfigError;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,6 +62,9 @@ pub enum Command {
     /// Events the projector could not apply.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Grant or take away a user's role (recorded as an event, on the audit trail).
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// GET a URL (e.g. a role's `/readyz`); exit 0 on a 2xx answer, 1 on any other answer or
     /// none in time. For container healthchecks, in an image without curl.
     Probe {
@@ -84,6 +91,14 @@ pub enum DlqCommand {
     },
     /// Send every dead-lettered event back to the projector (after fixing what refused it).
     Retry,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RoleCommand {
+    /// Make a registered user `role` (the one role: auditor, who reads `/audit/…`).
+    Grant { role: UserRole, username: String },
+    /// Take `role` away from a user.
+    Revoke { role: UserRole, username: String },
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -133,6 +148,9 @@ pub struct Settings {
     /// Access token lifetime, e.g. `12h` or `30m`.
     #[arg(long, env = "CHAT_TOKEN_TTL", default_value = "12h", value_parser = humantime::parse_duration, global = true)]
     pub token_ttl: Duration,
+    /// How long a socket ticket (`POST /auth/ws-ticket`) may be redeemed, e.g. `30s`.
+    #[arg(long, env = "CHAT_WS_TICKET_TTL", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub ws_ticket_ttl: Duration,
     /// bcrypt work factor (4–31).
     #[arg(long, env = "CHAT_BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31), global = true)]
     pub bcrypt_cost: u32,
@@ -145,7 +163,18 @@ pub struct Settings {
     /// Messages a user may send in a burst above the rate.
     #[arg(long, env = "CHAT_SEND_BURST", default_value_t = 50, global = true)]
     pub send_burst: u32,
-    /// Login and registration attempts per minute, per username and per address; 0 = off.
+    /// Reverse proxies whose `X-Forwarded-For` (or `Forwarded`) is believed, comma-separated
+    /// addresses or networks (`10.0.0.0/8`): behind them, the client is the right-most address
+    /// the header lists that is not one of them.
+    #[arg(
+        long,
+        env = "CHAT_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Login and registration attempts per minute per client address, and failed logins per
+    /// minute per username; 0 = off.
     #[arg(long, env = "CHAT_LOGIN_RATE", default_value_t = 20, global = true)]
     pub login_rate: u32,
     /// Rooms a user may create per hour (a refused creation counts too); 0 = off.
@@ -217,9 +246,10 @@ pub struct Settings {
     /// The built web client, served at `/`; the server runs fine without it.
     #[arg(long, env = "CHAT_WEB_DIR", default_value = "web/dist", global = true)]
     pub web_dir: PathBuf,
-    /// Usernames allowed to read the event log through `/audit/…`, comma-separated.
-    #[arg(long, env = "CHAT_AUDITORS", value_delimiter = ',', global = true)]
-    pub auditors: Vec<String>,
+    /// Gone: auditors are granted with `chat role grant auditor <username>`. Read only to stop a
+    /// server that still sets it, since it named users by a name a stranger could register.
+    #[arg(long, env = "CHAT_AUDITORS", hide = true, global = true)]
+    pub auditors: Option<String>,
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
     /// PostgreSQL connections for commands (REST and WebSocket sends) and their read-your-writes
@@ -270,6 +300,8 @@ pub struct Pools {
     /// The WebSocket gateway's catch-up reads.
     pub fanout: PgPool,
     pub relay: PgPool,
+    /// The listener that keeps this process's copy of the token revocations up to date.
+    pub revocations: PgPool,
     /// The readiness check's one connection, so a pool busy with work (or a projector's batch
     /// waiting on a lock) is not taken for a database that is down.
     pub readiness: PgPool,
@@ -307,6 +339,7 @@ impl Settings {
             projector: eventstore::lazy_pool(options.clone(), self.db_pool_projector),
             fanout: eventstore::lazy_pool(options.clone(), self.db_pool_fanout),
             relay: eventstore::lazy_pool(options.clone(), RELAY_POOL),
+            revocations: eventstore::lazy_pool(options.clone(), 1),
             readiness: eventstore::lazy_pool(options, 1),
         })
     }
@@ -329,17 +362,28 @@ impl Settings {
         })
     }
 
-    pub fn tokens(&self) -> anyhow::Result<Arc<Tokens>> {
-        let secret = match (&self.jwt_secret, self.dev) {
-            (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes()),
-            (_, true) => {
-                tracing::warn!(
-                    "dev mode: signing tokens with a random key; they stop working at restart"
-                );
-                JwtSecret::random()
-            }
-            _ => bail!("CHAT_JWT_SECRET is required (or run with --dev for a throwaway key)"),
-        };
+    /// The token keys. A secret shorter than 32 bytes is refused, even in dev mode: it was set
+    /// on purpose, and would be guessed offline from a single token.
+    pub fn tokens(&self) -> Result<Arc<Tokens>, ConfigError> {
+        let secret =
+            match (&self.jwt_secret, self.dev) {
+                (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes())
+                    .map_err(|short| {
+                        ConfigError::new(format!(
+                            "CHAT_JWT_SECRET (--jwt-secret) is too short: {short}"
+                        ))
+                    })?,
+                (_, true) => {
+                    tracing::warn!(
+                        "dev mode: signing tokens with a random key; they stop working at restart"
+                    );
+                    JwtSecret::random()
+                }
+                _ => return Err(ConfigError::new(
+                    "CHAT_JWT_SECRET (--jwt-secret) is required: at least 32 random bytes, e.g. \
+                     `openssl rand -hex 32` (or run with --dev for a throwaway key)",
+                )),
+            };
         Ok(Arc::new(Tokens::new(&secret, self.token_ttl)))
     }
 
@@ -355,6 +399,7 @@ impl Settings {
                 cache_capacity: self.aggregate_cache,
             },
             projection_wait: self.projection_wait,
+            socket_ticket_lifetime: self.ws_ticket_ttl,
         }
     }
 
@@ -373,11 +418,41 @@ impl Settings {
         }
     }
 
-    pub fn allowed_origins(&self) -> Vec<String> {
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
+        let networks = self
+            .trusted_proxies
+            .iter()
+            .filter(|entry| !entry.trim().is_empty())
+            .map(|entry| {
+                entry.parse::<Network>().map_err(|error| {
+                    ConfigError::new(format!("CHAT_TRUSTED_PROXIES (--trusted-proxies): {error}"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(TrustedProxies::new(networks))
+    }
+
+    /// The origins browsers may call the API from. A wildcard is refused: the API takes bearer
+    /// tokens, and every origin it trusts is one more page that may act with them.
+    pub fn allowed_origins(&self) -> Result<Vec<String>, ConfigError> {
         let mut origins = self.cors_origins.clone();
         if self.dev && origins.is_empty() {
             origins.extend(DEV_ORIGINS.map(String::from));
         }
-        origins
+        for origin in &origins {
+            if origin.contains('*') {
+                return Err(ConfigError::new(format!(
+                    "CHAT_CORS_ORIGINS (--cors-origins) may not contain `*` ({origin:?}): \
+                     list each origin, e.g. https://chat.example.com"
+                )));
+            }
+            if origin.trim().is_empty() || HeaderValue::from_str(origin).is_err() {
+                return Err(ConfigError::new(format!(
+                    "CHAT_CORS_ORIGINS (--cors-origins) holds {origin:?}, which is not an origin \
+                     such as https://chat.example.com"
+                )));
+            }
+        }
+        Ok(origins)
     }
 }

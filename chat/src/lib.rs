@@ -3,19 +3,23 @@
 
 pub mod app;
 pub mod config;
+mod headers;
+mod inert;
 mod lifecycle;
 pub mod openapi;
 pub mod ops;
 mod roles;
+mod startup;
 mod telemetry;
 mod tools;
 mod workers;
 
 pub use app::{build_app, serve};
-pub use config::{Cli, Command, DlqCommand, Pools, Settings};
+pub use config::{Cli, Command, DlqCommand, Pools, RoleCommand, Settings};
 pub use lifecycle::Lifecycle;
 pub use ops::Ops;
 pub use roles::Roles;
+pub use startup::{exit_code, ConfigError};
 pub use workers::spawn_workers;
 
 use anyhow::Context;
@@ -38,15 +42,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Replay { room, until } => {
             let pool = settings.connect().await?;
             for line in query_api::replay_timeline(&pool, room, until).await? {
-                println!("{line}");
+                println!("{}", inert::inert(&line));
             }
             Ok(())
         }
         Command::Rebuild => tools::rebuild(&migrated(settings).await?).await,
         Command::Verify => tools::verify(&migrated(settings).await?).await,
         Command::Dlq(command) => tools::dead_letters(settings, command).await,
+        Command::Role(command) => tools::change_role(&migrated(settings).await?, command).await,
         Command::Probe { url, timeout } => ops::probe(&url, timeout).await,
-        serving => run_roles(Roles::of(serving), settings).await,
+        serving => run_roles(Roles::of(&serving), settings).await,
     }
 }
 
@@ -54,6 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// and its HTTP routes (every role has its health, readiness and metrics). Stopping follows
 /// [`lifecycle`]: serving first, then the workers, all within [`lifecycle::GRACE`].
 async fn run_roles(roles: Roles, settings: &Settings) -> anyhow::Result<()> {
+    startup::check(settings, roles)?;
     migrated(settings).await?.close().await;
     let pools = settings.pools()?;
     let ops = Ops::new(roles, &pools, settings)?;

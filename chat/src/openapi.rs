@@ -20,6 +20,8 @@ use utoipa::Modify;
         license(name = "MIT")
     ),
     modifiers(&SecuritySchemes),
+    // Every error answer's body; the operations refer to it with the codes each may carry.
+    components(schemas(api_kit::ErrorBody)),
     tags(
         (name = "auth", description = "Registration and login"),
         (name = "rooms", description = "Creating, joining and leaving rooms"),

@@ -32,7 +32,7 @@ impl Roles {
     };
 
     /// What `chat <command>` runs; nothing for the one-shot operator commands.
-    pub fn of(command: Command) -> Self {
+    pub fn of(command: &Command) -> Self {
         match command {
             Command::All => Self::ALL,
             Command::CommandApi => Self {
@@ -55,17 +55,19 @@ impl Roles {
             | Command::Rebuild
             | Command::Verify
             | Command::Dlq(_)
+            | Command::Role(_)
             | Command::Probe { .. }
             | Command::Migrate
             | Command::Openapi => Self::NONE,
         }
     }
 
-    /// Whether the process writes events: the command API, and the WebSocket gateway, whose
-    /// sends are commands too. Such a process builds the command executors and runs an outbox
-    /// relay (an advisory lock makes one relay of the database active).
+    /// Whether the process writes events: the command API, the WebSocket gateway, whose sends
+    /// are commands too, and the query API, which records every audit read before serving it.
+    /// Such a process builds the command executors and runs an outbox relay (an advisory lock
+    /// makes one relay of the database active).
     pub fn writes(&self) -> bool {
-        self.command_api || self.fanout
+        self.command_api || self.query_api || self.fanout
     }
 
     /// Whether the process serves the public API (and the API docs and web client with it).
@@ -81,16 +83,13 @@ mod tests {
 
     #[test]
     fn each_role_runs_only_what_it_serves() {
-        let query = Roles::of(Command::QueryApi);
-        assert!(
-            !query.writes(),
-            "a read-only role builds no executors or relay"
-        );
+        let query = Roles::of(&Command::QueryApi);
+        assert!(query.writes(), "audit reads are recorded as events");
         assert!(query.serves_api());
-        let projector = Roles::of(Command::Projector);
+        let projector = Roles::of(&Command::Projector);
         assert!(!projector.serves_api() && !projector.writes() && projector.projector);
-        assert!(Roles::of(Command::Fanout).writes());
-        assert_eq!(Roles::of(Command::Migrate), Roles::NONE);
-        assert_eq!(Roles::of(Command::All), Roles::ALL);
+        assert!(Roles::of(&Command::Fanout).writes());
+        assert_eq!(Roles::of(&Command::Migrate), Roles::NONE);
+        assert_eq!(Roles::of(&Command::All), Roles::ALL);
     }
 }

@@ -1,14 +1,17 @@
 //! The operator's one-shot commands: rebuild and verify the read tables, inspect and retry
-//! dead letters.
+//! dead letters, grant and take away roles.
 
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use commands::{CommandError, RoleChange};
+use domain::UserError;
 use indicatif::{ProgressBar, ProgressStyle};
 use projector::Progress;
 use sqlx::PgPool;
 
-use crate::{DlqCommand, Settings};
+use crate::inert::inert;
+use crate::{DlqCommand, RoleCommand, Settings};
 
 pub(crate) async fn rebuild(pool: &PgPool) -> anyhow::Result<()> {
     let bar = progress_bar("rebuilding");
@@ -48,7 +51,9 @@ pub(crate) async fn verify(pool: &PgPool) -> anyhow::Result<()> {
     for difference in &report.differences {
         println!(
             "  {} {}: {}",
-            difference.table_name, difference.side, difference.row_text
+            difference.table_name,
+            difference.side,
+            inert(&difference.row_text)
         );
     }
     if !report.is_clean() {
@@ -76,13 +81,13 @@ pub(crate) async fn dead_letters(settings: &Settings, command: DlqCommand) -> an
                     Some(event) => println!(
                         "position {} {} {} #{} {}: {}",
                         event.position,
-                        event.aggregate_type,
-                        event.aggregate_id,
+                        inert(&event.aggregate_type),
+                        inert(&event.aggregate_id),
                         event.sequence,
-                        event.event_type,
-                        letter.reason
+                        inert(&event.event_type),
+                        inert(&letter.reason)
                     ),
-                    None => println!("{}: {}", letter.routing_key, letter.reason),
+                    None => println!("{}: {}", inert(&letter.routing_key), inert(&letter.reason)),
                 }
             }
             let shown = page.letters.len();
@@ -100,6 +105,30 @@ pub(crate) async fn dead_letters(settings: &Settings, command: DlqCommand) -> an
                 .context("retrying dead letters")?;
             println!("sent {moved} dead-lettered events back to the projector");
         }
+    }
+    Ok(())
+}
+
+pub(crate) async fn change_role(pool: &PgPool, command: RoleCommand) -> anyhow::Result<()> {
+    let (role, username, grant) = match &command {
+        RoleCommand::Grant { role, username } => (*role, username, true),
+        RoleCommand::Revoke { role, username } => (*role, username, false),
+    };
+    let role_name = role.as_str();
+    let changed = commands::change_role(pool.clone(), username, role, grant)
+        .await
+        .map_err(|error| match error {
+            CommandError::User(UserError::NotRegistered) => {
+                anyhow::anyhow!("no user is registered as {:?}", inert(username))
+            }
+            other => anyhow::Error::new(other).context("changing the role"),
+        })?;
+    let username = inert(username);
+    match changed {
+        RoleChange::Granted => println!("{username} is now {role_name}"),
+        RoleChange::Revoked => println!("{username} is no longer {role_name}"),
+        RoleChange::Unchanged if grant => println!("{username} was {role_name} already"),
+        RoleChange::Unchanged => println!("{username} was not {role_name}"),
     }
     Ok(())
 }

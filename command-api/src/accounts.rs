@@ -1,15 +1,17 @@
 //! Registration and login.
 
-use std::net::SocketAddr;
-
-use api_kit::{AfterProjection, ApiError, ErrorBody, Json, RequestId};
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use api_kit::{
+    AfterProjection, ApiError, ClientAddress, ErrorCase, Json, RequestId, JSON_BODY_ERRORS,
+    RATE_LIMITED, STORE_ERRORS,
+};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::Form;
 use chrono::{DateTime, Utc};
 use commands::{Attempt, Commands};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -17,42 +19,65 @@ use crate::after_projection;
 use crate::error::HttpError;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"username": "alice", "password": "correct horse battery"}))]
 pub struct RegisterRequest {
-    /// 3–32 of `A-Z a-z 0-9 _ . -`; unique ignoring case.
-    #[schema(example = "alice")]
+    /// 3–32 of `A-Z a-z 0-9 _ . -` (whitespace around them is trimmed); unique ignoring case.
+    #[schema(schema_with = username_schema)]
     pub username: String,
-    /// 8–72 bytes.
-    #[schema(example = "correct horse battery")]
+    /// 8–72 characters, never trimmed.
+    #[schema(min_length = 8, max_length = 72)]
     pub password: String,
 }
 
+fn username_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(domain::values::patterns::username()))
+        .build()
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisteredUser {
     pub id: Uuid,
+    /// As typed, without the whitespace around it.
     pub username: String,
     pub created_at: DateTime<Utc>,
 }
+
+api_kit::error_responses!(
+    /// What registering answers instead of success.
+    RegisterErrors: [STORE_ERRORS, JSON_BODY_ERRORS], [
+        ErrorCase::new(400, "username_taken", "Username already registered"),
+        ErrorCase::new(422, "invalid_input", "username must be 3 to 32 characters long"),
+        RATE_LIMITED,
+    ]
+);
 
 /// Register a user.
 #[utoipa::path(post, path = "/auth/register", tag = "auth",
     request_body = RegisterRequest,
     responses(
-        (status = 200, description = "Registered", body = RegisteredUser, headers(
-            ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
-        (status = 400, description = "Username already registered", body = ErrorBody),
-        (status = 422, description = "Invalid username or password", body = ErrorBody),
-        (status = 429, description = "Too many attempts", body = ErrorBody),
+        (status = 200, description = "Registered", body = RegisteredUser,
+            headers(("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet")),
+            links(
+                ("LogIn" = (operation_id = "login", description = "Log in as the user just registered",
+                    request_body = json!({"username": "$request.body#/username", "password": "$request.body#/password"}))),
+                ("AuditUser" = (operation_id = "user_events", description = "The events the user caused (auditors only)",
+                    parameters(("user_id" = "$response.body#/id")))),
+            )),
+        RegisterErrors,
     ))]
 pub(crate) async fn register(
     State(commands): State<Commands>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     RequestId(request_id): RequestId,
     Json(request): Json<RegisterRequest>,
 ) -> Result<AfterProjection<Json<RegisteredUser>>, HttpError> {
     let attempt = Attempt {
         username: &request.username,
         password: &request.password,
-        peer: peer.ip(),
+        address: client.limit_key(),
     };
     let registered = commands.register(attempt, request_id).await?;
     Ok(after_projection(registered, |user| RegisteredUser {
@@ -63,20 +88,45 @@ pub(crate) async fn register(
 }
 
 /// Credentials as the OAuth2 password flow sends them (form fields), or as JSON. The extra
-/// OAuth2 fields Swagger UI sends (`grant_type`, `scope`, `client_id`) are accepted and ignored.
+/// OAuth2 fields Swagger UI sends (`grant_type`, `scope`, `client_id`) are accepted and ignored,
+/// and so is any other field.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"username": "alice", "password": "correct horse battery"}))]
 pub struct LoginRequest {
+    /// Any text: a name that is not registered is refused like a wrong password.
     pub username: String,
     pub password: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AccessToken {
-    /// HS256 JWT: `sub` is the username, `uid` the user id, `exp` the expiry.
+    /// HS256 JWT: `sub` is the username, `uid` the user id, `jti` the token's id, `iat_ms` its
+    /// issue stamp in milliseconds, `exp` the expiry.
+    #[schema(pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub access_token: String,
-    #[schema(example = "bearer")]
-    pub token_type: String,
+    pub token_type: TokenType,
 }
+
+/// How to present the token: `Authorization: Bearer <access_token>`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Bearer,
+}
+
+api_kit::error_responses!(
+    /// What logging in answers instead of success.
+    LoginErrors: [STORE_ERRORS], [
+        ErrorCase::new(401, "invalid_credentials", "Incorrect username or password"),
+        ErrorCase::new(413, "payload_too_large", "The request body is larger than 64 KiB"),
+        ErrorCase::new(415, "unsupported_media_type",
+            "Send the credentials as application/x-www-form-urlencoded or application/json"),
+        ErrorCase::new(422, "invalid_json", "Failed to deserialize the JSON body into the target type: missing field `password`"),
+        ErrorCase::new(422, "invalid_form", "Failed to deserialize form body: missing field `password`"),
+        RATE_LIMITED,
+    ]
+);
 
 /// Log in; answers a bearer token.
 #[utoipa::path(post, path = "/auth/login", tag = "auth",
@@ -85,25 +135,27 @@ pub struct AccessToken {
         (LoginRequest = "application/json"),
     )),
     responses(
-        (status = 200, description = "Logged in", body = AccessToken),
-        (status = 401, description = "Incorrect username or password", body = ErrorBody),
-        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
-        (status = 429, description = "Too many attempts", body = ErrorBody),
+        (status = 200, description = "Logged in", body = AccessToken,
+            links(
+                ("OpenSocket" = (operation_id = "connect", description = "Open a live socket on a room with this token",
+                    parameters(("token" = "$response.body#/access_token")))),
+            )),
+        LoginErrors,
     ))]
 pub(crate) async fn login(
     State(commands): State<Commands>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     Credentials(request): Credentials,
 ) -> Result<Json<AccessToken>, HttpError> {
     let attempt = Attempt {
         username: &request.username,
         password: &request.password,
-        peer: peer.ip(),
+        address: client.limit_key(),
     };
     let logged_in = commands.login(attempt).await?;
     Ok(Json(AccessToken {
         access_token: logged_in.access_token,
-        token_type: "bearer".into(),
+        token_type: TokenType::Bearer,
     }))
 }
 
@@ -127,8 +179,17 @@ impl<S: Send + Sync> FromRequest<S> for Credentials {
         if content_type.starts_with("application/x-www-form-urlencoded") {
             let Form(credentials) = Form::<LoginRequest>::from_request(request, state)
                 .await
-                .map_err(|rejection| {
-                    ApiError::new(rejection.status(), "invalid_form", rejection.body_text())
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "The request body is larger than 64 KiB",
+                    ),
+                    _ => ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_form",
+                        rejection.body_text(),
+                    ),
                 })?;
             return Ok(Self(credentials));
         }

@@ -31,8 +31,11 @@ impl IntoResponse for HttpError {
             | Room(RoomError::NameTaken | RoomError::PrivateRoomRequiresPassword)) => {
                 refusal(StatusCode::BAD_REQUEST, &refused)
             }
-            refused @ Room(RoomError::NotFound) => refusal(StatusCode::NOT_FOUND, &refused),
-            refused @ Room(RoomError::WrongPassword | RoomError::NotAMember) => {
+            refused @ (Room(RoomError::NotFound) | User(UserError::NotRegistered)) => {
+                refusal(StatusCode::NOT_FOUND, &refused)
+            }
+            refused @ (Room(RoomError::WrongPassword | RoomError::NotAMember)
+            | User(UserError::WrongPassword | UserError::NotAnAuditor)) => {
                 refusal(StatusCode::FORBIDDEN, &refused)
             }
         };
@@ -70,6 +73,8 @@ mod tests {
             (CommandError::Room(RoomError::NotFound), 404),
             (CommandError::Room(RoomError::WrongPassword), 403),
             (CommandError::Room(RoomError::NotAMember), 403),
+            (CommandError::User(UserError::WrongPassword), 403),
+            (CommandError::User(UserError::NotAnAuditor), 403),
             (CommandError::Invalid(InvalidValue("too long".into())), 422),
             (
                 CommandError::RateLimited(RateLimited {

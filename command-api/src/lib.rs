@@ -7,6 +7,7 @@ mod accounts;
 mod error;
 mod messages;
 mod rooms;
+mod sessions;
 mod state;
 
 pub use state::CommandState;
@@ -18,6 +19,10 @@ pub fn routes() -> OpenApiRouter<CommandState> {
     OpenApiRouter::new()
         .routes(routes!(accounts::register))
         .routes(routes!(accounts::login))
+        .routes(routes!(sessions::log_out))
+        .routes(routes!(sessions::log_out_everywhere))
+        .routes(routes!(sessions::change_password))
+        .routes(routes!(sessions::socket_ticket))
         .routes(routes!(rooms::create_room))
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))

@@ -1,12 +1,17 @@
 //! Posting messages.
 
-use api_kit::{ErrorBody, Json, Path, RequestId};
+use api_kit::{
+    ErrorCase, Json, Path, RequestId, JSON_BODY_ERRORS, PATH_ERRORS, RATE_LIMITED, STORE_ERRORS,
+};
 use auth::CurrentUser;
+use auth::BEARER_ERRORS;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use commands::{Commands, NewMessage};
+use domain::values::patterns;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -14,28 +19,60 @@ use crate::error::HttpError;
 use crate::rooms::actor;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"content": "Hello!", "client_msg_id": "c-17"}))]
 pub struct PostMessageRequest {
-    /// Trimmed; 1–4000 characters; no control characters but newline and tab, no bidi
-    /// control characters.
-    #[schema(example = "Hello!")]
+    /// 1–4000 characters after trimming (whitespace around it is trimmed); no control
+    /// characters but newline and tab, no bidi control characters.
+    #[schema(schema_with = message_schema)]
     pub content: String,
-    /// The sender's own id for this message (1–64 characters). Sending it again to the room
-    /// within a day returns the original message instead of posting a second one.
+    /// The sender's own id for this message (1–64 characters, no NUL). Sending it again to the
+    /// room within a day returns the original message instead of posting a second one.
+    #[schema(schema_with = client_msg_id_schema)]
     pub client_msg_id: Option<String>,
+}
+
+fn client_msg_id_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .pattern(Some(patterns::NO_NUL))
+        .build()
+}
+
+fn message_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(patterns::message()))
+        .build()
 }
 
 /// A posted message. `seq` is its position in the room: gapless and ordered.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PostedMessage {
     pub id: Uuid,
+    #[schema(minimum = 1)]
     pub seq: u64,
     pub room_id: Uuid,
     pub user_id: Uuid,
     pub username: String,
+    /// As stored: trimmed.
     pub content: String,
+    #[schema(required = true)]
     pub client_msg_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+api_kit::error_responses!(
+    /// What posting answers instead of success.
+    PostMessageErrors: [STORE_ERRORS, JSON_BODY_ERRORS, PATH_ERRORS, BEARER_ERRORS], [
+        ErrorCase::new(403, "not_a_member", "You are not a member of this room"),
+        ErrorCase::new(404, "room_not_found", "Room not found"),
+        ErrorCase::new(422, "invalid_input", "message must not be empty"),
+        RATE_LIMITED,
+    ]
+);
 
 /// Post a message to a room one is a member of. It is durable when this answers.
 #[utoipa::path(post, path = "/rooms/{room_id}/messages", tag = "messages",
@@ -43,13 +80,13 @@ pub struct PostedMessage {
     request_body = PostMessageRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Posted", body = PostedMessage),
+        (status = 201, description = "Posted", body = PostedMessage,
+            links(
+                ("ReadIt" = (operation_id = "room_messages", description = "History, once it shows this message",
+                    parameters(("room_id" = "$response.body#/room_id"), ("min_seq" = "$response.body#/seq")))),
+            )),
         (status = 200, description = "This sender already used this `client_msg_id` in this room within a day: the original message", body = PostedMessage),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not a member of the room", body = ErrorBody),
-        (status = 404, description = "Room not found", body = ErrorBody),
-        (status = 422, description = "Empty or oversized message, or one with control or bidi control characters", body = ErrorBody),
-        (status = 429, description = "Sending too fast", body = ErrorBody),
+        PostMessageErrors,
     ))]
 pub(crate) async fn post_message(
     State(commands): State<Commands>,

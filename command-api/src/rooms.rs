@@ -1,33 +1,80 @@
 //! Creating, joining and leaving rooms.
 
-use api_kit::{AfterProjection, ErrorBody, Json, JsonOrEmpty, Path, RequestId};
+use api_kit::{
+    AfterProjection, ErrorCase, Json, JsonOrEmpty, Path, RequestId, JSON_BODY_ERRORS, PATH_ERRORS,
+    RATE_LIMITED, STORE_ERRORS,
+};
 use auth::CurrentUser;
+use auth::BEARER_ERRORS;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use commands::{Commands, NewRoom};
 use domain::room::Actor;
+use domain::values::patterns;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::after_projection;
 use crate::error::HttpError;
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// A room to create. Its schema is written out by hand (below): a derived one cannot say that
+/// a private room needs a password.
+#[derive(Debug, Deserialize)]
 pub struct CreateRoomRequest {
-    /// 1–64 characters after trimming, at least one visible, no control or bidi control
-    /// characters; unique ignoring case.
-    #[schema(example = "general")]
     pub name: String,
     #[serde(default)]
     pub is_private: bool,
-    /// Required for a private room (1–72 bytes); ignored for a public one.
     pub password: Option<String>,
 }
 
+impl utoipa::PartialSchema for CreateRoomRequest {
+    fn schema() -> RefOr<Schema> {
+        let name = json!({
+            "type": "string",
+            "pattern": patterns::room_name(),
+            "description": "1–64 characters after trimming, at least one visible, no control or bidi control characters; unique ignoring case",
+        });
+        let password = json!({
+            "type": ["string", "null"],
+            "maxLength": 72,
+            "description": "The room's password, 1–72 characters; empty or null means none. Kept for a private room only",
+        });
+        let schema = json!({
+            "type": "object",
+            "description": "A public room, or a private one with its password (400 `private_room_requires_password` without one).",
+            "required": ["name"],
+            "properties": {
+                "name": name,
+                "is_private": {"type": "boolean", "default": false},
+                "password": password,
+            },
+            "oneOf": [
+                {"title": "Public", "properties": {"is_private": {"const": false}}},
+                {
+                    "title": "Private",
+                    "required": ["is_private", "password"],
+                    "properties": {
+                        "is_private": {"const": true},
+                        "password": {"type": "string", "minLength": 1},
+                    },
+                },
+            ],
+            "example": {"name": "general", "is_private": false},
+        });
+        RefOr::T(serde_json::from_value(schema).expect("the room request's schema"))
+    }
+}
+
+impl utoipa::ToSchema for CreateRoomRequest {}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreatedRoom {
     pub id: Uuid,
+    /// As typed (NFC), without the whitespace around it.
     pub name: String,
     pub is_private: bool,
     /// The creator's user id.
@@ -35,18 +82,35 @@ pub struct CreatedRoom {
     pub created_at: DateTime<Utc>,
 }
 
+api_kit::error_responses!(
+    /// What creating a room answers instead of success.
+    CreateRoomErrors: [STORE_ERRORS, JSON_BODY_ERRORS, BEARER_ERRORS], [
+        ErrorCase::new(400, "room_name_taken", "Room name already exists"),
+        ErrorCase::new(400, "private_room_requires_password", "Private rooms require a password"),
+        ErrorCase::new(422, "invalid_input", "room name must contain a visible character"),
+        RATE_LIMITED,
+    ]
+);
+
 /// Create a room; the creator becomes its owner and first member.
 #[utoipa::path(post, path = "/rooms/", tag = "rooms",
     request_body = CreateRoomRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Created", body = CreatedRoom, headers(
-            ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
-        (status = 400, description = "Room name already exists, or a private room without a password", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 422, description = "Invalid name or password: a name needs a visible character and may hold no control or bidi control characters", body = ErrorBody),
-        (status = 429, description = "Too many rooms created by this user this hour; `Retry-After` says when to try again", body = ErrorBody,
-            headers(("retry-after" = u64, description = "Seconds to wait"))),
+        (status = 200, description = "Created", body = CreatedRoom,
+            headers(("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet")),
+            links(
+                ("GetRoom" = (operation_id = "room_details", parameters(("room_id" = "$response.body#/id")))),
+                ("GetMembers" = (operation_id = "room_members", parameters(("room_id" = "$response.body#/id")))),
+                ("GetHistory" = (operation_id = "room_messages", parameters(("room_id" = "$response.body#/id")))),
+                ("PostMessage" = (operation_id = "post_message", parameters(("room_id" = "$response.body#/id")))),
+                ("JoinRoom" = (operation_id = "join_room", parameters(("room_id" = "$response.body#/id")))),
+                ("LeaveRoom" = (operation_id = "leave_room", parameters(("room_id" = "$response.body#/id")))),
+                ("OpenSocket" = (operation_id = "connect", parameters(("room_id" = "$response.body#/id")))),
+                ("AuditRoomEvents" = (operation_id = "room_events", parameters(("room_id" = "$response.body#/id")))),
+                ("AuditRoomState" = (operation_id = "room_state", parameters(("room_id" = "$response.body#/id")))),
+            )),
+        CreateRoomErrors,
     ))]
 pub(crate) async fn create_room(
     State(commands): State<Commands>,
@@ -72,30 +136,37 @@ pub(crate) async fn create_room(
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"password": "open sesame"}))]
 pub struct JoinRoomRequest {
-    /// The room's password; needed for a private room only.
+    /// The room's password; needed for a private room only, and not checked for a member.
     pub password: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RoomMessage {
     #[schema(example = "Joined room general")]
     pub message: String,
 }
 
+api_kit::error_responses!(
+    /// What joining answers instead of success.
+    JoinRoomErrors: [STORE_ERRORS, JSON_BODY_ERRORS, PATH_ERRORS, BEARER_ERRORS], [
+        ErrorCase::new(403, "invalid_room_password", "Invalid room password"),
+        ErrorCase::new(404, "room_not_found", "Room not found"),
+        RATE_LIMITED,
+    ]
+);
+
 /// Join a room. Joining again is not an error: it answers `Already joined` whatever the password.
 #[utoipa::path(post, path = "/rooms/{room_id}/join", tag = "rooms",
     params(("room_id" = Uuid, Path, description = "The room's id")),
-    request_body(content = Option<JoinRoomRequest>, description = "May be left out for a public room"),
+    request_body(content = Option<JoinRoomRequest>, description = "May be left out, or be `null`, for a public room"),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "`Joined room <name>` or `Already joined`", body = RoomMessage, headers(
-            ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Invalid room password", body = ErrorBody),
-        (status = 404, description = "Room not found", body = ErrorBody),
-        (status = 429, description = "Too many password attempts by this user at this room; `Retry-After` says when to try again", body = ErrorBody,
-            headers(("retry-after" = u64, description = "Seconds to wait"))),
+        (status = 200, description = "`Joined room <name>` or `Already joined`", body = RoomMessage,
+            headers(("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
+        JoinRoomErrors,
     ))]
 pub(crate) async fn join_room(
     State(commands): State<Commands>,
@@ -118,16 +189,22 @@ pub(crate) async fn join_room(
     }))
 }
 
+api_kit::error_responses!(
+    /// What leaving answers instead of success.
+    LeaveRoomErrors: [STORE_ERRORS, PATH_ERRORS, BEARER_ERRORS], [
+        ErrorCase::new(403, "not_a_member", "You are not a member of this room"),
+        ErrorCase::new(404, "room_not_found", "Room not found"),
+    ]
+);
+
 /// Leave a room. When its last owner leaves, the longest-standing member becomes owner.
 #[utoipa::path(post, path = "/rooms/{room_id}/leave", tag = "rooms",
     params(("room_id" = Uuid, Path, description = "The room's id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "`Left room <name>`", body = RoomMessage, headers(
-            ("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not a member of the room", body = ErrorBody),
-        (status = 404, description = "Room not found", body = ErrorBody),
+        (status = 200, description = "`Left room <name>`", body = RoomMessage,
+            headers(("x-projection-pending" = String, description = "`true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet"))),
+        LeaveRoomErrors,
     ))]
 pub(crate) async fn leave_room(
     State(commands): State<Commands>,

@@ -12,14 +12,15 @@ use uuid::Uuid;
 use crate::{CommandError, Commands, Projected};
 
 /// A registration or login as it arrived. Unlike the other use cases these take the raw
-/// strings: every attempt counts against the limits before anything is validated, so neither
-/// one name nor one address can be used to guess at speed, valid input or not.
+/// strings: every attempt counts against its address's limit before anything is validated, and
+/// every failed login against the username's, so neither one address nor one name can be used
+/// to guess at speed, valid input or not.
 #[derive(Debug, Clone, Copy)]
 pub struct Attempt<'a> {
     pub username: &'a str,
     pub password: &'a str,
-    /// Where the attempt came from: attempts are limited per address too.
-    pub peer: IpAddr,
+    /// Where the attempt came from, as limits count it (`ClientAddress::limit_key`).
+    pub address: IpAddr,
 }
 
 /// A registered user, as the committed `UserRegistered` event records them.
@@ -45,7 +46,7 @@ impl Commands {
         attempt: Attempt<'_>,
         request_id: Option<String>,
     ) -> Result<Projected<Registered>, CommandError> {
-        self.limit_attempts(&attempt)?;
+        self.limit_address(&attempt)?;
         let username = Username::parse(attempt.username)?;
         let password = Password::parse(attempt.password)?;
         let user_id = username.user_id();
@@ -69,7 +70,10 @@ impl Commands {
             username,
             registered_at,
             ..
-        } = &events[0].payload;
+        } = &events[0].payload
+        else {
+            unreachable!("a registration that succeeded recorded UserRegistered");
+        };
         let registered = Registered {
             user_id: *user_id,
             username: username.clone(),
@@ -81,33 +85,62 @@ impl Commands {
             .await)
     }
 
-    /// Checks the credentials against the user's registration and issues a token.
+    /// Checks the credentials against the user's registration and issues a token. The address's
+    /// limit is checked first and counts every attempt; the username's counts failures only, so
+    /// an attacker elsewhere cannot use up a user's own logins, and is stopped by the address
+    /// limit before charging any name. An unknown name costs one password verification like a
+    /// known one, so how long the answer takes tells nobody which names exist.
     pub async fn login(&self, attempt: Attempt<'_>) -> Result<LoggedIn, CommandError> {
-        self.limit_attempts(&attempt)?;
-        let username =
-            Username::parse(attempt.username).map_err(|_| CommandError::WrongCredentials)?;
-        let user = self.users.load(&username.user_id().to_string()).await?;
-        let registration = user.registration().ok_or(CommandError::WrongCredentials)?;
-        if !self
-            .passwords
-            .verify(attempt.password, &registration.password_hash)
-            .await
-        {
+        self.limit_address(&attempt)?;
+        let failures_key = username_key(attempt.username);
+        self.login_failures.check(&failures_key)?;
+        // Before the user is read: a revocation committed after this reading has a later
+        // cut-off, so the token stamped with it is revoked, however long the check takes.
+        let read_at_ms = chrono::Utc::now().timestamp_millis();
+        let user = match Username::parse(attempt.username) {
+            Ok(username) => Some(self.users.load(&username.user_id().to_string()).await?),
+            Err(_) => None,
+        };
+        let registration = user.as_ref().and_then(User::registration);
+        let verified = match registration {
+            Some(registration) => {
+                self.passwords
+                    .verify(attempt.password, &registration.password_hash)
+                    .await
+            }
+            None => self.passwords.verify_for_nobody(attempt.password).await,
+        };
+        let (Some(user), Some(registration), true) = (&user, registration, verified) else {
+            self.login_failures.record_failure(&failures_key);
             return Err(CommandError::WrongCredentials);
-        }
+        };
         Ok(LoggedIn {
             user_id: registration.user_id,
             username: registration.username.clone(),
-            access_token: self
-                .tokens
-                .issue(registration.user_id, &registration.username),
+            access_token: self.tokens.issue(
+                registration.user_id,
+                &registration.username,
+                read_at_ms.max(user.tokens_valid_from_ms()),
+            ),
         })
     }
 
-    fn limit_attempts(&self, attempt: &Attempt<'_>) -> Result<(), CommandError> {
-        self.login_limit
-            .check(&format!("user:{}", normalise(attempt.username)))?;
-        self.login_limit.check(&format!("addr:{}", attempt.peer))?;
-        Ok(())
+    /// Refuses while `username` has used up its failed logins.
+    pub(crate) fn check_login_failures(&self, username: &str) -> Result<(), CommandError> {
+        Ok(self.login_failures.check(&username_key(username))?)
     }
+
+    /// Counts a wrong password given for `username` against its limit.
+    pub(crate) fn record_login_failure(&self, username: &str) {
+        self.login_failures.record_failure(&username_key(username));
+    }
+
+    fn limit_address(&self, attempt: &Attempt<'_>) -> Result<(), CommandError> {
+        Ok(self.address_limit.check(&attempt.address.to_string())?)
+    }
+}
+
+/// One key per name whatever its case or form, valid or not.
+fn username_key(username: &str) -> String {
+    normalise(username)
 }

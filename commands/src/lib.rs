@@ -9,13 +9,19 @@
 mod accounts;
 mod error;
 mod messages;
+mod roles;
 mod rooms;
 mod sent;
+mod sessions;
 mod state;
+mod tickets;
 
 pub use accounts::{Attempt, LoggedIn, Registered};
 pub use error::CommandError;
 pub use messages::{NewMessage, PostedMessage, SendTurn};
+pub use roles::{change_role, RoleChange};
 pub use rooms::{CreatedRoom, Joined, Left, NewRoom};
 pub use sent::{forget_expired_client_msg_ids, CLIENT_MSG_IDS_KEPT};
+pub use sessions::PasswordChange;
 pub use state::{CommandSettings, Commands, Projected};
+pub use tickets::SocketTicket;

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use api_kit::{RateLimiter, RatePolicy};
+use api_kit::{FailureLimiter, RateLimiter, RatePolicy};
 use auth::{Passwords, Tokens};
 use domain::room::Actor;
 use domain::{Room, User};
@@ -12,7 +12,7 @@ use sqlx::PgPool;
 #[derive(Debug, Clone)]
 pub struct CommandSettings {
     pub bcrypt_cost: u32,
-    /// Login and registration attempts, per username and per address.
+    /// Login and registration attempts per address, and failed logins per username.
     pub login_rate: RatePolicy,
     /// Messages per user.
     pub send_rate: RatePolicy,
@@ -25,6 +25,8 @@ pub struct CommandSettings {
     /// How long register, create, join and leave wait for the projection to apply their
     /// events before answering anyway.
     pub projection_wait: Duration,
+    /// How long a socket ticket may be redeemed.
+    pub socket_ticket_lifetime: Duration,
 }
 
 /// The use cases and what they share: one executor per aggregate type, password hashing, token
@@ -36,7 +38,10 @@ pub struct Commands {
     pub(crate) rooms: Arc<CommandExecutor<Room>>,
     pub(crate) passwords: Passwords,
     pub(crate) tokens: Arc<Tokens>,
-    pub(crate) login_limit: RateLimiter,
+    /// Login and registration attempts per client address.
+    pub(crate) address_limit: RateLimiter,
+    /// Failed logins (and wrong current passwords) per username.
+    pub(crate) login_failures: FailureLimiter,
     pub(crate) send_limit: RateLimiter,
     pub(crate) room_create_limit: RateLimiter,
     pub(crate) room_password_limit: RateLimiter,
@@ -44,6 +49,7 @@ pub struct Commands {
     pub(crate) pool: PgPool,
     projection: ProjectionWaiter,
     projection_wait: Duration,
+    pub(crate) socket_ticket_lifetime: Duration,
 }
 
 /// An outcome that waited for the projection to apply its events; `pending` when the wait ran
@@ -71,13 +77,21 @@ impl Commands {
             projection: ProjectionWaiter::start(pool.clone()),
             pool,
             projection_wait: settings.projection_wait,
+            socket_ticket_lifetime: settings.socket_ticket_lifetime,
             passwords,
             tokens,
-            login_limit: RateLimiter::new(settings.login_rate),
+            address_limit: RateLimiter::new(settings.login_rate),
+            login_failures: FailureLimiter::new(settings.login_rate),
             send_limit: RateLimiter::new(settings.send_rate),
             room_create_limit: RateLimiter::new(settings.room_create_rate),
             room_password_limit: RateLimiter::new(settings.room_password_rate),
         }
+    }
+
+    /// How many passwords were verified since the start, for logins of known names and unknown
+    /// alike.
+    pub fn password_verifications(&self) -> u64 {
+        self.passwords.verifications()
     }
 
     /// The keys tokens are issued with, for the transports that verify them.

@@ -22,6 +22,7 @@ async fn commands() -> (Commands, sqlx::PgPool) {
         room_password_rate: RatePolicy::off(),
         executor: ExecutorOptions::default(),
         projection_wait: Duration::from_millis(20),
+        socket_ticket_lifetime: Duration::from_secs(30),
     };
     (Commands::new(pool.clone(), tokens, &settings), pool)
 }
@@ -32,7 +33,7 @@ async fn registered(commands: &Commands, username: &str) -> Actor {
     let attempt = Attempt {
         username,
         password: "correct horse",
-        peer: PEER,
+        address: PEER,
     };
     let registered = commands.register(attempt, None).await.unwrap();
     Actor {
@@ -53,7 +54,7 @@ async fn a_write_the_projection_has_not_applied_yet_says_it_is_pending() {
     let attempt = Attempt {
         username: "alice",
         password: "correct horse",
-        peer: PEER,
+        address: PEER,
     };
     let registered = commands.register(attempt, None).await.unwrap();
     assert!(registered.pending);
@@ -130,7 +131,7 @@ async fn a_wrong_password_and_an_unknown_name_fail_a_login_alike() {
     let attempt = |username, password| Attempt {
         username,
         password,
-        peer: PEER,
+        address: PEER,
     };
 
     let logged_in = commands
@@ -175,4 +176,33 @@ async fn client_msg_ids_are_forgotten_after_a_day_and_not_before() {
     assert_eq!(forgotten, 1);
     let kept = testkit::count(&pool, "SELECT count(*) FROM sent_messages").await;
     assert_eq!(kept, 1, "the recent one stays");
+}
+
+#[tokio::test]
+async fn every_failed_login_costs_one_password_verification_whether_the_name_exists_or_not() {
+    let (commands, _pool) = commands().await;
+    registered(&commands, "alice").await;
+    let attempts = [
+        ("alice", "wrong password"),
+        ("nobody", "wrong password"),
+        ("x", "a name too short to exist"),
+        ("not a valid name!", "wrong password"),
+        ("nobody", &"p".repeat(100)),
+        ("alice", "correct horse"),
+    ];
+    for (username, password) in attempts {
+        let before = commands.password_verifications();
+        let attempt = Attempt {
+            username,
+            password,
+            address: PEER,
+        };
+        let outcome = commands.login(attempt).await;
+        assert_eq!(
+            commands.password_verifications() - before,
+            1,
+            "{username:?}: {:?}",
+            outcome.map(|logged_in| logged_in.username)
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Validated value types. Their only constructors validate, so an invalid name, password or message
 //! cannot exist past the HTTP edge.
 
+pub mod patterns;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -110,19 +112,21 @@ impl Username {
     }
 }
 
-/// A password as typed at registration: 8–72 bytes. bcrypt ignores everything past 72 bytes, so a
-/// longer one is refused rather than silently truncated. A NUL is allowed: our bcrypt hashes it
-/// like any other byte (it does not end the password there as C's does), and a password is only
-/// ever stored hashed.
+/// A password as typed at registration: 8–72 characters, counted as JSON Schema and every client
+/// count them. Never trimmed or truncated: one longer than bcrypt reads (72 bytes) is hashed
+/// whole first (`auth::Passwords`). A NUL is allowed: our bcrypt hashes it like any other byte
+/// (it does not end the password there as C's does), and a password is only ever stored hashed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
 impl Password {
+    pub const MAX_CHARS: usize = 72;
+
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        match raw.len() {
-            0..8 => Err(invalid("password must be at least 8 bytes long")),
-            8..=72 => Ok(Self(raw.to_owned())),
-            _ => Err(invalid("password must be at most 72 bytes long")),
+        match raw.chars().count() {
+            0..8 => Err(invalid("password must be at least 8 characters long")),
+            8..=Self::MAX_CHARS => Ok(Self(raw.to_owned())),
+            _ => Err(invalid("password must be at most 72 characters long")),
         }
     }
 
@@ -137,16 +141,16 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A room's password: 1–72 bytes, for the same bcrypt reasons as [`Password`].
+/// A room's password: 1–72 characters, hashed as [`Password`] is.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RoomPassword(String);
 
 impl RoomPassword {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        match raw.len() {
+        match raw.chars().count() {
             0 => Err(invalid("room password must not be empty")),
-            1..=72 => Ok(Self(raw.to_owned())),
-            _ => Err(invalid("room password must be at most 72 bytes long")),
+            1..=Password::MAX_CHARS => Ok(Self(raw.to_owned())),
+            _ => Err(invalid("room password must be at most 72 characters long")),
         }
     }
 
@@ -162,7 +166,9 @@ impl fmt::Debug for RoomPassword {
 }
 
 /// A room name: 1–64 characters after trimming, at least one of them visible, no control or
-/// bidi control characters, shown as typed (NFC), unique ignoring case.
+/// bidi control characters, shown as typed (NFC), unique ignoring case. The rules apply to the
+/// characters as sent, before NFC (which may join or split some), so that they are exactly what
+/// the published pattern says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RoomName(String);
@@ -170,17 +176,17 @@ pub struct RoomName(String);
 impl RoomName {
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         refuse_nul(raw, "room name")?;
-        let name: String = raw.trim().nfc().collect();
+        let name = raw.trim();
         match name.chars().count() {
             0 => return Err(invalid("room name must not be empty")),
             1..=64 => {}
             _ => return Err(invalid("room name must be at most 64 characters long")),
         }
-        refuse_hidden_controls(&name, "room name", &[])?;
+        refuse_hidden_controls(name, "room name", &[])?;
         if name.chars().all(is_invisible) {
             return Err(invalid("room name must contain a visible character"));
         }
-        Ok(Self(name))
+        Ok(Self(name.nfc().collect()))
     }
 
     /// The room's id: equal names (ignoring case) share it, so a second creation collides.
@@ -282,13 +288,26 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_8_to_72_bytes() {
+    fn passwords_are_8_to_72_characters_whatever_their_bytes() {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"p".repeat(72)).is_ok());
         assert!(Password::parse(&"p".repeat(73)).is_err());
-        // 24 three-byte characters are 72 bytes: the limit counts bytes, as bcrypt does.
-        assert!(Password::parse(&"€".repeat(24)).is_ok());
-        assert!(Password::parse(&"€".repeat(25)).is_err());
+        // 72 four-byte characters are 288 bytes: the limit counts characters, as clients do.
+        assert!(Password::parse(&"😀".repeat(72)).is_ok());
+        assert!(Password::parse(&"😀".repeat(73)).is_err());
+        // Three characters are too short even when they are 9 bytes.
+        assert!(Password::parse("€€€").is_err());
+        assert!(RoomPassword::parse(&"€".repeat(72)).is_ok());
+        assert!(RoomPassword::parse(&"€".repeat(73)).is_err());
+    }
+
+    #[test]
+    fn a_room_name_is_bounded_as_sent_before_it_is_normalised() {
+        // 64 letters each followed by a combining accent are 128 characters as sent, though NFC
+        // would make 64 of them.
+        assert!(RoomName::parse(&"e\u{301}".repeat(64)).is_err());
+        let name = RoomName::parse(&"e\u{301}".repeat(32)).unwrap();
+        assert_eq!(name.as_str(), "\u{e9}".repeat(32));
     }
 
     #[test]

@@ -1,16 +1,14 @@
 //! `GET /ws/{room_id}`: the upgrade, with its description for integrators.
 
-use std::net::SocketAddr;
-
-use api_kit::{ApiError, ErrorBody, RequestId};
+use api_kit::{ApiError, ClientAddress, ErrorCase, RequestId};
 use axum::extract::rejection::PathRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::connection::{self, Request, HARD_FRAME_CAP};
+use crate::connection::{self, Credential, Request, HARD_FRAME_CAP};
 use crate::frames::{self, Dialect};
 use crate::FanoutState;
 
@@ -19,13 +17,25 @@ const READ_BUFFER: usize = 4096;
 /// A write that cannot reach the network piles up here at most before the socket is dropped.
 const MAX_WRITE_BUFFER: usize = 256 * 1024;
 
+api_kit::error_responses!(
+    /// What the upgrade answers over HTTP: everything after it is a close code.
+    UpgradeErrors: [], [
+        ErrorCase::new(400, "not_a_websocket", "Connection header did not include 'upgrade'"),
+        ErrorCase::new(405, "not_a_websocket", "Request method must be `GET`"),
+        ErrorCase::new(426, "not_a_websocket", "WebSocket request couldn't be upgraded since no upgrade state was present"),
+    ]
+);
+
 /// Open a live socket on a room
 ///
-/// A WebSocket (`ws://…/ws/{room_id}?token=…`). Only a member of the room with a valid token is
-/// admitted, decided from the event store (a socket opened right after a join is admitted). A
-/// refused socket receives exactly one frame, the close frame: **4001** missing, invalid or
-/// expired token; **4003** not a member (also sent when the member leaves while connected);
-/// **4004** no such room; **4000** a malformed `v` or `since` (a room sequence is 0 to
+/// A WebSocket (`ws://…/ws/{room_id}?ticket=…`, or `?token=…` as the seed's client opens it).
+/// Only a member of the room with a valid token is admitted, decided from the event store (a
+/// socket opened right after a join is admitted). A ticket (`POST /auth/ws-ticket`) works once,
+/// on any server, within its lifetime, and stands for the token that asked for it. A refused
+/// socket receives exactly one frame, the close frame: **4001** missing, invalid, expired or
+/// revoked token, or a ticket unknown, used or expired (an open socket also closes with 4001 when
+/// its token expires or is logged out); **4003** not a member (also sent when the member leaves while connected);
+/// **4004** no such room; **4000** a malformed `v` or `since`, or both `token` and `ticket` (a room sequence is 0 to
 /// 9223372036854775807; past the room's end means nothing to catch up); **1013** too many sockets
 /// open (per user, 32; per client address, 256; on the server, 100,000 by default): the reason
 /// names the limit; try again once one of yours closed.
@@ -58,21 +68,30 @@ const MAX_WRITE_BUFFER: usize = 256 * 1024;
 /// **1011** a temporary failure (resume). The full guide is `docs/websocket.md`.
 #[utoipa::path(get, path = "/ws/{room_id}", tag = "websocket",
     params(
-        ("room_id" = String, Path, description = "The room's id"),
-        ("token" = String, Query, description = "An access token, as `POST /auth/login` returns"),
-        ("v" = Option<u8>, Query, description = "Dialect: `1` (default, the seed's) or `2` (JSON frames)"),
-        ("since" = Option<u64>, Query, description = "Resume: deliver what came after this room sequence (0 to 9223372036854775807) first"),
+        ("room_id" = String, Path, description = "The room's id (a room that does not exist is refused with close 4004)"),
+        ("ticket" = Option<String>, Query, description = "A socket ticket, as `POST /auth/ws-ticket` returns: used up on opening (an unknown, used or expired one is refused with close 4001; with `token` too, close 4000)"),
+        ("token" = Option<String>, Query, description = "An access token, as `POST /auth/login` returns (the seed's way; a ticket keeps the token out of URLs). None, or a bad, expired or revoked one, is refused with close 4001"),
+        ("v" = Option<u8>, Query, minimum = 1, maximum = 2, description = "Dialect: `1` (default, the seed's) or `2` (JSON frames); another value is refused with close 4000"),
+        ("since" = Option<i64>, Query, minimum = 0, description = "Resume: deliver what came after this room sequence first; a negative or larger one is refused with close 4000"),
+        ("connection" = String, Header, description = "Must include `Upgrade`"),
+        ("upgrade" = String, Header, description = "`websocket`"),
+        ("sec-websocket-version" = String, Header, description = "`13`"),
+        ("sec-websocket-key" = String, Header, description = "16 random bytes in base64, as RFC 6455 says"),
     ),
     responses(
-        (status = 101, description = "Switched to the WebSocket protocol; refusals arrive as close frames"),
-        (status = 400, description = "Not a WebSocket upgrade request", body = ErrorBody),
+        (status = 101, description = "Switched to the WebSocket protocol; refusals arrive as close frames. The frames both ways are described in `openapi/asyncapi.yaml`",
+            headers(
+                ("upgrade" = String, description = "`websocket`"),
+                ("sec-websocket-accept" = String, description = "The key's answer, as RFC 6455 says"),
+            )),
+        UpgradeErrors,
     ))]
 pub(crate) async fn connect(
     State(state): State<FanoutState>,
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     RequestId(request_id): RequestId,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let upgrade = match upgrade {
@@ -85,7 +104,7 @@ pub(crate) async fn connect(
     let room = path.map(|Path(room)| room).unwrap_or_default();
     let request = parse(room, query.as_deref().unwrap_or_default(), request_id);
     // Before the 101: what commits once the client sees its socket open must reach it.
-    let verdict = connection::decide(&state, request, peer.ip()).await;
+    let verdict = connection::decide(&state, request, client.limit_key()).await;
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
@@ -101,6 +120,7 @@ pub(crate) async fn connect(
 #[derive(Deserialize)]
 struct Params {
     token: Option<String>,
+    ticket: Option<String>,
     v: Option<String>,
     since: Option<String>,
 }
@@ -123,9 +143,15 @@ pub(crate) fn parse(
         .as_deref()
         .map(frames::parse_sequence)
         .transpose()?;
+    let credential = match (params.token, params.ticket) {
+        (Some(_), Some(_)) => return Err("send a token or a ticket, not both".into()),
+        (Some(token), None) => Credential::Token(token),
+        (None, Some(ticket)) => Credential::Ticket(ticket),
+        (None, None) => Credential::None,
+    };
     Ok(Request {
         room,
-        token: params.token,
+        credential,
         dialect,
         since,
         request_id,
@@ -141,7 +167,21 @@ mod tests {
         let request = parse("r".into(), "token=t", None).unwrap();
         assert_eq!(request.dialect, Dialect::V1);
         assert_eq!(request.since, None);
-        assert_eq!(request.token.as_deref(), Some("t"));
+        assert_eq!(request.credential, Credential::Token("t".into()));
+    }
+
+    #[test]
+    fn a_ticket_stands_in_for_the_token_but_never_beside_it() {
+        let request = parse("r".into(), "ticket=abc&v=2", None).unwrap();
+        assert_eq!(request.credential, Credential::Ticket("abc".into()));
+        assert_eq!(
+            parse("r".into(), "token=t&ticket=abc", None).unwrap_err(),
+            "send a token or a ticket, not both"
+        );
+        assert_eq!(
+            parse("r".into(), "", None).unwrap().credential,
+            Credential::None
+        );
     }
 
     #[test]

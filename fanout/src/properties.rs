@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use crate::connection::Credential;
 use crate::endpoint::parse;
 use crate::frames::{ClientFrame, Dialect};
 
@@ -136,7 +137,7 @@ proptest! {
         match (parse("room".into(), &written, None), dialect) {
             (Ok(request), Some(dialect)) => {
                 prop_assert!(since <= i64::MAX as u64, "{since} was taken");
-                prop_assert_eq!(request.token, Some(token));
+                prop_assert_eq!(request.credential, Credential::Token(token));
                 prop_assert_eq!(request.dialect, dialect);
                 prop_assert_eq!(request.since.map(|since| since as u64), Some(since));
             }

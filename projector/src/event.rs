@@ -4,14 +4,22 @@
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::{Room, RoomEvent, User, UserEvent};
+use domain::{Room, RoomEvent, User, UserEvent, UserRole};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 /// The event versions this projector understands.
 const KNOWN_VERSION: &str = "1";
-const USER_EVENTS: [&str; 1] = ["UserRegistered"];
+const USER_EVENTS: [&str; 7] = [
+    "UserRegistered",
+    "PasswordChanged",
+    "TokenRevoked",
+    "AllTokensRevoked",
+    "RoleGranted",
+    "RoleRevoked",
+    "AuditLogRead",
+];
 const ROOM_EVENTS: [&str; 5] = [
     "RoomCreated",
     "MemberJoined",
@@ -30,6 +38,15 @@ pub(crate) enum Change {
         room_id: Uuid,
         event: RoomEvent,
     },
+    /// A role granted (`granted_at` set) or taken away (`None`).
+    UserRole {
+        user_id: Uuid,
+        role: UserRole,
+        granted_at: Option<DateTime<Utc>>,
+    },
+    /// An event the read tables do not show (revocations, the audit trail: the event log is
+    /// their record); only its checkpoint moves.
+    Unprojected,
 }
 
 /// The change an event makes, or why it cannot be applied.
@@ -68,17 +85,32 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
     let malformed =
         |error: serde_json::Error| format!("malformed {} payload: {error}", envelope.event_type);
     if envelope.aggregate_type == User::TYPE {
-        let UserEvent::UserRegistered {
-            user_id,
-            username,
-            registered_at,
-            ..
-        } = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
-        Ok(Change::UserRegistered {
-            user_id,
-            username,
-            registered_at,
-        })
+        match Deserialize::deserialize(&envelope.payload).map_err(malformed)? {
+            UserEvent::UserRegistered {
+                user_id,
+                username,
+                registered_at,
+                ..
+            } => Ok(Change::UserRegistered {
+                user_id,
+                username,
+                registered_at,
+            }),
+            UserEvent::RoleGranted { role, granted_at } => Ok(Change::UserRole {
+                user_id: user_id(envelope)?,
+                role,
+                granted_at: Some(granted_at),
+            }),
+            UserEvent::RoleRevoked { role, .. } => Ok(Change::UserRole {
+                user_id: user_id(envelope)?,
+                role,
+                granted_at: None,
+            }),
+            UserEvent::PasswordChanged { .. }
+            | UserEvent::TokenRevoked { .. }
+            | UserEvent::AllTokensRevoked { .. }
+            | UserEvent::AuditLogRead { .. } => Ok(Change::Unprojected),
+        }
     } else {
         let room_id = envelope
             .aggregate_id
@@ -87,6 +119,13 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
         let event = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
         Ok(Change::Room { room_id, event })
     }
+}
+
+fn user_id(envelope: &EventEnvelope) -> Result<Uuid, String> {
+    envelope
+        .aggregate_id
+        .parse()
+        .map_err(|_| format!("user id {:?} is not a UUID", envelope.aggregate_id))
 }
 
 fn holds_nul(value: &Value) -> bool {

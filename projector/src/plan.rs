@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
-use domain::RoomEvent;
+use domain::{RoomEvent, UserRole};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -20,6 +20,8 @@ use crate::ProjectorError;
 #[derive(Default)]
 pub(crate) struct Plan {
     users: Users,
+    /// In event order: a grant and a revocation must land in that order.
+    roles: Vec<(Uuid, UserRole, Option<DateTime<Utc>>)>,
     rooms: Rooms,
     /// In sequence order per room: a join, a leave and a join again must land in that order.
     membership: Vec<Membership>,
@@ -107,6 +109,19 @@ impl Plan {
                 self.users.created_at.push(registered_at);
                 return;
             }
+            Ok(Change::UserRole {
+                user_id,
+                role,
+                granted_at,
+            }) => {
+                self.staged += 1;
+                self.roles.push((user_id, role, granted_at));
+                return;
+            }
+            Ok(Change::Unprojected) => {
+                self.staged += 1;
+                return;
+            }
             Ok(Change::Room { room_id, event }) => (room_id, event),
         };
         self.staged += 1;
@@ -172,6 +187,17 @@ impl Plan {
                 .execute(&mut *connection)
                 .await?;
         }
+        for (user_id, role, granted_at) in &self.roles {
+            let statement = match granted_at {
+                Some(granted_at) => sqlx::query(GRANT_ROLE).bind(granted_at),
+                None => sqlx::query(REVOKE_ROLE),
+            };
+            statement
+                .bind(user_id)
+                .bind(role.as_str())
+                .execute(&mut *connection)
+                .await?;
+        }
         if !self.rooms.ids.is_empty() {
             sqlx::query(INSERT_ROOMS)
                 .bind(&self.rooms.ids)
@@ -220,6 +246,13 @@ const INSERT_USERS: &str = "
 INSERT INTO users (id, username, created_at)
 SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[])
 ON CONFLICT DO NOTHING";
+
+// The grant binds its time first, then, as the revocation does, the user and the role.
+const GRANT_ROLE: &str = "
+INSERT INTO user_roles (granted_at, user_id, role) VALUES ($1, $2, $3)
+ON CONFLICT (user_id, role) DO UPDATE SET granted_at = excluded.granted_at";
+
+const REVOKE_ROLE: &str = "DELETE FROM user_roles WHERE user_id = $1 AND role = $2";
 
 const INSERT_ROOMS: &str = "
 INSERT INTO rooms (id, name, is_private, created_by, created_at)

@@ -3,12 +3,14 @@
 
 use std::future::Future;
 
-use api_kit::{ErrorBody, Json, Path, Query};
-use auth::CurrentUser;
+use api_kit::{ErrorCase, Json, Path, Query, RequestId, PATH_ERRORS, QUERY_ERRORS, STORE_ERRORS};
+use auth::{CurrentUser, BEARER_ERRORS};
 use axum::extract::State;
+use axum::http::Uri;
 use chrono::{DateTime, SecondsFormat, Utc};
+use commands::CommandError;
 use cqrs_es::Aggregate;
-use domain::{Room, RoomEvent};
+use domain::{Room, RoomEvent, UserError};
 use eventstore::log::PAGE_SIZE;
 use eventstore::{EventLog, EventLogError, Recorded, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -17,24 +19,31 @@ use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::page_size::PageSize;
+use crate::rooms::MemberRole;
 use crate::{QueryError, QueryState};
-
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1000;
 
 /// An event as stored, with its password hashes redacted.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AuditEvent {
     /// Global position: orders all events, with gaps.
+    #[schema(minimum = 1)]
     pub position: i64,
+    /// `Room` or `User`.
     pub aggregate_type: String,
     pub aggregate_id: String,
     /// Position within its aggregate: gapless.
+    #[schema(minimum = 1)]
     pub sequence: i64,
+    /// `RoomCreated`, `MessagePosted`, `UserRegistered`, …
     pub event_type: String,
     pub event_version: String,
+    /// The event as stored, password hashes replaced by `[redacted]`.
+    #[schema(value_type = Object)]
     pub payload: Value,
     /// Acting user, request id, client message id, time.
+    #[schema(value_type = Object)]
     pub metadata: Value,
     pub recorded_at: DateTime<Utc>,
 }
@@ -76,11 +85,32 @@ fn redacted(mut payload: Value) -> Value {
     payload
 }
 
-fn require_auditor(state: &QueryState, user: &CurrentUser) -> Result<(), QueryError> {
-    if state.is_auditor(&user.username) {
-        Ok(())
-    } else {
-        Err(QueryError::NotAnAuditor)
+/// What every audit answers when the caller may not read the log.
+pub(crate) const AUDITOR_ERRORS: &[ErrorCase] = &[ErrorCase::new(
+    403,
+    "not_an_auditor",
+    "Only auditors can read the event log",
+)];
+
+/// Puts the read of `uri` on record as the auditor's; refuses anyone who is not one. Nothing of
+/// the audit log is served that is not on record.
+pub(crate) async fn record_read(
+    state: &QueryState,
+    user: &CurrentUser,
+    uri: &Uri,
+    request_id: Option<String>,
+) -> Result<(), QueryError> {
+    let resource = uri
+        .path_and_query()
+        .map_or(uri.path(), |whole| whole.as_str());
+    match state
+        .commands
+        .record_audit_read(user.id, resource, request_id)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(CommandError::User(UserError::NotAnAuditor)) => Err(QueryError::NotAnAuditor),
+        Err(error) => Err(QueryError::Unrecorded(error)),
     }
 }
 
@@ -89,9 +119,16 @@ fn require_auditor(state: &QueryState, user: &CurrentUser) -> Result<(), QueryEr
 pub struct RoomEventsParams {
     /// Only events after this sequence (exclusive).
     after_seq: Option<i64>,
-    /// Page size: 100 by default, at most 1000.
-    limit: Option<u32>,
+    #[param(inline)]
+    limit: Option<PageSize>,
 }
+
+api_kit::error_responses!(
+    /// What reading a room's events answers instead of success.
+    RoomEventsErrors: [STORE_ERRORS, PATH_ERRORS, QUERY_ERRORS, BEARER_ERRORS, AUDITOR_ERRORS], [
+        ErrorCase::new(404, "room_not_found", "Room not found"),
+    ]
+);
 
 /// A room's raw events in order (auditors only).
 #[utoipa::path(get, path = "/audit/rooms/{room_id}/events", tag = "audit",
@@ -99,17 +136,17 @@ pub struct RoomEventsParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Events in sequence order", body = [AuditEvent]),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not an auditor", body = ErrorBody),
-        (status = 404, description = "Room not found", body = ErrorBody),
+        RoomEventsErrors,
     ))]
 pub(crate) async fn room_events(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     Query(params): Query<RoomEventsParams>,
 ) -> Result<Json<Vec<AuditEvent>>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let log = &state.log;
     let room_id = room_id.to_string();
     let room_id = room_id.as_str();
@@ -117,7 +154,7 @@ pub(crate) async fn room_events(
         return Err(QueryError::RoomNotFound);
     }
     let events = read_pages(
-        page_size(params.limit),
+        PageSize::or_default(params.limit),
         params.after_seq.unwrap_or(0),
         |event| event.sequence,
         |after, limit| log.aggregate_page(Room::TYPE, room_id, after, limit),
@@ -126,14 +163,9 @@ pub(crate) async fn room_events(
     Ok(Json(events.into_iter().map(AuditEvent::from).collect()))
 }
 
-/// The page size asked for, or the default, within 1..=MAX_PAGE.
-fn page_size(limit: Option<u32>) -> usize {
-    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize
-}
-
 /// Up to `limit` events, read from the log a page at a time: `read(after, limit)` answers the
 /// page after the cursor `after`, and `cursor` is an event's place in that order.
-async fn read_pages<Page>(
+pub(crate) async fn read_pages<Page>(
     limit: usize,
     after: i64,
     cursor: fn(&StoredEvent) -> i64,
@@ -164,9 +196,14 @@ where
 pub struct UserEventsParams {
     /// Only events after this global position (exclusive).
     after_position: Option<i64>,
-    /// Page size: 100 by default, at most 1000.
-    limit: Option<u32>,
+    #[param(inline)]
+    limit: Option<PageSize>,
 }
+
+api_kit::error_responses!(
+    /// What reading a user's events answers instead of success.
+    UserEventsErrors: [STORE_ERRORS, PATH_ERRORS, QUERY_ERRORS, BEARER_ERRORS, AUDITOR_ERRORS], []
+);
 
 /// Every event a user caused, in global order (auditors only).
 #[utoipa::path(get, path = "/audit/users/{user_id}/events", tag = "audit",
@@ -174,21 +211,22 @@ pub struct UserEventsParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Events in global order", body = [AuditEvent]),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not an auditor", body = ErrorBody),
+        UserEventsErrors,
     ))]
 pub(crate) async fn user_events(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(user_id): Path<Uuid>,
     Query(params): Query<UserEventsParams>,
 ) -> Result<Json<Vec<AuditEvent>>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let log = &state.log;
     let user_id = user_id.to_string();
     let user_id = user_id.as_str();
     let events = read_pages(
-        page_size(params.limit),
+        PageSize::or_default(params.limit),
         params.after_position.unwrap_or(0),
         |event| event.position,
         |after, limit| log.caused_by(user_id, after, limit),
@@ -205,6 +243,7 @@ pub struct StateParams {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RoomStateView {
     pub room_id: Uuid,
     pub at: DateTime<Utc>,
@@ -216,10 +255,11 @@ pub struct RoomStateView {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StateMember {
     pub user_id: Uuid,
     pub username: String,
-    /// `owner` or `member`.
+    #[schema(value_type = MemberRole)]
     pub role: String,
     pub joined_at: DateTime<Utc>,
 }
@@ -249,6 +289,13 @@ async fn visit_until(
     }
 }
 
+api_kit::error_responses!(
+    /// What reading a room's state answers instead of success.
+    RoomStateErrors: [STORE_ERRORS, PATH_ERRORS, QUERY_ERRORS, BEARER_ERRORS, AUDITOR_ERRORS], [
+        ErrorCase::new(404, "room_not_found", "Room not found"),
+    ]
+);
+
 /// A room as it was at an instant, rebuilt from its events by the same rules that made them
 /// (auditors only).
 #[utoipa::path(get, path = "/audit/rooms/{room_id}/state", tag = "audit",
@@ -256,18 +303,17 @@ async fn visit_until(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The room at that instant", body = RoomStateView),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Not an auditor", body = ErrorBody),
-        (status = 404, description = "The room did not exist at that instant", body = ErrorBody),
-        (status = 422, description = "`at` is not an RFC 3339 time", body = ErrorBody),
+        RoomStateErrors,
     ))]
 pub(crate) async fn room_state(
     State(state): State<QueryState>,
     user: CurrentUser,
+    uri: Uri,
+    RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     Query(params): Query<StateParams>,
 ) -> Result<Json<RoomStateView>, QueryError> {
-    require_auditor(&state, &user)?;
+    record_read(&state, &user, &uri, request_id).await?;
     let at = params.at.unwrap_or_else(Utc::now);
     let mut room = Room::default();
     let mut message_count = 0;

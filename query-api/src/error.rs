@@ -25,6 +25,9 @@ pub enum QueryError {
     EventLog(#[from] EventLogError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// An audit read could not be put on record, so it is not served.
+    #[error("the audit read could not be recorded")]
+    Unrecorded(#[source] commands::CommandError),
 }
 
 impl IntoResponse for QueryError {
@@ -53,6 +56,10 @@ impl IntoResponse for QueryError {
                 ApiError::unavailable(&error)
             }
             QueryError::Database(error) => ApiError::unavailable(&error),
+            QueryError::Unrecorded(error) if error.code() == "unavailable" => {
+                ApiError::unavailable(&error)
+            }
+            QueryError::Unrecorded(error) => ApiError::internal(&error),
         };
         answer.into_response()
     }

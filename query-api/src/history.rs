@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use api_kit::{ErrorBody, Json, Path, Query, PROJECTION_PENDING_HEADER};
+use api_kit::{
+    Json, Path, Query, PATH_ERRORS, PROJECTION_PENDING_HEADER, QUERY_ERRORS, UNAVAILABLE,
+};
 use auth::MaybeUser;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -14,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::rooms::readable_room;
+use crate::rooms::{readable_room, READ_ROOM_ERRORS};
 use crate::{QueryError, QueryState};
 
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 200;
 /// How long a read passing `min_seq` waits for the projection to catch up.
 const MIN_SEQ_WAIT: Duration = Duration::from_secs(2);
 /// The deepest `offset` served: each read walks that much of the room's index, while the
@@ -31,9 +33,11 @@ pub(crate) const OFFSET_TOO_DEEP: &str =
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
-    /// Page size: 50 by default; more than 200 is read as 200.
-    pub(crate) limit: Option<u32>,
+    /// Page size: 50 by default; more than 200 reads as 200, less than 1 as 1.
+    #[param(default = 50)]
+    pub(crate) limit: Option<i64>,
     /// Messages to skip from the newest, at most 10,000 (the seed's paging; prefer the cursors).
+    #[param(minimum = 0, maximum = 10000, default = 0)]
     pub(crate) offset: Option<u32>,
     /// Only messages before this sequence (exclusive): the next older page.
     pub(crate) before_seq: Option<i64>,
@@ -47,7 +51,7 @@ pub struct HistoryParams {
 /// The page a history read asks for, checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HistoryPage {
-    pub(crate) limit: u32,
+    pub(crate) limit: i64,
     pub(crate) offset: u32,
     /// Oldest first from `after_seq` (then turned around), rather than newest first.
     pub(crate) forward: bool,
@@ -73,14 +77,17 @@ impl HistoryParams {
 
 /// A message as history serves it.
 #[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[serde(deny_unknown_fields)]
 pub struct MessageView {
     pub id: Uuid,
     /// The message's position in its room: ordered, stable, unique per room.
+    #[schema(minimum = 1)]
     pub seq: i64,
     pub room_id: Uuid,
     pub user_id: Uuid,
     pub username: String,
     pub content: String,
+    #[schema(required = true)]
     pub client_msg_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -101,6 +108,11 @@ SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
  ORDER BY seq
  LIMIT $3 OFFSET $4";
 
+api_kit::error_responses!(
+    /// What reading history answers instead of success.
+    HistoryErrors: [UNAVAILABLE, PATH_ERRORS, QUERY_ERRORS, READ_ROOM_ERRORS], []
+);
+
 /// A room's messages as a bare JSON array, newest first (the seed's client reverses it). When
 /// the page is full, `Link: <…>; rel="next"` points at the next page in the same direction, and
 /// `X-Next-Before-Seq` gives the cursor for the next older page.
@@ -114,10 +126,7 @@ SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
                 ("x-next-before-seq" = i64, description = "Cursor for the next older page"),
                 ("x-projection-pending" = bool, description = "`true` when `min_seq` was not reached in time"),
             )),
-        (status = 401, description = "A private room, and no valid token", body = ErrorBody),
-        (status = 403, description = "A private room the caller is not a member of", body = ErrorBody),
-        (status = 404, description = "Room not found", body = ErrorBody),
-        (status = 422, description = "A parameter is not a number, or `offset` is over 10,000", body = ErrorBody),
+        HistoryErrors,
     ))]
 pub(crate) async fn room_messages(
     State(state): State<QueryState>,
@@ -148,7 +157,7 @@ pub(crate) async fn room_messages(
         let mut page: Vec<MessageView> = sqlx::query_as(OLDEST_FIRST)
             .bind(room_id)
             .bind(after_seq)
-            .bind(i64::from(limit))
+            .bind(limit)
             .bind(i64::from(offset))
             .fetch_all(&state.pool)
             .await?;
@@ -159,12 +168,12 @@ pub(crate) async fn room_messages(
             .bind(room_id)
             .bind(after_seq)
             .bind(before_seq)
-            .bind(i64::from(limit))
+            .bind(limit)
             .bind(i64::from(offset))
             .fetch_all(&state.pool)
             .await?
     };
-    if messages.len() == limit as usize {
+    if i64::try_from(messages.len()) == Ok(limit) {
         let (cursor, seq) = if forward {
             ("after_seq", messages.first().map(|m| m.seq))
         } else {

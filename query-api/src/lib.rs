@@ -2,9 +2,11 @@
 //! audits come from the event log itself, which is the system's record of what happened.
 
 mod audit;
+mod audit_trail;
 mod error;
 mod history;
 mod listing;
+mod page_size;
 #[cfg(test)]
 mod properties;
 mod rooms;
@@ -29,4 +31,5 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(audit::room_events))
         .routes(routes!(audit::user_events))
         .routes(routes!(audit::room_state))
+        .routes(routes!(audit_trail::audit_reads))
 }

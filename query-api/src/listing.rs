@@ -1,35 +1,50 @@
-//! The parameters of `GET /rooms/` and the opaque cursor of its pages.
+//! The parameters of `GET /rooms/` and the cursor of its pages.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::QueryError;
 
 /// The largest page; a larger `limit` reads as this.
-pub(crate) const MAX_ROOMS_PAGE: u32 = 500;
+pub(crate) const MAX_ROOMS_PAGE: i64 = 500;
 /// The page size when only `after` is given.
-pub(crate) const DEFAULT_ROOMS_PAGE: u32 = 100;
+pub(crate) const DEFAULT_ROOMS_PAGE: i64 = 100;
 
 pub(crate) const NOT_A_CURSOR: &str =
-    "after is not a cursor this server gave: use the one in the previous page's Link header, or none to start over";
+    "after is not a cursor: use the one in the previous page's Link header, or none to start over";
+
+/// A cursor as the server writes it: the last room's creation time in microseconds since 1970
+/// (16 digits at most: until the year 2286) and its id, lower-case.
+pub(crate) const CURSOR_PATTERN: &str =
+    r"^(0|[1-9][0-9]{0,15})\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RoomsParams {
-    /// Page size, 1–500 (outside it, the nearest); without `limit` and `after`, every room.
-    pub(crate) limit: Option<u32>,
-    /// Where the page starts: the cursor in the previous page's `Link` header (opaque).
+    /// Page size, 1–500: a smaller one reads as 1, a larger one as 500. Without `limit` and
+    /// `after`, every room.
+    pub(crate) limit: Option<i64>,
+    /// Where the page starts: the cursor in the previous page's `Link` header. Its form is
+    /// given so that clients can check it, not to be built by them.
+    #[param(schema_with = cursor_schema)]
     pub(crate) after: Option<String>,
+}
+
+fn cursor_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(CURSOR_PATTERN))
+        .into()
 }
 
 /// What a listing asks for, checked: `limit` `None` means every room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RoomsPage {
-    pub(crate) limit: Option<u32>,
+    pub(crate) limit: Option<i64>,
     pub(crate) after: Option<RoomCursor>,
 }
 
@@ -45,8 +60,7 @@ impl RoomsParams {
     }
 }
 
-/// The last room of a page, in the listing's order (creation time, then id). Opaque to clients
-/// so that its form may change.
+/// The last room of a page, in the listing's order (creation time, then id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RoomCursor {
     /// To the microsecond, as PostgreSQL stores it.
@@ -54,17 +68,33 @@ pub(crate) struct RoomCursor {
     pub(crate) id: Uuid,
 }
 
+/// The largest creation time a cursor can carry, in microseconds: 16 digits.
+const LAST_CURSOR_MICROS: i64 = 9_999_999_999_999_999;
+
 impl RoomCursor {
     pub(crate) fn encode(&self) -> String {
-        let plain = format!("{}.{}", self.created_at.timestamp_micros(), self.id);
-        URL_SAFE_NO_PAD.encode(plain)
+        let micros = self
+            .created_at
+            .timestamp_micros()
+            .clamp(0, LAST_CURSOR_MICROS);
+        format!("{micros}.{}", self.id.hyphenated())
     }
 
+    /// Reads exactly what [`CURSOR_PATTERN`] matches, and nothing else.
     pub(crate) fn decode(raw: &str) -> Result<Self, QueryError> {
         let invalid = || QueryError::InvalidParameter(NOT_A_CURSOR);
-        let plain = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-        let plain = std::str::from_utf8(&plain).map_err(|_| invalid())?;
-        let (micros, id) = plain.split_once('.').ok_or_else(invalid)?;
+        let (micros, id) = raw.split_once('.').ok_or_else(invalid)?;
+        let canonical_number = (1..=16).contains(&micros.len())
+            && micros.bytes().all(|b| b.is_ascii_digit())
+            && (micros == "0" || !micros.starts_with('0'));
+        let canonical_id = id.len() == 36
+            && id.bytes().enumerate().all(|(at, b)| match at {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+            });
+        if !canonical_number || !canonical_id {
+            return Err(invalid());
+        }
         let micros: i64 = micros.parse().map_err(|_| invalid())?;
         Ok(Self {
             created_at: DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?,

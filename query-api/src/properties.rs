@@ -1,14 +1,16 @@
 //! The query parameters of the history and the room listing, as properties: any query string
 //! is either refused at parsing or answered with a page within bounds, a refusal says why, and a
-//! cursor this server gives reads back as itself.
+//! cursor this server gives reads back as itself, and cursors are read exactly as the API
+//! document's pattern says.
 
 use chrono::DateTime;
 use proptest::prelude::*;
 use uuid::Uuid;
 
 use crate::history::{HistoryParams, MAX_OFFSET, OFFSET_TOO_DEEP};
-use crate::listing::{RoomCursor, RoomsParams, MAX_ROOMS_PAGE, NOT_A_CURSOR};
+use crate::listing::{RoomCursor, RoomsParams, CURSOR_PATTERN, MAX_ROOMS_PAGE, NOT_A_CURSOR};
 use crate::QueryError;
+use fancy_regex::Regex;
 
 /// A query string as a client may write one: known and unknown names, numbers in and out of
 /// range, and text that is no number at all.
@@ -70,7 +72,7 @@ proptest! {
 
     #[test]
     fn a_room_cursor_reads_back_as_itself(
-        micros in -8_000_000_000_000_000i64..8_000_000_000_000_000,
+        micros in 0i64..=9_999_999_999_999_999,
         id in any::<u128>(),
     ) {
         let cursor = RoomCursor {
@@ -78,7 +80,19 @@ proptest! {
             id: Uuid::from_u128(id),
         };
         let encoded = cursor.encode();
-        prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        prop_assert!(Regex::new(CURSOR_PATTERN).unwrap().is_match(&encoded).unwrap());
         prop_assert_eq!(RoomCursor::decode(&encoded).ok(), Some(cursor));
+    }
+
+    #[test]
+    fn a_cursor_is_read_exactly_when_its_published_pattern_matches(
+        raw in prop_oneof![
+            "(0|[1-9][0-9]{0,16}|0[0-9])\\.[0-9a-fA-F-]{34,37}",
+            "[0-9]{1,17}\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n?",
+            any::<String>(),
+        ]
+    ) {
+        let published = Regex::new(CURSOR_PATTERN).unwrap().is_match(&raw).unwrap();
+        prop_assert_eq!(RoomCursor::decode(&raw).is_ok(), published, "{:?}", raw);
     }
 }

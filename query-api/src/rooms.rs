@@ -1,6 +1,6 @@
 //! Rooms and their members.
 
-use api_kit::{ErrorBody, Json, Path, Query};
+use api_kit::{ErrorCase, Json, Path, Query, PATH_ERRORS, QUERY_ERRORS, UNAVAILABLE};
 use auth::{AuthError, MaybeUser};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -15,6 +15,7 @@ use crate::{QueryError, QueryState};
 
 /// A room as listed. The seed's fields first; the rest are extensions.
 #[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[serde(deny_unknown_fields)]
 pub struct RoomView {
     pub id: Uuid,
     pub name: String,
@@ -22,11 +23,14 @@ pub struct RoomView {
     /// The creator's user id.
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
+    #[schema(minimum = 0)]
     pub member_count: i32,
     /// The room's latest sequence (messages and membership events share it).
+    #[schema(minimum = 0)]
     pub last_seq: i64,
     /// Whether the caller is a member; present only when a valid token came with the request.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
     pub is_member: Option<bool>,
 }
 
@@ -48,6 +52,11 @@ SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r
   LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
  WHERE r.id = $2";
 
+api_kit::error_responses!(
+    /// What listing rooms answers instead of success.
+    ListRoomsErrors: [UNAVAILABLE, QUERY_ERRORS], []
+);
+
 /// Every room, private ones too (their names are not secret; their contents are), oldest
 /// first: all of them, as the seed answers, or one page with `limit` or `after`, with
 /// `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
@@ -58,7 +67,7 @@ SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r
     responses(
         (status = 200, description = "Rooms, oldest first", body = [RoomView],
             headers(("link" = String, description = "The next page, while more rooms remain"))),
-        (status = 422, description = "`limit` is not a number, or `after` is not a cursor this server gave", body = ErrorBody),
+        ListRoomsErrors,
     ))]
 pub(crate) async fn list_rooms(
     State(state): State<QueryState>,
@@ -72,7 +81,7 @@ pub(crate) async fn list_rooms(
         .bind(caller)
         .bind(page.after.map(|cursor| cursor.created_at))
         .bind(page.after.map(|cursor| cursor.id))
-        .bind(page.limit.map(|limit| i64::from(limit) + 1))
+        .bind(page.limit.map(|limit| limit + 1))
         .fetch_all(&state.pool)
         .await?;
     if caller.is_none() {
@@ -90,7 +99,7 @@ pub(crate) async fn list_rooms(
 
 /// Cuts `rooms` to the page, and answers the link to the next one when more remain.
 fn next_page(page: &RoomsPage, rooms: &mut Vec<RoomView>) -> Option<String> {
-    let limit = page.limit? as usize;
+    let limit = usize::try_from(page.limit?).expect("a page size is positive");
     if rooms.len() <= limit {
         return None;
     }
@@ -133,15 +142,29 @@ pub(crate) async fn readable_room(
     Ok(room)
 }
 
+/// What reading a room (its details, members or history) may answer instead of success.
+pub(crate) const READ_ROOM_ERRORS: &[ErrorCase] = &[
+    ErrorCase::new(401, "not_authenticated", "Not authenticated"),
+    ErrorCase::new(
+        403,
+        "not_a_member",
+        "This room is private: only its members can read it",
+    ),
+    ErrorCase::new(404, "room_not_found", "Room not found"),
+];
+
+api_kit::error_responses!(
+    /// What reading a room's details or members answers instead of success.
+    ReadRoomErrors: [UNAVAILABLE, PATH_ERRORS, READ_ROOM_ERRORS], []
+);
+
 /// One room's details.
 #[utoipa::path(get, path = "/rooms/{room_id}", tag = "rooms",
     params(("room_id" = Uuid, Path, description = "The room's id")),
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The room", body = RoomView),
-        (status = 401, description = "A private room, and no valid token", body = ErrorBody),
-        (status = 403, description = "A private room the caller is not a member of", body = ErrorBody),
-        (status = 404, description = "Room not found", body = ErrorBody),
+        ReadRoomErrors,
     ))]
 pub(crate) async fn room_details(
     State(state): State<QueryState>,
@@ -152,12 +175,21 @@ pub(crate) async fn room_details(
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[serde(deny_unknown_fields)]
 pub struct MemberView {
     pub user_id: Uuid,
     pub username: String,
-    /// `owner` or `member`.
+    #[schema(value_type = MemberRole)]
     pub role: String,
     pub joined_at: DateTime<Utc>,
+}
+
+/// A member's role in a room.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberRole {
+    Owner,
+    Member,
 }
 
 const ROOM_MEMBERS: &str = "
@@ -171,9 +203,7 @@ SELECT user_id, username, role, joined_at FROM room_members
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The members", body = [MemberView]),
-        (status = 401, description = "A private room, and no valid token", body = ErrorBody),
-        (status = 403, description = "A private room the caller is not a member of", body = ErrorBody),
-        (status = 404, description = "Room not found", body = ErrorBody),
+        ReadRoomErrors,
     ))]
 pub(crate) async fn room_members(
     State(state): State<QueryState>,

@@ -1,9 +1,8 @@
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use auth::Tokens;
 use axum::extract::FromRef;
-use domain::values::normalise;
+use commands::Commands;
 use eventstore::{EventLog, ProjectionWaiter};
 use sqlx::PgPool;
 
@@ -14,23 +13,19 @@ pub struct QueryState {
     pub(crate) log: EventLog,
     pub(crate) tokens: Arc<Tokens>,
     pub(crate) projection: ProjectionWaiter,
-    /// Normalised usernames allowed to read the raw event log.
-    auditors: Arc<HashSet<String>>,
+    /// Audit reads are put on record, as events, before they are served.
+    pub(crate) commands: Commands,
 }
 
 impl QueryState {
-    pub fn new(pool: PgPool, tokens: Arc<Tokens>, auditors: &[String]) -> Self {
+    pub fn new(pool: PgPool, commands: Commands) -> Self {
         Self {
             projection: ProjectionWaiter::start(pool.clone()),
             log: EventLog::new(pool.clone()),
             pool,
-            tokens,
-            auditors: Arc::new(auditors.iter().map(|name| normalise(name)).collect()),
+            tokens: commands.tokens().clone(),
+            commands,
         }
-    }
-
-    pub(crate) fn is_auditor(&self, username: &str) -> bool {
-        self.auditors.contains(&normalise(username))
     }
 }
 

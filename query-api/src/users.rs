@@ -1,7 +1,7 @@
 //! The caller's own account and rooms.
 
-use api_kit::{ErrorBody, Json};
-use auth::CurrentUser;
+use api_kit::{ErrorCase, Json, UNAVAILABLE};
+use auth::{CurrentUser, BEARER_ERRORS};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use crate::rooms::{RoomView, MY_ROOMS};
 use crate::{QueryError, QueryState};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+#[serde(deny_unknown_fields)]
 pub struct UserView {
     pub id: Uuid,
     pub username: String,
@@ -20,12 +21,20 @@ pub struct UserView {
 
 const USER_BY_ID: &str = "SELECT id, username, created_at FROM users WHERE id = $1";
 
+api_kit::error_responses!(
+    /// What reading one's account answers instead of success.
+    MeErrors: [UNAVAILABLE, BEARER_ERRORS], [
+        // The token outlived the account's row: a rebuild of the read tables under way.
+        ErrorCase::new(404, "user_not_found", "User not found"),
+    ]
+);
+
 /// The caller's account.
 #[utoipa::path(get, path = "/users/me", tag = "users",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = UserView),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MeErrors,
     ))]
 pub(crate) async fn me(
     State(state): State<QueryState>,
@@ -39,12 +48,17 @@ pub(crate) async fn me(
     Ok(Json(found))
 }
 
+api_kit::error_responses!(
+    /// What reading one's rooms answers instead of success.
+    MyRoomsErrors: [UNAVAILABLE, BEARER_ERRORS], []
+);
+
 /// The rooms the caller is a member of.
 #[utoipa::path(get, path = "/users/me/rooms", tag = "users",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's rooms, oldest first", body = [RoomView]),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        MyRoomsErrors,
     ))]
 pub(crate) async fn my_rooms(
     State(state): State<QueryState>,

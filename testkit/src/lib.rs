@@ -12,13 +12,16 @@ use uuid::Uuid;
 pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
+/// The signing key of every test's `chat`: as long as a real one must be.
+pub const JWT_SECRET: &str = "test-secret-long-enough-for-hs256";
+
 /// The flags a test's `chat` runs with, after its role and `--database-url`: a fixed signing
 /// key, the cheapest bcrypt cost, and no rate limits, so stories may log in and post at will;
 /// and small pools (16 connections in all, with the relay's), since parallel tests share the
 /// 100 connections PostgreSQL allows.
 pub const CHAT_FLAGS: [&str; 16] = [
     "--jwt-secret",
-    "test-secret",
+    JWT_SECRET,
     "--bcrypt-cost",
     "4",
     "--login-rate",

@@ -67,8 +67,11 @@ impl StoredEvent {
         }
     }
 
+    /// A user's registration, the first event of its aggregate.
     pub fn user(event: &UserEvent) -> Self {
-        let UserEvent::UserRegistered { user_id, .. } = event;
+        let UserEvent::UserRegistered { user_id, .. } = event else {
+            panic!("a user's first event is its registration, not {event:?}");
+        };
         Self {
             aggregate_type: "User",
             aggregate_id: user_id.to_string(),

@@ -1,12 +1,13 @@
 // End-to-end stories of the web client against the real system: `chat all` on a fresh
-// PostgreSQL database (see system.mjs), driven in Debian's Chromium by playwright-core
-// (never a downloaded browser).
+// PostgreSQL database, or the deployed layout behind Caddy (see system.mjs), driven in Debian's
+// Chromium by playwright-core (never a downloaded browser).
 //
-//   npm run e2e          (after `npm run build` and `cargo build --bin chat`; `make test-e2e` does all)
+//   npm run e2e                              (after `npm run build` and `cargo build --bin chat`;
+//   CHAT_E2E_LAYOUT=topology npm run e2e      `make test-e2e` and `make test-e2e-topology` do all)
 //
-// Screenshots of each screen at desktop and phone widths go to e2e/artifacts/, with the
-// server's log and every WebSocket frame each browser saw; a failing story also leaves a
-// screenshot of every open page there.
+// Screenshots of each screen at desktop and phone widths go to e2e/artifacts/ (the topology's
+// to e2e/artifacts-topology/), with the server's log and every WebSocket frame each browser
+// saw; a failing story also leaves a screenshot of every open page there.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

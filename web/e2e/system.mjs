@@ -1,19 +1,33 @@
-// The real system under test: a fresh PostgreSQL database and the `chat all` binary serving the
-// API, the WebSocket fan-out and the built client on one origin. The suite can kill the process
-// and start it again on the same database and port, as a crash and restart would.
+// The real system under test: a fresh PostgreSQL database and the `chat` binary serving the API,
+// the WebSocket fan-out and the built client on one origin, in one of two layouts
+// (CHAT_E2E_LAYOUT): `all` (the default), one `chat all` process; or `topology`, the deployed
+// one, each role as processes of its own (command-api ×2, query-api, projector ×2, fanout ×2)
+// behind Caddy serving deploy/Caddyfile (see proxy.mjs). The suite can kill the `chat` processes
+// and start them again on the same database and ports, as a crash and restart would.
 
 import { spawn, execFile } from 'node:child_process';
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Proxy } from './proxy.mjs';
 
 const run = promisify(execFile);
 
 export const WEB_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const REPO_DIR = dirname(WEB_DIR.replace(/\/$/, ''));
-export const ARTIFACTS = join(WEB_DIR, 'e2e', 'artifacts');
+
+/** Each layout's processes, by role. */
+const LAYOUTS = {
+  all: ['all'],
+  topology: ['command-api', 'command-api', 'query-api', 'projector', 'projector', 'fanout', 'fanout'],
+};
+export const LAYOUT = process.env.CHAT_E2E_LAYOUT || 'all';
+if (!LAYOUTS[LAYOUT]) throw new Error(`CHAT_E2E_LAYOUT is ${LAYOUT}: one of ${Object.keys(LAYOUTS).join(', ')}`);
+
+export const ARTIFACTS = join(WEB_DIR, 'e2e', LAYOUT === 'all' ? 'artifacts' : `artifacts-${LAYOUT}`);
 
 const PG_ADMIN_URL = process.env.PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable';
 
@@ -43,17 +57,20 @@ async function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class ChatSystem {
-  /** @type {import('node:child_process').ChildProcess | null} */
-  #proc = null;
-  #exited = null;
+  /** @type {{ role: string, port: number, proc: import('node:child_process').ChildProcess | null, exited: Promise<object> | null }[]} */
+  #processes;
+  /** @type {Proxy | null} */
+  #proxy = null;
   #log;
   #env;
 
-  constructor({ database, port, bin }) {
+  constructor({ database, ports, bin }) {
     this.database = database;
-    this.port = port;
     this.bin = bin;
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.#processes = LAYOUTS[LAYOUT].map((role, i) => ({ role, port: ports[i], proc: null, exited: null }));
+    // The topology's proxy takes the port after its processes'.
+    this.proxyPort = ports[this.#processes.length];
+    this.baseUrl = `http://127.0.0.1:${LAYOUT === 'all' ? ports[0] : this.proxyPort}`;
     mkdirSync(ARTIFACTS, { recursive: true });
     this.logPath = join(ARTIFACTS, 'server.log');
     this.#log = createWriteStream(this.logPath);
@@ -64,8 +81,7 @@ export class ChatSystem {
     this.#env = {
       ...inherited,
       DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}?sslmode=disable`,
-      CHAT_LISTEN: `127.0.0.1:${port}`,
-      CHAT_JWT_SECRET: 'e2e',
+      CHAT_JWT_SECRET: 'e2e-secret-long-enough-for-hs256',
       CHAT_BCRYPT_COST: '4',
       CHAT_LOGIN_RATE: '0',
       CHAT_SEND_RATE: '0',
@@ -73,6 +89,13 @@ export class ChatSystem {
       CHAT_BUS_PREFIX: database,
       CHAT_LOG_FORMAT: 'human',
       NO_COLOR: '1',
+      // Seven processes share the 100 connections PostgreSQL allows with everything else.
+      ...(LAYOUT === 'topology' && {
+        CHAT_DB_POOL_COMMANDS: '2',
+        CHAT_DB_POOL_QUERIES: '2',
+        CHAT_DB_POOL_PROJECTOR: '1',
+        CHAT_DB_POOL_FANOUT: '1',
+      }),
     };
   }
 
@@ -87,7 +110,10 @@ export class ChatSystem {
     const database = `chat_test_e2e_${process.pid}_${Date.now().toString(36)}`;
     const started = Date.now();
     await psql(`CREATE DATABASE "${database}"`);
-    const system = new ChatSystem({ database, port: await freePort(), bin });
+    const ports = [];
+    // One per process, and one for the topology's proxy.
+    for (let i = 0; i <= LAYOUTS[LAYOUT].length; i++) ports.push(await freePort());
+    const system = new ChatSystem({ database, ports, bin });
     system.note(`database ${database} created in ${Date.now() - started} ms`);
     try {
       await system.boot();
@@ -103,62 +129,99 @@ export class ChatSystem {
     this.#log.write(`===== ${new Date().toISOString()} ${text}\n`);
   }
 
-  /** Starts the process and waits until it answers on its port. */
+  /** Starts every process, and waits until each is ready and the system answers at its URL;
+   * in the topology, the proxy is started once, in front of them, and stays. */
   async boot() {
-    if (this.#proc) throw new Error('the server is already running');
-    this.note(`starting chat all on ${this.baseUrl}`);
-    const proc = spawn(this.bin, ['all'], { env: this.#env, cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout.pipe(this.#log, { end: false });
-    proc.stderr.pipe(this.#log, { end: false });
-    this.#proc = proc;
-    this.#exited = new Promise((r) => proc.once('exit', (code, signal) => r({ code, signal })));
-    const deadline = Date.now() + 30_000;
+    if (this.#processes.some((p) => p.proc)) throw new Error('the server is already running');
+    this.note(`starting ${this.#processes.map((p) => `chat ${p.role} on :${p.port}`).join(', ')}`);
+    await Promise.all(this.#processes.map((p) => this.#startProcess(p)));
+    if (LAYOUT === 'topology' && !this.#proxy) {
+      const addresses = (role) => this.#processes.filter((p) => p.role === role).map((p) => `127.0.0.1:${p.port}`);
+      this.#proxy = await Proxy.start({
+        caddyfile: join(REPO_DIR, 'deploy', 'Caddyfile'),
+        port: this.proxyPort,
+        upstreams: {
+          CHAT_PROXY_COMMAND_API: addresses('command-api'),
+          CHAT_PROXY_QUERY_API: addresses('query-api'),
+          CHAT_PROXY_FANOUT: addresses('fanout'),
+        },
+        logPath: join(ARTIFACTS, 'proxy.log'),
+      });
+      this.note(`caddy serving deploy/Caddyfile on ${this.baseUrl}`);
+    }
+    await this.#answering(`${this.baseUrl}/rooms/`);
+    this.note(`serving on ${this.baseUrl}`);
+  }
+
+  /** Starts one process and waits until its /readyz answers 200. */
+  async #startProcess(p) {
+    const env = { ...this.#env, CHAT_LISTEN: `127.0.0.1:${p.port}` };
+    const proc = spawn(this.bin, [p.role], { env, cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [proc.stdout, proc.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => this.#log.write(`[${p.role} :${p.port}] ${line}\n`));
+    }
+    p.proc = proc;
+    p.exited = new Promise((r) => proc.once('exit', (code, signal) => r({ code, signal })));
     let exited = null;
-    void this.#exited.then((e) => (exited = e));
+    void p.exited.then((e) => (exited = e));
+    await this.#answering(`http://127.0.0.1:${p.port}/readyz`, () => {
+      if (!exited) return;
+      p.proc = null;
+      throw new Error(`chat ${p.role} exited (${JSON.stringify(exited)}) before serving; see ${this.logPath}`);
+    });
+  }
+
+  /** Waits up to 30 s for `url` to answer 200, calling `check` (which may throw) between tries. */
+  async #answering(url, check = () => {}) {
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (exited) {
-        this.#proc = null;
-        throw new Error(`chat all exited (${JSON.stringify(exited)}) before serving; see ${this.logPath}`);
-      }
+      check();
       try {
-        const res = await fetch(`${this.baseUrl}/rooms/`);
-        if (res.ok) {
-          this.note('serving');
-          return;
-        }
+        const res = await fetch(url);
+        if (res.ok) return;
       } catch {
         // Not listening yet.
       }
       await sleep(100);
     }
-    throw new Error(`chat all did not answer on ${this.baseUrl} within 30 s; see ${this.logPath}`);
+    throw new Error(`${url} did not answer within 30 s; see ${this.logPath}`);
   }
 
-  /** Kills the process without warning, as a crash would: sockets drop, nothing is flushed. */
+  /** Kills every `chat` process without warning, as a crash would: sockets drop, nothing is
+   * flushed. The topology's proxy stays, as it would in a deployment. */
   async kill() {
-    const proc = this.#proc;
-    if (!proc) return;
-    this.#proc = null;
-    proc.kill('SIGKILL');
-    await this.#exited;
+    await Promise.all(
+      this.#processes.map(async (p) => {
+        const proc = p.proc;
+        if (!proc) return;
+        p.proc = null;
+        proc.kill('SIGKILL');
+        await p.exited;
+      }),
+    );
     this.note('killed');
   }
 
-  /** Stops the server (politely first), then has its database and queues removed. */
+  /** Stops the system (politely first), then has its database and queues removed. */
   async stop() {
-    const proc = this.#proc;
-    if (proc) {
-      this.#proc = null;
-      proc.kill('SIGINT');
-      let timer;
-      const patience = new Promise((r) => (timer = setTimeout(() => r(false), 5_000)));
-      const stopped = await Promise.race([this.#exited.then(() => true), patience]);
-      clearTimeout(timer);
-      if (!stopped) {
-        proc.kill('SIGKILL');
-        await this.#exited;
-      }
-    }
+    await Promise.all(
+      this.#processes.map(async (p) => {
+        const proc = p.proc;
+        if (!proc) return;
+        p.proc = null;
+        proc.kill('SIGINT');
+        let timer;
+        const patience = new Promise((r) => (timer = setTimeout(() => r(false), 5_000)));
+        const stopped = await Promise.race([p.exited.then(() => true), patience]);
+        clearTimeout(timer);
+        if (!stopped) {
+          proc.kill('SIGKILL');
+          await p.exited;
+        }
+      }),
+    );
+    await this.#proxy?.stop();
+    this.#proxy = null;
     this.note('stopped; removing the database and queues in the background (cleanup.log)');
     await new Promise((r) => this.#log.end(r));
     // DROP DATABASE waits for a checkpoint, which takes tens of seconds on a busy server: the
@@ -171,8 +234,11 @@ export class ChatSystem {
     closeSync(log);
   }
 
-  /** Kills the process if the test runner itself is going away. */
+  /** Kills every process if the test runner itself is going away. */
   killOnExit() {
-    process.once('exit', () => this.#proc?.kill('SIGKILL'));
+    process.once('exit', () => {
+      for (const p of this.#processes) p.proc?.kill('SIGKILL');
+      this.#proxy?.killNow();
+    });
   }
 }

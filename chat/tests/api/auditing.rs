@@ -4,11 +4,17 @@ use chrono::{SecondsFormat, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app_with, TestApp};
+use crate::helpers::{assert_error, spawn_app, TestApp};
 
-async fn auditor_app() -> (TestApp, String) {
-    let app = spawn_app_with(&["--auditors", "Auditor"]).await;
+/// An app with a user `auditor`, made one as `chat role grant auditor auditor` does.
+pub async fn auditor_app() -> (TestApp, String) {
+    let app = spawn_app().await;
     let auditor = app.user("auditor").await;
+    let granted =
+        commands::change_role(app.pool.clone(), "Auditor", domain::UserRole::Auditor, true)
+            .await
+            .expect("grant");
+    assert_eq!(granted, commands::RoleChange::Granted);
     (app, auditor)
 }
 
@@ -121,6 +127,7 @@ async fn non_auditors_are_refused_the_event_log() {
         format!("/audit/rooms/{room}/events"),
         format!("/audit/rooms/{room}/state"),
         format!("/audit/users/{}/events", uuid::Uuid::new_v4()),
+        "/audit/reads".to_owned(),
     ] {
         assert_error(
             app.get(&path, Some(&alice)).await,
@@ -134,7 +141,7 @@ async fn non_auditors_are_refused_the_event_log() {
 
 #[tokio::test]
 async fn the_replayed_timeline_tells_the_history_the_query_api_serves() {
-    let app = spawn_app_with(&[]).await;
+    let app = spawn_app().await;
     let alice = app.user("alice").await;
     let room = app.room(&alice, "general", None).await;
     let mut last = Value::Null;

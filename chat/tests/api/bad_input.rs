@@ -124,7 +124,9 @@ fn token(secret: &[u8], algorithm: Algorithm, expires_in: i64) -> String {
     let claims = json!({
         "sub": "alice",
         "uid": Uuid::new_v4(),
+        "jti": Uuid::new_v4(),
         "iat": Utc::now().timestamp(),
+        "iat_ms": Utc::now().timestamp_millis(),
         "exp": Utc::now().timestamp() + expires_in,
     });
     jsonwebtoken::encode(
@@ -148,9 +150,9 @@ async fn expired_wrongly_signed_and_unsigned_tokens_are_401() {
         format!("{header}.{claims}.")
     };
     let tokens = [
-        token(b"test-secret", Algorithm::HS256, -60),
+        token(testkit::JWT_SECRET.as_bytes(), Algorithm::HS256, -60),
         token(b"another-secret", Algorithm::HS256, 600),
-        token(b"test-secret", Algorithm::HS512, 600),
+        token(testkit::JWT_SECRET.as_bytes(), Algorithm::HS512, 600),
         unsigned,
         "garbage".to_owned(),
     ];

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use base64::Engine;
 use chat::{build_app, serve, spawn_workers, Cli, Lifecycle, Ops, Roles};
 use clap::Parser;
 use reqwest::{Response, StatusCode};
@@ -99,7 +100,7 @@ pub async fn start_workers(database_url: &str, role: &str, flags: &[&str]) -> Wo
     let cli = cli(database_url, role, flags);
     let pools = cli.settings.pools().expect("pools");
     let shutdown = CancellationToken::new();
-    let roles = Roles::of(cli.command);
+    let roles = Roles::of(&cli.command);
     let ops = Ops::new(roles, &pools, &cli.settings).expect("ops");
     let handles = spawn_workers(roles, &pools, &cli.settings, &ops, &shutdown).expect("workers");
     Workers {
@@ -116,7 +117,7 @@ async fn spawn_role_on(database_url: &str, role: &str, flags: &[&str]) -> TestAp
     let pools = settings.pools().expect("pools");
     let lifecycle = Lifecycle::default();
     let shutdown = lifecycle.shutdown.clone();
-    let roles = Roles::of(cli.command);
+    let roles = Roles::of(&cli.command);
     let ops = Ops::new(roles, &pools, &settings).expect("ops");
     let handles = spawn_workers(roles, &pools, &settings, &ops, &shutdown).expect("workers");
     let app = build_app(&pools, &settings, roles, &lifecycle, &ops)
@@ -263,4 +264,13 @@ pub async fn assert_error(response: Response, status: StatusCode, detail: Option
         assert_eq!(body["detail"], detail);
     }
     body
+}
+
+/// The claims of an access token, read without checking its signature.
+pub fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }

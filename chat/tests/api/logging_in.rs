@@ -1,16 +1,7 @@
-use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, PASSWORD};
-
-fn claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
+use crate::helpers::{assert_error, claims, spawn_app, spawn_app_with, PASSWORD};
 
 #[tokio::test]
 async fn a_form_login_answers_a_bearer_token_whose_sub_is_the_username() {
@@ -27,6 +18,12 @@ async fn a_form_login_answers_a_bearer_token_whose_sub_is_the_username() {
     );
     assert_eq!(claims["uid"], registered["id"]);
     assert!(claims["exp"].as_i64().unwrap() > chrono::Utc::now().timestamp());
+    assert!(
+        claims["jti"].is_string(),
+        "a token can be named to log it out"
+    );
+    let iat_ms = claims["iat_ms"].as_i64().unwrap();
+    assert!((iat_ms / 1000 - claims["iat"].as_i64().unwrap()).abs() <= 1);
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ const START_WITHIN: Duration = Duration::from_secs(30);
 /// key, the cheapest bcrypt cost, no rate limits, and pools small enough that several processes
 /// of several tests fit in the 100 connections PostgreSQL allows.
 const COMMON_ENV: [(&str, &str); 10] = [
-    ("CHAT_JWT_SECRET", "test-secret"),
+    ("CHAT_JWT_SECRET", testkit::JWT_SECRET),
     ("CHAT_BCRYPT_COST", "4"),
     ("CHAT_LOGIN_RATE", "0"),
     ("CHAT_SEND_RATE", "0"),
@@ -175,4 +175,29 @@ impl Node {
 fn free_address() -> String {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     probe.local_addr().expect("its address").to_string()
+}
+
+/// Runs `chat <args>` on a fresh database with `env` (and none of the deployment's settings, so
+/// the environment decides), which must exit on its own within 30 s; answers how it exited and
+/// what it wrote to stderr.
+pub async fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String) {
+    let (database_url, _) = testkit::fresh_database().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args(args)
+        .args(["--listen", "127.0.0.1:0", "--web-dir", "/nonexistent"])
+        .env_remove("RUST_LOG")
+        .env("DATABASE_URL", &database_url)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(30), output)
+        .await
+        .expect("chat exited on its own")
+        .expect("run chat");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }

@@ -152,15 +152,30 @@ async fn paging_forward_from_a_cursor_links_the_next_page() {
 }
 
 #[tokio::test]
-async fn a_limit_above_the_maximum_is_clamped_and_a_bad_one_is_a_json_422() {
+async fn any_whole_limit_is_clamped_and_anything_else_is_a_json_422() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let room = app.room(&alice, "general", None).await;
-    assert_eq!(
-        history(&app, None, &room, "?limit=100000").await.status(),
-        StatusCode::OK
-    );
-    for query in ["?limit=x", "?limit=-1", "?before_seq=abc", "?min_seq=1.5"] {
+    for clamped in [
+        "?limit=100000",
+        "?limit=0",
+        "?limit=-1",
+        "?limit=9223372036854775807",
+    ] {
+        assert_eq!(
+            history(&app, None, &room, clamped).await.status(),
+            StatusCode::OK,
+            "{clamped}"
+        );
+    }
+    for query in [
+        "?limit=x",
+        "?limit=9223372036854775808",
+        "?offset=-1",
+        "?offset=10001",
+        "?before_seq=abc",
+        "?min_seq=1.5",
+    ] {
         assert_error(
             history(&app, None, &room, query).await,
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,9 +1,12 @@
 //! Real WebSocket clients for the stories: connect, read frames with a deadline, send.
 
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
@@ -16,6 +19,46 @@ pub const WAIT: Duration = Duration::from_secs(20);
 
 pub struct Socket {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// `v1` or `v2`, as the URL asked, for the record of frames.
+    dialect: &'static str,
+}
+
+/// Names the file every frame the server sends is appended to, one JSON line each with the
+/// socket's dialect (`{"dialect", "frame"}` or `{"dialect", "close"}`). `make test-asyncapi`
+/// runs the WebSocket stories with it and checks each frame against `openapi/asyncapi.yaml`.
+const FRAMES_RECORD: &str = "CHAT_WS_FRAMES";
+
+/// Appends `record` to the frames file, if one is named, unless this process recorded the same
+/// one already (a room's frame reaches each of its sockets alike; one check of it is enough).
+/// One write per line: the stories run in many processes at once, and appends of one write
+/// each do not interleave.
+fn record(record: Value) {
+    static RECORDED: LazyLock<Mutex<HashSet<u64>>> = LazyLock::new(Default::default);
+    let Some(path) = std::env::var_os(FRAMES_RECORD) else {
+        return;
+    };
+    let mut line = record.to_string();
+    let mut hasher = DefaultHasher::new();
+    line.hash(&mut hasher);
+    if !RECORDED.lock().unwrap().insert(hasher.finish()) {
+        return;
+    }
+    line.push('\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("the frames record opens");
+    std::io::Write::write_all(&mut file, line.as_bytes()).expect("a frame is recorded");
+}
+
+fn dialect_of(url: &str) -> &'static str {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    if query.split('&').any(|pair| pair == "v=2") {
+        "v2"
+    } else {
+        "v1"
+    }
 }
 
 /// What the server sent, as far as the stories care.
@@ -52,11 +95,15 @@ impl Socket {
         let (stream, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("WebSocket handshake");
-        Self { stream }
+        Self::from_stream(stream, url)
     }
 
-    pub fn from_stream(stream: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
-        Self { stream }
+    /// A socket already opened on `url`.
+    pub fn from_stream(stream: WebSocketStream<MaybeTlsStream<TcpStream>>, url: &str) -> Self {
+        Self {
+            stream,
+            dialect: dialect_of(url),
+        }
     }
 
     /// Reads until the socket is live and answers the frames that came first (a resume's).
@@ -93,10 +140,15 @@ impl Socket {
                 .ok()?;
             return Some(match next {
                 Some(Ok(Message::Text(text))) => {
-                    Frame::Json(serde_json::from_str(text.as_str()).expect("frames are JSON"))
+                    let frame: Value =
+                        serde_json::from_str(text.as_str()).expect("frames are JSON");
+                    record(json!({"dialect": self.dialect, "frame": frame}));
+                    Frame::Json(frame)
                 }
                 Some(Ok(Message::Close(Some(close)))) => {
-                    Frame::Close(u16::from(close.code), close.reason.to_string())
+                    let code = u16::from(close.code);
+                    record(json!({"dialect": self.dialect, "close": code}));
+                    Frame::Close(code, close.reason.to_string())
                 }
                 Some(Ok(Message::Close(None))) => {
                     Frame::Close(u16::from(CloseCode::Status), "".into())

@@ -24,13 +24,13 @@ async fn bad_tokens_are_refused_with_4001() {
     let room = app.room(&alice, "lobby", None).await;
     let expired = encode(
         &Header::default(),
-        &json!({"sub": "alice", "uid": uuid::Uuid::nil(), "iat": 0, "exp": Utc::now().timestamp() - 60}),
-        &EncodingKey::from_secret(b"test-secret"),
+        &json!({"sub": "alice", "uid": uuid::Uuid::nil(), "jti": uuid::Uuid::nil(), "iat": 0, "iat_ms": 0, "exp": Utc::now().timestamp() - 60}),
+        &EncodingKey::from_secret(testkit::JWT_SECRET.as_bytes()),
     )
     .unwrap();
     let forged = encode(
         &Header::default(),
-        &json!({"sub": "alice", "uid": uuid::Uuid::nil(), "iat": 0, "exp": Utc::now().timestamp() + 60}),
+        &json!({"sub": "alice", "uid": uuid::Uuid::nil(), "jti": uuid::Uuid::nil(), "iat": 0, "iat_ms": 0, "exp": Utc::now().timestamp() + 60}),
         &EncodingKey::from_secret(b"the seed's public default"),
     )
     .unwrap();

@@ -24,10 +24,10 @@ async fn socket_from(app: &TestApp, local: &str, room: &str, token: &str) -> Soc
     let stream = tcp.connect(server).await.unwrap();
     let url = app.ws_url(room, &format!("token={token}&v=2"));
     let (stream, _) =
-        tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+        tokio_tungstenite::client_async(&url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
             .await
             .unwrap();
-    let mut socket = Socket::from_stream(stream);
+    let mut socket = Socket::from_stream(stream, &url);
     socket.ready(true).await;
     socket
 }

@@ -179,10 +179,10 @@ async fn stalled_client(app: &TestApp, room: &str, token: &str) -> Socket {
     let stream = tcp.connect(address).await.unwrap();
     let url = app.ws_url(room, &format!("token={token}&v=2"));
     let (stream, _) =
-        tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+        tokio_tungstenite::client_async(&url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
             .await
             .unwrap();
-    Socket::from_stream(stream)
+    Socket::from_stream(stream, &url)
 }
 
 #[tokio::test]

@@ -1,21 +1,42 @@
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{UserCommand, UserEvent};
+use super::{UserCommand, UserEvent, UserRole};
+
+/// How long after a revocation's decision its commit may become visible, at most, for the
+/// revocation to still catch the logins that read the user before it (see `User::cut_off_at`).
+/// Tokens issued after the revocation are stamped no earlier than its cut-off, so the margin
+/// refuses nobody.
+pub const CUT_OFF_MARGIN_MS: i64 = 5_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserError {
     #[error("Username already registered")]
     UsernameTaken,
+    #[error("No such user")]
+    NotRegistered,
+    /// The password changed between the check of the current one and the change.
+    #[error("Incorrect current password")]
+    WrongPassword,
+    #[error("Only auditors may read the audit log")]
+    NotAnAuditor,
 }
 
-/// What the system knows about one user: enough to log in and to show who they are.
+/// What the system knows about one user: enough to log in, to tell which tokens still count and
+/// what the user may do.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct User {
     registered: Option<Registration>,
+    /// Tokens issued (`iat_ms`) before this instant, in milliseconds, are no longer accepted.
+    #[serde(default)]
+    tokens_valid_from_ms: i64,
+    #[serde(default)]
+    roles: BTreeSet<UserRole>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,6 +51,26 @@ impl User {
     /// The registration, or `None` for a name nobody has registered.
     pub fn registration(&self) -> Option<&Registration> {
         self.registered.as_ref()
+    }
+
+    /// The earliest issue stamp (`iat_ms`) of a token that still counts: a token issued for
+    /// this user must carry at least this, so that a login just after a password change is never
+    /// taken for one from before it.
+    pub fn tokens_valid_from_ms(&self) -> i64 {
+        self.tokens_valid_from_ms
+    }
+
+    pub fn has_role(&self, role: UserRole) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// The cut-off that revokes every token issued up to `at`, including those issued in its
+    /// very millisecond, and never moves back. It lies [`CUT_OFF_MARGIN_MS`] past `at`: a login
+    /// that read the user before this change was committed stamps its token with the time of
+    /// that read, which may come after `at` by as long as the commit took.
+    fn cut_off_at(&self, at: DateTime<Utc>) -> i64 {
+        self.tokens_valid_from_ms
+            .max(at.timestamp_millis() + 1 + CUT_OFF_MARGIN_MS)
     }
 }
 
@@ -46,25 +87,84 @@ impl Aggregate for User {
         _services: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), UserError> {
-        match command {
-            UserCommand::Register {
-                username,
+        if let UserCommand::Register {
+            username,
+            password_hash,
+            at,
+        } = command
+        {
+            if self.registered.is_some() {
+                return Err(UserError::UsernameTaken);
+            }
+            let event = UserEvent::UserRegistered {
+                user_id: username.user_id(),
+                username: username.to_string(),
                 password_hash,
+                registered_at: at,
+            };
+            sink.write(event, self).await;
+            return Ok(());
+        }
+        let registration = self.registered.as_ref().ok_or(UserError::NotRegistered)?;
+        let event = match command {
+            UserCommand::Register { .. } => unreachable!("handled above"),
+            UserCommand::ChangePassword {
+                matched_hash,
+                new_password_hash,
                 at,
             } => {
-                if self.registered.is_some() {
-                    return Err(UserError::UsernameTaken);
+                if registration.password_hash != matched_hash {
+                    return Err(UserError::WrongPassword);
                 }
-                let event = UserEvent::UserRegistered {
-                    user_id: username.user_id(),
-                    username: username.to_string(),
-                    password_hash,
-                    registered_at: at,
-                };
-                sink.write(event, self).await;
-                Ok(())
+                UserEvent::PasswordChanged {
+                    password_hash: new_password_hash,
+                    tokens_valid_from_ms: self.cut_off_at(at),
+                    changed_at: at,
+                }
             }
-        }
+            UserCommand::RevokeToken {
+                token_id,
+                expires_at,
+                at,
+            } => UserEvent::TokenRevoked {
+                token_id,
+                expires_at,
+                revoked_at: at,
+            },
+            UserCommand::RevokeAllTokens { at } => UserEvent::AllTokensRevoked {
+                tokens_valid_from_ms: self.cut_off_at(at),
+                revoked_at: at,
+            },
+            UserCommand::GrantRole { role, at } => {
+                if self.has_role(role) {
+                    return Ok(());
+                }
+                UserEvent::RoleGranted {
+                    role,
+                    granted_at: at,
+                }
+            }
+            UserCommand::RevokeRole { role, at } => {
+                if !self.has_role(role) {
+                    return Ok(());
+                }
+                UserEvent::RoleRevoked {
+                    role,
+                    revoked_at: at,
+                }
+            }
+            UserCommand::RecordAuditRead { resource, at } => {
+                if !self.has_role(UserRole::Auditor) {
+                    return Err(UserError::NotAnAuditor);
+                }
+                UserEvent::AuditLogRead {
+                    resource,
+                    read_at: at,
+                }
+            }
+        };
+        sink.write(event, self).await;
+        Ok(())
     }
 
     fn apply(&mut self, event: UserEvent) {
@@ -82,51 +182,30 @@ impl Aggregate for User {
                     registered_at,
                 });
             }
+            UserEvent::PasswordChanged {
+                password_hash,
+                tokens_valid_from_ms,
+                ..
+            } => {
+                if let Some(registration) = &mut self.registered {
+                    registration.password_hash = password_hash;
+                }
+                self.tokens_valid_from_ms = self.tokens_valid_from_ms.max(tokens_valid_from_ms);
+            }
+            UserEvent::AllTokensRevoked {
+                tokens_valid_from_ms,
+                ..
+            } => {
+                self.tokens_valid_from_ms = self.tokens_valid_from_ms.max(tokens_valid_from_ms);
+            }
+            UserEvent::RoleGranted { role, .. } => {
+                self.roles.insert(role);
+            }
+            UserEvent::RoleRevoked { role, .. } => {
+                self.roles.remove(&role);
+            }
+            // Kept by the revocation list and the audit trail, not needed to decide anything.
+            UserEvent::TokenRevoked { .. } | UserEvent::AuditLogRead { .. } => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-    use cqrs_es::test::TestFramework;
-
-    use super::*;
-    use crate::values::Username;
-
-    fn register(name: &str) -> UserCommand {
-        UserCommand::Register {
-            username: Username::parse(name).unwrap(),
-            password_hash: "$2b$04$hash".into(),
-            at: Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap(),
-        }
-    }
-
-    #[test]
-    fn a_new_name_registers() {
-        let username = Username::parse("Alice").unwrap();
-        TestFramework::<User>::with(())
-            .given_no_previous_events()
-            .when(register("Alice"))
-            .then_expect_events(vec![UserEvent::UserRegistered {
-                user_id: username.user_id(),
-                username: "Alice".into(),
-                password_hash: "$2b$04$hash".into(),
-                registered_at: Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap(),
-            }]);
-    }
-
-    #[test]
-    fn a_taken_name_is_refused_whatever_its_case() {
-        let first = UserEvent::UserRegistered {
-            user_id: Username::parse("alice").unwrap().user_id(),
-            username: "alice".into(),
-            password_hash: "$2b$04$hash".into(),
-            registered_at: Utc::now(),
-        };
-        TestFramework::<User>::with(())
-            .given(vec![first])
-            .when(register("ALICE"))
-            .then_expect_error(UserError::UsernameTaken);
     }
 }

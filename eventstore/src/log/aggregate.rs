@@ -40,7 +40,34 @@ SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_versi
  ORDER BY position
  LIMIT $3";
 
+const OF_TYPES: &str = "
+SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
+       metadata, recorded_at
+  FROM events
+ WHERE aggregate_type = $1 AND event_type = ANY ($2) AND position > $3
+ ORDER BY position
+ LIMIT $4";
+
 impl EventLog {
+    /// Up to `limit` (at most a page) events of these types of one aggregate type after
+    /// `after_position`, in global order: a trail of one kind of fact across every aggregate.
+    pub async fn of_types(
+        &self,
+        aggregate_type: &str,
+        event_types: &[&str],
+        after_position: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, EventLogError> {
+        sqlx::query_as(OF_TYPES)
+            .bind(aggregate_type)
+            .bind(event_types)
+            .bind(after_position)
+            .bind(page_limit(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(EventLogError::Database)
+    }
+
     /// Up to `limit` (at most a page) events of an aggregate after `after_sequence`, in order.
     pub async fn aggregate_page(
         &self,

@@ -3,11 +3,12 @@
 use std::net::IpAddr;
 
 use api_kit::Chain;
-use auth::{CurrentUser, TokenError};
+use auth::CurrentUser;
 use domain::RoomError;
 use uuid::Uuid;
 
-use super::{close, End, Request};
+use super::session::unauthorized_reason;
+use super::{close, Credential, End, Request};
 use crate::caps::SocketPermit;
 use crate::frames::Dialect;
 use crate::hub::Subscription;
@@ -26,6 +27,32 @@ pub(super) struct Admission {
     pub(super) permit: SocketPermit,
 }
 
+/// The holder of the token, or of the token a ticket was issued for, while that token counts.
+async fn authenticate(state: &FanoutState, credential: &Credential) -> Result<CurrentUser, End> {
+    let refused = |error| End::close(close::UNAUTHORIZED, unauthorized_reason(&error));
+    match credential {
+        Credential::None => Err(End::close(close::UNAUTHORIZED, "missing token")),
+        Credential::Token(token) => CurrentUser::from_token(&state.tokens, token).map_err(refused),
+        Credential::Ticket(ticket) => {
+            let claims = state
+                .commands
+                .redeem_socket_ticket(ticket)
+                .await
+                .map_err(|error| {
+                    tracing::warn!(cause = %Chain(&error), "cannot redeem a socket ticket");
+                    End::unavailable()
+                })?
+                .ok_or_else(|| End::close(close::UNAUTHORIZED, "invalid ticket"))?;
+            state.tokens.still_valid(&claims).map_err(refused)?;
+            Ok(CurrentUser {
+                id: claims.uid,
+                username: claims.sub.clone(),
+                claims,
+            })
+        }
+    }
+}
+
 /// Token, caps, room and membership, the last two decided from the Room aggregate itself: a
 /// socket opened right after a REST join is admitted, whatever the read tables say yet.
 pub(super) async fn admit(
@@ -33,13 +60,7 @@ pub(super) async fn admit(
     request: Request,
     address: IpAddr,
 ) -> Result<Admission, End> {
-    let token = request
-        .token
-        .ok_or_else(|| End::close(close::UNAUTHORIZED, "missing token"))?;
-    let user = CurrentUser::from_token(&state.tokens, &token).map_err(|error| match error {
-        TokenError::Expired => End::close(close::UNAUTHORIZED, "token expired"),
-        TokenError::Invalid => End::close(close::UNAUTHORIZED, "invalid token"),
-    })?;
+    let user = authenticate(state, &request.credential).await?;
     let permit = state
         .open
         .open(user.id, address)

@@ -77,10 +77,20 @@ impl End {
 #[derive(Debug)]
 pub struct Request {
     pub room: String,
-    pub token: Option<String>,
+    pub credential: Credential,
     pub dialect: Dialect,
     pub since: Option<i64>,
     pub request_id: Option<String>,
+}
+
+/// How the socket proves who opens it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Credential {
+    None,
+    /// An access token in the URL, as the seed's client sends it.
+    Token(String),
+    /// A single-use ticket from `POST /auth/ws-ticket`.
+    Ticket(String),
 }
 
 /// Whether a socket is admitted, decided before its handshake is answered: an admitted socket is

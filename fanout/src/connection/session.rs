@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use auth::CurrentUser;
+use std::time::Duration;
+
+use auth::{CurrentUser, TokenError};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use rand::Rng;
@@ -49,6 +51,9 @@ enum Step {
     Answer(Answer),
     Ping,
     Shutdown,
+    /// Something was revoked: is the token still good?
+    CheckToken,
+    TokenExpired,
 }
 
 impl Connection {
@@ -97,6 +102,8 @@ impl Connection {
         let mut ping = tokio::time::interval_at(Instant::now() + first_ping, every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let shutdown = self.state.shutdown.clone();
+        let mut revocations = self.state.tokens.revocations().changes();
+        let expiry = token_expiry(&self.user.claims);
         loop {
             let step = tokio::select! {
                 // With too many answers owed, the client waits: its frames stay unread.
@@ -107,6 +114,8 @@ impl Connection {
                 Some(answer) = self.answers.next() => Step::Answer(answer),
                 _ = ping.tick() => Step::Ping,
                 () = shutdown.cancelled() => Step::Shutdown,
+                Ok(()) = revocations.changed() => Step::CheckToken,
+                () = tokio::time::sleep_until(expiry) => Step::TokenExpired,
             };
             match step {
                 Step::Incoming(incoming) => self.on_incoming(incoming).await?,
@@ -127,6 +136,13 @@ impl Connection {
                     ))
                 }
                 Step::Ping => self.keepalive().await?,
+                Step::CheckToken => self.check_token()?,
+                Step::TokenExpired => {
+                    return Err(End::close(
+                        close::UNAUTHORIZED,
+                        unauthorized_reason(&TokenError::Expired),
+                    ))
+                }
             }
         }
     }
@@ -239,6 +255,14 @@ impl Connection {
         Ok(())
     }
 
+    /// Ends the session with 4001 once its token was revoked or has expired.
+    fn check_token(&self) -> Result<(), End> {
+        self.state
+            .tokens
+            .still_valid(&self.user.claims)
+            .map_err(|error| End::close(close::UNAUTHORIZED, unauthorized_reason(&error)))
+    }
+
     async fn keepalive(&mut self) -> Result<(), End> {
         if self.last_heard.elapsed() >= self.state.keepalive.idle_after {
             return Err(End::close(close::GOING_AWAY, "no answer to ping"));
@@ -256,6 +280,21 @@ impl Connection {
             Ok(Err(_)) => Err(End::Gone),
             Err(_) => Err(End::too_slow()),
         }
+    }
+}
+
+/// When the token expires, as an instant of the runtime's clock.
+fn token_expiry(claims: &auth::Claims) -> Instant {
+    let left_ms = claims.exp.saturating_mul(1000) - chrono::Utc::now().timestamp_millis();
+    Instant::now() + Duration::from_millis(left_ms.max(0) as u64)
+}
+
+/// The close frame's reason for a token that no longer counts.
+pub(super) fn unauthorized_reason(error: &TokenError) -> &'static str {
+    match error {
+        TokenError::Expired => "token expired",
+        TokenError::Invalid => "invalid token",
+        TokenError::Revoked => "token revoked",
     }
 }
 

@@ -1,5 +1,9 @@
 /** A small fetch wrapper for the chat API. Every call is same-origin and
- * relative; every failure becomes an ApiError carrying the server's `detail`. */
+ * relative; every failure becomes an ApiError carrying the server's `detail`. Its request and
+ * answer types come from `api-types.ts`, generated from openapi/openapi.json (`npm run generate`
+ * in web/api-gen). */
+
+import type { components } from './api-types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -18,34 +22,32 @@ export class ApiError extends Error {
   }
 }
 
-export interface User {
-  id: string;
-  username: string;
-  created_at: string;
-}
+type Schemas = components['schemas'];
 
-export interface Room {
-  id: string;
-  name: string;
-  is_private: boolean;
-  created_by: string | null;
-  created_at: string | null;
-  member_count: number | null;
-  last_seq: number | null;
+/** A registered user, as `POST /auth/register` answers. */
+export type User = Schemas['RegisteredUser'];
+
+type RoomView = Schemas['RoomView'];
+
+/** A room as the client keeps it: the server's, with what an answer may leave out (a room made
+ * from a `POST /rooms/` answer has no counts yet) made explicit as null. */
+export type Room = Pick<RoomView, 'id' | 'name' | 'is_private'> & {
+  [K in 'created_by' | 'created_at' | 'member_count' | 'last_seq']: RoomView[K] | null;
+} & {
   /** null when the server did not say. */
   is_member: boolean | null;
-}
+};
 
-export interface Message {
-  id: string;
-  seq: number | null;
-  room_id: string;
-  user_id: string;
-  username: string;
-  content: string;
-  client_msg_id: string | null;
-  created_at: string;
-}
+/** A message as history serves it and the socket's message frames carry it; `seq` is null only
+ * for a frame that came without one. */
+export type Message = Omit<Schemas['MessageView'], 'seq'> & { seq: Schemas['MessageView']['seq'] | null };
+
+type RegisterRequest = Schemas['RegisterRequest'];
+type LoginRequest = Schemas['LoginRequest'];
+type CreateRoomRequest = Schemas['CreateRoomRequest'];
+type JoinRoomRequest = Schemas['JoinRoomRequest'];
+type AccessToken = Schemas['AccessToken'];
+type RoomMessage = Schemas['RoomMessage'];
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'The request was refused',
@@ -252,10 +254,12 @@ export function createApi(opts: ApiOptions = {}) {
 
   return {
     async register(username: string, password: string): Promise<User> {
-      return json<User>('POST', '/auth/register', { json: { username, password } }, false);
+      const body: RegisterRequest = { username, password };
+      return json<User>('POST', '/auth/register', { json: body }, false);
     },
     async login(username: string, password: string): Promise<string> {
-      const r = await json<{ access_token?: unknown }>('POST', '/auth/login', { form: { username, password } }, false);
+      const form: LoginRequest = { username, password };
+      const r = await json<Partial<AccessToken> | undefined>('POST', '/auth/login', { form }, false);
       if (!r || typeof r.access_token !== 'string') {
         throw new ApiError(200, 'The server did not return a token', 'bad_response');
       }
@@ -268,16 +272,18 @@ export function createApi(opts: ApiOptions = {}) {
       return arrayOf(await json('GET', '/users/me/rooms'), normalizeRoom);
     },
     async createRoom(name: string, isPrivate: boolean, password?: string): Promise<Room> {
-      const body: Record<string, unknown> = { name, is_private: isPrivate };
+      const body: CreateRoomRequest = { name, is_private: isPrivate };
       if (password) body.password = password;
       const room = normalizeRoom(await json('POST', '/rooms/', { json: body }));
       if (!room) throw new ApiError(200, 'The server sent an unexpected answer', 'bad_response');
       return room;
     },
     async joinRoom(roomId: string, password?: string): Promise<string> {
-      const body: Record<string, unknown> = {};
+      const body: JoinRoomRequest = {};
       if (password) body.password = password;
-      const r = await json<{ message?: unknown }>('POST', `/rooms/${encodeURIComponent(roomId)}/join`, { json: body });
+      const r = await json<Partial<RoomMessage> | undefined>('POST', `/rooms/${encodeURIComponent(roomId)}/join`, {
+        json: body,
+      });
       return r && typeof r.message === 'string' ? r.message : 'Joined';
     },
     async leaveRoom(roomId: string): Promise<void> {

@@ -1,0 +1,133 @@
+//! Logging tokens out and changing passwords: events on the user's aggregate that a trigger turns
+//! into revocations every process learns of at once (see `auth::revocations`).
+
+use auth::Claims;
+use chrono::{DateTime, Utc};
+use domain::values::Password;
+use domain::{UserCommand, UserError, UserEvent};
+use eventstore::CommandMetadata;
+
+use crate::{CommandError, Commands};
+
+/// A password change as it arrived, for the holder of the token `claims` came from.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordChange<'a> {
+    pub current_password: &'a str,
+    pub new_password: &'a str,
+}
+
+impl Commands {
+    /// Logs out the token `claims` came from; the user's other tokens keep working.
+    pub async fn log_out(
+        &self,
+        claims: &Claims,
+        request_id: Option<String>,
+    ) -> Result<(), CommandError> {
+        let expires_at =
+            DateTime::<Utc>::from_timestamp(claims.exp, 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let command = UserCommand::RevokeToken {
+            token_id: claims.jti,
+            expires_at,
+            at: eventstore::now(),
+        };
+        self.users
+            .execute(
+                &claims.uid.to_string(),
+                command,
+                &session_metadata(claims, request_id),
+            )
+            .await?;
+        // This process refuses it at once; the others when the notification reaches them.
+        self.tokens
+            .revocations()
+            .revoke_token(claims.jti, claims.exp);
+        Ok(())
+    }
+
+    /// Logs out every token of the user issued so far, this one included.
+    pub async fn log_out_everywhere(
+        &self,
+        claims: &Claims,
+        request_id: Option<String>,
+    ) -> Result<(), CommandError> {
+        let command = UserCommand::RevokeAllTokens {
+            at: eventstore::now(),
+        };
+        let events = self
+            .users
+            .execute(
+                &claims.uid.to_string(),
+                command,
+                &session_metadata(claims, request_id),
+            )
+            .await?;
+        if let Some(UserEvent::AllTokensRevoked {
+            tokens_valid_from_ms,
+            ..
+        }) = events.first().map(|event| &event.payload)
+        {
+            self.tokens
+                .revocations()
+                .revoke_issued_before(claims.uid, *tokens_valid_from_ms);
+        }
+        Ok(())
+    }
+
+    /// Changes the password of the token's holder, who must know the current one, logs out every
+    /// token issued before, and answers a fresh token. A wrong current password counts against
+    /// the user's login limit, so a stolen token cannot be used to guess it at speed.
+    pub async fn change_password(
+        &self,
+        claims: &Claims,
+        change: PasswordChange<'_>,
+        request_id: Option<String>,
+    ) -> Result<String, CommandError> {
+        let new_password = Password::parse(change.new_password)?;
+        let user_id = claims.uid.to_string();
+        let user = self.users.load(&user_id).await?;
+        let registration = user
+            .registration()
+            .ok_or(CommandError::User(UserError::NotRegistered))?;
+        let matched_hash = registration.password_hash.clone();
+        self.check_login_failures(&registration.username)?;
+        if !self
+            .passwords
+            .verify(change.current_password, &matched_hash)
+            .await
+        {
+            self.record_login_failure(&registration.username);
+            return Err(CommandError::User(UserError::WrongPassword));
+        }
+        let command = UserCommand::ChangePassword {
+            matched_hash,
+            new_password_hash: self.passwords.hash(new_password.expose()).await,
+            at: eventstore::now(),
+        };
+        let events = self
+            .users
+            .execute(&user_id, command, &session_metadata(claims, request_id))
+            .await?;
+        let Some(UserEvent::PasswordChanged {
+            tokens_valid_from_ms,
+            ..
+        }) = events.first().map(|event| &event.payload)
+        else {
+            unreachable!("a password change that succeeded recorded PasswordChanged");
+        };
+        self.tokens
+            .revocations()
+            .revoke_issued_before(claims.uid, *tokens_valid_from_ms);
+        let username = &registration.username;
+        Ok(self
+            .tokens
+            .issue(claims.uid, username, *tokens_valid_from_ms))
+    }
+}
+
+fn session_metadata(claims: &Claims, request_id: Option<String>) -> CommandMetadata {
+    CommandMetadata {
+        user_id: Some(claims.uid),
+        request_id,
+        client_msg_id: None,
+    }
+}
