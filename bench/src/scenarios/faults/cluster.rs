@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::system::{chat_binary, free_port};
 
 /// The signing key every process of the run shares, so a token from one works on all.
-const JWT_SECRET: &str = "faults-secret";
+const JWT_SECRET: &str = "faults-secret-long-enough-for-hs256";
 /// How long a process may take to be ready after it was started.
 const START_WITHIN: Duration = Duration::from_secs(30);
 
@@ -151,13 +151,23 @@ impl Cluster {
                 .timeout(Duration::from_secs(5))
                 .build()?,
         };
-        for index in 0..cluster.processes.len() {
-            cluster.spawn(index)?;
+        let started = async {
+            for index in 0..cluster.processes.len() {
+                cluster.spawn(index)?;
+            }
+            for index in 0..cluster.processes.len() {
+                cluster.wait_ready(index).await?;
+            }
+            Ok::<_, anyhow::Error>(())
         }
-        for index in 0..cluster.processes.len() {
-            cluster.wait_ready(index).await?;
+        .await;
+        match started {
+            Ok(()) => Ok(cluster),
+            Err(error) => {
+                let _ = cluster.stop(true).await;
+                Err(error)
+            }
         }
-        Ok(cluster)
     }
 
     /// Indexes of the processes of `role`, in order.
@@ -219,10 +229,22 @@ impl Cluster {
     /// Waits until the process is ready: every dependency of its role answers (`/readyz`). A
     /// fan-out node's bus queue is bound before it serves, so a socket admitted then receives
     /// every message committed after.
-    async fn wait_ready(&self, index: usize) -> anyhow::Result<()> {
-        let process = &self.processes[index];
+    async fn wait_ready(&mut self, index: usize) -> anyhow::Result<()> {
         let deadline = Instant::now() + START_WITHIN;
         loop {
+            let log = self
+                .logs
+                .join(format!("{}.log", self.processes[index].name));
+            let process = &mut self.processes[index];
+            if let Some(child) = process.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!(
+                        "{} exited ({status}); its log: {}",
+                        process.name,
+                        log.display()
+                    );
+                }
+            }
             let ready = self
                 .http
                 .get(format!("{}/readyz", process.url()))
@@ -236,7 +258,7 @@ impl Cluster {
                 bail!(
                     "{} was not ready within {START_WITHIN:?}; its log: {}",
                     process.name,
-                    self.logs.join(format!("{}.log", process.name)).display()
+                    log.display()
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
