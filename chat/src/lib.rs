@@ -2,6 +2,7 @@
 //! on one origin. `main.rs` only parses the command line and calls [`run`].
 
 pub mod app;
+mod cli;
 pub mod config;
 mod headers;
 mod inert;
@@ -15,7 +16,8 @@ mod tools;
 mod workers;
 
 pub use app::{build_app, serve};
-pub use config::{Cli, Command, DlqCommand, Pools, RoleCommand, Settings};
+pub use cli::{Cli, Command, DlqCommand, RoleCommand};
+pub use config::{Pools, Settings};
 pub use lifecycle::Lifecycle;
 pub use ops::Ops;
 pub use roles::Roles;

@@ -107,14 +107,14 @@ pub(crate) async fn post_message(
     Ok((
         status,
         Json(PostedMessage {
-            id: posted.message_id,
+            id: posted.message.message_id,
             seq: posted.seq as u64,
             room_id: posted.room_id,
-            user_id: posted.user_id,
-            username: posted.username,
-            content: posted.content,
-            client_msg_id: posted.client_msg_id,
-            created_at: posted.posted_at,
+            user_id: posted.message.user_id,
+            username: posted.message.username,
+            content: posted.message.content,
+            client_msg_id: posted.message.client_msg_id,
+            created_at: posted.message.posted_at,
         }),
     ))
 }

@@ -1,9 +1,8 @@
 //! Posting messages: the one write path for them, REST and WebSocket alike.
 
-use chrono::{DateTime, Utc};
 use domain::room::Actor;
 use domain::values::{ClientMsgId, InvalidValue, MessageBody};
-use domain::{Room, RoomCommand, RoomEvent};
+use domain::{MessagePosted, Room, RoomCommand, RoomEvent};
 use eventstore::EventEnvelope;
 use std::future::Future;
 
@@ -36,12 +35,7 @@ pub struct PostedMessage {
     pub room_id: Uuid,
     /// Its position in the room: gapless and ordered.
     pub seq: usize,
-    pub message_id: Uuid,
-    pub user_id: Uuid,
-    pub username: String,
-    pub content: String,
-    pub client_msg_id: Option<String>,
-    pub posted_at: DateTime<Utc>,
+    pub message: MessagePosted,
     /// The sender had already posted this `client_msg_id`: this is that message, and nothing
     /// new was recorded.
     pub repeat: bool,
@@ -141,18 +135,13 @@ impl Commands {
 }
 
 fn posted_message(room_id: Uuid, envelope: EventEnvelope<Room>, repeat: bool) -> PostedMessage {
-    let RoomEvent::MessagePosted(posted) = &envelope.payload else {
+    let RoomEvent::MessagePosted(message) = &envelope.payload else {
         unreachable!("a post records MessagePosted")
     };
     PostedMessage {
         room_id,
         seq: envelope.sequence,
-        message_id: posted.message_id,
-        user_id: posted.user_id,
-        username: posted.username.clone(),
-        content: posted.content.clone(),
-        client_msg_id: posted.client_msg_id.clone(),
-        posted_at: posted.posted_at,
+        message: message.clone(),
         repeat,
         event: envelope.payload,
     }

@@ -79,9 +79,9 @@ async fn a_repeated_client_msg_id_answers_the_original_message_as_a_repeat() {
 
     assert!(!first.repeat);
     assert!(again.repeat);
-    assert_eq!(again.message_id, first.message_id);
+    assert_eq!(again.message.message_id, first.message.message_id);
     assert_eq!(again.seq, first.seq);
-    assert_eq!(again.content, "hello");
+    assert_eq!(again.message.content, "hello");
     assert_eq!(again.event, first.event);
     let posted = testkit::count(
         &pool,

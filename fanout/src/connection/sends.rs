@@ -110,14 +110,14 @@ impl Connection {
             } => (outcome, client_msg_id),
         };
         match *outcome {
-            Ok(message) => {
-                if !message.repeat {
+            Ok(posted) => {
+                if !posted.repeat {
                     // Committed, so this node's sockets of the room may see it now rather than
                     // after the relay and the broker; the broker's copy is then a duplicate.
                     self.state.hub.dispatch(&RoomRecord {
-                        room_id: message.room_id,
-                        seq: message.seq as i64,
-                        event: message.event,
+                        room_id: posted.room_id,
+                        seq: posted.seq as i64,
+                        event: posted.event,
                     });
                 }
                 if self.dialect == Dialect::V1 {
@@ -125,9 +125,9 @@ impl Connection {
                     return Ok(());
                 }
                 self.write(frames::ack(
-                    message.message_id,
-                    message.seq as u64,
-                    message.client_msg_id.as_deref(),
+                    posted.message.message_id,
+                    posted.seq as u64,
+                    posted.message.client_msg_id.as_deref(),
                 ))
                 .await
             }
