@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chat_dev?sslmode=disable
 CHAT_LISTEN ?= 127.0.0.1:8000
 export DATABASE_URL CHAT_LISTEN
 
-.PHONY: run test lint lint-deploy test-rust test-web test-e2e test-e2e-topology test-topology test-contract test-asyncapi web openapi bench clean-test-databases
+.PHONY: run test lint lint-deploy test-rust test-web test-e2e test-e2e-topology test-topology test-contract test-asyncapi test-faults web openapi bench clean-test-databases
 
 ## run: build everything and start the whole system (all roles, web client at /) in dev mode
 run: web
@@ -19,7 +19,7 @@ run: web
 	cargo run --quiet --bin chat -- all --dev
 
 ## test: formatting, lints, and every test suite against the local PostgreSQL and RabbitMQ
-test: lint lint-deploy test-rust test-web test-e2e test-e2e-topology test-contract test-asyncapi
+test: lint lint-deploy test-rust test-web test-e2e test-e2e-topology test-contract test-asyncapi test-faults
 
 ## lint: formatting, clippy, and no dependency a crate does not use
 lint:
@@ -61,8 +61,9 @@ test-web:
 	cd web/api-gen && npm ci --no-audit --no-fund && npm run check
 	cd web && npm ci --no-audit --no-fund && npm test
 
-# The binary cargo builds, wherever CARGO_TARGET_DIR puts it.
-CHAT_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/chat
+# The binaries cargo builds, wherever CARGO_TARGET_DIR puts them.
+BIN_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+CHAT_BIN ?= $(BIN_DIR)/debug/chat
 
 ## test-e2e: the web client in Chromium against a real `chat all` on a fresh database
 test-e2e: web
@@ -95,7 +96,7 @@ test-contract: $(VENV)/.schemathesis
 	CHAT_BIN="$(CHAT_BIN)" SCHEMATHESIS="$(abspath $(VENV))/bin/schemathesis" openapi/schemathesis/run
 
 # Every frame the WebSocket stories receive, recorded for test-asyncapi.
-ASYNCAPI_FRAMES ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/asyncapi-frames.jsonl
+ASYNCAPI_FRAMES ?= $(BIN_DIR)/asyncapi-frames.jsonl
 
 ## test-asyncapi: openapi/asyncapi.yaml is valid AsyncAPI 3.0, and every frame the server sends
 ## in the WebSocket stories is one of its messages for that dialect (and every close code, one
@@ -107,6 +108,15 @@ test-asyncapi:
 		-E 'test(/^(websocket_|sockets|stopping|hidden_characters)/)'
 	cd openapi/asyncapi-check && node check.mjs ../asyncapi.yaml "$(ASYNCAPI_FRAMES)"
 
+## test-faults: `bench faults --quick` on the debug build: each role its own process, faults under
+## load; fails when a fault loses, duplicates or reorders a message or delivery does not resume.
+## Its results go to a scratch directory: RELIABILITY.md holds the full run's.
+test-faults:
+	cargo build -p bench -p chat
+	@out=$$(mktemp -d) && $(BIN_DIR)/debug/bench faults --quick \
+		--markdown $$out/RELIABILITY.md --results-dir $$out/results; \
+		status=$$?; rm -rf $$out; exit $$status
+
 ## web: build the web client into web/dist (served by `chat all` from CHAT_WEB_DIR)
 web:
 	@if [ -f web/package.json ]; then cd web && npm ci --no-audit --no-fund && npm run build; fi
@@ -116,7 +126,7 @@ web:
 ## differently from the build with chat, and compile half the tree again.)
 bench:
 	cargo build --release -p bench -p chat
-	$(abspath $(or $(CARGO_TARGET_DIR),target))/release/bench all
+	$(BIN_DIR)/release/bench all
 
 ## openapi: rewrite the committed OpenAPI document after an intended API change, and the web
 ## client's types generated from it

@@ -7,6 +7,7 @@ pub mod scenarios;
 mod system;
 mod usage;
 
+use report::Layout;
 pub use report::{Figure, Goal, ScenarioReport};
 pub use system::Target;
 pub use usage::Usage;
@@ -22,7 +23,8 @@ pub struct Args {
     /// Scenarios to run (`all` for every one): S1 (live latency), S2 (the write path, also
     /// `write-path`), S3 (fan-out), S4 (idle sockets), S5 (live projection and rebuild, also
     /// `projection`), S6 (history paging), S7 (a reconnect storm), S8 (fast senders, also
-    /// `fast-senders`).
+    /// `fast-senders`). Or `faults` alone: faults under load on the roles as separate
+    /// processes, results in RELIABILITY.md; it exits non-zero when a fault broke a promise.
     #[arg(required = true)]
     pub scenarios: Vec<String>,
     /// A tenth of the size, for a quick check that everything still runs.
@@ -34,9 +36,9 @@ pub struct Args {
     /// The database of the system given with `--url`.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Where the results section is written.
-    #[arg(long, default_value = "BENCHMARKS.md")]
-    pub markdown: PathBuf,
+    /// Where the results section is written: BENCHMARKS.md, or RELIABILITY.md for `faults`.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
     /// Where the run's JSON is written.
     #[arg(long, default_value = "bench/results")]
     pub results_dir: PathBuf,
@@ -45,6 +47,13 @@ pub struct Args {
 const SCENARIOS: [&str; 8] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if args
+        .scenarios
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case("faults"))
+    {
+        return faults(&args).await;
+    }
     let wanted: Vec<String> = if args.scenarios.iter().any(|s| s.eq_ignore_ascii_case("all")) {
         SCENARIOS.iter().map(|s| s.to_string()).collect()
     } else {
@@ -87,6 +96,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         reports.push(report);
         system.stop().await?;
     }
-    report::save(&reports, &args)?;
+    let markdown = args.markdown.clone().unwrap_or("BENCHMARKS.md".into());
+    report::save(&reports, &args, &markdown, Layout::TablePerReport)?;
     Ok(())
+}
+
+/// `bench faults`: it starts a cluster of its own, so it runs alone.
+async fn faults(args: &Args) -> anyhow::Result<()> {
+    if args.scenarios.len() > 1 || args.url.is_some() {
+        bail!("`faults` runs alone, on processes it starts itself");
+    }
+    let reports = scenarios::faults::run(args.quick).await?;
+    let markdown = args.markdown.clone().unwrap_or("RELIABILITY.md".into());
+    report::save(&reports, args, &markdown, Layout::RowPerReport)?;
+    scenarios::faults::check(&reports)
 }

@@ -2,6 +2,7 @@
 //! section of BENCHMARKS.md.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -47,7 +48,7 @@ impl Figure {
         self
     }
 
-    fn met(&self) -> Option<bool> {
+    pub(crate) fn met(&self) -> Option<bool> {
         self.goal.map(|goal| match goal {
             Goal::AtMost(limit) => self.value <= limit,
             Goal::AtLeast(floor) => self.value >= floor,
@@ -137,8 +138,23 @@ impl ScenarioReport {
 const RESULTS_START: &str = "<!-- bench results: start -->";
 const RESULTS_END: &str = "<!-- bench results: end -->";
 
-/// Writes the run's JSON and replaces the results section of the markdown file.
-pub(crate) fn save(reports: &[ScenarioReport], args: &Args) -> anyhow::Result<()> {
+/// How the results section lays the reports out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// A table of figures per report (BENCHMARKS.md).
+    TablePerReport,
+    /// One table, a row per report and a column per figure, then every report's notes; the
+    /// reports must have the same figures (RELIABILITY.md).
+    RowPerReport,
+}
+
+/// Writes the run's JSON and replaces the results section of `markdown`.
+pub(crate) fn save(
+    reports: &[ScenarioReport],
+    args: &Args,
+    markdown: &Path,
+    layout: Layout,
+) -> anyhow::Result<()> {
     let now = Utc::now();
     std::fs::create_dir_all(&args.results_dir)?;
     let json_path = args
@@ -161,22 +177,37 @@ pub(crate) fn save(reports: &[ScenarioReport], args: &Args) -> anyhow::Result<()
         args.scenarios.join(" "),
         if args.quick { " --quick" } else { "" },
     );
-    for report in reports {
-        let _ = write!(
-            section,
-            "\n### {} — {}\n\n{}",
-            report.id,
-            report.title,
-            report.table()
-        );
-        for note in &report.notes {
-            let _ = writeln!(section, "\n{note}");
+    match layout {
+        Layout::TablePerReport => {
+            for report in reports {
+                let _ = write!(
+                    section,
+                    "\n### {} — {}\n\n{}",
+                    report.id,
+                    report.title,
+                    report.table()
+                );
+                for note in &report.notes {
+                    let _ = writeln!(section, "\n{note}");
+                }
+            }
+        }
+        Layout::RowPerReport => {
+            let _ = write!(section, "\n{}", rows(reports));
+            for report in reports {
+                let _ = writeln!(
+                    section,
+                    "\n**{} — {}.** {}",
+                    report.id,
+                    report.title,
+                    report.notes.join(" ")
+                );
+            }
         }
     }
     section.push_str(RESULTS_END);
 
-    let existing =
-        std::fs::read_to_string(&args.markdown).unwrap_or_else(|_| "# Benchmarks\n".into());
+    let existing = std::fs::read_to_string(markdown).unwrap_or_else(|_| "# Benchmarks\n".into());
     let updated = match (existing.find(RESULTS_START), existing.find(RESULTS_END)) {
         (Some(start), Some(end)) => format!(
             "{}{section}{}",
@@ -185,9 +216,52 @@ pub(crate) fn save(reports: &[ScenarioReport], args: &Args) -> anyhow::Result<()
         ),
         _ => format!("{}\n{section}\n", existing.trim_end()),
     };
-    std::fs::write(&args.markdown, updated)
-        .with_context(|| format!("writing {}", args.markdown.display()))?;
+    std::fs::write(markdown, updated).with_context(|| format!("writing {}", markdown.display()))?;
     Ok(())
+}
+
+/// One table of every report: a row each, a column per figure of the first, then the goals.
+fn rows(reports: &[ScenarioReport]) -> String {
+    let Some(first) = reports.first() else {
+        return String::new();
+    };
+    let mut table = String::from("| |");
+    for figure in &first.figures {
+        let _ = write!(table, " {} |", figure.name);
+    }
+    table.push_str("\n|---|");
+    table.push_str(&"---|".repeat(first.figures.len()));
+    for report in reports {
+        let _ = write!(table, "\n| {} {} |", report.id, report.title);
+        for figure in &report.figures {
+            let value = if figure.value.is_infinite() {
+                "never".to_owned()
+            } else if figure.unit.is_empty() {
+                format!("{:.0}", figure.value)
+            } else {
+                format!("{:.2} {}", figure.value, figure.unit)
+            };
+            match figure.met() {
+                Some(false) => {
+                    let _ = write!(table, " **{value}** |");
+                }
+                _ => {
+                    let _ = write!(table, " {value} |");
+                }
+            }
+        }
+    }
+    table.push_str("\n| goal |");
+    for figure in &first.figures {
+        let goal = match figure.goal {
+            Some(Goal::AtMost(limit)) => format!("≤ {limit} {}", figure.unit),
+            Some(Goal::AtLeast(floor)) => format!("≥ {floor} {}", figure.unit),
+            None => String::new(),
+        };
+        let _ = write!(table, " {} |", goal.trim_end());
+    }
+    table.push('\n');
+    table
 }
 
 fn machine() -> String {

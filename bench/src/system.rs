@@ -114,7 +114,7 @@ impl System {
 }
 
 /// `CHAT_BIN`, else the `chat` binary built beside this one: benchmarks never rebuild it.
-fn chat_binary() -> anyhow::Result<PathBuf> {
+pub(crate) fn chat_binary() -> anyhow::Result<PathBuf> {
     if let Ok(path) = std::env::var("CHAT_BIN") {
         return Ok(path.into());
     }
@@ -129,7 +129,7 @@ fn chat_binary() -> anyhow::Result<PathBuf> {
     )
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())

@@ -33,7 +33,7 @@ async fn the_quick_history_scenario_runs_end_to_end_and_reports() {
         quick: true,
         url: Some(url),
         database_url: Some(database_url),
-        markdown: markdown.clone(),
+        markdown: Some(markdown.clone()),
         results_dir: out.join("results"),
     })
     .await

@@ -80,8 +80,9 @@ impl Broadcast {
             mut backoff,
         } = self;
         joined.link.close().await;
+        let mut failure = None;
         loop {
-            backoff.wait().await;
+            backoff.wait(failure.as_ref()).await;
             match Joined::open(&config, &topic).await {
                 Ok(joined) => {
                     backoff.reset();
@@ -94,7 +95,10 @@ impl Broadcast {
                         backoff,
                     };
                 }
-                Err(error) => tracing::warn!(topic, %error, "broadcast cannot reach the broker"),
+                Err(error) => {
+                    tracing::warn!(topic, %error, "broadcast cannot reach the broker");
+                    failure = Some(error);
+                }
             }
         }
     }

@@ -1,9 +1,11 @@
 use std::future::Future;
 use std::time::Duration;
 
+use futures::StreamExt;
 use lapin::options::{QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{FieldTable, ShortString};
-use lapin::{Channel, Connection, ConnectionProperties};
+use lapin::{Channel, Connection, ConnectionProperties, Event};
+use tokio::sync::watch;
 
 use crate::{BusConfig, BusError, Topology};
 
@@ -31,6 +33,9 @@ pub(crate) async fn in_time<T>(
 pub(crate) struct Link {
     pub(crate) connection: Connection,
     pub(crate) channel: Channel,
+    /// The connection's failure, once it failed; listened for from the start, so that none is
+    /// missed.
+    failure: watch::Receiver<Option<lapin::Error>>,
 }
 
 impl Link {
@@ -38,12 +43,24 @@ impl Link {
         let properties = ConnectionProperties::default()
             .with_connection_name(format!("{} {purpose}", config.prefix).into());
         let connection = in_time(Connection::connect(&config.amqp_url, properties)).await?;
+        let failure = watch_for_failure(&connection);
         let channel = in_time(connection.create_channel()).await?;
         Topology::declare(&connection, &channel, config).await?;
         Ok(Self {
             connection,
             channel,
+            failure,
         })
+    }
+
+    /// Answers once the connection failed. A user waiting for something else (a delivery, an
+    /// acknowledgement the broker will never see) races it against this, so a lost broker is
+    /// noticed at once rather than when that wait times out.
+    pub(crate) async fn failed(&mut self) -> BusError {
+        match self.failure.wait_for(Option::is_some).await {
+            Ok(failure) => BusError::Amqp(failure.clone().expect("waited for it")),
+            Err(_) => BusError::ConnectionClosed,
+        }
     }
 
     /// A queue of this connection's own (exclusive, named by the broker, deleted with the
@@ -79,4 +96,20 @@ impl Link {
         )
         .await;
     }
+}
+
+/// The first failure of `connection`, published as it happens. The listening task ends with the
+/// connection's events, when the connection is gone.
+fn watch_for_failure(connection: &Connection) -> watch::Receiver<Option<lapin::Error>> {
+    let (failed, failure) = watch::channel(None);
+    let mut events = connection.events_listener();
+    tokio::spawn(async move {
+        while let Some(event) = events.next().await {
+            if let Event::Error(error) = event {
+                failed.send_replace(Some(error));
+                return;
+            }
+        }
+    });
+    failure
 }

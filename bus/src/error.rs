@@ -5,6 +5,8 @@ pub enum BusError {
     Amqp(#[from] lapin::Error),
     #[error("RabbitMQ cancelled the consumer")]
     ConsumerCancelled,
+    #[error("the connection to RabbitMQ was closed")]
+    ConnectionClosed,
     #[error("RabbitMQ did not answer within {0:?}")]
     Timeout(std::time::Duration),
     #[error("RabbitMQ refused to take message {0}")]
@@ -18,4 +20,24 @@ pub enum BusError {
     EventLog(#[from] eventstore::EventLogError),
     #[error("encoding an envelope: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl BusError {
+    /// Whether the broker answered and said no (credentials, permissions, a declaration or a
+    /// message it refuses), rather than being out of reach (refused or cut connections, no
+    /// answer in time) or the failure being somewhere else.
+    pub(crate) fn is_refusal(&self) -> bool {
+        use lapin::ErrorKind;
+        match self {
+            BusError::Amqp(error) => matches!(
+                error.kind(),
+                ErrorKind::ProtocolError(_)
+                    | ErrorKind::AuthProviderError(_)
+                    | ErrorKind::ChannelsLimitReached
+                    | ErrorKind::InvalidProtocolVersion(_)
+            ),
+            BusError::Nacked(_) => true,
+            _ => false,
+        }
+    }
 }

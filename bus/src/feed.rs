@@ -128,7 +128,7 @@ impl AmqpFeed {
                 }
                 Err(error) => {
                     tracing::warn!(queue = self.queue, %error, "cannot reach the broker; retrying");
-                    self.backoff.wait().await;
+                    self.backoff.wait(Some(&error)).await;
                 }
             }
         }

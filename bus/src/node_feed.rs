@@ -69,21 +69,27 @@ impl Subscription {
 async fn pump(config: BusConfig, mut subscription: Subscription, sender: mpsc::Sender<NodeFeed>) {
     let mut backoff = Backoff::default();
     loop {
+        let Subscription { link, consumer } = &mut subscription;
         let lost = tokio::select! {
             _ = sender.closed() => None,
-            lost = forward(&mut subscription.consumer, &sender) => lost,
+            lost = forward(consumer, &sender) => lost,
+            failed = link.failed() => Some(failed.to_string()),
         };
         subscription.link.close().await;
         let Some(error) = lost else { return };
         tracing::warn!(prefix = config.prefix, %error, "fan-out feed lost the broker; reconnecting");
+        let mut failure = None;
         subscription = loop {
             tokio::select! {
                 _ = sender.closed() => return,
-                _ = backoff.wait() => {}
+                _ = backoff.wait(failure.as_ref()) => {}
             }
             match Subscription::open(&config).await {
                 Ok(subscription) => break subscription,
-                Err(error) => tracing::warn!(%error, "fan-out feed cannot reach the broker"),
+                Err(error) => {
+                    tracing::warn!(%error, "fan-out feed cannot reach the broker");
+                    failure = Some(error);
+                }
             }
         };
         backoff.reset();

@@ -163,7 +163,7 @@ async fn lead(
                 in_flight.forget();
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = backoff.wait() => continue,
+                    _ = backoff.wait(Some(&error)) => continue,
                 }
             }
         }
@@ -182,7 +182,7 @@ async fn lead(
                     Err(error) => {
                         tracing::warn!(%error, "a batch was not confirmed; publishing it again");
                         in_flight.forget();
-                        backoff.wait().await;
+                        backoff.wait(Some(&error)).await;
                     }
                 }
             }

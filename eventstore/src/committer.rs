@@ -13,6 +13,7 @@ use cqrs_es::persist::PersistenceError;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
+use crate::error::database_unavailable;
 use crate::stats::Counters;
 
 /// One event, ready to store.
@@ -227,21 +228,5 @@ pub(crate) fn shared(error: &Arc<PersistenceError>) -> PersistenceError {
         PersistenceError::ConnectionError(_) => PersistenceError::ConnectionError(copy),
         PersistenceError::DeserializationError(_) => PersistenceError::DeserializationError(copy),
         PersistenceError::UnknownError(_) => PersistenceError::UnknownError(copy),
-    }
-}
-
-/// Whether a failed commit means the database is out of reach for now (callers answer 503 and
-/// may retry) rather than a fault of ours: the connection broke, the pool has none to give, or
-/// the server refused for a while — SQLSTATE class 08 (connection exception), 53 (insufficient
-/// resources) or 57 (operator intervention, e.g. a terminated backend or a shutdown).
-fn database_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
-        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
-            ["08", "53", "57"]
-                .iter()
-                .any(|class| code.starts_with(class))
-        }),
-        _ => false,
     }
 }

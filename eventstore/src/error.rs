@@ -29,3 +29,34 @@ pub enum EventLogError {
         source: serde_json::Error,
     },
 }
+
+/// Whether a failed statement means the database is out of reach for now (callers answer 503 and
+/// may retry) rather than a fault of ours: the connection broke, the pool has none to give, or
+/// the server refused for a while — SQLSTATE class 08 (connection exception), 53 (insufficient
+/// resources) or 57 (operator intervention, e.g. a terminated backend or a shutdown).
+pub(crate) fn database_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            ["08", "53", "57"]
+                .iter()
+                .any(|class| code.starts_with(class))
+        }),
+        _ => false,
+    }
+}
+
+/// postgres-es calls every database error but an I/O one unknown; one that means the database
+/// is out of reach for now is a connection error here, as it is for our own statements.
+pub(crate) fn outage_as_connection_error(error: PersistenceError) -> PersistenceError {
+    match error {
+        PersistenceError::UnknownError(source)
+            if source
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(database_unavailable) =>
+        {
+            PersistenceError::ConnectionError(source)
+        }
+        other => other,
+    }
+}

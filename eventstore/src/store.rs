@@ -8,6 +8,7 @@ use cqrs_es::Aggregate;
 use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 
+use crate::error::outage_as_connection_error;
 use crate::stats::Counters;
 
 /// An aggregate as of a known point of its stream.
@@ -156,7 +157,8 @@ impl Store {
         let events = self
             .events
             .get_last_events::<A>(aggregate_id, loaded.sequence)
-            .await?;
+            .await
+            .map_err(outage_as_connection_error)?;
         Counters::add(&self.counters.events_read, events.len() as u64);
         let read = events.len();
         for event in events {

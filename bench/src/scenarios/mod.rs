@@ -5,6 +5,7 @@
 pub mod fanout_latency;
 pub mod fanout_throughput;
 pub mod fast_senders;
+pub mod faults;
 pub mod history;
 pub mod idle_sockets;
 pub mod projection;

@@ -4,5 +4,6 @@
 mod caching;
 mod group_commit;
 mod helpers;
+mod outages;
 mod refusals;
 mod snapshots;

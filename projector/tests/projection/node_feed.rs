@@ -44,3 +44,32 @@ async fn a_node_hears_room_events_only_and_is_told_when_it_reconnected() {
     };
     assert_eq!(event.sequence, 2);
 }
+
+#[tokio::test]
+async fn nodes_are_back_within_about_a_second_of_the_broker_returning_from_a_long_outage() {
+    let proxy = TcpProxy::start("127.0.0.1:5672").await;
+    let system = System::new().await;
+    let through_proxy = bus::BusConfig {
+        amqp_url: testkit::amqp_url_through(&proxy),
+        ..system.bus.clone()
+    };
+    // Several nodes, since each waits a random part of its pause.
+    let mut feeds = Vec::new();
+    for _ in 0..3 {
+        feeds.push(bus::node_feed(&through_proxy).await.unwrap());
+    }
+
+    // Long enough for the pauses between attempts to have grown as far as they go.
+    proxy.cut();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    proxy.restore();
+    let returned = tokio::time::Instant::now();
+    for feed in &mut feeds {
+        assert!(matches!(next(feed).await, NodeFeed::Reconnected));
+    }
+    let all_back_after = returned.elapsed();
+    assert!(
+        all_back_after < Duration::from_secs(2),
+        "all back {all_back_after:?} after the broker returned"
+    );
+}
