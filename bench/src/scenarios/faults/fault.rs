@@ -36,11 +36,6 @@ impl Fault {
             Fault::TerminateBackends => "every PostgreSQL backend terminated",
         }
     }
-
-    /// How long delivery may take to resume once the fault is over.
-    pub fn resume_goal(self) -> Duration {
-        Duration::from_secs(3)
-    }
 }
 
 /// What the fault runner needs besides the cluster.

@@ -39,6 +39,10 @@ struct Shape {
     before: Duration,
     /// Load after each fault's end (and at least this long after the cluster is whole again).
     after: Duration,
+    /// How long delivery may take to resume once a fault is over. The full run holds the
+    /// product's promise, 3 s; the quick one runs debug builds inside `make test` on a shared
+    /// machine, where it checks that delivery resumes at all and loses nothing.
+    resume_goal: Duration,
     down_for: Duration,
     outage: Duration,
     layout: Layout,
@@ -64,6 +68,7 @@ impl Shape {
                 after: Duration::from_secs(4),
                 down_for: Duration::from_secs(1),
                 outage: Duration::from_secs(3),
+                resume_goal: Duration::from_secs(10),
                 layout,
             }
         } else {
@@ -75,6 +80,7 @@ impl Shape {
                 after: Duration::from_secs(8),
                 down_for: Duration::from_secs(2),
                 outage: Duration::from_secs(10),
+                resume_goal: Duration::from_secs(3),
                 layout,
             }
         }
@@ -172,7 +178,14 @@ async fn endure(
             verify_output.trim()
         ));
     }
-    Ok(report(phase, fault, &verdict, verified, notes))
+    Ok(report(
+        phase,
+        fault,
+        &verdict,
+        verified,
+        shape.resume_goal,
+        notes,
+    ))
 }
 
 /// What ended subscribers' sockets during the phase.
@@ -198,6 +211,7 @@ fn report(
     fault: Fault,
     verdict: &Verdict,
     verified: bool,
+    resume_goal: Duration,
     notes: Vec<String>,
 ) -> ScenarioReport {
     let count = |name: &str, value: u64| Figure::new(name, value as f64, "");
@@ -219,7 +233,7 @@ fn report(
             count("of those stored", verdict.unacknowledged_stored),
             count("stored twice", verdict.stored_twice).goal(none),
             Figure::new("delivery resumed after", resumed, "s")
-                .goal(Goal::AtMost(fault.resume_goal().as_secs_f64())),
+                .goal(Goal::AtMost(resume_goal.as_secs_f64())),
             count("chat verify failed", u64::from(!verified)).goal(none),
         ],
         notes,
