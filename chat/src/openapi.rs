@@ -27,7 +27,7 @@ use utoipa::Modify;
         (name = "rooms", description = "Creating, joining and leaving rooms"),
         (name = "messages", description = "Posting messages and reading history"),
         (name = "users", description = "The caller's account and rooms"),
-        (name = "audit", description = "The event log, for auditors (`CHAT_AUDITORS`)"),
+        (name = "audit", description = "The event log, for auditors (granted with `chat role grant auditor`)"),
         (name = "websocket", description = "Live rooms: messages as they are posted, resume by sequence, sends"),
     )
 )]
