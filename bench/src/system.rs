@@ -30,6 +30,19 @@ struct Managed {
     database: String,
 }
 
+/// What every `chat` process a benchmark starts runs with: the benchmark's signing key, the
+/// cheapest bcrypt cost, and no rate or socket limits, since the scenarios are one client
+/// address sending as fast as the system allows.
+pub(crate) const BENCH_SETTINGS: [(&str, &str); 7] = [
+    ("CHAT_JWT_SECRET", "bench-secret-long-enough-for-hs256"),
+    ("CHAT_BCRYPT_COST", "4"),
+    ("CHAT_SEND_RATE", "0"),
+    ("CHAT_LOGIN_RATE", "0"),
+    ("CHAT_ROOM_CREATE_RATE", "0"),
+    ("CHAT_WS_MAX_PER_USER", "0"),
+    ("CHAT_WS_MAX_PER_ADDRESS", "0"),
+];
+
 impl System {
     pub(crate) fn given(url: &str, database_url: &str) -> Self {
         Self {
@@ -55,13 +68,7 @@ impl System {
             .arg("all")
             .env("DATABASE_URL", &database_url)
             .env("CHAT_LISTEN", format!("127.0.0.1:{port}"))
-            .env("CHAT_JWT_SECRET", "bench-secret-long-enough-for-hs256")
-            .env("CHAT_BCRYPT_COST", "4")
-            .env("CHAT_SEND_RATE", "0")
-            .env("CHAT_LOGIN_RATE", "0")
-            .env("CHAT_ROOM_CREATE_RATE", "0")
-            .env("CHAT_WS_MAX_PER_USER", "0")
-            .env("CHAT_WS_MAX_PER_ADDRESS", "0")
+            .envs(BENCH_SETTINGS)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .kill_on_drop(true)

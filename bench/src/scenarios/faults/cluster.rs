@@ -15,10 +15,8 @@ use tokio::process::{Child, Command};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::system::{chat_binary, free_port};
+use crate::system::{chat_binary, free_port, BENCH_SETTINGS};
 
-/// The signing key every process of the run shares, so a token from one works on all.
-const JWT_SECRET: &str = "faults-secret-long-enough-for-hs256";
 /// How long a process may take to be ready after it was started.
 const START_WITHIN: Duration = Duration::from_secs(30);
 
@@ -204,13 +202,7 @@ impl Cluster {
             .env("AMQP_URL", amqp_url)
             .env("CHAT_BUS_PREFIX", &self.prefix)
             .env("CHAT_LISTEN", format!("127.0.0.1:{}", process.port))
-            .env("CHAT_JWT_SECRET", JWT_SECRET)
-            .env("CHAT_BCRYPT_COST", "4")
-            .env("CHAT_SEND_RATE", "0")
-            .env("CHAT_LOGIN_RATE", "0")
-            .env("CHAT_ROOM_CREATE_RATE", "0")
-            .env("CHAT_WS_MAX_PER_USER", "0")
-            .env("CHAT_WS_MAX_PER_ADDRESS", "0")
+            .envs(BENCH_SETTINGS)
             .env("CHAT_WEB_DIR", "/nonexistent")
             .env("CHAT_DB_POOL_COMMANDS", layout.pool_commands.to_string())
             .env("CHAT_DB_POOL_QUERIES", layout.pool_queries.to_string())
