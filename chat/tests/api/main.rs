@@ -38,6 +38,7 @@ mod slow_reads;
 mod sockets;
 mod stopping;
 mod topology;
+mod webhooks;
 mod websocket_admission;
 mod websocket_caps;
 mod websocket_limits;
