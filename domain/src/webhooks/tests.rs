@@ -129,7 +129,13 @@ fn event_types_are_known_room_event_names_and_at_least_one() {
     let types = WebhookEventTypes::parse(["MessagePosted", "MessagePosted"]).unwrap();
     assert_eq!(types.into_names(), vec!["MessagePosted".to_owned()]);
     assert!(WebhookEventTypes::parse([]).is_err());
-    for bad in ["messageposted", "UserRegistered", "WebhookCreated", "", "MessagePosted\0"] {
+    for bad in [
+        "messageposted",
+        "UserRegistered",
+        "WebhookCreated",
+        "",
+        "MessagePosted\0",
+    ] {
         assert!(WebhookEventTypes::parse([bad]).is_err(), "{bad:?}");
     }
 }

@@ -22,7 +22,8 @@ impl WebhookUrl {
         if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(refused("may hold no spaces or control characters"));
         }
-        let url = url::Url::parse(raw).map_err(|error| refused(&format!("is not a URL: {error}")))?;
+        let url =
+            url::Url::parse(raw).map_err(|error| refused(&format!("is not a URL: {error}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(refused("must be http or https"));
         }
