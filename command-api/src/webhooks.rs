@@ -23,12 +23,26 @@ pub struct CreateWebhookRequest {
     /// Where the room's events are POSTed: `http` or `https`, at most 2,048 bytes, no user name
     /// or password. Hosts that are not public are refused at delivery unless the operator
     /// allows them.
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = "^https?://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub url: String,
     /// The room event types to deliver (`RoomCreated`, `MemberJoined`, `MemberLeft`,
     /// `MemberRoleChanged`, `MessagePosted`); left out or null for all of them.
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, value_type = Option<Vec<RoomEventType>>)]
     pub event_types: Option<Vec<String>>,
+}
+
+/// The types of room events a webhook can receive.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the names are checked by the domain.
+pub enum RoomEventType {
+    RoomCreated,
+    MemberJoined,
+    MemberLeft,
+    MemberRoleChanged,
+    MessagePosted,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -139,6 +153,7 @@ api_kit::error_responses!(
     /// What deleting a webhook answers instead of success.
     DeleteWebhookErrors: [STORE_ERRORS, PATH_ERRORS, BEARER_ERRORS], [
         ErrorCase::new(403, "not_room_owner", "Only the room's owner can manage its webhooks"),
+        ErrorCase::new(404, "room_not_found", "Room not found"),
         ErrorCase::new(404, "webhook_not_found", "Webhook not found"),
     ]
 );
@@ -241,6 +256,7 @@ api_kit::error_responses!(
     /// What listing deliveries answers instead of success.
     DeliveriesErrors: [STORE_ERRORS, PATH_ERRORS, QUERY_ERRORS, BEARER_ERRORS], [
         ErrorCase::new(403, "not_room_owner", "Only the room's owner can manage its webhooks"),
+        ErrorCase::new(404, "room_not_found", "Room not found"),
         ErrorCase::new(404, "webhook_not_found", "Webhook not found"),
     ]
 );

@@ -547,7 +547,7 @@ export interface components {
              * @description The room event types to deliver (`RoomCreated`, `MemberJoined`, `MemberLeft`,
              *     `MemberRoleChanged`, `MessagePosted`); left out or null for all of them.
              */
-            event_types?: string[] | null;
+            event_types?: components["schemas"]["RoomEventType"][] | null;
             /**
              * @description Where the room's events are POSTed: `http` or `https`, at most 2,048 bytes, no user name
              *     or password. Hosts that are not public are refused at delivery unless the operator
@@ -735,6 +735,11 @@ export interface components {
             /** @description As typed, without the whitespace around it. */
             username: string;
         };
+        /**
+         * @description The types of room events a webhook can receive.
+         * @enum {string}
+         */
+        RoomEventType: "RoomCreated" | "MemberJoined" | "MemberLeft" | "MemberRoleChanged" | "MessagePosted";
         RoomMessage: {
             /** @example Joined room general */
             message: string;
@@ -2728,7 +2733,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `webhook_not_found`: Webhook not found */
+            /** @description `room_not_found`: Room not found; `webhook_not_found`: Webhook not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2736,7 +2741,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "webhook_not_found";
+                        code?: "room_not_found" | "webhook_not_found";
                     };
                 };
             };
@@ -2834,7 +2839,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `webhook_not_found`: Webhook not found */
+            /** @description `room_not_found`: Room not found; `webhook_not_found`: Webhook not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2842,7 +2847,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "webhook_not_found";
+                        code?: "room_not_found" | "webhook_not_found";
                     };
                 };
             };
