@@ -34,10 +34,15 @@ pub struct WebhookSettings {
     /// One attempt's time limit, connecting included.
     #[arg(long = "webhook-timeout", env = "CHAT_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub timeout: Duration,
+    /// Webhooks one process delivers to at once (each holds its webhook's lease while it
+    /// delivers; a slow endpoint ties up one of them).
+    #[arg(long = "webhook-dispatchers", env = "CHAT_WEBHOOK_DISPATCHERS", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), global = true)]
+    pub dispatchers: u16,
+    /// How often an idle dispatcher looks for deliveries that came due (a retry's pause ending,
+    /// or another process's queueing); deliveries this process queues wake it at once.
+    #[arg(long = "webhook-poll-interval", env = "CHAT_WEBHOOK_POLL_INTERVAL", default_value = "500ms", value_parser = humantime::parse_duration, global = true)]
+    pub poll_interval: Duration,
 }
-
-/// Webhooks delivered to at once by one process.
-const DISPATCHERS: usize = 8;
 
 impl WebhookSettings {
     /// The delivery worker's settings; a retry setting that cannot work stops the process.
@@ -53,14 +58,20 @@ impl WebhookSettings {
         if self.timeout.is_zero() {
             return Err(ConfigError::new("CHAT_WEBHOOK_TIMEOUT must be above 0"));
         }
+        // Below this, idle dispatchers would spin on the database.
+        if self.poll_interval < Duration::from_millis(10) {
+            return Err(ConfigError::new(
+                "CHAT_WEBHOOK_POLL_INTERVAL must be at least 10ms",
+            ));
+        }
         Ok(DeliverySettings {
             allow,
             retry_first: self.retry_first,
             retry_max: self.retry_max,
             give_up: self.give_up,
             timeout: self.timeout,
-            dispatchers: DISPATCHERS,
-            poll_interval: Duration::from_millis(500),
+            dispatchers: usize::from(self.dispatchers),
+            poll_interval: self.poll_interval,
             catch_up_interval,
         })
     }
