@@ -28,6 +28,7 @@ mod reading_metrics;
 mod reading_rooms;
 mod reading_your_writes;
 mod rebuilding_and_verifying;
+mod receiving_webhooks_as_documented;
 mod refusing_unsafe_configurations;
 mod registering;
 mod replaying_for_an_operator;

@@ -14,20 +14,20 @@ use crate::helpers::{assert_error, spawn_app_with, TestApp};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
-    id: String,
-    timestamp: String,
-    signature: String,
-    body: String,
+pub struct Received {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: String,
 }
 
 /// A local endpoint that records every request and answers `answer(attempt of this id)`.
-struct Receiver {
-    url: String,
-    received: Arc<Mutex<Vec<Received>>>,
+pub struct Receiver {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<Received>>>,
 }
 
-async fn receiver(answer: fn(usize) -> u16) -> Receiver {
+pub async fn receiver(answer: fn(usize) -> u16) -> Receiver {
     let received: Arc<Mutex<Vec<Received>>> = Arc::default();
     let log = Arc::clone(&received);
     let app = axum::Router::new().route(
@@ -61,7 +61,7 @@ async fn receiver(answer: fn(usize) -> u16) -> Receiver {
     Receiver { url, received }
 }
 
-const FAST_RETRIES: [&str; 6] = [
+pub const FAST_RETRIES: [&str; 6] = [
     "--webhook-retry-first",
     "100ms",
     "--webhook-retry-max",
@@ -70,7 +70,7 @@ const FAST_RETRIES: [&str; 6] = [
     "1s",
 ];
 
-async fn create_webhook(app: &TestApp, token: &str, room_id: &str, body: &Value) -> Value {
+pub async fn create_webhook(app: &TestApp, token: &str, room_id: &str, body: &Value) -> Value {
     let response = app
         .post_json(&format!("/rooms/{room_id}/webhooks"), Some(token), body)
         .await;
@@ -78,14 +78,14 @@ async fn create_webhook(app: &TestApp, token: &str, room_id: &str, body: &Value)
     response.json().await.unwrap()
 }
 
-fn key_of(secret: &str) -> Vec<u8> {
+pub fn key_of(secret: &str) -> Vec<u8> {
     let encoded = secret.strip_prefix("whsec_").expect("the whsec_ prefix");
     base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .expect("base64")
 }
 
-async fn deliveries(
+pub async fn deliveries(
     app: &TestApp,
     token: &str,
     room_id: &str,
@@ -102,7 +102,7 @@ async fn deliveries(
 }
 
 /// Waits up to 30 s for `done` to hold of the deliveries.
-async fn wait_for(
+pub async fn wait_for(
     app: &TestApp,
     token: &str,
     room_id: &str,
