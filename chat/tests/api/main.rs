@@ -8,6 +8,7 @@ mod checking_readiness;
 mod choosing_request_ids;
 mod creating_and_joining_rooms;
 mod creating_rooms_in_bulk;
+mod delivering_webhooks_from_two_projectors;
 mod docs;
 mod granting_auditors;
 mod guessing_room_passwords;

@@ -42,8 +42,16 @@ async fn a_wildcard_cors_origin_is_a_configuration_error_not_a_panic() {
 #[tokio::test]
 async fn webhook_delivery_settings_that_cannot_work_stop_the_projector_naming_the_setting() {
     for (variable, flag, value) in [
-        ("CHAT_WEBHOOK_POLL_INTERVAL", "--webhook-poll-interval", "0s"),
-        ("CHAT_WEBHOOK_POLL_INTERVAL", "--webhook-poll-interval", "1ms"),
+        (
+            "CHAT_WEBHOOK_POLL_INTERVAL",
+            "--webhook-poll-interval",
+            "0s",
+        ),
+        (
+            "CHAT_WEBHOOK_POLL_INTERVAL",
+            "--webhook-poll-interval",
+            "1ms",
+        ),
         ("CHAT_WEBHOOK_RETRY_FIRST", "--webhook-retry-first", "0s"),
         ("CHAT_WEBHOOK_DISPATCHERS", "--webhook-dispatchers", "0"),
         ("CHAT_WEBHOOK_DISPATCHERS", "--webhook-dispatchers", "257"),
