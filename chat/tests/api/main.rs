@@ -14,6 +14,7 @@ mod granting_auditors;
 mod guessing_room_passwords;
 mod helpers;
 mod hidden_characters;
+mod keeping_webhook_secrets;
 mod listing_rooms_in_pages;
 mod logging_in;
 mod logging_in_behind_a_proxy;
