@@ -55,6 +55,15 @@ pub struct MessagePosted {
     pub posted_at: DateTime<Utc>,
 }
 
+/// Every type of room event, by the name it is stored and routed under.
+pub const EVENT_TYPES: [&str; 5] = [
+    "RoomCreated",
+    "MemberJoined",
+    "MemberLeft",
+    "MemberRoleChanged",
+    "MessagePosted",
+];
+
 impl DomainEvent for RoomEvent {
     fn event_type(&self) -> String {
         match self {
