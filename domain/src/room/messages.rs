@@ -46,7 +46,7 @@ impl MessageFacts {
     }
 
     /// The facts after `event`, one of the events that change a posted message.
-    fn apply(&mut self, event: &RoomEvent) {
+    pub fn apply(&mut self, event: &RoomEvent) {
         match event {
             RoomEvent::MessageDeleted { .. } => {
                 self.deleted = true;
