@@ -76,9 +76,7 @@ fn is_one_emoji(text: &str) -> bool {
         ['\u{1F3F4}', tags @ .., '\u{E007F}'] if !tags.is_empty() => {
             tags.iter().all(|c| is_tag(*c))
         }
-        _ => chars
-            .split(|c| *c == JOINER)
-            .all(|part| is_pictograph_element(part)),
+        _ => chars.split(|c| *c == JOINER).all(is_pictograph_element),
     }
 }
 
