@@ -4,11 +4,26 @@ import { applyPresence, frameSeq, parseServerFrame, pingFrame, resumeFrame, send
 const p = (o: unknown) => parseServerFrame(JSON.stringify(o), 'room-9');
 
 describe('parseServerFrame', () => {
-  it('parses a message frame', () => {
+  it('parses a message frame; one without the fields of later changes is as posted', () => {
     const f = p({ type: 'message', id: 'm1', seq: 3, room_id: 'r', user_id: 'u', username: 'al', content: 'hi', client_msg_id: 'c', created_at: 't' });
     expect(f).toEqual({
       type: 'message',
-      message: { id: 'm1', seq: 3, room_id: 'r', user_id: 'u', username: 'al', content: 'hi', client_msg_id: 'c', created_at: 't' },
+      message: {
+        id: 'm1',
+        seq: 3,
+        room_id: 'r',
+        user_id: 'u',
+        username: 'al',
+        content: 'hi',
+        client_msg_id: 'c',
+        created_at: 't',
+        edited_at: null,
+        deleted: false,
+        reactions: [],
+        reply_to: null,
+        reply_count: 0,
+        mentions: [],
+      },
     });
     expect(frameSeq(f!)).toBe(3);
   });
