@@ -119,3 +119,29 @@ describe('typingText', () => {
     expect(typingText(['a', 'b', 'c', 'd'])).toBe('Several people are typing…');
   });
 });
+
+describe('frames that change a message', () => {
+  it('parses edits, deletions and reactions, each advancing the resume cursor', () => {
+    const edited = p({ type: 'message_edited', seq: 9, room_id: 'r', message_id: 'm1', content: 'hi @bo', edited_at: 't', mentions: [{ user_id: 'u', username: 'bo' }, 7] });
+    expect(edited).toEqual({
+      type: 'message_changed',
+      seq: 9,
+      change: { type: 'edited', message_id: 'm1', content: 'hi @bo', edited_at: 't', mentions: [{ user_id: 'u', username: 'bo' }] },
+    });
+    expect(frameSeq(edited!)).toBe(9);
+    expect(p({ type: 'message_deleted', seq: 10, room_id: 'r', message_id: 'm1' })).toEqual({
+      type: 'message_changed',
+      seq: 10,
+      change: { type: 'deleted', message_id: 'm1' },
+    });
+    const added = { seq: 11, room_id: 'r', message_id: 'm1', emoji: '👍', user_id: 'u', username: 'bo' };
+    expect(p({ type: 'reaction_added', ...added })).toMatchObject({ change: { type: 'reaction', emoji: '👍', username: 'bo', on: true } });
+    expect(p({ type: 'reaction_removed', ...added })).toMatchObject({ seq: 11, change: { on: false } });
+  });
+
+  it('drops a change that names no message, no emoji or no one', () => {
+    expect(p({ type: 'message_deleted', seq: 1 })).toBeNull();
+    expect(p({ type: 'reaction_added', seq: 1, message_id: 'm', username: 'bo' })).toBeNull();
+    expect(p({ type: 'reaction_removed', seq: 1, message_id: 'm', emoji: '👍' })).toBeNull();
+  });
+});
