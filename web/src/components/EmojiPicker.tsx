@@ -60,7 +60,7 @@ export function EmojiPicker({ onPick, isMine }: Props) {
         <span aria-hidden="true">☺+</span>
       </button>
       {open && (
-        <div id={id} ref={panel} className="picker-panel" role="group" aria-label="Reactions" onKeyDown={onKeyDown}>
+        <div id={id} ref={panel} className="picker-panel" role="group" aria-label="Pick a reaction" onKeyDown={onKeyDown}>
           {REACTION_EMOJI.map((emoji) => (
             <button
               key={emoji}

@@ -101,7 +101,7 @@ export const MessageRow = memo(function MessageRow({ item: m, own, grouped, inTh
         </div>
       </div>
       {!m.deleted && mode.kind === 'view' && (
-        <div className="msg-actions" role="toolbar" aria-label={`Actions for the message from ${author}`}>
+        <div className="msg-actions" role="group" aria-label={`Actions for the message from ${author}`}>
           <EmojiPicker
             isMine={(emoji) => m.reactions.some((r) => r.emoji === emoji && reacted(r, self.username))}
             onPick={(emoji) => actions.react(m, emoji, !m.reactions.some((r) => r.emoji === emoji && reacted(r, self.username)))}
