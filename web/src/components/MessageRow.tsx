@@ -62,14 +62,14 @@ export const MessageRow = memo(function MessageRow({ item: m, own, grouped, inTh
         )}
         {grouped && <span className="sr-only">{author}: </span>}
         {forMe && <span className="sr-only">(mentions you) </span>}
-        {mode.kind === 'editing' ? (
+        {mode.kind === 'editing' && !m.deleted ? (
           <EditForm initial={m.content} onSave={(content) => actions.edit(m, content)} onDone={() => setMode({ kind: 'view' })} />
         ) : (
           <div className="bubble">
             {m.deleted ? <em className="tombstone">message deleted</em> : <MessageText content={m.content} mentions={m.mentions} self={self} />}
           </div>
         )}
-        {mode.kind === 'confirm-delete' && (
+        {mode.kind === 'confirm-delete' && !m.deleted && (
           <div className="confirm" role="group" aria-label="Confirm deletion">
             <span>Delete this message for everyone?</span>
             <button type="button" className="btn btn-danger btn-small" onClick={() => void remove()} autoFocus>
