@@ -31,10 +31,18 @@ impl IntoResponse for HttpError {
             | Room(RoomError::NameTaken | RoomError::PrivateRoomRequiresPassword)) => {
                 refusal(StatusCode::BAD_REQUEST, &refused)
             }
-            refused @ (Room(RoomError::NotFound) | User(UserError::NotRegistered)) => {
-                refusal(StatusCode::NOT_FOUND, &refused)
+            refused @ (Room(RoomError::NotFound | RoomError::MessageNotFound)
+            | User(UserError::NotRegistered)) => refusal(StatusCode::NOT_FOUND, &refused),
+            refused @ Room(RoomError::MessageDeleted | RoomError::TooManyReactions) => {
+                refusal(StatusCode::CONFLICT, &refused)
             }
-            refused @ (Room(RoomError::WrongPassword | RoomError::NotAMember)
+            fault @ Room(RoomError::StaleMessage) => ApiError::unavailable(&fault),
+            refused @ (Room(
+                RoomError::WrongPassword
+                | RoomError::NotAMember
+                | RoomError::NotTheAuthor
+                | RoomError::NotAuthorOrOwner,
+            )
             | User(UserError::WrongPassword | UserError::NotAnAuditor)) => {
                 refusal(StatusCode::FORBIDDEN, &refused)
             }

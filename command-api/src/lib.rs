@@ -5,6 +5,7 @@
 
 mod accounts;
 mod error;
+mod message_changes;
 mod messages;
 mod rooms;
 mod sessions;
@@ -27,6 +28,11 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))
         .routes(routes!(messages::post_message))
+        .routes(routes!(
+            message_changes::edit_message,
+            message_changes::delete_message
+        ))
+        .routes(routes!(message_changes::react, message_changes::unreact))
 }
 
 /// The JSON answer `body` makes of an outcome that waited for the projection, marked with

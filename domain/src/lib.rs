@@ -9,5 +9,5 @@ pub mod values;
 
 /// The trait that gives each aggregate its `TYPE`, the name its events are stored under.
 pub use cqrs_es::Aggregate;
-pub use room::{MessagePosted, Role, Room, RoomCommand, RoomError, RoomEvent};
+pub use room::{Mention, MessagePosted, Role, Room, RoomCommand, RoomError, RoomEvent};
 pub use user::{User, UserCommand, UserError, UserEvent, UserRole};

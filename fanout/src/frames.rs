@@ -4,7 +4,7 @@
 
 use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::{Role, RoomEvent};
+use domain::{Mention, MessagePosted, Role, RoomEvent};
 use std::fmt;
 
 use serde::de::{self, Unexpected, Visitor};
@@ -28,6 +28,9 @@ pub enum ClientFrame {
         content: String,
         #[serde(default)]
         client_msg_id: Option<String>,
+        /// The id of the message of this room it answers.
+        #[serde(default)]
+        reply_to: Option<Uuid>,
     },
     Typing,
     Ping,
@@ -97,6 +100,54 @@ enum ServerFrame<'a> {
         content: &'a str,
         client_msg_id: Option<&'a str>,
         created_at: String,
+    },
+    /// A message in the JSON dialect: the seed's fields and what became of it. Live, it was just
+    /// posted; a resume replays a deleted one as a tombstone.
+    #[serde(rename = "message")]
+    FullMessage {
+        id: Uuid,
+        seq: i64,
+        room_id: Uuid,
+        user_id: Uuid,
+        username: &'a str,
+        content: &'a str,
+        client_msg_id: Option<&'a str>,
+        created_at: String,
+        edited_at: Option<String>,
+        deleted: bool,
+        reactions: [(); 0],
+        reply_to: Option<Uuid>,
+        reply_count: u32,
+        mentions: &'a [Mention],
+    },
+    MessageEdited {
+        seq: i64,
+        room_id: Uuid,
+        message_id: Uuid,
+        content: &'a str,
+        edited_at: String,
+        mentions: &'a [Mention],
+    },
+    MessageDeleted {
+        seq: i64,
+        room_id: Uuid,
+        message_id: Uuid,
+    },
+    ReactionAdded {
+        seq: i64,
+        room_id: Uuid,
+        message_id: Uuid,
+        emoji: &'a str,
+        user_id: Uuid,
+        username: &'a str,
+    },
+    ReactionRemoved {
+        seq: i64,
+        room_id: Uuid,
+        message_id: Uuid,
+        emoji: &'a str,
+        user_id: Uuid,
+        username: &'a str,
     },
     MemberJoined {
         seq: i64,
@@ -183,28 +234,63 @@ pub struct Rendered {
     pub v2: Option<Utf8Bytes>,
 }
 
-/// How one stored room event looks to each dialect. v1 sockets get messages only; v2 sockets
-/// get messages and membership changes. The room's creation reaches no one: it precedes every
-/// socket of the room.
+/// How one stored room event looks to each dialect. v1 sockets get messages only, in the seed's
+/// shape (its client draws every other frame as a message); v2 sockets get messages with what
+/// became of them, their changes and membership changes. The room's creation reaches no one: it
+/// precedes every socket of the room.
 pub fn render_event(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered {
     match event {
-        RoomEvent::MessagePosted(posted) => {
-            let frame = ServerFrame::Message {
-                id: posted.message_id,
-                seq,
-                room_id,
-                user_id: posted.user_id,
-                username: &posted.username,
-                content: &posted.content,
-                client_msg_id: posted.client_msg_id.as_deref(),
-                created_at: timestamp(posted.posted_at),
-            }
-            .render();
-            Rendered {
-                v1: Some(frame.clone()),
-                v2: Some(frame),
-            }
-        }
+        RoomEvent::MessagePosted(posted) => Rendered {
+            v1: Some(seed_message(room_id, seq, posted)),
+            v2: Some(full_message(room_id, seq, posted, false)),
+        },
+        RoomEvent::MessageEdited {
+            message_id,
+            content,
+            mentions,
+            edited_at,
+            ..
+        } => v2_only(ServerFrame::MessageEdited {
+            seq,
+            room_id,
+            message_id: *message_id,
+            content,
+            edited_at: timestamp(*edited_at),
+            mentions,
+        }),
+        RoomEvent::MessageDeleted { message_id, .. } => v2_only(ServerFrame::MessageDeleted {
+            seq,
+            room_id,
+            message_id: *message_id,
+        }),
+        RoomEvent::ReactionAdded {
+            message_id,
+            emoji,
+            user_id,
+            username,
+            ..
+        } => v2_only(ServerFrame::ReactionAdded {
+            seq,
+            room_id,
+            message_id: *message_id,
+            emoji,
+            user_id: *user_id,
+            username,
+        }),
+        RoomEvent::ReactionRemoved {
+            message_id,
+            emoji,
+            user_id,
+            username,
+            ..
+        } => v2_only(ServerFrame::ReactionRemoved {
+            seq,
+            room_id,
+            message_id: *message_id,
+            emoji,
+            user_id: *user_id,
+            username,
+        }),
         RoomEvent::MemberJoined {
             user_id,
             username,
@@ -244,6 +330,49 @@ pub fn render_event(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered {
         }),
         RoomEvent::RoomCreated { .. } => Rendered::default(),
     }
+}
+
+/// A deleted message as a resume replays it: to v2 sockets a tombstone (its id and seq, no
+/// text), to v1 sockets nothing, since the seed's client would draw it as a message.
+pub fn render_tombstone(room_id: Uuid, seq: i64, posted: &MessagePosted) -> Rendered {
+    Rendered {
+        v1: None,
+        v2: Some(full_message(room_id, seq, posted, true)),
+    }
+}
+
+fn seed_message(room_id: Uuid, seq: i64, posted: &MessagePosted) -> Utf8Bytes {
+    ServerFrame::Message {
+        id: posted.message_id,
+        seq,
+        room_id,
+        user_id: posted.user_id,
+        username: &posted.username,
+        content: &posted.content,
+        client_msg_id: posted.client_msg_id.as_deref(),
+        created_at: timestamp(posted.posted_at),
+    }
+    .render()
+}
+
+fn full_message(room_id: Uuid, seq: i64, posted: &MessagePosted, deleted: bool) -> Utf8Bytes {
+    ServerFrame::FullMessage {
+        id: posted.message_id,
+        seq,
+        room_id,
+        user_id: posted.user_id,
+        username: &posted.username,
+        content: if deleted { "" } else { &posted.content },
+        client_msg_id: posted.client_msg_id.as_deref(),
+        created_at: timestamp(posted.posted_at),
+        edited_at: None,
+        deleted,
+        reactions: [],
+        reply_to: posted.reply_to,
+        reply_count: 0,
+        mentions: if deleted { &[] } else { &posted.mentions },
+    }
+    .render()
 }
 
 fn v2_only(frame: ServerFrame<'_>) -> Rendered {
@@ -327,7 +456,7 @@ mod tests {
     }
 
     #[test]
-    fn a_message_is_the_same_frame_in_both_dialects_with_the_seeds_fields() {
+    fn a_message_has_the_seeds_fields_in_v1_and_what_became_of_it_in_v2() {
         let room_id = Uuid::from_u128(1);
         let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
             .unwrap()
@@ -339,9 +468,15 @@ mod tests {
             content: "hi".into(),
             client_msg_id: Some("c1".into()),
             posted_at: at,
+            reply_to: None,
+            mentions: vec![],
         });
         let rendered = render_event(room_id, 7, &event);
-        assert_eq!(rendered.v1, rendered.v2);
+        let v2 = parsed(rendered.v2.as_ref().unwrap());
+        assert_eq!(v2["deleted"], false);
+        assert_eq!(v2["reactions"], json!([]));
+        assert_eq!(v2["reply_count"], 0);
+        assert!(v2["edited_at"].is_null() && v2["reply_to"].is_null());
         assert_eq!(
             parsed(&rendered.v1.unwrap()),
             json!({

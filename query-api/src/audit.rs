@@ -404,7 +404,39 @@ fn describe(event: &RoomEvent) -> String {
         RoomEvent::MemberRoleChanged { username, role, .. } => {
             format!("{username} became {}", role_name(*role))
         }
-        RoomEvent::MessagePosted(posted) => format!("{}: {}", posted.username, posted.content),
+        RoomEvent::MessagePosted(posted) => {
+            let id = posted.message_id;
+            match posted.reply_to {
+                Some(to) => format!(
+                    "{}: {} [{id}, replying to {to}]",
+                    posted.username, posted.content
+                ),
+                None => format!("{}: {} [{id}]", posted.username, posted.content),
+            }
+        }
+        RoomEvent::MessageEdited {
+            message_id,
+            username,
+            content,
+            ..
+        } => format!("{username} edited {message_id}: {content}"),
+        RoomEvent::MessageDeleted {
+            message_id,
+            username,
+            ..
+        } => format!("{username} deleted {message_id}"),
+        RoomEvent::ReactionAdded {
+            message_id,
+            emoji,
+            username,
+            ..
+        } => format!("{username} reacted {emoji} to {message_id}"),
+        RoomEvent::ReactionRemoved {
+            message_id,
+            emoji,
+            username,
+            ..
+        } => format!("{username} took back {emoji} from {message_id}"),
     }
 }
 

@@ -155,6 +155,8 @@ pub fn history(shape: &Shape) -> Vec<StoredEvent> {
             content: format!("message {n}"),
             client_msg_id: (n % 3 == 0).then(|| format!("client-{n}")),
             posted_at: now,
+            reply_to: None,
+            mentions: Vec::new(),
         });
         events.push(room.next(posted));
     }
