@@ -17,6 +17,7 @@ type Schemas = components['schemas'];
 export type User = Schemas['RegisteredUser'];
 
 type RoomView = Schemas['RoomView'];
+type MemberView = Schemas['MemberView'];
 
 /** A room as the client keeps it: the server's, with what an answer may leave out (a room made
  * from a `POST /rooms/` answer has no counts yet) made explicit as null. */
@@ -35,6 +36,8 @@ type AccessToken = Schemas['AccessToken'];
 type RoomMessage = Schemas['RoomMessage'];
 type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
 type SocketTicketAnswer = Schemas['SocketTicketAnswer'];
+type PostMessageRequest = Schemas['PostMessageRequest'];
+type EditMessageRequest = Schemas['EditMessageRequest'];
 
 /** A room from any of the server's room shapes, with missing fields made explicit. */
 export function normalizeRoom(raw: unknown): Room | null {
@@ -56,11 +59,7 @@ export function normalizeRoom(raw: unknown): Room | null {
 }
 
 /** A member of a room, as `GET /rooms/{id}/members` lists them. */
-export interface Member {
-  user_id: string;
-  username: string;
-  role: string;
-}
+export type Member = Pick<MemberView, 'user_id' | 'username'> & { role: MemberView['role'] | null };
 
 function normalizeMember(raw: unknown): Member | null {
   if (!raw || typeof raw !== 'object') return null;
@@ -68,7 +67,8 @@ function normalizeMember(raw: unknown): Member | null {
   const userId = str(o.user_id);
   const username = str(o.username);
   if (userId === null || username === null) return null;
-  return { user_id: userId, username, role: str(o.role) ?? 'member' };
+  const role = o.role === 'owner' || o.role === 'member' ? o.role : null;
+  return { user_id: userId, username, role };
 }
 
 const messagePath = (roomId: string, messageId: string) =>
@@ -226,14 +226,15 @@ export function createApi(opts: ApiOptions = {}) {
     },
     /** Posts a message over HTTP (the thread's replies go this way); answers it as stored. */
     async postMessage(roomId: string, content: string, opts2: { replyTo?: string; clientMsgId?: string } = {}): Promise<Message> {
-      const body: Record<string, unknown> = { content };
+      const body: PostMessageRequest = { content };
       if (opts2.replyTo) body.reply_to = opts2.replyTo;
       if (opts2.clientMsgId) body.client_msg_id = opts2.clientMsgId;
       return message(await json('POST', `/rooms/${encodeURIComponent(roomId)}/messages`, { json: body }), roomId);
     },
     /** Replaces the text of one's own message; answers the message as edited. */
     async editMessage(roomId: string, messageId: string, content: string): Promise<Message> {
-      return message(await json('PATCH', messagePath(roomId, messageId), { json: { content } }), roomId);
+      const body: EditMessageRequest = { content };
+      return message(await json('PATCH', messagePath(roomId, messageId), { json: body }), roomId);
     },
     async deleteMessage(roomId: string, messageId: string): Promise<void> {
       await request('DELETE', messagePath(roomId, messageId));

@@ -4,38 +4,18 @@
 import type { components } from './api-types';
 import { asNumberOrNull, asString, str } from './fields';
 
-type MessageView = components['schemas']['MessageView'];
+type Schemas = components['schemas'];
+type MessageView = Schemas['MessageView'];
 
-/** One emoji on a message: how many reacted with it, and (some of) who. */
-export interface Reaction {
-  emoji: string;
-  count: number;
-  /** At most 10 of them, so a complete list only while `count` is 10 or less. */
-  usernames: string[];
-}
+/** One emoji on a message: how many reacted with it, and the first ten who did. */
+export type Reaction = Schemas['ReactionView'];
 
 /** A member named with `@username` in a message. */
-export interface Mention {
-  user_id: string;
-  username: string;
-}
-
-/** What a message is besides its text and author. */
-export interface MessageLife {
-  /** When it was last edited; null if never. */
-  edited_at: string | null;
-  /** Deleted messages keep their `id` and `seq`; their content is '' and they have no reactions. */
-  deleted: boolean;
-  reactions: Reaction[];
-  /** The message this one replies to (a thread's first message), or null. */
-  reply_to: string | null;
-  reply_count: number;
-  mentions: Mention[];
-}
+export type Mention = Schemas['MentionView'];
 
 /** A message as history serves it and the socket's message frames carry it; `seq` is null only
  * for a frame that came without one. */
-export type Message = Omit<MessageView, 'seq' | keyof MessageLife> & { seq: MessageView['seq'] | null } & MessageLife;
+export type Message = Omit<MessageView, 'seq'> & { seq: MessageView['seq'] | null };
 
 /** The largest number of reactors whose names the server lists per emoji. */
 export const REACTION_NAMES_LISTED = 10;
