@@ -183,8 +183,8 @@ story('on a phone the thread opens below the conversation', async () => {
   await row(conversation(c), 'mobile spacing').getByRole('button', { name: 'Reply', exact: true }).click();
   const panel = thread(c);
   await panel.getByText('No replies yet.').waitFor();
-  const [room, below] = await Promise.all([c.locator('.chat-main').boundingBox(), panel.boundingBox()]);
-  assert.ok(below.y >= room.y + room.height - 1, 'the thread is below the conversation');
+  const [pane, below] = await Promise.all([c.locator('.chat-main').boundingBox(), panel.boundingBox()]);
+  assert.ok(below.y >= pane.y + pane.height - 1, 'the thread is below the conversation');
   const width = await c.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= PHONE.width, `no horizontal scroll (scrollWidth ${width})`);
   await shot(c, 'phone-thread');
