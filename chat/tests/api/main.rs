@@ -4,6 +4,7 @@ mod auditing;
 mod bad_input;
 mod broker_outage;
 mod caddy;
+mod changing_messages;
 mod checking_readiness;
 mod choosing_request_ids;
 mod creating_and_joining_rooms;
