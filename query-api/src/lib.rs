@@ -3,6 +3,7 @@
 
 mod audit;
 mod audit_trail;
+mod audit_versions;
 mod error;
 mod history;
 mod listing;
@@ -37,4 +38,5 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(audit::user_events))
         .routes(routes!(audit::room_state))
         .routes(routes!(audit_trail::audit_reads))
+        .routes(routes!(audit_versions::message_versions))
 }

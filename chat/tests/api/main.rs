@@ -1,6 +1,7 @@
 //! The system's HTTP behaviour, told as user stories against the real application and database.
 
 mod auditing;
+mod auditing_message_versions;
 mod bad_input;
 mod broker_outage;
 mod caddy;

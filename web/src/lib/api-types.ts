@@ -42,6 +42,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit/rooms/{room_id}/messages/{message_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of a message in order: as posted, each edit, its deletion, with who and when;
+         *     a deleted message's text included (auditors only).
+         */
+        get: operations["message_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/rooms/{room_id}/state": {
         parameters: {
             query?: never;
@@ -620,6 +640,30 @@ export interface components {
             user_id: string;
             username: string;
         };
+        /** @description One version of a message: the event that made it. */
+        MessageVersion: {
+            /**
+             * Format: date-time
+             * @description When, as the event says.
+             */
+            at: string;
+            /** @description The text from this version on; null for the deletion (the log keeps the text before it). */
+            content: string | null;
+            kind: components["schemas"]["VersionKind"];
+            /** @description Members the text names; empty for the deletion. */
+            mentions: components["schemas"]["MentionView"][];
+            /**
+             * Format: int64
+             * @description The room sequence of the event.
+             */
+            seq: number;
+            /**
+             * Format: uuid
+             * @description Who posted, edited or deleted it (the deleter may be the room's owner).
+             */
+            user_id: string;
+            username: string;
+        };
         /** @description A message as history, replies and mentions serve it. */
         MessageView: {
             client_msg_id: string | null;
@@ -816,6 +860,8 @@ export interface components {
             id: string;
             username: string;
         };
+        /** @enum {string} */
+        VersionKind: "posted" | "edited" | "deleted";
     };
     responses: never;
     parameters: never;
@@ -974,6 +1020,109 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "room_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_query`: Failed to deserialize query string: limit: invalid digit found in string */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path" | "invalid_query";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    message_versions: {
+        parameters: {
+            query?: {
+                /** @description Only versions after this room sequence (exclusive): the `seq` of the last one read. */
+                after_seq?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The message's id */
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Versions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageVersion"][];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_an_auditor`: Only auditors can read the event log */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_an_auditor";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `message_not_found`: Message not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "message_not_found";
                     };
                 };
             };
