@@ -332,12 +332,30 @@ pub fn render_event(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered {
     }
 }
 
-/// A deleted message as a resume replays it: to v2 sockets a tombstone (its id and seq, no
-/// text), to v1 sockets nothing, since the seed's client would draw it as a message.
-pub fn render_tombstone(room_id: Uuid, seq: i64, posted: &MessagePosted) -> Rendered {
-    Rendered {
-        v1: None,
-        v2: Some(full_message(room_id, seq, posted, true)),
+/// An event of a message deleted since, as a resume replays it: its `MessagePosted` to v2 sockets
+/// as a tombstone (its id and seq, no text), to v1 sockets not at all, since the seed's client
+/// would draw it as a message; its edits to v2 sockets without their text, which keeps the v2
+/// sequence gapless while nothing of what it said leaves the log. Its other changes carry no
+/// text, and go as they would live.
+pub fn render_tombstone(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered {
+    match event {
+        RoomEvent::MessagePosted(posted) => Rendered {
+            v1: None,
+            v2: Some(full_message(room_id, seq, posted, true)),
+        },
+        RoomEvent::MessageEdited {
+            message_id,
+            edited_at,
+            ..
+        } => v2_only(ServerFrame::MessageEdited {
+            seq,
+            room_id,
+            message_id: *message_id,
+            content: "",
+            edited_at: timestamp(*edited_at),
+            mentions: &[],
+        }),
+        other => render_event(room_id, seq, other),
     }
 }
 

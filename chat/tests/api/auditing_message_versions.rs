@@ -7,11 +7,7 @@ use crate::auditing::auditor_app;
 use crate::helpers::{assert_error, TestApp};
 
 async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let status = request.send().await.expect("request").status();
+    let status = app.call(method, path, token, body).await.status();
     assert!(status.is_success(), "{path}: {status}");
 }
 

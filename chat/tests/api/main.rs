@@ -44,6 +44,7 @@ mod websocket_admission;
 mod websocket_caps;
 mod websocket_limits;
 mod websocket_live;
+mod websocket_message_changes;
 mod websocket_nodes;
 mod websocket_resume;
 mod websocket_roles_apart;

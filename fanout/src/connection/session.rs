@@ -256,10 +256,12 @@ impl Connection {
                 .await
                 .map_err(read_failed)?;
             for record in &page {
-                let delivery = match &record.event {
-                    RoomEvent::MessagePosted(posted) if deleted.contains(&posted.message_id) => {
-                        Delivery::tombstone(record, posted)
-                    }
+                let message = match &record.event {
+                    RoomEvent::MessagePosted(posted) => Some(posted.message_id),
+                    other => other.changed_message(),
+                };
+                let delivery = match message {
+                    Some(id) if deleted.contains(&id) => Delivery::tombstone(record),
                     _ => Delivery::event(record),
                 };
                 self.deliver(&delivery, false).await?;

@@ -41,9 +41,9 @@ impl Delivery {
         }
     }
 
-    /// A deleted message's `MessagePosted` as a catch-up replays it.
-    pub(crate) fn tombstone(record: &RoomRecord, posted: &domain::MessagePosted) -> Self {
-        let rendered = frames::render_tombstone(record.room_id, record.seq, posted);
+    /// An event of a message deleted since, as a catch-up replays it.
+    pub(crate) fn tombstone(record: &RoomRecord) -> Self {
+        let rendered = frames::render_tombstone(record.room_id, record.seq, &record.event);
         Self {
             seq: Some(record.seq),
             v1: rendered.v1,
