@@ -16,6 +16,7 @@ mod guessing_room_passwords;
 mod helpers;
 mod hidden_characters;
 mod listing_rooms_in_pages;
+mod loading_old_events;
 mod logging_in;
 mod logging_in_behind_a_proxy;
 mod logging_out;
