@@ -93,8 +93,9 @@ api_kit::error_responses!(
     ]
 );
 
-/// Delete a message: its author or the room's owner. Deleting it again answers 204 as well.
-/// Every reader but an auditor then shows it as deleted, without its text or reactions.
+/// Delete a message: its author (even after leaving the room) or the room's owner. Deleting it
+/// again answers 204 as well. Every reader but an auditor then shows it as deleted, without its
+/// text or reactions.
 #[utoipa::path(delete, path = "/rooms/{room_id}/messages/{message_id}", tag = "messages",
     params(("room_id" = Uuid, Path, description = "The room's id"),
         ("message_id" = Uuid, Path, description = "The message's id")),

@@ -381,3 +381,45 @@ async fn mentions_list_newest_first_from_rooms_one_can_still_read() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn an_author_who_left_may_still_delete_their_message_and_nothing_more() {
+    let app = spawn_app().await;
+    let (_, bob, carol, room, id) = lobby(&app).await;
+    let path = format!("/rooms/{room}/messages/{id}");
+    let left = app
+        .post_json(&format!("/rooms/{room}/leave"), Some(&bob), &json!({}))
+        .await;
+    assert!(left.status().is_success(), "{}", left.status());
+    let edit = send(
+        &app,
+        Method::PATCH,
+        &path,
+        &bob,
+        Some(json!({"content": "x"})),
+    )
+    .await;
+    assert_error(edit, StatusCode::FORBIDDEN, None).await;
+    let react = send(
+        &app,
+        Method::PUT,
+        &format!("{path}/reactions/%F0%9F%91%8D"),
+        &bob,
+        None,
+    );
+    assert_error(react.await, StatusCode::FORBIDDEN, None).await;
+    let stranger = assert_error(
+        send(&app, Method::DELETE, &path, &carol, None).await,
+        StatusCode::FORBIDDEN,
+        None,
+    )
+    .await;
+    assert_eq!(stranger["code"], "not_a_member");
+    assert_eq!(
+        send(&app, Method::DELETE, &path, &bob, None).await.status(),
+        StatusCode::NO_CONTENT,
+        "what one wrote is theirs to take back"
+    );
+    let history = app.get_json(&format!("/rooms/{room}/messages"), None).await;
+    assert_eq!(history[0]["deleted"], true);
+}

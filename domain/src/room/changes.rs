@@ -43,7 +43,7 @@ impl Room {
                 message,
                 at,
             } => {
-                let facts = self.facts(&deleter, &message)?;
+                let facts = self.deletable(&deleter, &message)?;
                 let is_owner = self.member(deleter.user_id).map(|m| m.role) == Some(Role::Owner);
                 if facts.author != deleter.user_id && !is_owner {
                     return Err(RoomError::NotAuthorOrOwner);
@@ -123,6 +123,21 @@ impl Room {
                 Unknown::NoSuchMessage => RoomError::MessageNotFound,
                 Unknown::Stale => RoomError::StaleMessage,
             })
+    }
+
+    /// The facts of a message `actor` may try to delete: any of the room's, for a member; for
+    /// someone who is not (any longer), only their own. What one wrote is theirs to take back
+    /// after leaving; to anyone else outside the room, the room is closed.
+    fn deletable(&self, actor: &Actor, message: &KnownMessage) -> Result<MessageFacts, RoomError> {
+        if self.is_member(actor.user_id) {
+            return self.facts(actor, message);
+        }
+        self.existing()?;
+        match self.changed.current(message) {
+            Ok(facts) if facts.author == actor.user_id => Ok(facts),
+            Err(Unknown::Stale) => Err(RoomError::StaleMessage),
+            _ => Err(RoomError::NotAMember),
+        }
     }
 
     fn reactable(&self, actor: &Actor, message: &KnownMessage) -> Result<MessageFacts, RoomError> {

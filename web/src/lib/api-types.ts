@@ -317,8 +317,9 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a message: its author or the room's owner. Deleting it again answers 204 as well.
-         *     Every reader but an auditor then shows it as deleted, without its text or reactions.
+         * Delete a message: its author (even after leaving the room) or the room's owner. Deleting it
+         *     again answers 204 as well. Every reader but an auditor then shows it as deleted, without its
+         *     text or reactions.
          */
         delete: operations["delete_message"];
         options?: never;

@@ -139,6 +139,27 @@ fn a_non_member_changes_nothing_and_learns_nothing_of_the_message() {
 }
 
 #[test]
+fn an_author_who_left_may_still_delete_their_message_but_nothing_else() {
+    let mut history = lobby_with_bobs_message();
+    history.push(left("bob"));
+    room()
+        .given(history.clone())
+        .when(delete("bob"))
+        .then_expect_events(vec![deleted_by("bob")]);
+    for command in [edit("bob", "x"), react("bob", "👍")] {
+        room()
+            .given(history.clone())
+            .when(command)
+            .then_expect_error(RoomError::NotAMember);
+    }
+    history.push(left("carol"));
+    room()
+        .given(history)
+        .when(delete("carol"))
+        .then_expect_error(RoomError::NotAMember);
+}
+
+#[test]
 fn an_unknown_message_is_not_found() {
     let mut unknown = known();
     unknown.facts = None;
