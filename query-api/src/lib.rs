@@ -2,6 +2,7 @@
 //! audits come from the event log itself, which is the system's record of what happened.
 
 mod audit;
+mod audit_replay;
 mod audit_trail;
 mod audit_versions;
 mod error;
@@ -16,7 +17,7 @@ mod rooms;
 mod state;
 mod users;
 
-pub use audit::{replay_timeline, ReplayError};
+pub use audit_replay::{replay_timeline, ReplayError};
 pub use error::QueryError;
 pub use message_view::{read_message, MentionView, MessageView, ReactionView};
 pub use state::QueryState;

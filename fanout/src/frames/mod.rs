@@ -1,14 +1,11 @@
-//! What travels over the socket: the frames clients send in the JSON dialect, and the frames the
-//! server sends in either dialect. Server frames are rendered once per room event and shared by
+//! What travels over the socket: the frames the server sends in either dialect (the clients'
+//! are in `client_frames`). Server frames are rendered once per room event and shared by
 //! every socket of the room, so a delivery costs a clone of a reference-counted buffer.
 
 use axum::extract::ws::Utf8Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::{Mention, MessagePosted, Role, RoomEvent};
-use std::fmt;
-
-use serde::de::{self, Unexpected, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The two dialects of the endpoint.
@@ -20,72 +17,7 @@ pub enum Dialect {
     V2,
 }
 
-/// A frame from a v2 client.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ClientFrame {
-    Send {
-        content: String,
-        #[serde(default)]
-        client_msg_id: Option<String>,
-        /// The id of the message of this room it answers.
-        #[serde(default)]
-        reply_to: Option<Uuid>,
-    },
-    Typing,
-    Ping,
-    Resume {
-        #[serde(deserialize_with = "client_sequence")]
-        since: i64,
-    },
-}
-
-/// The largest room sequence there can be: the store counts in PostgreSQL's `bigint`. A client's
-/// cursor may be anything from 0 to this (past the room's end means nothing to catch up); a
-/// larger one is refused, never clamped or wrapped.
-pub const LAST_SEQUENCE: i64 = i64::MAX;
-
-/// A client's cursor in the URL (`?since=`): a room sequence, or the reason it is not one.
-pub fn parse_sequence(text: &str) -> Result<i64, String> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|since| *since >= 0)
-        .ok_or_else(|| format!("since must be a room sequence, from 0 to {LAST_SEQUENCE}"))
-}
-
-fn client_sequence<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    deserializer.deserialize_i64(RoomSequence)
-}
-
-/// Reads a JSON number as a room sequence: an integer from 0 to [`LAST_SEQUENCE`].
-struct RoomSequence;
-
-impl Visitor<'_> for RoomSequence {
-    type Value = i64;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        write!(formatter, "a room sequence, from 0 to {LAST_SEQUENCE}")
-    }
-
-    fn visit_i64<E: de::Error>(self, since: i64) -> Result<i64, E> {
-        if since < 0 {
-            return Err(E::invalid_value(Unexpected::Signed(since), &self));
-        }
-        Ok(since)
-    }
-
-    fn visit_u64<E: de::Error>(self, since: u64) -> Result<i64, E> {
-        i64::try_from(since).map_err(|_| E::invalid_value(Unexpected::Unsigned(since), &self))
-    }
-}
-
-impl ClientFrame {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|error| {
-            format!("Not a frame of the v2 dialect ({error}); see docs/websocket.md")
-        })
-    }
-}
+pub use crate::client_frames::{parse_sequence, ClientFrame};
 
 /// One frame the server sends, as it goes on the wire.
 #[derive(Debug, Serialize)]
@@ -462,102 +394,4 @@ pub fn presence_changed(room_id: Uuid, joined: &[PresentUser], left: &[PresentUs
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::{json, Value};
-
-    use domain::MessagePosted;
-
-    use super::*;
-
-    fn parsed(frame: &Utf8Bytes) -> Value {
-        serde_json::from_str(frame.as_str()).unwrap()
-    }
-
-    #[test]
-    fn a_message_has_the_seeds_fields_in_v1_and_what_became_of_it_in_v2() {
-        let room_id = Uuid::from_u128(1);
-        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let event = RoomEvent::MessagePosted(MessagePosted {
-            message_id: Uuid::from_u128(2),
-            user_id: Uuid::from_u128(3),
-            username: "alice".into(),
-            content: "hi".into(),
-            client_msg_id: Some("c1".into()),
-            posted_at: at,
-            reply_to: None,
-            mentions: vec![],
-        });
-        let rendered = render_event(room_id, 7, &event);
-        let v2 = parsed(rendered.v2.as_ref().unwrap());
-        assert_eq!(v2["deleted"], false);
-        assert_eq!(v2["reactions"], json!([]));
-        assert_eq!(v2["reply_count"], 0);
-        assert!(v2["edited_at"].is_null() && v2["reply_to"].is_null());
-        assert_eq!(
-            parsed(&rendered.v1.unwrap()),
-            json!({
-                "type": "message", "id": Uuid::from_u128(2), "seq": 7, "room_id": room_id,
-                "user_id": Uuid::from_u128(3), "username": "alice", "content": "hi",
-                "client_msg_id": "c1", "created_at": "2026-01-02T03:04:05.000000Z"
-            })
-        );
-    }
-
-    #[test]
-    fn membership_reaches_only_the_json_dialect_and_carries_its_seq() {
-        let event = RoomEvent::MemberLeft {
-            user_id: Uuid::from_u128(3),
-            username: "bob".into(),
-            left_at: Utc::now(),
-        };
-        let rendered = render_event(Uuid::from_u128(1), 9, &event);
-        assert!(rendered.v1.is_none());
-        let frame = parsed(&rendered.v2.unwrap());
-        assert_eq!(frame["type"], "member_left");
-        assert_eq!(frame["seq"], 9);
-        assert_eq!(frame["username"], "bob");
-    }
-
-    #[test]
-    fn a_system_notice_has_the_seeds_shape() {
-        let frame = parsed(&system("alice joined"));
-        assert_eq!(frame["type"], "system");
-        assert_eq!(frame["content"], "alice joined");
-        assert_eq!(frame["username"], "System");
-        assert!(frame["created_at"].is_string());
-    }
-
-    #[test]
-    fn client_frames_parse_and_unknown_ones_are_refused() {
-        assert!(matches!(
-            ClientFrame::parse(r#"{"type":"send","content":"x","client_msg_id":"a"}"#),
-            Ok(ClientFrame::Send { client_msg_id: Some(id), .. }) if id == "a"
-        ));
-        assert!(matches!(
-            ClientFrame::parse(r#"{"type":"resume","since":4}"#),
-            Ok(ClientFrame::Resume { since: 4 })
-        ));
-        assert!(ClientFrame::parse(r#"{"type":"dance"}"#).is_err());
-        assert!(ClientFrame::parse("hello").is_err());
-        assert!(ClientFrame::parse(r#"{"type":"resume","since":-1}"#).is_err());
-    }
-
-    #[test]
-    fn a_resume_past_the_largest_sequence_there_can_be_is_refused() {
-        assert!(matches!(
-            ClientFrame::parse(r#"{"type":"resume","since":9223372036854775807}"#),
-            Ok(ClientFrame::Resume { since: i64::MAX })
-        ));
-        for since in ["9223372036854775808", "18446744073709551615", "1e30", "-1"] {
-            let refused = ClientFrame::parse(&format!(r#"{{"type":"resume","since":{since}}}"#));
-            assert!(
-                refused
-                    .unwrap_err()
-                    .contains("a room sequence, from 0 to 9223372036854775807"),
-                "{since}"
-            );
-        }
-    }
-}
+mod tests;
