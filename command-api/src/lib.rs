@@ -5,6 +5,7 @@
 
 mod accounts;
 mod error;
+mod message_changes;
 mod messages;
 mod rooms;
 mod sessions;
@@ -31,6 +32,11 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(webhooks::webhook_deliveries))
+        .routes(routes!(
+            message_changes::edit_message,
+            message_changes::delete_message
+        ))
+        .routes(routes!(message_changes::react, message_changes::unreact))
 }
 
 /// The JSON answer `body` makes of an outcome that waited for the projection, marked with

@@ -116,6 +116,8 @@ mod tests {
                 content: format!("message {seq}"),
                 client_msg_id: None,
                 posted_at: Utc::now(),
+                reply_to: None,
+                mentions: vec![],
             }),
         }
     }

@@ -2,19 +2,24 @@
 //! audits come from the event log itself, which is the system's record of what happened.
 
 mod audit;
+mod audit_replay;
 mod audit_trail;
+mod audit_versions;
 mod error;
 mod history;
 mod listing;
+mod message_view;
 mod page_size;
 #[cfg(test)]
 mod properties;
+mod replies;
 mod rooms;
 mod state;
 mod users;
 
-pub use audit::{replay_timeline, ReplayError};
+pub use audit_replay::{replay_timeline, ReplayError};
 pub use error::QueryError;
+pub use message_view::{read_message, MentionView, MessageView, ReactionView};
 pub use state::QueryState;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -26,10 +31,13 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(rooms::room_details))
         .routes(routes!(rooms::room_members))
         .routes(routes!(history::room_messages))
+        .routes(routes!(replies::message_replies))
+        .routes(routes!(replies::my_mentions))
         .routes(routes!(users::me))
         .routes(routes!(users::my_rooms))
         .routes(routes!(audit::room_events))
         .routes(routes!(audit::user_events))
         .routes(routes!(audit::room_state))
         .routes(routes!(audit_trail::audit_reads))
+        .routes(routes!(audit_versions::message_versions))
 }

@@ -238,6 +238,8 @@ pub fn room_story(room_id: Uuid) -> Vec<StoredEvent> {
             content: "hello".into(),
             client_msg_id: None,
             posted_at: now,
+            reply_to: None,
+            mentions: Vec::new(),
         }),
     ]
     .iter()

@@ -33,6 +33,8 @@ fn history() -> History {
             content: content.into(),
             client_msg_id: None,
             posted_at,
+            reply_to: None,
+            mentions: Vec::new(),
         })
     };
     // chrono holds dates PostgreSQL cannot (before 4713 BC): the event decodes, and only the

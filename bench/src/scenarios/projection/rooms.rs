@@ -58,6 +58,8 @@ impl Rooms {
                     content: format!("benchmark message {n}"),
                     client_msg_id: None,
                     posted_at: chrono::Utc::now(),
+                    reply_to: None,
+                    mentions: Vec::new(),
                 });
                 StoredEvent::room(self.ids[room], self.sequences[room], &event)
             })
