@@ -34,6 +34,9 @@ UPDATE webhook_rooms SET room_seq = GREATEST(room_seq, (
      WHERE aggregate_type = 'Room' AND aggregate_id = $1::text AND position < $2))
  WHERE room_id = $1";
 
+const LAST_ROOM_SEQ: &str = "
+SELECT COALESCE(max(sequence), 0) FROM events WHERE aggregate_type = 'Room' AND aggregate_id = $1";
+
 const REMOVE_ENDPOINT: &str = "DELETE FROM webhook_endpoints WHERE webhook_id = $1";
 
 const SET_MARKS: &str = "UPDATE webhook_rooms SET room_seq = $2, hooks_seq = $3 WHERE room_id = $1";
@@ -94,8 +97,16 @@ pub(crate) async fn queue_room(
         .bind(room_id)
         .fetch_one(&mut *tx)
         .await?;
+    // Each statement here sees what had committed when it began. The room's last event is read
+    // before its webhooks, so every webhook created before one of the events queued below (and
+    // so committed before it) is known by then; an event read after the webhooks could belong to
+    // a webhook created in between, which would never be queued for it.
+    let last_seq: i64 = sqlx::query_scalar(LAST_ROOM_SEQ)
+        .bind(room_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
     let hooks_seq = follow_webhooks(&mut tx, room_id, hooks_seq).await?;
-    let (room_seq, added) = queue_events(&mut tx, room_id, room_seq).await?;
+    let (room_seq, added) = queue_events(&mut tx, room_id, room_seq, last_seq).await?;
     sqlx::query(SET_MARKS)
         .bind(room_id)
         .bind(room_seq)
@@ -159,12 +170,13 @@ async fn follow_webhooks(
     }
 }
 
-/// Adds a delivery of each room event after `room_seq` to each webhook that wants it; answers
-/// the new mark and how many were added.
+/// Adds a delivery of each room event after `room_seq`, up to `last_seq`, to each webhook that
+/// wants it; answers the new mark and how many were added.
 async fn queue_events(
     tx: &mut PgConnection,
     room_id: Uuid,
     mut room_seq: i64,
+    last_seq: i64,
 ) -> Result<(i64, u64), sqlx::Error> {
     let endpoints: Vec<(Uuid, Option<Vec<String>>, i64)> = sqlx::query_as(ENDPOINTS)
         .bind(room_id)
@@ -173,7 +185,7 @@ async fn queue_events(
     let mut added = 0;
     loop {
         let page = EventLog::on(tx)
-            .events_between("Room", &room_id.to_string(), room_seq, i64::MAX)
+            .events_between("Room", &room_id.to_string(), room_seq, last_seq + 1)
             .await
             .map_err(into_sqlx)?;
         for event in &page {
