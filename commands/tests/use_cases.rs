@@ -39,6 +39,7 @@ async fn registered(commands: &Commands, username: &str) -> Actor {
     Actor {
         user_id: registered.outcome.user_id,
         username: registered.outcome.username,
+        is_bot: false,
     }
 }
 

@@ -155,6 +155,7 @@ pub fn history(shape: &Shape) -> Vec<StoredEvent> {
             content: format!("message {n}"),
             client_msg_id: (n % 3 == 0).then(|| format!("client-{n}")),
             posted_at: now,
+            is_bot: false,
         });
         events.push(room.next(posted));
     }

@@ -232,6 +232,7 @@ impl Aggregate for Room {
                     content: body.to_string(),
                     client_msg_id: client_msg_id.map(String::from),
                     posted_at: at,
+                    is_bot: sender.is_bot,
                 });
                 sink.write(posted, self).await;
                 Ok(())

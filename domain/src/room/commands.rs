@@ -8,6 +8,8 @@ use crate::values::{ClientMsgId, MessageBody, RoomName};
 pub struct Actor {
     pub user_id: Uuid,
     pub username: String,
+    /// A bot account acts: its messages say so.
+    pub is_bot: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -53,6 +53,9 @@ pub struct MessagePosted {
     pub content: String,
     pub client_msg_id: Option<String>,
     pub posted_at: DateTime<Utc>,
+    /// Posted by a bot account. Messages recorded before bots existed lack the field: a person's.
+    #[serde(default)]
+    pub is_bot: bool,
 }
 
 impl DomainEvent for RoomEvent {

@@ -77,6 +77,7 @@ impl Connection {
         let sender = Actor {
             user_id: self.user.id,
             username: self.user.username.clone(),
+            is_bot: self.user.is_bot,
         };
         let message = NewMessage::parse(content, client_msg_id);
         let commands = self.state.commands.clone();
