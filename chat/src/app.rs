@@ -4,9 +4,11 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use auth::bots::BotKeys;
 use api_kit::{ApiError, TrustedProxies, REQUEST_ID_HEADER};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -63,7 +65,11 @@ pub async fn build_app(
             settings.trusted_proxies()?,
         );
     }
-    let tokens = settings.tokens()?;
+    let tokens = Arc::new(
+        settings
+            .tokens()?
+            .with_bots(BotKeys::new(pools.revocations.clone())),
+    );
     auth::revocations::follow(pools.revocations.clone(), tokens.revocations().clone())
         .await
         .context("loading the token revocations")?;

@@ -28,10 +28,12 @@ impl IntoResponse for HttpError {
             fault @ (StoreUnreachable(_) | Contended) => ApiError::unavailable(&fault),
             fault @ (StoreFault(_) | EventVanished { .. }) => ApiError::internal(&fault),
             refused @ (User(UserError::UsernameTaken)
+            | TooManyBots(_)
             | Room(RoomError::NameTaken | RoomError::PrivateRoomRequiresPassword)) => {
                 refusal(StatusCode::BAD_REQUEST, &refused)
             }
-            refused @ (Room(RoomError::NotFound) | User(UserError::NotRegistered)) => {
+            refused @ (Room(RoomError::NotFound)
+            | User(UserError::NotRegistered | UserError::BotNotFound)) => {
                 refusal(StatusCode::NOT_FOUND, &refused)
             }
             refused @ (Room(RoomError::WrongPassword | RoomError::NotAMember)

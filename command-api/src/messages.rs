@@ -62,6 +62,8 @@ pub struct PostedMessage {
     #[schema(required = true)]
     pub client_msg_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Posted by a bot account.
+    pub is_bot: bool,
 }
 
 api_kit::error_responses!(
@@ -115,6 +117,7 @@ pub(crate) async fn post_message(
             content: posted.message.content,
             client_msg_id: posted.message.client_msg_id,
             created_at: posted.message.posted_at,
+            is_bot: posted.message.is_bot,
         }),
     ))
 }

@@ -7,6 +7,7 @@
 //! posting a message answers at once with its `seq`.
 
 mod accounts;
+mod bots;
 mod error;
 mod messages;
 mod roles;
@@ -17,6 +18,7 @@ mod state;
 mod tickets;
 
 pub use accounts::{Attempt, LoggedIn, Registered};
+pub use bots::{CreatedBot, OwnedBot, BOT_SUFFIX};
 pub use error::CommandError;
 pub use messages::{NewMessage, PostedMessage, SendTurn};
 pub use roles::{change_role, RoleChange};

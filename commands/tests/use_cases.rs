@@ -18,6 +18,8 @@ async fn commands() -> (Commands, sqlx::PgPool) {
         bcrypt_cost: 4,
         login_rate: RatePolicy::off(),
         send_rate: RatePolicy::off(),
+        bot_send_rate: RatePolicy::off(),
+        bots_per_user: 10,
         room_create_rate: RatePolicy::off(),
         room_password_rate: RatePolicy::off(),
         executor: ExecutorOptions::default(),

@@ -97,6 +97,7 @@ enum ServerFrame<'a> {
         content: &'a str,
         client_msg_id: Option<&'a str>,
         created_at: String,
+        is_bot: bool,
     },
     MemberJoined {
         seq: i64,
@@ -198,6 +199,7 @@ pub fn render_event(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered {
                 content: &posted.content,
                 client_msg_id: posted.client_msg_id.as_deref(),
                 created_at: timestamp(posted.posted_at),
+                is_bot: posted.is_bot,
             }
             .render();
             Rendered {

@@ -11,8 +11,10 @@ use uuid::Uuid;
 
 /// The event versions this projector understands.
 const KNOWN_VERSION: &str = "1";
-const USER_EVENTS: [&str; 7] = [
+const USER_EVENTS: [&str; 9] = [
     "UserRegistered",
+    "BotRegistered",
+    "BotRevoked",
     "PasswordChanged",
     "TokenRevoked",
     "AllTokensRevoked",
@@ -33,6 +35,7 @@ pub(crate) enum Change {
         user_id: Uuid,
         username: String,
         registered_at: DateTime<Utc>,
+        is_bot: bool,
     },
     Room {
         room_id: Uuid,
@@ -95,6 +98,18 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
                 user_id,
                 username,
                 registered_at,
+                is_bot: false,
+            }),
+            UserEvent::BotRegistered {
+                user_id,
+                username,
+                registered_at,
+                ..
+            } => Ok(Change::UserRegistered {
+                user_id,
+                username,
+                registered_at,
+                is_bot: true,
             }),
             UserEvent::RoleGranted { role, granted_at } => Ok(Change::UserRole {
                 user_id: user_id(envelope)?,
@@ -109,7 +124,9 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
             UserEvent::PasswordChanged { .. }
             | UserEvent::TokenRevoked { .. }
             | UserEvent::AllTokensRevoked { .. }
-            | UserEvent::AuditLogRead { .. } => Ok(Change::Unprojected),
+            | UserEvent::AuditLogRead { .. }
+            // A revoked bot stays a user: its messages keep their author.
+            | UserEvent::BotRevoked { .. } => Ok(Change::Unprojected),
         }
     } else {
         let room_id = envelope

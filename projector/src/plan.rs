@@ -37,6 +37,7 @@ struct Users {
     ids: Vec<Uuid>,
     usernames: Vec<String>,
     created_at: Vec<DateTime<Utc>>,
+    bots: Vec<bool>,
 }
 
 #[derive(Default)]
@@ -58,6 +59,7 @@ struct Messages {
     contents: Vec<String>,
     client_msg_ids: Vec<Option<String>>,
     created_at: Vec<DateTime<Utc>>,
+    bots: Vec<bool>,
 }
 
 impl Plan {
@@ -102,11 +104,13 @@ impl Plan {
                 user_id,
                 username,
                 registered_at,
+                is_bot,
             }) => {
                 self.staged += 1;
                 self.users.ids.push(user_id);
                 self.users.usernames.push(username);
                 self.users.created_at.push(registered_at);
+                self.users.bots.push(is_bot);
                 return;
             }
             Ok(Change::UserRole {
@@ -174,6 +178,7 @@ impl Plan {
                 messages.contents.push(posted.content);
                 messages.client_msg_ids.push(posted.client_msg_id);
                 messages.created_at.push(posted.posted_at);
+                messages.bots.push(posted.is_bot);
             }
         }
     }
@@ -184,6 +189,7 @@ impl Plan {
                 .bind(&self.users.ids)
                 .bind(&self.users.usernames)
                 .bind(&self.users.created_at)
+                .bind(&self.users.bots)
                 .execute(&mut *connection)
                 .await?;
         }
@@ -222,6 +228,7 @@ impl Plan {
                 .bind(&messages.contents)
                 .bind(&messages.client_msg_ids)
                 .bind(&messages.created_at)
+                .bind(&messages.bots)
                 .execute(&mut *connection)
                 .await?;
         }
@@ -243,8 +250,8 @@ impl Plan {
 // Every write is idempotent on its own (a retried dead letter may be applied again), and
 // `ON CONFLICT DO NOTHING` without a target also absorbs a duplicate message id.
 const INSERT_USERS: &str = "
-INSERT INTO users (id, username, created_at)
-SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[])
+INSERT INTO users (id, username, created_at, is_bot)
+SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::boolean[])
 ON CONFLICT DO NOTHING";
 
 // The grant binds its time first, then, as the revocation does, the user and the role.
@@ -260,9 +267,10 @@ SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::time
 ON CONFLICT DO NOTHING";
 
 const INSERT_MESSAGES: &str = "
-INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id, created_at)
+INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id, created_at,
+                      is_bot)
 SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
-                     $7::text[], $8::timestamptz[])
+                     $7::text[], $8::timestamptz[], $9::boolean[])
 ON CONFLICT DO NOTHING";
 
 const ADVANCE_ROOMS: &str = "

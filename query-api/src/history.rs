@@ -90,11 +90,13 @@ pub struct MessageView {
     #[schema(required = true)]
     pub client_msg_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Posted by a bot account.
+    pub is_bot: bool,
 }
 
 /// Newest first, between two exclusive bounds; offset for the seed's paging.
 const NEWEST_FIRST: &str = "
-SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
+SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at, is_bot
   FROM messages
  WHERE room_id = $1 AND seq > $2 AND seq < $3
  ORDER BY seq DESC
@@ -102,7 +104,7 @@ SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
 
 /// Oldest first right after a cursor, for paging forward; the handler turns it around.
 const OLDEST_FIRST: &str = "
-SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at
+SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at, is_bot
   FROM messages
  WHERE room_id = $1 AND seq > $2
  ORDER BY seq
