@@ -140,7 +140,10 @@ pub const BOT_REFUSED: &[ErrorCase] = &[ErrorCase::new(
 /// Middleware for the operations that are a person's alone (accounts, sessions, passwords, bot
 /// management): a request that carries a bot token (`chatbot_…`) is refused with 403 before
 /// anything else is looked at.
-pub async fn refuse_bots(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn refuse_bots(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let (parts, body) = request.into_parts();
     if bearer_token(&parts).is_some_and(Tokens::is_bot_token) {
         return ApiError::new(
@@ -150,5 +153,6 @@ pub async fn refuse_bots(request: axum::extract::Request, next: axum::middleware
         )
         .into_response();
     }
-    next.run(axum::extract::Request::from_parts(parts, body)).await
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }

@@ -7,7 +7,9 @@ mod passwords;
 pub mod revocations;
 mod tokens;
 
-pub use extract::{bearer_token, refuse_bots, AuthError, CurrentUser, MaybeUser, BEARER_ERRORS, BOT_REFUSED};
+pub use extract::{
+    bearer_token, refuse_bots, AuthError, CurrentUser, MaybeUser, BEARER_ERRORS, BOT_REFUSED,
+};
 pub use passwords::Passwords;
 pub use revocations::Revocations;
 pub use tokens::{Claims, JwtSecret, ShortSecret, TokenError, Tokens, MIN_SECRET_BYTES};

@@ -1,7 +1,6 @@
 //! Every setting is a flag of `chat` and an environment variable.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -91,7 +90,12 @@ pub struct Settings {
     pub bots_per_user: u32,
     /// Event feed streams (`GET /events` as Server-Sent Events) one user or bot may have open on
     /// this server; past it, 429; 0 = off.
-    #[arg(long, env = "CHAT_FEED_MAX_PER_USER", default_value_t = 8, global = true)]
+    #[arg(
+        long,
+        env = "CHAT_FEED_MAX_PER_USER",
+        default_value_t = 8,
+        global = true
+    )]
     pub feed_max_per_user: usize,
     /// Reverse proxies whose `X-Forwarded-For` (or `Forwarded`) is believed, comma-separated
     /// addresses or networks (`10.0.0.0/8`): behind them, the client is the right-most address

@@ -1,10 +1,10 @@
 //! Registration and login.
 
-use auth::BOT_REFUSED;
 use api_kit::{
     AfterProjection, ApiError, ClientAddress, ErrorCase, Json, RequestId, JSON_BODY_ERRORS,
     RATE_LIMITED, STORE_ERRORS,
 };
+use auth::BOT_REFUSED;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;

@@ -5,8 +5,9 @@
 use auth::bots::new_bot_token;
 use chrono::{DateTime, Utc};
 use cqrs_es::persist::PersistenceError;
+use cqrs_es::Aggregate;
 use domain::values::{InvalidValue, Username};
-use domain::{UserCommand, UserEvent};
+use domain::{User, UserCommand, UserEvent};
 use eventstore::CommandMetadata;
 use uuid::Uuid;
 
@@ -94,11 +95,17 @@ impl Commands {
             .execute(&self.pool)
             .await
             .map_err(unreachable_store)?;
-        Ok(CreatedBot {
+        let created = CreatedBot {
             id: bot_id,
             username: username.clone(),
             token,
-        })
+        };
+        // Like a registration: the bot's first read (`GET /users/me`) finds it.
+        let sequence = events.last().map_or(0, |event| event.sequence);
+        let projected = self
+            .after_projection(User::TYPE, &bot_id.to_string(), sequence, created)
+            .await;
+        Ok(projected.outcome)
     }
 
     /// The owner's bots that were not revoked, oldest first.

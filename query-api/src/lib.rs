@@ -4,6 +4,7 @@
 mod audit;
 mod audit_trail;
 mod error;
+mod feed;
 mod history;
 mod listing;
 mod page_size;
@@ -15,6 +16,7 @@ mod users;
 
 pub use audit::{replay_timeline, ReplayError};
 pub use error::QueryError;
+pub use feed::{Feed, StreamCounts, Tail};
 pub use state::QueryState;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -32,4 +34,5 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(audit::user_events))
         .routes(routes!(audit::room_state))
         .routes(routes!(audit_trail::audit_reads))
+        .routes(routes!(feed::events))
 }

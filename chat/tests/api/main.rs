@@ -2,6 +2,7 @@
 
 mod auditing;
 mod bad_input;
+mod bots;
 mod broker_outage;
 mod caddy;
 mod checking_readiness;
@@ -9,6 +10,8 @@ mod choosing_request_ids;
 mod creating_and_joining_rooms;
 mod creating_rooms_in_bulk;
 mod docs;
+mod feed_client;
+mod following_the_feed;
 mod granting_auditors;
 mod guessing_room_passwords;
 mod helpers;
