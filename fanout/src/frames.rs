@@ -341,6 +341,7 @@ mod tests {
             content: "hi".into(),
             client_msg_id: Some("c1".into()),
             posted_at: at,
+            is_bot: false,
         });
         let rendered = render_event(room_id, 7, &event);
         assert_eq!(rendered.v1, rendered.v2);
@@ -349,7 +350,8 @@ mod tests {
             json!({
                 "type": "message", "id": Uuid::from_u128(2), "seq": 7, "room_id": room_id,
                 "user_id": Uuid::from_u128(3), "username": "alice", "content": "hi",
-                "client_msg_id": "c1", "created_at": "2026-01-02T03:04:05.000000Z"
+                "client_msg_id": "c1", "created_at": "2026-01-02T03:04:05.000000Z",
+                "is_bot": false
             })
         );
     }

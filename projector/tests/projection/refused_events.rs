@@ -33,6 +33,7 @@ fn history() -> History {
             content: content.into(),
             client_msg_id: None,
             posted_at,
+            is_bot: false,
         })
     };
     // chrono holds dates PostgreSQL cannot (before 4713 BC): the event decodes, and only the
