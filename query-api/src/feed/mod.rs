@@ -110,7 +110,7 @@ api_kit::error_responses!(
 #[utoipa::path(get, path = "/events", tag = "events",
     params(
         FeedParams,
-        ("last-event-id" = Option<String>, Header, description = "Streams: the last position received; resumes after it, whatever `after` says"),
+        ("last-event-id" = Option<i64>, Header, minimum = 0, description = "Streams: the last position received; resumes after it, whatever `after` says (empty: none, as EventSource means it)"),
     ),
     security(("bearer" = [])),
     responses(
@@ -135,9 +135,11 @@ pub(crate) async fn events(
         )
         .into_response());
     }
+    // `after` must be valid even when the header wins over it: a bad URL is refused alike.
+    let after_param = params.after.map_or(Ok(0), valid_position)?;
     let after = match last_event_id(&headers) {
         Some(id) => id?,
-        None => params.after.map_or(Ok(0), valid_position)?,
+        None => after_param,
     };
     let Some(feed) = state.feed.clone() else {
         return Err(QueryError::InvalidParameter("the feed is not served here"));
@@ -220,6 +222,10 @@ fn valid_position(after: i64) -> Result<i64, QueryError> {
 /// `Last-Event-ID`, which EventSource sends on reconnecting with the original URL.
 fn last_event_id(headers: &HeaderMap) -> Option<Result<i64, QueryError>> {
     let value = headers.get("last-event-id")?;
+    // An empty id is EventSource's "no last event".
+    if value.as_bytes().iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
     let invalid = || {
         QueryError::InvalidParameter("Last-Event-ID must be a position, 0 to 9223372036854775807")
     };

@@ -1920,8 +1920,8 @@ export interface operations {
                 limit?: number;
             };
             header?: {
-                /** @description Streams: the last position received; resumes after it, whatever `after` says */
-                "last-event-id"?: string | null;
+                /** @description Streams: the last position received; resumes after it, whatever `after` says (empty: none, as EventSource means it) */
+                "last-event-id"?: number | null;
             };
             path?: never;
             cookie?: never;
