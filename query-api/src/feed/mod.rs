@@ -110,7 +110,7 @@ api_kit::error_responses!(
 #[utoipa::path(get, path = "/events", tag = "events",
     params(
         FeedParams,
-        ("last-event-id" = Option<i64>, Header, minimum = 0, description = "Streams: the last position received; resumes after it, whatever `after` says (empty: none, as EventSource means it)"),
+        ("last-event-id" = Option<i64>, Header, minimum = 0, nullable = false, description = "Streams: the last position received; resumes after it, whatever `after` says (empty: none, as EventSource means it)"),
     ),
     security(("bearer" = [])),
     responses(

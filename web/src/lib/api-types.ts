@@ -1921,7 +1921,7 @@ export interface operations {
             };
             header?: {
                 /** @description Streams: the last position received; resumes after it, whatever `after` says (empty: none, as EventSource means it) */
-                "last-event-id"?: number | null;
+                "last-event-id"?: number;
             };
             path?: never;
             cookie?: never;
