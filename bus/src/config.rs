@@ -48,6 +48,12 @@ impl BusConfig {
         format!("{}.projector", self.prefix)
     }
 
+    /// The webhook delivery worker's durable queue: every room event and every change of a
+    /// room's webhooks, consumed by whichever delivery worker runs.
+    pub fn webhooks_queue(&self) -> String {
+        format!("{}.webhooks", self.prefix)
+    }
+
     /// Where events the projector could not apply wait, with the reason, for `chat dlq`.
     pub fn dead_letter_queue(&self) -> String {
         format!("{}.projector.dlq", self.prefix)

@@ -63,6 +63,8 @@ pub trait Feed: Send {
 pub struct AmqpFeed {
     config: BusConfig,
     queue: String,
+    /// Who consumes, as the broker's connection list shows it.
+    consumer: &'static str,
     prefetch: u16,
     live: Option<Live>,
     links_opened: u64,
@@ -81,8 +83,18 @@ struct Live {
 impl AmqpFeed {
     /// The projector's queue; at most `prefetch` events are in flight to this consumer.
     pub fn projector(config: BusConfig, prefetch: u16) -> Self {
+        Self::on(config.projector_queue(), "projector", config, prefetch)
+    }
+
+    /// The webhook delivery worker's queue, of room events and changes of rooms' webhooks.
+    pub fn webhooks(config: BusConfig, prefetch: u16) -> Self {
+        Self::on(config.webhooks_queue(), "webhooks", config, prefetch)
+    }
+
+    fn on(queue: String, consumer: &'static str, config: BusConfig, prefetch: u16) -> Self {
         Self {
-            queue: config.projector_queue(),
+            queue,
+            consumer,
             config,
             prefetch,
             live: None,
@@ -93,7 +105,7 @@ impl AmqpFeed {
     }
 
     async fn open(&self) -> Result<Live, BusError> {
-        let link = Link::open(&self.config, "projector").await?;
+        let link = Link::open(&self.config, self.consumer).await?;
         in_time(
             link.channel
                 .basic_qos(self.prefetch, BasicQosOptions::default()),

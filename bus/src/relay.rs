@@ -131,7 +131,7 @@ const TRY_LOCK: &str = "SELECT pg_try_advisory_lock($1)";
 /// next would make that round the relay's pace and every event's lag. Rows stay in the outbox
 /// until confirmed; this relay remembers which it has published meanwhile.
 ///
-/// The lock is fenced: its connection is checked before every look at the outbox, and a failure
+/// The lock is fenced: its connection is checked before every batch is published, and a failure
 /// of it ends the relay's turn at once (another relay may hold the lock a moment later), dropping
 /// the batches in flight, which stay in the outbox.
 async fn lead(
@@ -148,22 +148,27 @@ async fn lead(
     let mut backoff = Backoff::default();
     let mut in_flight = InFlight::default();
     let mut poll = tokio::time::interval(settings.poll_interval);
-    // Every wake-up below (a notification, a confirm that made room in flight, the poll) looks
-    // at the outbox again.
+    // Whether the outbox may hold rows this relay has not published: set by a notification, the
+    // poll, and a confirm that made room while the limit in flight held rows back. Every look is
+    // a round trip on the write path's database, so a confirm alone does not look again.
+    let mut may_hold_more = true;
     loop {
-        let published = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            published = in_flight.publish_waiting(&log, &mut lock, publisher, settings) => published,
-        };
-        match published {
-            Ok(()) => {}
-            Err(error @ BusError::LockLost(_)) => return Err(error),
-            Err(error) => {
-                tracing::warn!(%error, "relaying failed; the events stay in the outbox");
-                in_flight.forget();
-                tokio::select! {
-                    _ = shutdown.cancelled() => break,
-                    _ = backoff.wait(Some(&error)) => continue,
+        if may_hold_more {
+            let published = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                published = in_flight.publish_waiting(&log, &mut lock, publisher, settings) => published,
+            };
+            match published {
+                Ok(Waiting::Published) => may_hold_more = false,
+                Ok(Waiting::HeldBack) => {}
+                Err(error @ BusError::LockLost(_)) => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, "relaying failed; the events stay in the outbox");
+                    in_flight.forget();
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = backoff.wait(Some(&error)) => continue,
+                    }
                 }
             }
         }
@@ -182,6 +187,7 @@ async fn lead(
                     Err(error) => {
                         tracing::warn!(%error, "a batch was not confirmed; publishing it again");
                         in_flight.forget();
+                        may_hold_more = true;
                         backoff.wait(Some(&error)).await;
                     }
                 }
@@ -189,12 +195,13 @@ async fn lead(
             woken = listener.try_recv() => {
                 // `Ok(None)`: the listener reconnected and may have missed a notification;
                 // looking now covers it.
+                may_hold_more = true;
                 if let Err(error) = woken {
                     tracing::warn!(%error, "outbox listener failed");
                     tokio::time::sleep(settings.standby_interval).await;
                 }
             }
-            _ = poll.tick() => {}
+            _ = poll.tick() => may_hold_more = true,
         }
     }
     in_flight.finish(pool, progress).await;
@@ -245,6 +252,14 @@ impl Progress {
     }
 }
 
+/// What a look at the outbox left behind.
+enum Waiting {
+    /// Everything it held is published (or in flight).
+    Published,
+    /// The limit in flight held rows back: look again once a confirm makes room.
+    HeldBack,
+}
+
 /// Published batches awaiting their confirms, oldest first.
 #[derive(Default)]
 struct InFlight {
@@ -264,22 +279,22 @@ impl InFlight {
     }
 
     /// Publishes what the outbox holds and is not in flight yet, up to the limit in flight,
-    /// checking before each batch that this relay still holds `lock`.
+    /// checking before each batch it publishes that this relay still holds `lock`.
     async fn publish_waiting(
         &mut self,
         log: &EventLog,
         lock: &mut PgConnection,
         publisher: &mut impl Publish,
         settings: &RelaySettings,
-    ) -> Result<(), BusError> {
+    ) -> Result<Waiting, BusError> {
         while self.positions.len() < settings.max_in_flight {
-            check_lock(lock).await?;
             let batch = log
                 .outbox_batch(&self.positions, settings.batch_size)
                 .await?;
             if batch.is_empty() {
-                break;
+                return Ok(Waiting::Published);
             }
+            check_lock(lock).await?;
             let confirms = publisher.publish(&batch).await?;
             let positions: Vec<i64> = batch.iter().map(|event| event.position).collect();
             self.positions.extend(&positions);
@@ -288,10 +303,10 @@ impl InFlight {
                 confirmed: Box::pin(confirms.confirmed()),
             });
             if batch.len() < settings.batch_size {
-                break;
+                return Ok(Waiting::Published);
             }
         }
-        Ok(())
+        Ok(Waiting::HeldBack)
     }
 
     /// Waits for the oldest batch's confirms. Cancelling the wait loses nothing.

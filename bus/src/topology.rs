@@ -77,6 +77,23 @@ impl Topology {
             FieldTable::default(),
         ))
         .await?;
+        let webhooks = config.webhooks_queue();
+        in_time(channel.queue_declare(
+            webhooks.as_str().into(),
+            QueueDeclareOptions::durable(),
+            FieldTable::default(),
+        ))
+        .await?;
+        for routing in ["Room.#", "RoomWebhooks.#"] {
+            in_time(channel.queue_bind(
+                webhooks.as_str().into(),
+                events.as_str().into(),
+                routing.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            ))
+            .await?;
+        }
         Ok(())
     }
 
@@ -87,7 +104,11 @@ impl Topology {
             lapin::Connection::connect(&config.amqp_url, lapin::ConnectionProperties::default());
         let connection = in_time(connection).await?;
         let channel = in_time(connection.create_channel()).await?;
-        for queue in [config.projector_queue(), config.dead_letter_queue()] {
+        for queue in [
+            config.projector_queue(),
+            config.webhooks_queue(),
+            config.dead_letter_queue(),
+        ] {
             in_time(channel.queue_delete(queue.into(), QueueDeleteOptions::default())).await?;
         }
         for exchange in [config.events_exchange(), config.dead_letter_queue()] {

@@ -16,6 +16,7 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 
 use crate::startup::ConfigError;
+use crate::webhook_config::WebhookSettings;
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
 pub enum LogFormat {
@@ -214,11 +215,17 @@ pub struct Settings {
     /// the event store). 0 = no limit.
     #[arg(long, env = "CHAT_DLQ_MAX_LENGTH", default_value_t = BusConfig::DEFAULT_DEAD_LETTER_LIMIT, global = true)]
     pub dlq_max_length: u32,
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
 }
 
 /// The outbox relay's connections: its listener and one for its batches (its lock holds a
 /// connection of its own, outside every pool).
 const RELAY_POOL: u32 = 2;
+
+/// The webhook delivery worker's connections: its intake and dispatchers take turns on them (an
+/// attempt holds none while it waits for the endpoint).
+const WEBHOOKS_POOL: u32 = 3;
 
 /// The process's connections to PostgreSQL, one pool per kind of work, so none can take
 /// another's: slow reads cannot make posts fail or stop the projection. Each pool opens a
@@ -234,6 +241,8 @@ pub struct Pools {
     /// The WebSocket gateway's catch-up reads.
     pub fanout: PgPool,
     pub relay: PgPool,
+    /// The webhook delivery worker's intake and dispatchers.
+    pub webhooks: PgPool,
     /// The listener that keeps this process's copy of the token revocations up to date.
     pub revocations: PgPool,
     /// The readiness check's one connection, so a pool busy with work (or a projector's batch
@@ -273,6 +282,7 @@ impl Settings {
             projector: eventstore::lazy_pool(options.clone(), self.db_pool_projector),
             fanout: eventstore::lazy_pool(options.clone(), self.db_pool_fanout),
             relay: eventstore::lazy_pool(options.clone(), RELAY_POOL),
+            webhooks: eventstore::lazy_pool(options.clone(), WEBHOOKS_POOL),
             revocations: eventstore::lazy_pool(options.clone(), 1),
             readiness: eventstore::lazy_pool(options, 1),
         })
@@ -282,6 +292,11 @@ impl Settings {
         self.database_url
             .as_deref()
             .context("DATABASE_URL (or --database-url) is required")
+    }
+
+    /// How the webhook delivery worker delivers.
+    pub fn delivery(&self) -> Result<webhooks::DeliverySettings, ConfigError> {
+        self.webhooks.delivery(self.projector_catch_up_interval)
     }
 
     pub fn bus(&self) -> anyhow::Result<BusConfig> {
@@ -336,6 +351,7 @@ impl Settings {
             },
             projection_wait: self.projection_wait,
             socket_ticket_lifetime: self.ws_ticket_ttl,
+            webhooks_per_room: usize::from(self.webhooks.per_room),
         }
     }
 

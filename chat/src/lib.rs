@@ -13,6 +13,7 @@ mod roles;
 mod startup;
 mod telemetry;
 mod tools;
+mod webhook_config;
 mod workers;
 
 pub use app::{build_app, serve};

@@ -25,6 +25,7 @@ use utoipa::Modify;
     tags(
         (name = "auth", description = "Registration and login"),
         (name = "rooms", description = "Creating, joining and leaving rooms"),
+        (name = "webhooks", description = "A room's webhooks: its events POSTed, signed as Standard Webhooks, to endpoints its owners choose"),
         (name = "messages", description = "Posting messages and reading history"),
         (name = "users", description = "The caller's account and rooms"),
         (name = "audit", description = "The event log, for auditors (granted with `chat role grant auditor`)"),

@@ -35,6 +35,9 @@ pub(crate) fn check(settings: &Settings, roles: Roles) -> Result<(), ConfigError
         settings.allowed_origins()?;
         settings.trusted_proxies()?;
     }
+    if roles.projector {
+        settings.delivery()?;
+    }
     Ok(())
 }
 

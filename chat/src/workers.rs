@@ -1,6 +1,7 @@
 //! The background work of the roles: the outbox relay in every role that writes events (the
 //! command API, and the WebSocket gateway, whose sends are commands too) and the forgetting of
-//! day-old `client_msg_id`s there, the projector in the roles that keep the read tables. The
+//! day-old `client_msg_id`s there, the projector and the webhook delivery worker in the roles
+//! that keep the read tables. The
 //! gateway's bus consumer belongs to its routes: see [`crate::build_app`].
 
 use std::time::Duration;
@@ -47,6 +48,12 @@ pub fn spawn_workers(
             AmqpFeed::projector(bus, projector.prefetch),
             projector,
             ops.projection_lag(),
+            shutdown.clone(),
+        )));
+        workers.push(tokio::spawn(webhooks::run(
+            pools.webhooks.clone(),
+            settings.bus()?,
+            settings.delivery()?,
             shutdown.clone(),
         )));
     }

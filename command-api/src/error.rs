@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use commands::CommandError;
 use domain::values::InvalidValue;
-use domain::{RoomError, UserError};
+use domain::{RoomError, UserError, WebhookError};
 
 /// A use case's error as this API answers it: the seed's statuses where it had the case, and
 /// the code every transport gives. Faults are logged here, with their causes, once.
@@ -29,17 +29,14 @@ impl IntoResponse for HttpError {
             fault @ (StoreFault(_) | EventVanished { .. }) => ApiError::internal(&fault),
             refused @ (User(UserError::UsernameTaken)
             | TooManyBots(_)
-            | Room(RoomError::NameTaken | RoomError::PrivateRoomRequiresPassword)) => {
-                refusal(StatusCode::BAD_REQUEST, &refused)
-            }
+            | Room(RoomError::NameTaken | RoomError::PrivateRoomRequiresPassword)
+            | Webhook(WebhookError::TooMany(_))) => refusal(StatusCode::BAD_REQUEST, &refused),
             refused @ (Room(RoomError::NotFound)
-            | User(UserError::NotRegistered | UserError::BotNotFound)) => {
-                refusal(StatusCode::NOT_FOUND, &refused)
-            }
+            | User(UserError::NotRegistered | UserError::BotNotFound)
+            | Webhook(WebhookError::NotFound)) => refusal(StatusCode::NOT_FOUND, &refused),
             refused @ (Room(RoomError::WrongPassword | RoomError::NotAMember)
-            | User(UserError::WrongPassword | UserError::NotAnAuditor)) => {
-                refusal(StatusCode::FORBIDDEN, &refused)
-            }
+            | User(UserError::WrongPassword | UserError::NotAnAuditor)
+            | NotRoomOwner) => refusal(StatusCode::FORBIDDEN, &refused),
         };
         answer.into_response()
     }

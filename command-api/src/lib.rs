@@ -10,6 +10,7 @@ mod messages;
 mod rooms;
 mod sessions;
 mod state;
+mod webhooks;
 
 pub use state::CommandState;
 
@@ -34,6 +35,9 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))
         .routes(routes!(messages::post_message))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::delete_webhook))
+        .routes(routes!(webhooks::webhook_deliveries))
 }
 
 /// The JSON answer `body` makes of an outcome that waited for the projection, marked with

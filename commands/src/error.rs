@@ -1,7 +1,7 @@
 use api_kit::RateLimited;
 use cqrs_es::persist::PersistenceError;
 use domain::values::InvalidValue;
-use domain::{RoomError, UserError};
+use domain::{RoomError, UserError, WebhookError};
 use eventstore::ExecuteError;
 use uuid::Uuid;
 
@@ -19,6 +19,11 @@ pub enum CommandError {
     User(UserError),
     #[error(transparent)]
     Room(RoomError),
+    #[error(transparent)]
+    Webhook(WebhookError),
+    /// Only a room's owners may manage its webhooks.
+    #[error("Only the room's owner can manage its webhooks")]
+    NotRoomOwner,
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
     /// The user has as many bot accounts as they may.
@@ -56,11 +61,19 @@ impl CommandError {
             Self::Room(RoomError::NotFound) => "room_not_found",
             Self::Room(RoomError::WrongPassword) => "invalid_room_password",
             Self::Room(RoomError::NotAMember) => "not_a_member",
+            Self::Webhook(WebhookError::TooMany(_)) => "webhook_limit_reached",
+            Self::Webhook(WebhookError::NotFound) => "webhook_not_found",
+            Self::NotRoomOwner => "not_room_owner",
             Self::RateLimited(_) => "rate_limited",
             Self::StoreUnreachable(_) | Self::Contended => "unavailable",
             Self::StoreFault(_) | Self::EventVanished { .. } => "internal",
         }
     }
+}
+
+/// A query of a use case's own tables that failed: the database is taken to be out of reach.
+pub(crate) fn unreachable_store(error: sqlx::Error) -> CommandError {
+    CommandError::StoreUnreachable(PersistenceError::ConnectionError(Box::new(error)))
 }
 
 impl From<PersistenceError> for CommandError {
@@ -80,6 +93,16 @@ impl From<ExecuteError<UserError>> for CommandError {
     fn from(error: ExecuteError<UserError>) -> Self {
         match error {
             ExecuteError::Domain(error) => Self::User(error),
+            ExecuteError::Contended => Self::Contended,
+            ExecuteError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<ExecuteError<WebhookError>> for CommandError {
+    fn from(error: ExecuteError<WebhookError>) -> Self {
+        match error {
+            ExecuteError::Domain(error) => Self::Webhook(error),
             ExecuteError::Contended => Self::Contended,
             ExecuteError::Store(error) => error.into(),
         }
@@ -131,6 +154,9 @@ mod tests {
             (refused(RoomError::NotFound), "room_not_found"),
             (refused(RoomError::WrongPassword), "invalid_room_password"),
             (refused(RoomError::NotAMember), "not_a_member"),
+            (refused(WebhookError::TooMany(3)), "webhook_limit_reached"),
+            (refused(WebhookError::NotFound), "webhook_not_found"),
+            (CommandError::NotRoomOwner, "not_room_owner"),
             (
                 RateLimited {
                     retry_after: Duration::from_secs(1),

@@ -16,6 +16,8 @@ mod sent;
 mod sessions;
 mod state;
 mod tickets;
+mod webhook_deliveries;
+mod webhooks;
 
 pub use accounts::{Attempt, LoggedIn, Registered};
 pub use bots::{CreatedBot, OwnedBot, BOT_SUFFIX};
@@ -27,3 +29,5 @@ pub use sent::{forget_expired_client_msg_ids, CLIENT_MSG_IDS_KEPT};
 pub use sessions::PasswordChange;
 pub use state::{CommandSettings, Commands, Projected};
 pub use tickets::SocketTicket;
+pub use webhook_deliveries::{DeliveryAttempt, DeliveryPage, WebhookDelivery};
+pub use webhooks::{CreatedWebhook, NewWebhook, SECRET_PREFIX};

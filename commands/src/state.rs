@@ -4,7 +4,7 @@ use std::time::Duration;
 use api_kit::{FailureLimiter, RateLimiter, RatePolicy};
 use auth::{Passwords, Tokens};
 use domain::room::Actor;
-use domain::{Room, User};
+use domain::{Room, RoomWebhooks, User};
 use eventstore::{CommandExecutor, CommandMetadata, ExecutorOptions, ProjectionWaiter};
 use sqlx::PgPool;
 
@@ -31,6 +31,8 @@ pub struct CommandSettings {
     pub projection_wait: Duration,
     /// How long a socket ticket may be redeemed.
     pub socket_ticket_lifetime: Duration,
+    /// The most webhooks one room may have at once.
+    pub webhooks_per_room: usize,
 }
 
 /// The use cases and what they share: one executor per aggregate type, password hashing, token
@@ -40,6 +42,7 @@ pub struct CommandSettings {
 pub struct Commands {
     pub(crate) users: Arc<CommandExecutor<User>>,
     pub(crate) rooms: Arc<CommandExecutor<Room>>,
+    pub(crate) webhooks: Arc<CommandExecutor<RoomWebhooks>>,
     pub(crate) passwords: Passwords,
     pub(crate) tokens: Arc<Tokens>,
     /// Login and registration attempts per client address.
@@ -56,6 +59,7 @@ pub struct Commands {
     projection: ProjectionWaiter,
     projection_wait: Duration,
     pub(crate) socket_ticket_lifetime: Duration,
+    pub(crate) webhooks_per_room: usize,
 }
 
 /// An outcome that waited for the projection to apply its events; `pending` when the wait ran
@@ -80,10 +84,16 @@ impl Commands {
                 (),
                 settings.executor,
             )),
+            webhooks: Arc::new(CommandExecutor::with_options(
+                pool.clone(),
+                (),
+                settings.executor,
+            )),
             projection: ProjectionWaiter::start(pool.clone()),
             pool,
             projection_wait: settings.projection_wait,
             socket_ticket_lifetime: settings.socket_ticket_lifetime,
+            webhooks_per_room: settings.webhooks_per_room,
             passwords,
             tokens,
             address_limit: RateLimiter::new(settings.login_rate),

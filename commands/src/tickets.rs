@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use auth::Claims;
 use base64::Engine;
-use cqrs_es::persist::PersistenceError;
 use rand::RngCore;
 
+use crate::error::unreachable_store;
 use crate::{CommandError, Commands};
 
 /// Random bytes in a ticket: 256 bits, far past guessing.
@@ -91,10 +91,6 @@ fn could_be_a_ticket(ticket: &str) -> bool {
         && ticket
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
-}
-
-fn unreachable_store(error: sqlx::Error) -> CommandError {
-    CommandError::StoreUnreachable(PersistenceError::ConnectionError(Box::new(error)))
 }
 
 #[cfg(test)]

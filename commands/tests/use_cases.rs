@@ -25,6 +25,7 @@ async fn commands() -> (Commands, sqlx::PgPool) {
         executor: ExecutorOptions::default(),
         projection_wait: Duration::from_millis(20),
         socket_ticket_lifetime: Duration::from_secs(30),
+        webhooks_per_room: 10,
     };
     (Commands::new(pool.clone(), tokens, &settings), pool)
 }

@@ -29,7 +29,8 @@ pub use projection_wait::{projection_notices, ProjectionWaiter, PROJECTION_CHANN
 pub use stats::ExecutorStats;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
+use std::time::Duration;
 
 /// Every schema change of the system, event store and read tables alike, in order.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
@@ -48,8 +49,25 @@ pub fn lazy_pool(options: PgConnectOptions, max_connections: u32) -> PgPool {
 
 /// A caller that waits longer than this for a connection gets an error (503 at the edge)
 /// rather than queueing without bound.
+///
+/// sqlx pings every connection it hands out by default: a round trip on every query's path
+/// (a sequential post took three). A connection just returned has passed sqlx's own check on
+/// release, so only one idle for longer than [`STALE_AFTER`] is pinged before use; one broken
+/// meanwhile fails its query, which callers already answer as unavailable.
 fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(std::time::Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > STALE_AFTER {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
+
+/// How long a connection may sit idle in a pool and still be used without a ping first.
+const STALE_AFTER: Duration = Duration::from_secs(1);

@@ -4,7 +4,7 @@
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::{Room, RoomEvent, User, UserEvent, UserRole};
+use domain::{Room, RoomEvent, RoomWebhooks, User, UserEvent, UserRole};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -22,13 +22,10 @@ const USER_EVENTS: [&str; 9] = [
     "RoleRevoked",
     "AuditLogRead",
 ];
-const ROOM_EVENTS: [&str; 5] = [
-    "RoomCreated",
-    "MemberJoined",
-    "MemberLeft",
-    "MemberRoleChanged",
-    "MessagePosted",
-];
+const ROOM_EVENTS: [&str; 5] = domain::room::EVENT_TYPES;
+/// A room's webhooks have no read table: their events are their record, read by the command
+/// API from the aggregate and followed by the delivery worker.
+const WEBHOOK_EVENTS: [&str; 2] = ["WebhookCreated", "WebhookDeleted"];
 
 pub(crate) enum Change {
     UserRegistered {
@@ -57,6 +54,7 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
     let known = match envelope.aggregate_type.as_str() {
         User::TYPE => &USER_EVENTS[..],
         Room::TYPE => &ROOM_EVENTS[..],
+        RoomWebhooks::TYPE => &WEBHOOK_EVENTS[..],
         other => return Err(format!("unknown aggregate type {other}")),
     };
     if !known.contains(&envelope.event_type.as_str()) {
@@ -87,6 +85,11 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
     }
     let malformed =
         |error: serde_json::Error| format!("malformed {} payload: {error}", envelope.event_type);
+    if envelope.aggregate_type == RoomWebhooks::TYPE {
+        let _: domain::WebhookEvent =
+            Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
+        return Ok(Change::Unprojected);
+    }
     if envelope.aggregate_type == User::TYPE {
         match Deserialize::deserialize(&envelope.payload).map_err(malformed)? {
             UserEvent::UserRegistered {

@@ -36,3 +36,33 @@ async fn a_wildcard_cors_origin_is_a_configuration_error_not_a_panic() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// Settings clap checks are named by their flag (`--webhook-dispatchers`), the others by
+/// their variable; either tells the operator which one to fix.
+#[tokio::test]
+async fn webhook_delivery_settings_that_cannot_work_stop_the_projector_naming_the_setting() {
+    for (variable, flag, value) in [
+        (
+            "CHAT_WEBHOOK_POLL_INTERVAL",
+            "--webhook-poll-interval",
+            "0s",
+        ),
+        (
+            "CHAT_WEBHOOK_POLL_INTERVAL",
+            "--webhook-poll-interval",
+            "1ms",
+        ),
+        ("CHAT_WEBHOOK_RETRY_FIRST", "--webhook-retry-first", "0s"),
+        ("CHAT_WEBHOOK_DISPATCHERS", "--webhook-dispatchers", "0"),
+        ("CHAT_WEBHOOK_DISPATCHERS", "--webhook-dispatchers", "257"),
+    ] {
+        let env = [GOOD_SECRET, (variable, value)];
+        let (status, stderr) = run_to_exit(&["projector"], &env).await;
+        assert_eq!(status.code(), Some(2), "{variable}={value}: {stderr}");
+        assert!(
+            stderr.contains(variable) || stderr.contains(flag),
+            "{variable}={value}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -58,6 +58,15 @@ pub struct MessagePosted {
     pub is_bot: bool,
 }
 
+/// Every type of room event, by the name it is stored and routed under.
+pub const EVENT_TYPES: [&str; 5] = [
+    "RoomCreated",
+    "MemberJoined",
+    "MemberLeft",
+    "MemberRoleChanged",
+    "MessagePosted",
+];
+
 impl DomainEvent for RoomEvent {
     fn event_type(&self) -> String {
         match self {

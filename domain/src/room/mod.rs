@@ -12,4 +12,4 @@ mod tests;
 
 pub use aggregate::{Member, RecentSend, Room, RoomError, RoomInfo};
 pub use commands::{Actor, RoomCommand};
-pub use events::{MessagePosted, Role, RoomEvent};
+pub use events::{MessagePosted, Role, RoomEvent, EVENT_TYPES};

@@ -32,6 +32,28 @@ impl StoredEvent {
         )
     }
 
+    /// The event as it may be shown outside the server (audits, webhooks): every password hash
+    /// in its payload, at any depth, replaced by `[redacted]`.
+    pub fn redacted(mut self) -> Self {
+        fn walk(value: &mut serde_json::Value) {
+            match value {
+                serde_json::Value::Object(fields) => {
+                    for (key, field) in fields.iter_mut() {
+                        if key == "password_hash" && !field.is_null() {
+                            *field = serde_json::Value::String("[redacted]".into());
+                        } else {
+                            walk(field);
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+                _ => {}
+            }
+        }
+        walk(&mut self.payload);
+        self
+    }
+
     /// The payload as the aggregate's event type. A payload that does not decode is a fault of
     /// the writer or of a migration, never of the reader's input.
     pub fn decode<E: DeserializeOwned>(&self) -> Result<Recorded<E>, EventLogError> {
@@ -55,4 +77,40 @@ pub struct Recorded<E> {
     pub sequence: i64,
     pub recorded_at: DateTime<Utc>,
     pub event: E,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::StoredEvent;
+
+    fn redacted(payload: Value) -> Value {
+        let event = StoredEvent {
+            position: 1,
+            aggregate_type: "Room".into(),
+            aggregate_id: "r".into(),
+            sequence: 1,
+            event_type: "RoomCreated".into(),
+            event_version: "1".into(),
+            payload,
+            metadata: json!({}),
+            recorded_at: chrono::Utc::now(),
+        };
+        event.redacted().payload
+    }
+
+    #[test]
+    fn password_hashes_are_redacted_at_any_depth_and_nulls_stay_null() {
+        let payload = json!({"RoomCreated": {"name": "x", "password_hash": "$2b$12$abc", "nested": [{"password_hash": "h"}]}});
+        let clean = redacted(payload);
+        assert_eq!(clean["RoomCreated"]["password_hash"], "[redacted]");
+        assert_eq!(
+            clean["RoomCreated"]["nested"][0]["password_hash"],
+            "[redacted]"
+        );
+        assert!(!clean.to_string().contains("$2b$"));
+        let public = redacted(json!({"RoomCreated": {"password_hash": null}}));
+        assert!(public["RoomCreated"]["password_hash"].is_null());
+    }
 }

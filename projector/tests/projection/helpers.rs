@@ -53,9 +53,18 @@ impl System {
     }
 
     pub fn start_relay_until(&self, stop: CancellationToken) -> JoinHandle<()> {
+        self.spawn_relay(RelaySettings::default(), stop)
+    }
+
+    pub fn start_relay_with(&self, settings: RelaySettings) -> JoinHandle<()> {
+        self.spawn_relay(settings, self.shutdown.child_token())
+    }
+
+    /// A relay with `settings`, except that a waiting one tries for the lock every 200 ms.
+    fn spawn_relay(&self, settings: RelaySettings, stop: CancellationToken) -> JoinHandle<()> {
         let settings = RelaySettings {
             standby_interval: Duration::from_millis(200),
-            ..RelaySettings::default()
+            ..settings
         };
         tokio::spawn(bus::relay::run(
             self.pool.clone(),

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use bus::relay::RelaySettings;
 use bus::NodeFeed;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -29,6 +30,22 @@ async fn the_relay_publishes_the_outbox_in_order_and_empties_it_once_confirmed()
         positions.windows(2).all(|pair| pair[0] < pair[1]),
         "in global order"
     );
+    system.eventually("SELECT count(*) FROM outbox", 0).await;
+}
+
+#[tokio::test]
+async fn rows_the_limit_in_flight_held_back_are_published_as_confirms_make_room() {
+    let system = System::new().await;
+    // Stored before the relay starts and never polled for again: no notification or poll comes
+    // for them, only the confirms of what went before.
+    system.seed(&mixed(300)).await;
+    let settings = RelaySettings {
+        batch_size: 10,
+        max_in_flight: 20,
+        poll_interval: Duration::from_secs(3600),
+        ..RelaySettings::default()
+    };
+    let _relay = system.start_relay_with(settings);
     system.eventually("SELECT count(*) FROM outbox", 0).await;
 }
 

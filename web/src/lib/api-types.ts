@@ -352,6 +352,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rooms/{room_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A room's webhooks, without their secrets (its owners only). */
+        get: operations["list_webhooks"];
+        put?: never;
+        /**
+         * Add a webhook to a room (its owners only): every later event of the room is POSTed to `url`,
+         *     signed with the secret answered here.
+         */
+        post: operations["create_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rooms/{room_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a webhook (the room's owners only): nothing more is delivered to it. */
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rooms/{room_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What was delivered to a webhook, and every attempt's outcome (the room's owners only). */
+        get: operations["webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/me": {
         parameters: {
             query?: never;
@@ -475,6 +530,24 @@ export interface components {
             access_token: string;
             token_type: components["schemas"]["TokenType"];
         };
+        AttemptView: {
+            /** Format: int32 */
+            attempt: number;
+            /** Format: date-time */
+            attempted_at: string;
+            /** Format: int32 */
+            duration_ms: number;
+            /**
+             * @description Why the attempt failed (`answered 503 Service Unavailable`, `refused: 10.0.0.5 is
+             *     private (not in CHAT_WEBHOOK_ALLOW)`, `timed out`, …); null when it succeeded.
+             */
+            error?: string | null;
+            /**
+             * Format: int32
+             * @description The status the endpoint answered; null when it did not answer.
+             */
+            status_code?: number | null;
+        };
         /** @description An event as stored, with its password hashes redacted. */
         AuditEvent: {
             aggregate_id: string;
@@ -545,6 +618,27 @@ export interface components {
         };
         /**
          * @example {
+         *       "event_types": [
+         *         "MessagePosted"
+         *       ],
+         *       "url": "https://hooks.example.com/chat"
+         *     }
+         */
+        CreateWebhookRequest: {
+            /**
+             * @description The room event types to deliver (`RoomCreated`, `MemberJoined`, `MemberLeft`,
+             *     `MemberRoleChanged`, `MessagePosted`); left out or null for all of them.
+             */
+            event_types?: components["schemas"]["RoomEventType"][] | null;
+            /**
+             * @description Where the room's events are POSTed: `http` or `https`, at most 2,048 bytes, no user name
+             *     or password. Hosts that are not public are refused at delivery unless the operator
+             *     allows them.
+             */
+            url: string;
+        };
+        /**
+         * @example {
          *       "id": "6f1c0c55-4b53-5d2e-9a43-4f9d3f7a1b2c",
          *       "token": "chatbot_q0ZsYjN0b3Bfc2VjcmV0X3Rva2VuX2V4YW1wbGVfNDNj",
          *       "username": "helper.bot"
@@ -574,6 +668,58 @@ export interface components {
             is_private: boolean;
             /** @description As typed (NFC), without the whitespace around it. */
             name: string;
+        };
+        CreatedWebhook: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `whsec_` and the base64 of 32 random bytes: the key of the Standard Webhooks signature
+             *     (`webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`,
+             *     keyed by the bytes after `whsec_`). Shown this once only.
+             */
+            secret: string;
+        };
+        DeliveryPage: {
+            /** @description In room order. */
+            deliveries: components["schemas"]["DeliveryView"][];
+            /**
+             * Format: int64
+             * @description `after_seq` of the next page; null when this one is empty.
+             */
+            next_after_seq?: number | null;
+        };
+        /** @enum {string} */
+        DeliveryState: "pending" | "delivered" | "dead_lettered";
+        DeliveryView: {
+            /** @description Every attempt, first to last. */
+            attempt_log: components["schemas"]["AttemptView"][];
+            /** Format: int32 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            event_position: number;
+            event_type: string;
+            /**
+             * Format: date-time
+             * @description When it was delivered or dead-lettered.
+             */
+            finished_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The `webhook-id` header, the same on every attempt.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due, while pending.
+             */
+            next_attempt_at?: string | null;
+            /** Format: int64 */
+            room_seq: number;
+            state: components["schemas"]["DeliveryState"];
         };
         /** @description The body of every error answer: the seed's `detail`, plus a stable machine-readable `code`. */
         ErrorBody: {
@@ -703,6 +849,11 @@ export interface components {
             /** @description As typed, without the whitespace around it. */
             username: string;
         };
+        /**
+         * @description The types of room events a webhook can receive.
+         * @enum {string}
+         */
+        RoomEventType: "RoomCreated" | "MemberJoined" | "MemberLeft" | "MemberRoleChanged" | "MessagePosted";
         RoomMessage: {
             /** @example Joined room general */
             message: string;
@@ -777,6 +928,17 @@ export interface components {
             /** Format: uuid */
             id: string;
             username: string;
+        };
+        WebhookView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** @description `null`: every room event type. */
+            event_types?: string[] | null;
+            /** Format: uuid */
+            id: string;
+            url: string;
         };
     };
     responses: never;
@@ -2823,6 +2985,443 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    list_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description In order of creation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"][];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_room_owner`: Only the room's owner can manage its webhooks */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_room_owner";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is never shown again */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description `webhook_limit_reached`: A room has at most 10 webhooks */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "webhook_limit_reached";
+                    };
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_room_owner`: Only the room's owner can manage its webhooks */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_room_owner";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: The request body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Expected a body with Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `invalid_json`: Failed to deserialize the JSON body into the target type: missing field `name`; `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_input`: url must be http or https */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_json" | "invalid_path" | "invalid_input";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The webhook's id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_room_owner`: Only the room's owner can manage its webhooks */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_room_owner";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `webhook_not_found`: Webhook not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "webhook_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    webhook_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Deliveries of room events after this room `seq` (exclusive); 0 from the start. */
+                after_seq?: number;
+                /** @description Only those in this state. */
+                state?: components["schemas"]["DeliveryState"];
+                /** @description At most this many (1–500, clamped; 100 by default). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The webhook's id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_room_owner`: Only the room's owner can manage its webhooks */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_room_owner";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `webhook_not_found`: Webhook not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "webhook_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_query`: Failed to deserialize query string: limit: invalid digit found in string */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path" | "invalid_query";
                     };
                 };
             };

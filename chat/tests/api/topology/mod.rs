@@ -7,6 +7,7 @@
 mod a_fanout_node_dies;
 mod across_fanout_nodes;
 mod seed_contract;
+mod webhooks_through_the_proxy;
 
 use crate::caddy::Caddy;
 use crate::helpers::{client_of, TestApp};

@@ -1,0 +1,228 @@
+//! From the bus to the delivery queue: each room event becomes one delivery per webhook of the
+//! room that wants its type, in the room's order, exactly once whichever worker takes it.
+//!
+//! The bus only says which room moved; the events themselves are read from the store after the
+//! room's mark (`webhook_rooms`), under a row lock, so a lost or repeated message, or two workers
+//! at once, can neither skip nor repeat one. A regular sweep catches rooms whose last message
+//! the broker lost.
+
+use eventstore::log::PAGE_SIZE;
+use eventstore::{EventLog, StoredEvent};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+const HAS_WEBHOOKS: &str = "
+SELECT r.room_seq FROM webhook_rooms r
+ WHERE r.room_id = $1 AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.room_id = $1)";
+
+const ENSURE_ROOM: &str = "INSERT INTO webhook_rooms (room_id) VALUES ($1) ON CONFLICT DO NOTHING";
+
+const LOCK_ROOM: &str =
+    "SELECT room_seq, hooks_seq FROM webhook_rooms WHERE room_id = $1 FOR UPDATE";
+
+const ENDPOINTS: &str = "
+SELECT webhook_id, event_types, created_position FROM webhook_endpoints WHERE room_id = $1";
+
+const ADD_ENDPOINT: &str = "
+INSERT INTO webhook_endpoints (webhook_id, room_id, url, event_types, created_position)
+VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+
+/// A room that had no webhook starts at its last event before the first one was created.
+const START_ROOM: &str = "
+UPDATE webhook_rooms SET room_seq = GREATEST(room_seq, (
+    SELECT COALESCE(max(sequence), 0) FROM events
+     WHERE aggregate_type = 'Room' AND aggregate_id = $1::text AND position < $2))
+ WHERE room_id = $1";
+
+const REMOVE_ENDPOINT: &str = "DELETE FROM webhook_endpoints WHERE webhook_id = $1";
+
+const SET_MARKS: &str = "UPDATE webhook_rooms SET room_seq = $2, hooks_seq = $3 WHERE room_id = $1";
+
+const ADD_DELIVERY: &str = "
+INSERT INTO webhook_deliveries (delivery_id, webhook_id, room_seq, event_position, event_type, body)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+
+/// Rooms whose webhooks or events the worker has not queued to the end.
+const BEHIND: &str = "
+SELECT e.aggregate_id FROM events e
+  LEFT JOIN webhook_rooms r ON r.room_id::text = e.aggregate_id
+ WHERE e.aggregate_type = 'RoomWebhooks' AND e.sequence > COALESCE(r.hooks_seq, 0)
+UNION
+SELECT r.room_id::text FROM webhook_rooms r
+ WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.room_id = r.room_id)
+   AND EXISTS (SELECT 1 FROM events e
+                WHERE e.aggregate_type = 'Room' AND e.aggregate_id = r.room_id::text
+                  AND e.sequence > r.room_seq)";
+
+/// Finished deliveries are kept this long for `GET …/deliveries`.
+const FORGET_FINISHED: &str = "
+DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_at < now() - interval '7 days'";
+
+/// What a bus message asks of the queue.
+pub(crate) fn room_of(event: &StoredEvent) -> Option<(Uuid, Option<i64>)> {
+    let room_id = event.aggregate_id.parse().ok()?;
+    match event.aggregate_type.as_str() {
+        "Room" => Some((room_id, Some(event.sequence))),
+        "RoomWebhooks" => Some((room_id, None)),
+        _ => None,
+    }
+}
+
+/// Queues the room's events after its mark (when `sequence` is past it; always for a change of
+/// its webhooks). Answers how many deliveries were added.
+pub(crate) async fn queue_room(
+    pool: &PgPool,
+    room_id: Uuid,
+    sequence: Option<i64>,
+) -> Result<u64, sqlx::Error> {
+    if let Some(sequence) = sequence {
+        // Most rooms have no webhook: a read, and nothing written.
+        let mark: Option<i64> = sqlx::query_scalar(HAS_WEBHOOKS)
+            .bind(room_id)
+            .fetch_optional(pool)
+            .await?;
+        if mark.is_none_or(|mark| mark >= sequence) {
+            return Ok(0);
+        }
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query(ENSURE_ROOM)
+        .bind(room_id)
+        .execute(&mut *tx)
+        .await?;
+    let (room_seq, hooks_seq): (i64, i64) = sqlx::query_as(LOCK_ROOM)
+        .bind(room_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let hooks_seq = follow_webhooks(&mut tx, room_id, hooks_seq).await?;
+    let (room_seq, added) = queue_events(&mut tx, room_id, room_seq).await?;
+    sqlx::query(SET_MARKS)
+        .bind(room_id)
+        .bind(room_seq)
+        .bind(hooks_seq)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// Applies the room's webhook events after `hooks_seq` to the worker's copy; answers the new mark.
+async fn follow_webhooks(
+    tx: &mut PgConnection,
+    room_id: Uuid,
+    mut hooks_seq: i64,
+) -> Result<i64, sqlx::Error> {
+    loop {
+        let page = EventLog::on(tx)
+            .events_between("RoomWebhooks", &room_id.to_string(), hooks_seq, i64::MAX)
+            .await
+            .map_err(into_sqlx)?;
+        for event in &page {
+            let payload = &event.payload;
+            if let Some(created) = payload.get("WebhookCreated") {
+                let webhook_id: Option<Uuid> =
+                    serde_json::from_value(created["webhook_id"].clone()).ok();
+                let event_types: Option<Vec<String>> =
+                    serde_json::from_value(created["event_types"].clone()).unwrap_or(None);
+                let endpoints: Vec<(Uuid, Option<Vec<String>>, i64)> = sqlx::query_as(ENDPOINTS)
+                    .bind(room_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                if endpoints.is_empty() {
+                    sqlx::query(START_ROOM)
+                        .bind(room_id)
+                        .bind(event.position)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(ADD_ENDPOINT)
+                    .bind(webhook_id)
+                    .bind(room_id)
+                    .bind(created["url"].as_str().unwrap_or_default())
+                    .bind(event_types)
+                    .bind(event.position)
+                    .execute(&mut *tx)
+                    .await?;
+            } else if let Some(deleted) = payload.get("WebhookDeleted") {
+                let webhook_id: Option<Uuid> =
+                    serde_json::from_value(deleted["webhook_id"].clone()).ok();
+                sqlx::query(REMOVE_ENDPOINT)
+                    .bind(webhook_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            hooks_seq = event.sequence;
+        }
+        if page.len() < PAGE_SIZE {
+            return Ok(hooks_seq);
+        }
+    }
+}
+
+/// Adds a delivery of each room event after `room_seq` to each webhook that wants it; answers
+/// the new mark and how many were added.
+async fn queue_events(
+    tx: &mut PgConnection,
+    room_id: Uuid,
+    mut room_seq: i64,
+) -> Result<(i64, u64), sqlx::Error> {
+    let endpoints: Vec<(Uuid, Option<Vec<String>>, i64)> = sqlx::query_as(ENDPOINTS)
+        .bind(room_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut added = 0;
+    loop {
+        let page = EventLog::on(tx)
+            .events_between("Room", &room_id.to_string(), room_seq, i64::MAX)
+            .await
+            .map_err(into_sqlx)?;
+        for event in &page {
+            let wanted = endpoints.iter().filter(|(_, types, created_position)| {
+                event.position > *created_position
+                    && types
+                        .as_ref()
+                        .is_none_or(|types| types.contains(&event.event_type))
+            });
+            let body = serde_json::to_string(&event.clone().redacted())
+                .expect("a stored event serialises");
+            for (webhook_id, ..) in wanted {
+                // Derived, so a delivery queued twice is one row with one `webhook-id`.
+                let delivery_id = Uuid::new_v5(webhook_id, &event.sequence.to_be_bytes());
+                added += sqlx::query(ADD_DELIVERY)
+                    .bind(delivery_id)
+                    .bind(webhook_id)
+                    .bind(event.sequence)
+                    .bind(event.position)
+                    .bind(&event.event_type)
+                    .bind(&body)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            room_seq = event.sequence;
+        }
+        if page.len() < PAGE_SIZE {
+            return Ok((room_seq, added));
+        }
+    }
+}
+
+/// Queues every room the bus left behind, and forgets deliveries finished long ago.
+pub(crate) async fn sweep(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let rooms: Vec<String> = sqlx::query_scalar(BEHIND).fetch_all(pool).await?;
+    let mut added = 0;
+    for room in rooms {
+        if let Ok(room_id) = room.parse() {
+            added += queue_room(pool, room_id, None).await?;
+        }
+    }
+    sqlx::query(FORGET_FINISHED).execute(pool).await?;
+    Ok(added)
+}
+
+fn into_sqlx(error: eventstore::EventLogError) -> sqlx::Error {
+    match error {
+        eventstore::EventLogError::Database(error) => error,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
