@@ -38,6 +38,7 @@ mod refusing_unsafe_configurations;
 mod registering;
 mod replaying_for_an_operator;
 mod retrying_sends;
+mod running_the_documented_bot;
 mod security_headers;
 mod skipping_deep_into_history;
 mod slow_reads;
