@@ -88,9 +88,13 @@ pub async fn build_app(
         api = api.merge(routes.with_state(CommandState::new(commands.clone())));
     }
     if let (true, Some(commands)) = (roles.query_api, &commands) {
-        let tail = query_api::Tail::start(pools.queries.clone(), lifecycle.shutdown.clone())
-            .await
-            .context("following the event log for the feed")?;
+        let tail = query_api::Tail::start(
+            pools.queries.clone(),
+            &pools.feed_listener,
+            lifecycle.shutdown.clone(),
+        )
+        .await
+        .context("following the event log for the feed")?;
         let feed = query_api::Feed {
             tail,
             streams: query_api::StreamCounts::new(settings.feed_max_per_user),

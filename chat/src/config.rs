@@ -245,6 +245,9 @@ pub struct Pools {
     pub webhooks: PgPool,
     /// The listener that keeps this process's copy of the token revocations up to date.
     pub revocations: PgPool,
+    /// The event feed's `LISTEN outbox`, which holds its connection for good: taken from the
+    /// queries pool, it would leave a pool of two nothing but the `min_seq` waits' listener.
+    pub feed_listener: PgPool,
     /// The readiness check's one connection, so a pool busy with work (or a projector's batch
     /// waiting on a lock) is not taken for a database that is down.
     pub readiness: PgPool,
@@ -284,6 +287,7 @@ impl Settings {
             relay: eventstore::lazy_pool(options.clone(), RELAY_POOL),
             webhooks: eventstore::lazy_pool(options.clone(), WEBHOOKS_POOL),
             revocations: eventstore::lazy_pool(options.clone(), 1),
+            feed_listener: eventstore::lazy_pool(options.clone(), 1),
             readiness: eventstore::lazy_pool(options, 1),
         })
     }

@@ -41,10 +41,15 @@ struct Recent {
 }
 
 impl Tail {
-    /// Starts following the log's head until `shutdown`.
-    pub async fn start(pool: PgPool, shutdown: CancellationToken) -> Result<Self, EventLogError> {
-        let log = EventLog::new(pool.clone());
-        let mut listener = PgListener::connect_with(&pool)
+    /// Starts following the log's head until `shutdown`: reads go through `pool`, and the
+    /// notifications come on a connection of `listener_pool`, which they hold for good.
+    pub async fn start(
+        pool: PgPool,
+        listener_pool: &PgPool,
+        shutdown: CancellationToken,
+    ) -> Result<Self, EventLogError> {
+        let log = EventLog::new(pool);
+        let mut listener = PgListener::connect_with(listener_pool)
             .await
             .map_err(EventLogError::Database)?;
         listener
