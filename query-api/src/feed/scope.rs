@@ -26,13 +26,18 @@ pub(crate) enum Reach {
     },
     /// Any other room event.
     Room(String),
+    /// An event of any other aggregate (a room's webhooks, whose URLs are its owners' alone):
+    /// shown to nobody until its audience is decided.
+    Nobody,
 }
 
 impl Reach {
     pub(crate) fn of(event: &StoredEvent) -> Self {
         let id = event.aggregate_id.clone();
-        if event.aggregate_type != "Room" {
-            return Reach::Account(id);
+        match event.aggregate_type.as_str() {
+            "Room" => {}
+            "User" => return Reach::Account(id),
+            _ => return Reach::Nobody,
         }
         let field = |name: &str| {
             event
@@ -79,6 +84,7 @@ impl Scope {
     /// a member as of it), and so is a leave (a member until then); nothing after it is.
     pub(crate) fn admits(&mut self, item: &FeedItem) -> bool {
         match &item.reach {
+            Reach::Nobody => false,
             Reach::Account(id) => *id == self.user,
             Reach::Joins { room, user } if *user == self.user => {
                 self.rooms.insert(room.clone());
@@ -130,5 +136,31 @@ mod tests {
         assert!(!scope.admits(&item(Reach::Room(room()))));
         assert!(scope.admits(&item(Reach::Account(me.to_string()))));
         assert!(!scope.admits(&item(Reach::Account("other".into()))));
+    }
+
+    #[test]
+    fn only_rooms_and_accounts_reach_anyone() {
+        let stored = |aggregate_type: &str| StoredEvent {
+            position: 1,
+            aggregate_type: aggregate_type.into(),
+            aggregate_id: "r".into(),
+            sequence: 1,
+            event_type: "WebhookCreated".into(),
+            event_version: "1".into(),
+            payload: serde_json::json!({"WebhookCreated": {"url": "https://x.example/?key=1"}}),
+            metadata: serde_json::json!({}),
+            recorded_at: chrono::Utc::now(),
+        };
+        assert_eq!(Reach::of(&stored("RoomWebhooks")), Reach::Nobody);
+        assert_eq!(Reach::of(&stored("User")), Reach::Account("r".into()));
+        assert_eq!(Reach::of(&stored("Room")), Reach::Room("r".into()));
+        let mut scope = Scope {
+            user: "r".into(),
+            rooms: HashSet::from(["r".to_owned()]),
+        };
+        assert!(
+            !scope.admits(&item(Reach::Nobody)),
+            "not even the room's members"
+        );
     }
 }
