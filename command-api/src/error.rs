@@ -31,10 +31,19 @@ impl IntoResponse for HttpError {
             | TooManyBots(_)
             | Room(RoomError::NameTaken | RoomError::PrivateRoomRequiresPassword)
             | Webhook(WebhookError::TooMany(_))) => refusal(StatusCode::BAD_REQUEST, &refused),
-            refused @ (Room(RoomError::NotFound)
+            refused @ (Room(RoomError::NotFound | RoomError::MessageNotFound)
             | User(UserError::NotRegistered | UserError::BotNotFound)
             | Webhook(WebhookError::NotFound)) => refusal(StatusCode::NOT_FOUND, &refused),
-            refused @ (Room(RoomError::WrongPassword | RoomError::NotAMember)
+            refused @ Room(RoomError::MessageDeleted | RoomError::TooManyReactions) => {
+                refusal(StatusCode::CONFLICT, &refused)
+            }
+            fault @ Room(RoomError::StaleMessage) => ApiError::unavailable(&fault),
+            refused @ (Room(
+                RoomError::WrongPassword
+                | RoomError::NotAMember
+                | RoomError::NotTheAuthor
+                | RoomError::NotAuthorOrOwner,
+            )
             | User(UserError::WrongPassword | UserError::NotAnAuditor)
             | NotRoomOwner) => refusal(StatusCode::FORBIDDEN, &refused),
         };

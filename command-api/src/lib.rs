@@ -6,6 +6,7 @@
 mod accounts;
 mod bots;
 mod error;
+mod message_changes;
 mod messages;
 mod rooms;
 mod sessions;
@@ -38,6 +39,11 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(webhooks::webhook_deliveries))
+        .routes(routes!(
+            message_changes::edit_message,
+            message_changes::delete_message
+        ))
+        .routes(routes!(message_changes::react, message_changes::unreact))
 }
 
 /// The JSON answer `body` makes of an outcome that waited for the projection, marked with

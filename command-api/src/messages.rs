@@ -15,6 +15,8 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use query_api::{MentionView, ReactionView};
+
 use crate::error::HttpError;
 use crate::rooms::actor;
 
@@ -29,6 +31,8 @@ pub struct PostMessageRequest {
     /// room within a day returns the original message instead of posting a second one.
     #[schema(schema_with = client_msg_id_schema)]
     pub client_msg_id: Option<String>,
+    /// The id of the message of this room this one answers.
+    pub reply_to: Option<Uuid>,
 }
 
 fn client_msg_id_schema() -> Object {
@@ -40,7 +44,7 @@ fn client_msg_id_schema() -> Object {
         .build()
 }
 
-fn message_schema() -> Object {
+pub(crate) fn message_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some(patterns::message()))
@@ -64,6 +68,20 @@ pub struct PostedMessage {
     pub created_at: DateTime<Utc>,
     /// Posted by a bot account.
     pub is_bot: bool,
+    /// Always null: it was just posted.
+    #[schema(required = true)]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Always false.
+    pub deleted: bool,
+    /// Always empty.
+    pub reactions: Vec<ReactionView>,
+    #[schema(required = true)]
+    pub reply_to: Option<Uuid>,
+    /// Always 0.
+    #[schema(minimum = 0)]
+    pub reply_count: i64,
+    /// The members its content names as `@username`.
+    pub mentions: Vec<MentionView>,
 }
 
 api_kit::error_responses!(
@@ -72,6 +90,7 @@ api_kit::error_responses!(
         ErrorCase::new(403, "not_a_member", "You are not a member of this room"),
         ErrorCase::new(404, "room_not_found", "Room not found"),
         ErrorCase::new(422, "invalid_input", "message must not be empty"),
+        ErrorCase::new(422, "invalid_input", "reply_to must be the id of a message of this room"),
         RATE_LIMITED,
     ]
 );
@@ -97,7 +116,8 @@ pub(crate) async fn post_message(
     Path(room_id): Path<Uuid>,
     Json(request): Json<PostMessageRequest>,
 ) -> Result<(StatusCode, Json<PostedMessage>), HttpError> {
-    let message = NewMessage::parse(&request.content, request.client_msg_id.as_deref())?;
+    let message = NewMessage::parse(&request.content, request.client_msg_id.as_deref())?
+        .replying_to(request.reply_to);
     let posted = commands
         .post_message(&actor(&user), room_id, message, request_id)
         .await?;
@@ -118,6 +138,20 @@ pub(crate) async fn post_message(
             client_msg_id: posted.message.client_msg_id,
             created_at: posted.message.posted_at,
             is_bot: posted.message.is_bot,
+            edited_at: None,
+            deleted: false,
+            reactions: Vec::new(),
+            reply_to: posted.message.reply_to,
+            reply_count: 0,
+            mentions: posted
+                .message
+                .mentions
+                .into_iter()
+                .map(|m| MentionView {
+                    user_id: m.user_id,
+                    username: m.username,
+                })
+                .collect(),
         }),
     ))
 }

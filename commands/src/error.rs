@@ -64,6 +64,13 @@ impl CommandError {
             Self::Webhook(WebhookError::TooMany(_)) => "webhook_limit_reached",
             Self::Webhook(WebhookError::NotFound) => "webhook_not_found",
             Self::NotRoomOwner => "not_room_owner",
+            Self::Room(RoomError::MessageNotFound) => "message_not_found",
+            Self::Room(RoomError::NotTheAuthor) => "not_the_author",
+            Self::Room(RoomError::NotAuthorOrOwner) => "not_author_or_owner",
+            Self::Room(RoomError::MessageDeleted) => "message_deleted",
+            Self::Room(RoomError::TooManyReactions) => "too_many_reactions",
+            // The use case reads the facts again; one that reaches a client is contention.
+            Self::Room(RoomError::StaleMessage) => "unavailable",
             Self::RateLimited(_) => "rate_limited",
             Self::StoreUnreachable(_) | Self::Contended => "unavailable",
             Self::StoreFault(_) | Self::EventVanished { .. } => "internal",

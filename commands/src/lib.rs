@@ -9,6 +9,8 @@
 mod accounts;
 mod bots;
 mod error;
+mod message_changes;
+mod message_facts;
 mod messages;
 mod roles;
 mod rooms;
@@ -22,6 +24,7 @@ mod webhooks;
 pub use accounts::{Attempt, LoggedIn, Registered};
 pub use bots::{CreatedBot, OwnedBot, BOT_SUFFIX};
 pub use error::CommandError;
+pub use message_changes::MessageChange;
 pub use messages::{NewMessage, PostedMessage, SendTurn};
 pub use roles::{change_role, RoleChange};
 pub use rooms::{CreatedRoom, Joined, Left, NewRoom};

@@ -18,6 +18,8 @@ pub struct NewMessage {
     pub body: MessageBody,
     /// The sender's own id for it: posting it again answers the original message.
     pub client_msg_id: Option<ClientMsgId>,
+    /// The message of the same room it answers.
+    pub reply_to: Option<Uuid>,
 }
 
 impl NewMessage {
@@ -25,7 +27,13 @@ impl NewMessage {
         Ok(Self {
             body: MessageBody::parse(content)?,
             client_msg_id: client_msg_id.map(ClientMsgId::parse).transpose()?,
+            reply_to: None,
         })
+    }
+
+    /// The same message, answering `reply_to`.
+    pub fn replying_to(self, reply_to: Option<Uuid>) -> Self {
+        Self { reply_to, ..self }
     }
 }
 
@@ -79,7 +87,11 @@ impl Commands {
         let NewMessage {
             body,
             client_msg_id,
+            reply_to,
         } = message;
+        if let Some(target) = reply_to {
+            self.check_reply_target(room_id, target).await?;
+        }
         if let Some(id) = &client_msg_id {
             let earlier = sent::earlier_send(&self.pool, room_id, sender.user_id, id.as_str());
             if let Some(seq) = earlier.await? {
@@ -93,6 +105,7 @@ impl Commands {
             message_id: Uuid::new_v4(),
             body,
             client_msg_id: client_msg_id.clone(),
+            reply_to,
             at: eventstore::now(),
         };
         let aggregate_id = room_id.to_string();

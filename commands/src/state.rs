@@ -112,6 +112,11 @@ impl Commands {
         self.passwords.verifications()
     }
 
+    /// The database, for the answers a transport reads back from the read tables.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// The keys tokens are issued with, for the transports that verify them.
     pub fn tokens(&self) -> &Arc<Tokens> {
         &self.tokens

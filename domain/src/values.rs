@@ -1,7 +1,10 @@
 //! Validated value types. Their only constructors validate, so an invalid name, password or message
 //! cannot exist past the HTTP edge.
 
+mod emoji;
 pub mod patterns;
+
+pub use emoji::Emoji;
 
 use std::fmt;
 

@@ -117,6 +117,8 @@ mod tests {
                 client_msg_id: None,
                 posted_at: Utc::now(),
                 is_bot: false,
+                reply_to: None,
+                mentions: vec![],
             }),
         }
     }

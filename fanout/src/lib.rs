@@ -8,6 +8,7 @@
 
 mod backlog;
 mod caps;
+mod client_frames;
 mod connection;
 mod endpoint;
 mod error;

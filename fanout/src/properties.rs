@@ -65,7 +65,8 @@ proptest! {
     #[test]
     fn any_frame_shape_parses_only_into_what_it_says(frame in frame_shaped()) {
         match ClientFrame::parse(&frame.to_string()) {
-            Ok(ClientFrame::Send { content, client_msg_id }) => {
+            Ok(ClientFrame::Send { content, client_msg_id, reply_to }) => {
+                prop_assert!(reply_to.is_none() || frame["reply_to"].is_string());
                 prop_assert_eq!(frame["type"].as_str(), Some("send"));
                 prop_assert_eq!(frame["content"].as_str(), Some(content.as_str()));
                 prop_assert_eq!(frame["client_msg_id"].as_str(), client_msg_id.as_deref());
@@ -105,7 +106,7 @@ proptest! {
             frame["client_msg_id"] = json!(id);
         }
         match ClientFrame::parse(&frame.to_string()) {
-            Ok(ClientFrame::Send { content: parsed, client_msg_id: parsed_id }) => {
+            Ok(ClientFrame::Send { content: parsed, client_msg_id: parsed_id, reply_to: None }) => {
                 prop_assert_eq!(parsed, content);
                 prop_assert_eq!(parsed_id, client_msg_id);
             }

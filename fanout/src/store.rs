@@ -1,6 +1,9 @@
 //! Reading a room's events straight from the event log: the complete, ordered record that
 //! resumes and gap fills rely on (read tables may lag; the log never does).
 
+use std::collections::HashSet;
+
+use domain::Aggregate;
 use domain::{Room, RoomEvent};
 use eventstore::EventLog;
 use uuid::Uuid;
@@ -35,4 +38,23 @@ pub async fn events_after(
             event: recorded.event,
         })
         .collect())
+}
+
+/// The messages of the room deleted after `after`: a catch-up replays them as tombstones (v2)
+/// or not at all (v1), though their `MessagePosted` comes before their deletion.
+pub async fn deleted_after(
+    log: &EventLog,
+    room_id: Uuid,
+    after: i64,
+) -> Result<HashSet<Uuid>, FanoutError> {
+    let ids = log
+        .field_of_events(
+            Room::TYPE,
+            &room_id.to_string(),
+            "MessageDeleted",
+            after,
+            "message_id",
+        )
+        .await?;
+    Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())
 }

@@ -4,12 +4,13 @@
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
+use domain::room::MESSAGE_POSTED_VERSIONS;
 use domain::{Room, RoomEvent, RoomWebhooks, User, UserEvent, UserRole};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The event versions this projector understands.
+/// The event version this projector understands, but for `MessagePosted`, which is upcast.
 const KNOWN_VERSION: &str = "1";
 const USER_EVENTS: [&str; 9] = [
     "UserRegistered",
@@ -22,7 +23,7 @@ const USER_EVENTS: [&str; 9] = [
     "RoleRevoked",
     "AuditLogRead",
 ];
-const ROOM_EVENTS: [&str; 5] = domain::room::EVENT_TYPES;
+const ROOM_EVENTS: [&str; 9] = domain::room::EVENT_TYPES;
 /// A room's webhooks have no read table: their events are their record, read by the command
 /// API from the aggregate and followed by the delivery worker.
 const WEBHOOK_EVENTS: [&str; 2] = ["WebhookCreated", "WebhookDeleted"];
@@ -63,7 +64,12 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
             envelope.event_type, envelope.aggregate_type
         ));
     }
-    if envelope.event_version != KNOWN_VERSION {
+    let known_version = if envelope.event_type == "MessagePosted" {
+        MESSAGE_POSTED_VERSIONS.contains(&envelope.event_version.as_str())
+    } else {
+        envelope.event_version == KNOWN_VERSION
+    };
+    if !known_version {
         return Err(format!(
             "unknown version {} of {}",
             envelope.event_version, envelope.event_type

@@ -7,6 +7,7 @@
 //! shadow schema and swaps it in; [`verify`] compares such a replay with the live tables.
 
 mod apply;
+mod changes;
 mod checkpoints;
 mod error;
 mod event;

@@ -131,7 +131,12 @@ async fn superseded(
         RoomEvent::MemberJoined { user_id, .. }
         | RoomEvent::MemberLeft { user_id, .. }
         | RoomEvent::MemberRoleChanged { user_id, .. } => user_id,
-        RoomEvent::RoomCreated { .. } | RoomEvent::MessagePosted(_) => return Ok(false),
+        RoomEvent::RoomCreated { .. }
+        | RoomEvent::MessagePosted(_)
+        | RoomEvent::MessageEdited { .. }
+        | RoomEvent::MessageDeleted { .. }
+        | RoomEvent::ReactionAdded { .. }
+        | RoomEvent::ReactionRemoved { .. } => return Ok(false),
     };
     let later = UserEvents {
         aggregate_type: Room::TYPE,

@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::apply::Incoming;
+use crate::changes::MessageChanges;
 use crate::checkpoints::{advance_checkpoints, AggregateKey};
 use crate::event::{decode, Change};
 use crate::membership::{waves, Membership};
@@ -26,6 +27,8 @@ pub(crate) struct Plan {
     /// In sequence order per room: a join, a leave and a join again must land in that order.
     membership: Vec<Membership>,
     messages: Messages,
+    /// After the messages they change, in event order.
+    changes: MessageChanges,
     last_seqs: HashMap<Uuid, i64>,
     checkpoints: BTreeMap<AggregateKey, i64>,
     poisoned: Vec<Poisoned>,
@@ -60,6 +63,8 @@ struct Messages {
     client_msg_ids: Vec<Option<String>>,
     created_at: Vec<DateTime<Utc>>,
     bots: Vec<bool>,
+    reply_to: Vec<Option<Uuid>>,
+    mentions: Vec<serde_json::Value>,
 }
 
 impl Plan {
@@ -179,7 +184,16 @@ impl Plan {
                 messages.client_msg_ids.push(posted.client_msg_id);
                 messages.created_at.push(posted.posted_at);
                 messages.bots.push(posted.is_bot);
+                messages.reply_to.push(posted.reply_to);
+                messages.mentions.push(serde_json::json!(posted.mentions));
+                self.changes.mentioned(
+                    room_id,
+                    posted.message_id,
+                    posted.posted_at,
+                    &posted.mentions,
+                );
             }
+            change => self.changes.stage(sequence, change),
         }
     }
 
@@ -229,9 +243,12 @@ impl Plan {
                 .bind(&messages.client_msg_ids)
                 .bind(&messages.created_at)
                 .bind(&messages.bots)
+                .bind(&messages.reply_to)
+                .bind(&messages.mentions)
                 .execute(&mut *connection)
                 .await?;
         }
+        self.changes.execute(connection).await?;
         if !self.last_seqs.is_empty() {
             let (rooms, seqs): (Vec<Uuid>, Vec<i64>) = self.last_seqs.into_iter().unzip();
             sqlx::query(ADVANCE_ROOMS)
@@ -268,9 +285,9 @@ ON CONFLICT DO NOTHING";
 
 const INSERT_MESSAGES: &str = "
 INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id, created_at,
-                      is_bot)
+                      is_bot, reply_to, mentions)
 SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
-                     $7::text[], $8::timestamptz[], $9::boolean[])
+                     $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
 ON CONFLICT DO NOTHING";
 
 const ADVANCE_ROOMS: &str = "

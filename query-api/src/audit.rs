@@ -7,7 +7,7 @@ use api_kit::{ErrorCase, Json, Path, Query, RequestId, PATH_ERRORS, QUERY_ERRORS
 use auth::{CurrentUser, BEARER_ERRORS};
 use axum::extract::State;
 use axum::http::Uri;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use commands::CommandError;
 use cqrs_es::Aggregate;
 use domain::{Room, RoomEvent, UserError};
@@ -15,7 +15,6 @@ use eventstore::log::PAGE_SIZE;
 use eventstore::{EventLog, EventLogError, Recorded, StoredEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -246,7 +245,7 @@ pub struct StateMember {
 
 /// Hands `visit` a room's events recorded up to `until`, in order, reading them a page at a time;
 /// answers how many there were.
-async fn visit_until(
+pub(crate) async fn visit_until(
     log: &EventLog,
     room_id: Uuid,
     until: DateTime<Utc>,
@@ -325,65 +324,9 @@ pub(crate) async fn room_state(
     }))
 }
 
-fn role_name(role: domain::Role) -> &'static str {
+pub(crate) fn role_name(role: domain::Role) -> &'static str {
     match role {
         domain::Role::Owner => "owner",
         domain::Role::Member => "member",
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    #[error("room {0} has no events")]
-    NoSuchRoom(Uuid),
-    #[error(transparent)]
-    EventLog(#[from] EventLogError),
-}
-
-/// A room's history as readable lines, one per event, from the event store alone.
-pub async fn replay_timeline(
-    pool: &PgPool,
-    room_id: Uuid,
-    until: Option<DateTime<Utc>>,
-) -> Result<Vec<String>, ReplayError> {
-    let log = EventLog::new(pool.clone());
-    let mut lines = Vec::new();
-    let until = until.unwrap_or_else(Utc::now);
-    visit_until(&log, room_id, until, |recorded| {
-        let when = recorded
-            .recorded_at
-            .to_rfc3339_opts(SecondsFormat::Millis, true);
-        let sequence = recorded.sequence;
-        lines.push(format!(
-            "{when}  #{sequence:<6} {}",
-            describe(&recorded.event)
-        ));
-    })
-    .await?;
-    if lines.is_empty() {
-        return Err(ReplayError::NoSuchRoom(room_id));
-    }
-    Ok(lines)
-}
-
-fn describe(event: &RoomEvent) -> String {
-    match event {
-        RoomEvent::RoomCreated {
-            name,
-            is_private,
-            created_by,
-            ..
-        } => {
-            let kind = if *is_private { "private" } else { "public" };
-            format!("room {name:?} created ({kind}) by {created_by}")
-        }
-        RoomEvent::MemberJoined { username, role, .. } => {
-            format!("{username} joined as {}", role_name(*role))
-        }
-        RoomEvent::MemberLeft { username, .. } => format!("{username} left"),
-        RoomEvent::MemberRoleChanged { username, role, .. } => {
-            format!("{username} became {}", role_name(*role))
-        }
-        RoomEvent::MessagePosted(posted) => format!("{}: {}", posted.username, posted.content),
     }
 }

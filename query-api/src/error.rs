@@ -13,6 +13,8 @@ pub enum QueryError {
     RoomNotFound,
     #[error("User not found")]
     UserNotFound,
+    #[error("Message not found")]
+    MessageNotFound,
     /// A private room's details, members and history are for its members only.
     #[error("This room is private: only its members can read it")]
     PrivateRoom,
@@ -37,6 +39,9 @@ impl IntoResponse for QueryError {
             QueryError::Auth(error) => return error.into_response(),
             QueryError::RoomNotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "room_not_found", detail)
+            }
+            QueryError::MessageNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "message_not_found", detail)
             }
             QueryError::UserNotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "user_not_found", detail)

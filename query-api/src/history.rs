@@ -9,13 +9,13 @@ use api_kit::{
 use auth::MaybeUser;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
-use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::Room;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::message_view::{select_messages, MessageView};
 use crate::rooms::{readable_room, READ_ROOM_ERRORS};
 use crate::{QueryError, QueryState};
 
@@ -75,40 +75,21 @@ impl HistoryParams {
     }
 }
 
-/// A message as history serves it.
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
-#[serde(deny_unknown_fields)]
-pub struct MessageView {
-    pub id: Uuid,
-    /// The message's position in its room: ordered, stable, unique per room.
-    #[schema(minimum = 1)]
-    pub seq: i64,
-    pub room_id: Uuid,
-    pub user_id: Uuid,
-    pub username: String,
-    pub content: String,
-    #[schema(required = true)]
-    pub client_msg_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-    /// Posted by a bot account.
-    pub is_bot: bool,
-}
-
 /// Newest first, between two exclusive bounds; offset for the seed's paging.
-const NEWEST_FIRST: &str = "
-SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at, is_bot
-  FROM messages
- WHERE room_id = $1 AND seq > $2 AND seq < $3
- ORDER BY seq DESC
- LIMIT $4 OFFSET $5";
+const NEWEST_FIRST: &str = concat!(
+    select_messages!(),
+    "WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3
+     ORDER BY m.seq DESC
+     LIMIT $4 OFFSET $5"
+);
 
 /// Oldest first right after a cursor, for paging forward; the handler turns it around.
-const OLDEST_FIRST: &str = "
-SELECT id, seq, room_id, user_id, username, content, client_msg_id, created_at, is_bot
-  FROM messages
- WHERE room_id = $1 AND seq > $2
- ORDER BY seq
- LIMIT $3 OFFSET $4";
+const OLDEST_FIRST: &str = concat!(
+    select_messages!(),
+    "WHERE m.room_id = $1 AND m.seq > $2
+     ORDER BY m.seq
+     LIMIT $3 OFFSET $4"
+);
 
 api_kit::error_responses!(
     /// What reading history answers instead of success.

@@ -2,21 +2,26 @@
 //! audits come from the event log itself, which is the system's record of what happened.
 
 mod audit;
+mod audit_replay;
 mod audit_trail;
+mod audit_versions;
 mod error;
 mod feed;
 mod history;
 mod listing;
+mod message_view;
 mod page_size;
 #[cfg(test)]
 mod properties;
+mod replies;
 mod rooms;
 mod state;
 mod users;
 
-pub use audit::{replay_timeline, ReplayError};
+pub use audit_replay::{replay_timeline, ReplayError};
 pub use error::QueryError;
 pub use feed::{Feed, StreamCounts, Tail};
+pub use message_view::{read_message, MentionView, MessageView, ReactionView};
 pub use state::QueryState;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -28,6 +33,8 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(rooms::room_details))
         .routes(routes!(rooms::room_members))
         .routes(routes!(history::room_messages))
+        .routes(routes!(replies::message_replies))
+        .routes(routes!(replies::my_mentions))
         .routes(routes!(users::me))
         .routes(routes!(users::my_rooms))
         .routes(routes!(audit::room_events))
@@ -35,4 +42,5 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(audit::room_state))
         .routes(routes!(audit_trail::audit_reads))
         .routes(routes!(feed::events))
+        .routes(routes!(audit_versions::message_versions))
 }

@@ -53,6 +53,7 @@ pub struct StoredEvent {
     pub aggregate_id: String,
     pub sequence: i64,
     pub event_type: String,
+    pub event_version: String,
     pub payload: String,
 }
 
@@ -63,6 +64,7 @@ impl StoredEvent {
             aggregate_id: room_id.to_string(),
             sequence,
             event_type: event.event_type(),
+            event_version: event.event_version(),
             payload: serde_json::to_string(event).expect("an event serialises"),
         }
     }
@@ -77,6 +79,7 @@ impl StoredEvent {
             aggregate_id: user_id.to_string(),
             sequence: 1,
             event_type: event.event_type(),
+            event_version: event.event_version(),
             payload: serde_json::to_string(event).expect("an event serialises"),
         }
     }
@@ -156,6 +159,8 @@ pub fn history(shape: &Shape) -> Vec<StoredEvent> {
             client_msg_id: (n % 3 == 0).then(|| format!("client-{n}")),
             posted_at: now,
             is_bot: false,
+            reply_to: None,
+            mentions: Vec::new(),
         });
         events.push(room.next(posted));
     }
@@ -194,12 +199,14 @@ pub async fn write(pool: &PgPool, events: &[StoredEvent], chunk: usize) -> Resul
         let mut ids = Vec::with_capacity(part.len());
         let mut sequences = Vec::with_capacity(part.len());
         let mut event_types = Vec::with_capacity(part.len());
+        let mut versions = Vec::with_capacity(part.len());
         let mut payloads = Vec::with_capacity(part.len());
         for event in part {
             types.push(event.aggregate_type);
             ids.push(event.aggregate_id.as_str());
             sequences.push(event.sequence);
             event_types.push(event.event_type.as_str());
+            versions.push(event.event_version.as_str());
             payloads.push(event.payload.as_str());
         }
         sqlx::query(INSERT_EVENTS)
@@ -207,6 +214,7 @@ pub async fn write(pool: &PgPool, events: &[StoredEvent], chunk: usize) -> Resul
             .bind(&ids)
             .bind(&sequences)
             .bind(&event_types)
+            .bind(&versions)
             .bind(&payloads)
             .execute(pool)
             .await?;
@@ -217,5 +225,6 @@ pub async fn write(pool: &PgPool, events: &[StoredEvent], chunk: usize) -> Resul
 const INSERT_EVENTS: &str = "
 INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
                     metadata)
-SELECT t, i, s, e, '1', p::json, '{}'::json
-  FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) AS u(t, i, s, e, p)";
+SELECT t, i, s, e, v, p::json, '{}'::json
+  FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+       AS u(t, i, s, e, v, p)";

@@ -9,133 +9,13 @@
 // to e2e/artifacts-topology/), with the server's log and every WebSocket frame each browser
 // saw; a failing story also leaves a screenshot of every open page there.
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWriteStream } from 'node:fs';
-import { rm, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { ARTIFACTS, ChatSystem } from './system.mjs';
+import { ARTIFACTS } from './system.mjs';
+import { PASSWORD, PHONE, confirmed, expectMessages, live, messageBox, register, room, send, suite } from './harness.mjs';
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const PASSWORD = 'correct-horse-battery';
 const VAULT_PASSWORD = 'launch-2026';
-
-/** @type {ChatSystem} */
-let system;
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** Everyone's open page, by name, for failure screenshots. */
-const pages = new Map();
-
-before(async () => {
-  await rm(ARTIFACTS, { recursive: true, force: true });
-  await mkdir(ARTIFACTS, { recursive: true });
-  system = await ChatSystem.start();
-  system.killOnExit();
-  // launch() gives the browser a fresh temporary --user-data-dir of its own and deletes it on
-  // close (Playwright refuses the flag in `args`; it passes it itself).
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  await system?.stop();
-});
-
-let failed = false;
-
-/** A story; each builds on the ones before it, so after a failure the rest are skipped. When
- * one fails, every open page is photographed and the server log's tail printed. */
-function story(name, fn) {
-  test(name, { timeout: 60_000 }, async (t) => {
-    if (failed) return t.skip('an earlier story failed');
-    try {
-      await fn();
-    } catch (e) {
-      failed = true;
-      for (const [who, page] of pages) {
-        await page.screenshot({ path: join(ARTIFACTS, `failure-${who}.png`) }).catch(() => {});
-      }
-      const log = await readFile(system.logPath, 'utf8').catch(() => '');
-      console.error(`--- last lines of ${system.logPath}\n${log.split('\n').slice(-40).join('\n')}`);
-      throw e;
-    }
-  });
-}
-
-async function openBrowser(who, viewport = DESKTOP) {
-  const ctx = await browser.newContext({ viewport, baseURL: system.baseUrl });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(10_000);
-  pages.set(who, page);
-  // Every frame each page's sockets see, for reading after a failure.
-  const frames = createWriteStream(join(ARTIFACTS, `ws-${who}.log`));
-  const stamp = () => new Date().toISOString().slice(11, 23);
-  page.on('websocket', (ws) => {
-    // Sockets open with single-use tickets: the URL carries no token to hide.
-    const url = ws.url();
-    frames.write(`${stamp()} open ${url}\n`);
-    ws.on('framereceived', (f) => frames.write(`${stamp()} < ${f.payload}\n`));
-    ws.on('framesent', (f) => frames.write(`${stamp()} > ${f.payload}\n`));
-    ws.on('socketerror', (e) => frames.write(`${stamp()} error ${e}\n`));
-    ws.on('close', () => frames.write(`${stamp()} closed ${url}\n`));
-  });
-  ctx.on('close', () => frames.end());
-  return { ctx, page };
-}
-
-async function shot(page, name) {
-  // Let fonts, focus rings and the last frame settle.
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-}
-
-async function register(page, username) {
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Register', exact: true }).click();
-  await page.getByRole('button', { name: 'Log out', exact: true }).waitFor();
-}
-
-const messageBox = (page) => page.getByRole('textbox', { name: 'Message', exact: true });
-const room = (page, name) => page.getByRole('button', { name, exact: true });
-const live = (page) => page.locator('.conn-pill', { hasText: 'Live' }).waitFor();
-
-async function send(page, text) {
-  await messageBox(page).fill(text);
-  await messageBox(page).press('Enter');
-}
-
-/** The texts of the messages the server confirmed, in the order shown. */
-function confirmed(page) {
-  return page.getByRole('log').locator('li.msg:not(.pending) .bubble').allInnerTexts();
-}
-
-/** Waits until the confirmed messages are exactly `expected`, in order, none twice. */
-async function expectMessages(page, expected, ms = 10_000) {
-  const end = Date.now() + ms;
-  let seen = [];
-  while (Date.now() < end) {
-    seen = await confirmed(page);
-    if (JSON.stringify(seen) === JSON.stringify(expected)) return;
-    await page.waitForTimeout(100);
-  }
-  assert.deepEqual(seen, expected, 'the conversation shown');
-}
+const e2e = suite(ARTIFACTS);
+const { story, openBrowser, shot, pages } = e2e;
 
 const people = {};
 /** Every message of the private room, in the order the server sequenced them. */
@@ -238,7 +118,7 @@ story('a reload keeps the session, the room and its history', async () => {
 story('after the server is killed and restarted, a client that was away gets every message it missed, once', async () => {
   const a = people.alice.page;
   const b = people.bob.page;
-  await system.kill();
+  await e2e.system.kill();
   await a.getByText('Reconnecting…').first().waitFor();
   await b.getByText('Reconnecting…').first().waitFor();
 
@@ -248,7 +128,7 @@ story('after the server is killed and restarted, a client that was away gets eve
   await send(a, 'Sorry, my train went into a tunnel');
   await a.getByRole('log').locator('li.msg.pending', { hasText: 'my train went into a tunnel' }).waitFor();
 
-  await system.boot();
+  await e2e.system.boot();
   await live(b);
   const missed = ['Thursday it is.', 'I will tell marketing.', 'Alice, ping me when you are back'];
   for (const text of missed) await send(b, text);

@@ -64,15 +64,16 @@ export class ChatSystem {
   #log;
   #env;
 
-  constructor({ database, ports, bin }) {
+  constructor({ database, ports, bin, artifacts }) {
     this.database = database;
     this.bin = bin;
+    this.artifacts = artifacts;
     this.#processes = LAYOUTS[LAYOUT].map((role, i) => ({ role, port: ports[i], proc: null, exited: null }));
     // The topology's proxy takes the port after its processes'.
     this.proxyPort = ports[this.#processes.length];
     this.baseUrl = `http://127.0.0.1:${LAYOUT === 'all' ? ports[0] : this.proxyPort}`;
-    mkdirSync(ARTIFACTS, { recursive: true });
-    this.logPath = join(ARTIFACTS, 'server.log');
+    mkdirSync(artifacts, { recursive: true });
+    this.logPath = join(artifacts, 'server.log');
     this.#log = createWriteStream(this.logPath);
     const distDir = join(WEB_DIR, 'dist');
     // Only this run's settings: a CHAT_* variable from the caller's shell could change the
@@ -101,7 +102,7 @@ export class ChatSystem {
 
   /** Makes a fresh database and starts the server on a free port. Names start with
    * `chat_test_` so that `make clean-test-databases` removes what a crashed run left. */
-  static async start() {
+  static async start({ artifacts = ARTIFACTS } = {}) {
     const bin = chatBinary();
     if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`cargo build --bin chat\` or set CHAT_BIN`);
     if (!existsSync(join(WEB_DIR, 'dist', 'index.html'))) {
@@ -113,7 +114,7 @@ export class ChatSystem {
     const ports = [];
     // One per process, and one for the topology's proxy.
     for (let i = 0; i <= LAYOUTS[LAYOUT].length; i++) ports.push(await freePort());
-    const system = new ChatSystem({ database, ports, bin });
+    const system = new ChatSystem({ database, ports, bin, artifacts });
     system.note(`database ${database} created in ${Date.now() - started} ms`);
     try {
       await system.boot();
@@ -145,7 +146,7 @@ export class ChatSystem {
           CHAT_PROXY_QUERY_API: addresses('query-api'),
           CHAT_PROXY_FANOUT: addresses('fanout'),
         },
-        logPath: join(ARTIFACTS, 'proxy.log'),
+        logPath: join(this.artifacts, 'proxy.log'),
       });
       this.note(`caddy serving deploy/Caddyfile on ${this.baseUrl}`);
     }
@@ -226,7 +227,7 @@ export class ChatSystem {
     await new Promise((r) => this.#log.end(r));
     // DROP DATABASE waits for a checkpoint, which takes tens of seconds on a busy server: the
     // suite does not wait for it. Whatever a crash leaves, `make clean-test-databases` drops.
-    const log = openSync(join(ARTIFACTS, 'cleanup.log'), 'a');
+    const log = openSync(join(this.artifacts, 'cleanup.log'), 'a');
     spawn(process.execPath, [fileURLToPath(new URL('./cleanup.mjs', import.meta.url)), this.database], {
       detached: true,
       stdio: ['ignore', log, log],

@@ -170,10 +170,11 @@ async fn the_replayed_timeline_tells_the_history_the_query_api_serves() {
         .rev()
         .map(|m| {
             format!(
-                "#{:<6} {}: {}",
+                "#{:<6} {}: {} [{}]",
                 m["seq"].as_i64().unwrap(),
                 m["username"].as_str().unwrap(),
-                m["content"].as_str().unwrap()
+                m["content"].as_str().unwrap(),
+                m["id"].as_str().unwrap()
             )
         })
         .collect();

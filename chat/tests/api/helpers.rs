@@ -176,6 +176,24 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// `method path` as the holder of `token`, with a JSON body or none; the answer as it came.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
     /// `GET path` (as [`TestApp::get`]), which must answer 200 with a JSON body; answers the body.
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
         let response = self.get(path, token).await;

@@ -1,10 +1,12 @@
 //! The system's HTTP behaviour, told as user stories against the real application and database.
 
 mod auditing;
+mod auditing_message_versions;
 mod bad_input;
 mod bots;
 mod broker_outage;
 mod caddy;
+mod changing_messages;
 mod checking_readiness;
 mod choosing_request_ids;
 mod creating_and_joining_rooms;
@@ -19,6 +21,7 @@ mod helpers;
 mod hidden_characters;
 mod keeping_webhook_secrets;
 mod listing_rooms_in_pages;
+mod loading_old_events;
 mod logging_in;
 mod logging_in_behind_a_proxy;
 mod logging_out;
@@ -50,6 +53,7 @@ mod websocket_admission;
 mod websocket_caps;
 mod websocket_limits;
 mod websocket_live;
+mod websocket_message_changes;
 mod websocket_nodes;
 mod websocket_resume;
 mod websocket_roles_apart;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::helpers::{spawn_app, TestApp};
 
 /// Runs `chat <command>` against the app's database, as an operator would.
-async fn chat(app: &TestApp, command: &[&str]) -> anyhow::Result<()> {
+pub async fn chat(app: &TestApp, command: &[&str]) -> anyhow::Result<()> {
     let mut args = vec!["chat"];
     args.extend_from_slice(command);
     args.extend_from_slice(&["--database-url", &app.database_url]);

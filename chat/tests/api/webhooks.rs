@@ -109,14 +109,20 @@ pub async fn wait_for(
     webhook_id: &str,
     done: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    for _ in 0..300 {
+    // Generous: a retried delivery waits out its backoff, and in a full test run two projector
+    // processes share the machine with every other suite.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
         let listed = deliveries(app, token, room_id, webhook_id, "").await;
         if done(&listed) {
             return listed;
         }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the deliveries never got there: {listed:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the deliveries never got there");
 }
 
 #[tokio::test]

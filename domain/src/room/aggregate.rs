@@ -6,6 +6,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::messages::{mentions_in, ChangedMessages};
 use super::{Actor, MessagePosted, Role, RoomCommand, RoomEvent};
 
 /// How many `client_msg_id`s a room remembers for idempotent sends: enough for the sends that
@@ -24,6 +25,20 @@ pub enum RoomError {
     WrongPassword,
     #[error("You are not a member of this room")]
     NotAMember,
+    #[error("Message not found")]
+    MessageNotFound,
+    #[error("Only its author may edit a message")]
+    NotTheAuthor,
+    #[error("Only its author or the room's owner may delete a message")]
+    NotAuthorOrOwner,
+    #[error("The message was deleted")]
+    MessageDeleted,
+    #[error("A message takes at most 20 different reactions")]
+    TooManyReactions,
+    /// What the command knew of the message was read before a change the room no longer
+    /// remembers: the use case reads it again and retries.
+    #[error("The message changed meanwhile; try again")]
+    StaleMessage,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,8 +76,11 @@ pub struct Room {
     /// In joining order, so the longest-standing member comes first.
     members: Vec<Member>,
     /// Every event bumps it, so it equals the sequence of the room's latest event.
-    last_seq: usize,
+    pub(super) last_seq: usize,
     recent_sends: VecDeque<RecentSend>,
+    /// Absent from snapshots taken before messages could change: nothing had changed then.
+    #[serde(default)]
+    pub(super) changed: ChangedMessages,
 }
 
 impl Room {
@@ -104,7 +122,7 @@ impl Room {
         Ok(info.password_hash.as_deref())
     }
 
-    fn existing(&self) -> Result<&RoomInfo, RoomError> {
+    pub(super) fn existing(&self) -> Result<&RoomInfo, RoomError> {
         self.info.as_ref().ok_or(RoomError::NotFound)
     }
 
@@ -214,6 +232,7 @@ impl Aggregate for Room {
                 message_id,
                 body,
                 client_msg_id,
+                reply_to,
                 at,
             } => {
                 self.existing()?;
@@ -229,14 +248,17 @@ impl Aggregate for Room {
                     message_id,
                     user_id: sender.user_id,
                     username: sender.username,
+                    mentions: mentions_in(body.as_str(), &self.members),
                     content: body.to_string(),
                     client_msg_id: client_msg_id.map(String::from),
                     posted_at: at,
+                    reply_to,
                     is_bot: sender.is_bot,
                 });
                 sink.write(posted, self).await;
                 Ok(())
             }
+            change => self.change_message(change, sink).await,
         }
     }
 
@@ -296,6 +318,10 @@ impl Aggregate for Room {
                 });
             }
             RoomEvent::MessagePosted(_) => {}
+            changed @ (RoomEvent::MessageEdited { .. }
+            | RoomEvent::MessageDeleted { .. }
+            | RoomEvent::ReactionAdded { .. }
+            | RoomEvent::ReactionRemoved { .. }) => self.changed.apply(self.last_seq, &changed),
         }
     }
 }

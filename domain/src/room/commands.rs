@@ -1,7 +1,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::values::{ClientMsgId, MessageBody, RoomName};
+use crate::values::{ClientMsgId, Emoji, MessageBody, RoomName};
+
+use super::KnownMessage;
 
 /// The user a command acts for, as the (already verified) token names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +45,35 @@ pub enum RoomCommand {
         message_id: Uuid,
         body: MessageBody,
         client_msg_id: Option<ClientMsgId>,
+        /// A message of this room, checked by the use case (a message, once posted, stays).
+        reply_to: Option<Uuid>,
+        at: DateTime<Utc>,
+    },
+    /// The commands on a posted message carry what the use case read of it (see
+    /// [`KnownMessage`]): the room keeps only the messages changed lately.
+    EditMessage {
+        editor: Actor,
+        message: KnownMessage,
+        body: MessageBody,
+        at: DateTime<Utc>,
+    },
+    /// Deleting a deleted message records nothing.
+    DeleteMessage {
+        deleter: Actor,
+        message: KnownMessage,
+        at: DateTime<Utc>,
+    },
+    /// Reacting twice with one emoji records nothing, nor does taking back a reaction not given.
+    React {
+        reactor: Actor,
+        message: KnownMessage,
+        emoji: Emoji,
+        at: DateTime<Utc>,
+    },
+    Unreact {
+        reactor: Actor,
+        message: KnownMessage,
+        emoji: Emoji,
         at: DateTime<Utc>,
     },
 }

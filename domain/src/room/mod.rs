@@ -4,12 +4,20 @@
 //! position: clients resume and fill gaps with it.
 
 mod aggregate;
+mod changes;
 mod commands;
 mod events;
+mod messages;
+mod upcast;
 
 #[cfg(test)]
 mod tests;
 
 pub use aggregate::{Member, RecentSend, Room, RoomError, RoomInfo};
 pub use commands::{Actor, RoomCommand};
-pub use events::{MessagePosted, Role, RoomEvent, EVENT_TYPES};
+pub use events::{Mention, MessagePosted, Role, RoomEvent, EVENT_TYPES};
+pub use messages::{
+    mentions_in, ChangedMessages, KnownMessage, MessageFacts, CHANGED_WINDOW,
+    MAX_DISTINCT_REACTIONS,
+};
+pub use upcast::MESSAGE_POSTED_VERSIONS;

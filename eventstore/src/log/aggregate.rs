@@ -48,7 +48,71 @@ SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_versi
  ORDER BY position
  LIMIT $4";
 
+/// Index `events_message_changes` serves the room's changes of messages.
+const FIELD_OF_EVENTS: &str = "
+SELECT payload -> event_type ->> $5
+  FROM events
+ WHERE aggregate_type = $1 AND aggregate_id = $2 AND event_type = $3 AND sequence > $4";
+
+/// Index `events_message_changes` serves a message's changes.
+const WITH_FIELD: &str = "
+SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
+       metadata, recorded_at
+  FROM events
+ WHERE aggregate_type = $1 AND aggregate_id = $2 AND event_type = ANY ($3)
+   AND payload -> event_type ->> $4 = $5 AND sequence > $6
+ ORDER BY sequence
+ LIMIT $7";
+
 impl EventLog {
+    /// Up to `limit` (at most a page) events of these types of one `A`, after
+    /// `after_sequence`, whose field `field` is `value`, in order: e.g. every edit and deletion
+    /// of one message of a room.
+    pub async fn events_with_field<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        event_types: &[&str],
+        field: &str,
+        value: &str,
+        after_sequence: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, EventLogError> {
+        sqlx::query_as(WITH_FIELD)
+            .bind(A::TYPE)
+            .bind(aggregate_id)
+            .bind(event_types)
+            .bind(field)
+            .bind(value)
+            .bind(after_sequence)
+            .bind(page_limit(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(EventLogError::Database)
+    }
+
+    /// The field `field` of every `event_type` event of one aggregate after `after_sequence`:
+    /// e.g. which messages of a room were deleted since a cursor, before the catch-up that
+    /// replays them.
+    pub async fn field_of_events(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        event_type: &str,
+        after_sequence: i64,
+        field: &str,
+    ) -> Result<Vec<String>, EventLogError> {
+        let values: Vec<Option<String>> = sqlx::query_scalar(FIELD_OF_EVENTS)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(event_type)
+            .bind(after_sequence)
+            .bind(field)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(EventLogError::Database)?;
+        Ok(values.into_iter().flatten().collect())
+    }
+
     /// Up to `limit` (at most a page) events of these types of one aggregate type after
     /// `after_position`, in global order: a trail of one kind of fact across every aggregate.
     pub async fn of_types(

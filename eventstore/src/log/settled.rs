@@ -3,7 +3,7 @@
 //! A position is drawn at insert and becomes visible at commit, so position 11 may be visible
 //! while 10 is still being written. A reader that served 11 and remembered "done up to 11" would
 //! skip 10 for ever. Every statement that inserts events first takes a shared advisory lock
-//! (migration `0081`), before it draws a position, and holds it until its transaction ends. So:
+//! (migration `0082`), before it draws a position, and holds it until its transaction ends. So:
 //! read the identity's last value `M`; list who holds the lock now; wait until each of them has
 //! ended. Whoever drew a position up to `M` held the lock when `M` was read, so it has committed
 //! or rolled back by then: every position up to `M` that will ever exist is visible.

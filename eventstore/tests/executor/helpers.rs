@@ -107,6 +107,7 @@ pub fn post(sender: &str, body: &str, client_msg_id: Option<&str>) -> RoomComman
         message_id: Uuid::new_v4(),
         body: MessageBody::parse(body).unwrap(),
         client_msg_id: client_msg_id.map(|id| ClientMsgId::parse(id).unwrap()),
+        reply_to: None,
         at: Utc::now(),
     }
 }

@@ -73,13 +73,19 @@ impl Connection {
     /// Posts through the same command path as `POST /rooms/{id}/messages`: durable before anyone
     /// sees it, idempotent by `client_msg_id`, under the same per-user rate limit. The answer
     /// comes later, through [`Connection::answer`].
-    pub(super) fn post(&mut self, content: &str, client_msg_id: Option<&str>) {
+    pub(super) fn post(
+        &mut self,
+        content: &str,
+        client_msg_id: Option<&str>,
+        reply_to: Option<uuid::Uuid>,
+    ) {
         let sender = Actor {
             user_id: self.user.id,
             username: self.user.username.clone(),
             is_bot: self.user.is_bot,
         };
-        let message = NewMessage::parse(content, client_msg_id);
+        let message =
+            NewMessage::parse(content, client_msg_id).map(|message| message.replying_to(reply_to));
         let commands = self.state.commands.clone();
         let (room_id, request_id) = (self.room_id, self.request_id.clone());
         let client_msg_id = client_msg_id.map(str::to_owned);

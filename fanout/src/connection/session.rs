@@ -9,6 +9,7 @@ use std::time::Duration;
 use auth::{CurrentUser, TokenError};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use domain::RoomEvent;
 use rand::Rng;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{timeout, Instant, MissedTickBehavior};
@@ -22,7 +23,7 @@ use crate::backlog::Backlog;
 use crate::caps::SocketPermit;
 use crate::frames::{self, ClientFrame, Dialect, PresentUser};
 use crate::hub::{Delivery, Subscription};
-use crate::FanoutState;
+use crate::{store, FanoutError, FanoutState};
 
 pub(super) struct Connection {
     pub(super) state: FanoutState,
@@ -177,14 +178,15 @@ impl Connection {
     async fn on_text(&mut self, text: Utf8Bytes) -> Result<(), End> {
         if self.dialect == Dialect::V1 {
             // The seed's dialect: every text frame is a message, JSON-looking or not.
-            self.post(text.as_str(), None);
+            self.post(text.as_str(), None, None);
             return Ok(());
         }
         match ClientFrame::parse(text.as_str()) {
             Ok(ClientFrame::Send {
                 content,
                 client_msg_id,
-            }) => self.post(&content, client_msg_id.as_deref()),
+                reply_to,
+            }) => self.post(&content, client_msg_id.as_deref(), reply_to),
             Ok(ClientFrame::Typing) => {
                 let now = Instant::now();
                 if self
@@ -238,18 +240,31 @@ impl Connection {
     /// stream. Whatever the stream held before each read is skipped (that read covers it); what
     /// arrives after the last one is newer, and follows in order.
     async fn catch_up(&mut self) -> Result<(), End> {
+        let room_id = self.room_id;
+        let read_failed = move |error: FanoutError| {
+            tracing::warn!(%room_id, %error, "catch-up read failed");
+            End::unavailable()
+        };
+        let deleted = store::deleted_after(self.state.hub.log(), self.room_id, self.cursor)
+            .await
+            .map_err(read_failed)?;
         let mut backlog = Backlog::after(self.room_id, self.cursor);
         while !backlog.is_finished() {
             self.subscription.skip_buffered();
             let page = backlog
                 .next_page(self.state.hub.log())
                 .await
-                .map_err(|error| {
-                    tracing::warn!(room_id = %self.room_id, %error, "catch-up read failed");
-                    End::unavailable()
-                })?;
+                .map_err(read_failed)?;
             for record in &page {
-                self.deliver(&Delivery::event(record), false).await?;
+                let message = match &record.event {
+                    RoomEvent::MessagePosted(posted) => Some(posted.message_id),
+                    other => other.changed_message(),
+                };
+                let delivery = match message {
+                    Some(id) if deleted.contains(&id) => Delivery::tombstone(record),
+                    _ => Delivery::event(record),
+                };
+                self.deliver(&delivery, false).await?;
             }
         }
         Ok(())

@@ -41,6 +41,19 @@ impl Delivery {
         }
     }
 
+    /// An event of a message deleted since, as a catch-up replays it.
+    pub(crate) fn tombstone(record: &RoomRecord) -> Self {
+        let rendered = frames::render_tombstone(record.room_id, record.seq, &record.event);
+        Self {
+            seq: Some(record.seq),
+            v1: rendered.v1,
+            v2: rendered.v2,
+            origin: None,
+            departed: None,
+            posted_at: None,
+        }
+    }
+
     pub(super) fn ephemeral(
         v1: Option<Utf8Bytes>,
         v2: Option<Utf8Bytes>,

@@ -151,6 +151,8 @@ async fn a_retried_join_of_a_member_who_left_since_is_skipped() {
         client_msg_id: None,
         posted_at: Utc::now(),
         is_bot: false,
+        reply_to: None,
+        mentions: Vec::new(),
     });
     system.write(&[StoredEvent::room(room, 6, &message)]).await;
     system.fully_projected().await;

@@ -239,6 +239,8 @@ pub fn room_story(room_id: Uuid) -> Vec<StoredEvent> {
             client_msg_id: None,
             posted_at: now,
             is_bot: false,
+            reply_to: None,
+            mentions: Vec::new(),
         }),
     ]
     .iter()

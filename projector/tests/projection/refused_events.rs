@@ -34,6 +34,8 @@ fn history() -> History {
             client_msg_id: None,
             posted_at,
             is_bot: false,
+            reply_to: None,
+            mentions: Vec::new(),
         })
     };
     // chrono holds dates PostgreSQL cannot (before 4713 BC): the event decodes, and only the

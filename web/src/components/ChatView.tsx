@@ -1,17 +1,22 @@
 import { useCallback, useEffect, useId, useReducer, useRef, useState, type ReactNode } from 'react';
 import type { Session } from '../App';
+import { MessageActionsContext, useMessageActions } from '../hooks/useMessageActions';
 import { useOlderMessages } from '../hooks/useOlderMessages';
 import { useRoomPresence } from '../hooks/useRoomPresence';
+import { useRoomOwner } from '../hooks/useRoomOwner';
 import { useRoomStream } from '../hooks/useRoomStream';
+import { useThread } from '../hooks/useThread';
 import { useTimelineScroll } from '../hooks/useTimelineScroll';
 import { errorMessage, type Api, type Room } from '../lib/api';
-import { emptyTimeline, newClientMsgId, timelineReducer, type MemberItem } from '../lib/messages';
+import type { MessageChange } from '../lib/messageChanges';
+import { emptyTimeline, newClientMsgId, timelineReducer, type MemberItem, type TimelineAction } from '../lib/messages';
 import { typingFrame, typingText, type ServerFrame } from '../lib/protocol';
 import { closeMessage, type ConnState } from '../lib/reconnect';
 import { ErrorBanner, ReconnectingBanner } from './ChatBanners';
 import { ChatHeader } from './ChatHeader';
 import { Composer } from './Composer';
 import { RoomTimeline } from './RoomTimeline';
+import { ThreadPanel } from './ThreadPanel';
 
 interface Props {
   api: Api;
@@ -36,6 +41,11 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
   const ids = { head: useId(), status: useId() };
   const presence = useRoomPresence();
   const { presenceChanged, startedTyping, stoppedTyping, forget } = presence;
+  const thread = useThread(api, roomId);
+  const { onRoomAction } = thread;
+  // Bumped when ownership passes on, to ask who owns the room again.
+  const [roles, setRoles] = useState(0);
+  const isOwner = useRoomOwner(api, roomId, session.userId, roles);
 
   const self = { user_id: session.userId, username: session.username };
   const tlRef = useRef(tl);
@@ -51,13 +61,28 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
     };
   }, [room?.name]);
 
+  // What the socket says about messages goes to the room's list and to the open thread.
+  const toBoth = useCallback(
+    (a: TimelineAction) => {
+      dispatch(a);
+      onRoomAction(a);
+    },
+    [onRoomAction],
+  );
+
   const onFrame = useCallback(
     (f: ServerFrame) => {
       const me = handlers.current.self;
       switch (f.type) {
         case 'message':
-          dispatch({ type: 'message', message: f.message });
+          toBoth({ type: 'message', message: f.message });
           stoppedTyping(f.message.user_id);
+          break;
+        case 'message_changed':
+          toBoth({ type: 'change', change: f.change });
+          break;
+        case 'member_role_changed':
+          setRoles((v) => v + 1);
           break;
         case 'ack':
           dispatch({ type: 'ack', client_msg_id: f.client_msg_id, id: f.id, seq: f.seq, room_id: roomId, self: me });
@@ -99,7 +124,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
           break;
       }
     },
-    [roomId, presenceChanged, startedTyping, stoppedTyping],
+    [roomId, presenceChanged, startedTyping, stoppedTyping, toBoth],
   );
 
   function onDown(s: ConnState, token: string) {
@@ -169,6 +194,17 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
     }
   }
 
+  const actions = useMessageActions({
+    api,
+    roomId,
+    self,
+    isOwner,
+    apply: (change: MessageChange) => toBoth({ type: 'change', change }),
+    openThread: thread.open,
+    onError: setBanner,
+  });
+  const parent = thread.parentId ? tl.items.find((x) => x.kind === 'message' && x.id === thread.parentId) : undefined;
+
   const title = room?.name ?? 'Room';
 
   return (
@@ -190,32 +226,54 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
       {stream.reconnecting && <ReconnectingBanner lastClose={stream.lastClose} onRetry={stream.nudge} />}
       {banner && <ErrorBanner message={banner} onDismiss={() => setBanner(null)} />}
 
-      <div className="scroller" ref={scroll.scrollRef} onScroll={onScroll}>
-        <RoomTimeline
-          history={stream.history}
-          timeline={tl}
-          title={title}
-          self={self}
-          loadingOlder={loadingOlder}
-          onLoadOlder={() => void loadOlder()}
-          onReload={stream.reload}
-          onRetry={(id) => dispatch({ type: 'retry', client_msg_id: id })}
-          onDiscard={(id) => dispatch({ type: 'discard', client_msg_id: id })}
-        />
-      </div>
+      <MessageActionsContext.Provider value={actions}>
+        <div className={`chat-body${thread.parentId ? ' with-thread' : ''}`}>
+          <div className="chat-main">
+            <div className="scroller" ref={scroll.scrollRef} onScroll={onScroll}>
+              <RoomTimeline
+                history={stream.history}
+                timeline={tl}
+                title={title}
+                self={self}
+                loadingOlder={loadingOlder}
+                onLoadOlder={() => void loadOlder()}
+                onReload={stream.reload}
+                onRetry={(id) => dispatch({ type: 'retry', client_msg_id: id })}
+                onDiscard={(id) => dispatch({ type: 'discard', client_msg_id: id })}
+              />
+            </div>
 
-      <div className="typing" aria-live="polite">
-        {typingText(presence.typingNames)}
-      </div>
+            <div className="typing" aria-live="polite">
+              {typingText(presence.typingNames)}
+            </div>
 
-      <Composer
-        roomId={roomId}
-        placeholder={`Message ${room ? (room.is_private ? '' : '#') + room.name : ''}`.trim()}
-        describedBy={ids.status}
-        onSend={send}
-        onInvalid={setBanner}
-        sendTyping={() => stream.send(typingFrame())}
-      />
+            <Composer
+              roomId={roomId}
+              placeholder={`Message ${room ? (room.is_private ? '' : '#') + room.name : ''}`.trim()}
+              describedBy={ids.status}
+              onSend={send}
+              onInvalid={setBanner}
+              sendTyping={() => stream.send(typingFrame())}
+            />
+          </div>
+          {thread.parentId && (
+            <ThreadPanel
+              parent={parent?.kind === 'message' ? parent : null}
+              parentId={thread.parentId}
+              timeline={thread.timeline}
+              history={thread.history}
+              self={self}
+              onClose={() => thread.open(null)}
+              onReload={thread.reload}
+              onSend={thread.send}
+              onInvalid={setBanner}
+              onRetry={thread.retry}
+              onDiscard={thread.discard}
+              sendTyping={() => stream.send(typingFrame())}
+            />
+          )}
+        </div>
+      </MessageActionsContext.Provider>
     </section>
   );
 }

@@ -19,10 +19,12 @@ interface Props {
   onInvalid: (problem: string) => void;
   /** Tells the room the reader is typing; answers whether it went out. */
   sendTyping: () => boolean;
+  /** The box's name ("Message", or "Reply" in a thread). */
+  label?: string;
 }
 
 /** The message box: Enter sends, Shift+Enter breaks the line. */
-export function Composer({ roomId, placeholder, describedBy, onSend, onInvalid, sendTyping }: Props) {
+export function Composer({ roomId, placeholder, describedBy, onSend, onInvalid, sendTyping, label = 'Message' }: Props) {
   const [draft, setDraft] = useState('');
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const lastTypingSent = useRef(0);
@@ -75,7 +77,7 @@ export function Composer({ roomId, placeholder, describedBy, onSend, onInvalid, 
   return (
     <form className="composer" onSubmit={onSubmit}>
       <label htmlFor={id} className="sr-only">
-        Message
+        {label}
       </label>
       <textarea
         id={id}
@@ -87,7 +89,7 @@ export function Composer({ roomId, placeholder, describedBy, onSend, onInvalid, 
         onKeyDown={onKeyDown}
         aria-describedby={describedBy}
       />
-      <button type="submit" className="btn btn-primary send" disabled={!draft.trim()} aria-label="Send">
+      <button type="submit" className="btn btn-primary send" disabled={!draft.trim()} aria-label={label === 'Message' ? 'Send' : `Send ${label.toLowerCase()}`}>
         <SendIcon />
         <span>Send</span>
       </button>

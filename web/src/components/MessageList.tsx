@@ -1,7 +1,7 @@
 import { memo, type ReactElement } from 'react';
 import { differentDay, formatDay, formatTime } from '../lib/format';
 import { sameGroup, type PendingMessage, type Self, type TimelineItem } from '../lib/messages';
-import { Avatar } from './Avatar';
+import { MessageRow } from './MessageRow';
 
 interface Props {
   items: TimelineItem[];
@@ -9,6 +9,9 @@ interface Props {
   self: Self;
   onRetry: (clientMsgId: string) => void;
   onDiscard: (clientMsgId: string) => void;
+  /** A thread's replies rather than the room's messages. */
+  inThread?: boolean;
+  label?: string;
 }
 
 function isOwn(m: { user_id: string; username: string }, self: Self): boolean {
@@ -23,11 +26,13 @@ const PENDING_LABEL: Record<PendingMessage['status'], string> = {
   failed: 'Not sent',
 };
 
-export const MessageList = memo(function MessageList({ items, pending, self, onRetry, onDiscard }: Props) {
+export const MessageList = memo(function MessageList({ items, pending, self, onRetry, onDiscard, inThread = false, label = 'Conversation' }: Props) {
   const now = new Date();
   const rows: ReactElement[] = [];
   let prev: TimelineItem | undefined;
   for (const it of items) {
+    // The room's list leaves replies to their threads.
+    if (!inThread && it.kind === 'message' && it.reply_to !== null) continue;
     if (differentDay(prev?.created_at, it.created_at)) {
       rows.push(
         <li key={`day-${it.id}`} className="day-sep" role="separator">
@@ -45,28 +50,14 @@ export const MessageList = memo(function MessageList({ items, pending, self, onR
         </li>,
       );
     } else {
-      const own = isOwn(it, self);
-      const grouped = sameGroup(prev, it);
       rows.push(
-        <li
+        <MessageRow
           key={it.seq !== null ? `s-${it.seq}` : `i-${it.id}`}
-          className={`msg${own ? ' own' : ''}${grouped ? ' grouped' : ''}`}
-          data-seq={it.seq ?? undefined}
-        >
-          {!own && <span className="msg-avatar">{grouped ? null : <Avatar name={it.username} />}</span>}
-          <div className="msg-body">
-            {!grouped && (
-              <div className="msg-meta">
-                <span className="msg-author">{own ? 'You' : it.username}</span>
-                <time dateTime={it.created_at} title={new Date(it.created_at).toLocaleString()}>
-                  {formatTime(it.created_at)}
-                </time>
-              </div>
-            )}
-            {grouped && <span className="sr-only">{own ? 'You' : it.username}: </span>}
-            <div className="bubble">{it.content}</div>
-          </div>
-        </li>,
+          item={it}
+          own={isOwn(it, self)}
+          grouped={sameGroup(prev, it)}
+          inThread={inThread}
+        />,
       );
     }
     prev = it;
@@ -100,7 +91,7 @@ export const MessageList = memo(function MessageList({ items, pending, self, onR
     );
   }
   return (
-    <ol className="timeline" role="log" aria-label="Conversation" aria-live="polite" aria-relevant="additions">
+    <ol className="timeline" role="log" aria-label={label} aria-live="polite" aria-relevant="additions">
       {rows}
     </ol>
   );

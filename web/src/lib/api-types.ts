@@ -42,6 +42,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit/rooms/{room_id}/messages/{message_id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of a message in order: as posted, each edit, its deletion, with who and when;
+         *     a deleted message's text included (auditors only).
+         */
+        get: operations["message_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit/rooms/{room_id}/state": {
         parameters: {
             query?: never;
@@ -352,6 +372,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rooms/{room_id}/messages/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a message: its author (even after leaving the room) or the room's owner. Deleting it
+         *     again answers 204 as well. Every reader but an auditor then shows it as deleted, without its
+         *     text or reactions.
+         */
+        delete: operations["delete_message"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit one's own message. Its mentions are those of the new text; it counts against the send
+         *     rate.
+         */
+        patch: operations["edit_message"];
+        trace?: never;
+    };
+    "/rooms/{room_id}/messages/{message_id}/reactions/{emoji}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * React to a message with one emoji (URL-encoded; at most 32 bytes). Reacting again with it
+         *     changes nothing. A message takes at most 20 different emoji. Counts against the send rate.
+         */
+        put: operations["react"];
+        post?: never;
+        /** Take one's reaction back. Taking back one not given changes nothing. */
+        delete: operations["unreact"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rooms/{room_id}/messages/{message_id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The replies to a message, oldest first, as a bare array; read like history (a private room's
+         *     to its members only).
+         */
+        get: operations["message_replies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rooms/{room_id}/webhooks": {
         parameters: {
             query?: never;
@@ -416,6 +502,23 @@ export interface paths {
         };
         /** The caller's account. */
         get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/me/mentions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The messages that mention the caller, newest first, from the rooms the caller can read. */
+        get: operations["my_mentions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -721,6 +824,14 @@ export interface components {
             room_seq: number;
             state: components["schemas"]["DeliveryState"];
         };
+        /**
+         * @example {
+         *       "content": "Hello again!"
+         *     }
+         */
+        EditMessageRequest: {
+            content: string;
+        };
         /** @description The body of every error answer: the seed's `detail`, plus a stable machine-readable `code`. */
         ErrorBody: {
             /**
@@ -780,16 +891,71 @@ export interface components {
             user_id: string;
             username: string;
         };
-        /** @description A message as history serves it. */
+        /** @description A member a message names. */
+        MentionView: {
+            /** Format: uuid */
+            user_id: string;
+            username: string;
+        };
+        /** @description One version of a message: the event that made it. */
+        MessageVersion: {
+            /**
+             * Format: date-time
+             * @description When, as the event says.
+             */
+            at: string;
+            /** @description The text from this version on; null for the deletion (the log keeps the text before it). */
+            content: string | null;
+            kind: components["schemas"]["VersionKind"];
+            /** @description Members the text names; empty for the deletion. */
+            mentions: components["schemas"]["MentionView"][];
+            /**
+             * Format: int64
+             * @description The room sequence of the event.
+             */
+            seq: number;
+            /**
+             * Format: uuid
+             * @description Who posted, edited or deleted it (the deleter may be the room's owner).
+             */
+            user_id: string;
+            username: string;
+        };
+        /** @description A message as history, replies and mentions serve it. */
         MessageView: {
             client_msg_id: string | null;
+            /** @description As stored: trimmed; the latest edit's; empty once deleted. */
             content: string;
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description Deleted by its author or the room's owner: `content` is empty, `mentions` and
+             *     `reactions` too. The event log keeps what it said, for auditors.
+             */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description When its author last edited it.
+             */
+            edited_at: string | null;
             /** Format: uuid */
             id: string;
             /** @description Posted by a bot account. */
             is_bot: boolean;
+            /** @description Members it names as `@username`. */
+            mentions: components["schemas"]["MentionView"][];
+            /** @description Each emoji in the order it was first used. */
+            reactions: components["schemas"]["ReactionView"][];
+            /**
+             * Format: int64
+             * @description How many messages answer this one.
+             */
+            reply_count: number;
+            /**
+             * Format: uuid
+             * @description The message of the same room this one answers.
+             */
+            reply_to: string | null;
             /** Format: uuid */
             room_id: string;
             /**
@@ -810,6 +976,11 @@ export interface components {
         PostMessageRequest: {
             client_msg_id?: string | null;
             content: string;
+            /**
+             * Format: uuid
+             * @description The id of the message of this room this one answers.
+             */
+            reply_to?: string | null;
         };
         /** @description A posted message. `seq` is its position in the room: gapless and ordered. */
         PostedMessage: {
@@ -818,10 +989,28 @@ export interface components {
             content: string;
             /** Format: date-time */
             created_at: string;
+            /** @description Always false. */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description Always null: it was just posted.
+             */
+            edited_at: string | null;
             /** Format: uuid */
             id: string;
             /** @description Posted by a bot account. */
             is_bot: boolean;
+            /** @description The members its content names as `@username`. */
+            mentions: components["schemas"]["MentionView"][];
+            /** @description Always empty. */
+            reactions: components["schemas"]["ReactionView"][];
+            /**
+             * Format: int64
+             * @description Always 0.
+             */
+            reply_count: number;
+            /** Format: uuid */
+            reply_to: string | null;
             /** Format: uuid */
             room_id: string;
             /** Format: int64 */
@@ -829,6 +1018,14 @@ export interface components {
             /** Format: uuid */
             user_id: string;
             username: string;
+        };
+        /** @description One emoji on a message. */
+        ReactionView: {
+            /** Format: int64 */
+            count: number;
+            emoji: string;
+            /** @description The first ten who reacted with it, in the order they did. */
+            usernames: string[];
         };
         /**
          * @example {
@@ -929,6 +1126,8 @@ export interface components {
             id: string;
             username: string;
         };
+        /** @enum {string} */
+        VersionKind: "posted" | "edited" | "deleted";
         WebhookView: {
             /** Format: date-time */
             created_at: string;
@@ -1098,6 +1297,109 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "room_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_query`: Failed to deserialize query string: limit: invalid digit found in string */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path" | "invalid_query";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    message_versions: {
+        parameters: {
+            query?: {
+                /** @description Only versions after this room sequence (exclusive): the `seq` of the last one read. */
+                after_seq?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The message's id */
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Versions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageVersion"][];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_an_auditor`: Only auditors can read the event log */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_an_auditor";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `message_not_found`: Message not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "message_not_found";
                     };
                 };
             };
@@ -3014,6 +3316,598 @@ export interface operations {
             };
         };
     };
+    delete_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The message's id */
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_a_member`: You are not a member of this room; `not_author_or_owner`: Only its author or the room's owner may delete a message */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_a_member" | "not_author_or_owner";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `message_not_found`: Message not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "message_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    edit_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The message's id */
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description The message as edited */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_a_member`: You are not a member of this room; `not_the_author`: Only its author may edit a message */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_a_member" | "not_the_author";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `message_not_found`: Message not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "message_not_found";
+                    };
+                };
+            };
+            /** @description `message_deleted`: The message was deleted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "message_deleted";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: The request body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Expected a body with Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `invalid_json`: Failed to deserialize the JSON body into the target type: missing field `name`; `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_input`: message must not be empty */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_json" | "invalid_path" | "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry in 3 s */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "retry-after": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    react: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The message's id */
+                message_id: string;
+                /** @description One emoji, URL-encoded, e.g. `%F0%9F%91%8D` for 👍 */
+                emoji: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller reacts with it */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_a_member`: You are not a member of this room */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_a_member";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `message_not_found`: Message not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "message_not_found";
+                    };
+                };
+            };
+            /** @description `message_deleted`: The message was deleted; `too_many_reactions`: A message takes at most 20 different reactions */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "message_deleted" | "too_many_reactions";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_input`: emoji must be exactly one emoji, such as 👍 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path" | "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry in 3 s */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "retry-after": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    unreact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The message's id */
+                message_id: string;
+                /** @description One emoji, URL-encoded */
+                emoji: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller no longer reacts with it */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_a_member`: You are not a member of this room */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_a_member";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `message_not_found`: Message not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "message_not_found";
+                    };
+                };
+            };
+            /** @description `message_deleted`: The message was deleted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "message_deleted";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_input`: emoji must be exactly one emoji, such as 👍 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path" | "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry in 3 s */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "retry-after": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    message_replies: {
+        parameters: {
+            query?: {
+                /** @description Page size: 50 by default; more than 200 reads as 200, less than 1 as 1. */
+                limit?: number;
+                /** @description Only replies after this room sequence (exclusive): the next page. */
+                after_seq?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+                /** @description The message's id */
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Replies, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"][];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                    };
+                };
+            };
+            /** @description `not_a_member`: This room is private: only its members can read it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_a_member";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found; `message_not_found`: Message not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found" | "message_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_query`: Failed to deserialize query string: limit: invalid digit found in string */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path" | "invalid_query";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
     list_webhooks: {
         parameters: {
             query?: never;
@@ -3492,6 +4386,72 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "user_not_found";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    my_mentions: {
+        parameters: {
+            query?: {
+                /** @description Page size: 50 by default; more than 200 reads as 200, less than 1 as 1. */
+                limit?: number;
+                /**
+                 * @description Only messages posted before this instant (exclusive, RFC 3339): the next older page
+                 *     starts at the `created_at` of the last message of this one.
+                 */
+                before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Messages naming the caller, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageView"][];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `invalid_query`: Failed to deserialize query string: limit: invalid digit found in string */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_query";
                     };
                 };
             };

@@ -266,3 +266,46 @@ describe('createApi', () => {
     expect(onUnauthorized).toHaveBeenCalledWith('T');
   });
 });
+
+describe('message calls', () => {
+  const room = 'room-1';
+  const base = `/rooms/${room}/messages/m1`;
+  const answer = { id: 'm1', seq: 4, room_id: room, user_id: 'u', username: 'al', content: 'new', client_msg_id: null, created_at: 't', edited_at: 't2' };
+
+  it('edits with PATCH and answers the message as edited', async () => {
+    const f = fakeFetch([json(answer)]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T' });
+    expect(await api.editMessage(room, 'm1', 'new')).toMatchObject({ content: 'new', edited_at: 't2', deleted: false });
+    expect(f.calls[0]!.url).toBe(base);
+    expect(f.calls[0]!.init.method).toBe('PATCH');
+    expect(JSON.parse(f.calls[0]!.init.body as string)).toEqual({ content: 'new' });
+  });
+
+  it('deletes with DELETE, and a refusal carries the server’s words', async () => {
+    const f = fakeFetch([new Response(null, { status: 204 }), json({ detail: 'Only its author can do that', code: 'forbidden' }, 403)]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T' });
+    await api.deleteMessage(room, 'm1');
+    expect(f.calls[0]!.init.method).toBe('DELETE');
+    await expect(api.deleteMessage(room, 'm1')).rejects.toMatchObject({ status: 403, detail: 'Only its author can do that' });
+  });
+
+  it('reacts with PUT and takes back with DELETE on the URL-encoded emoji', async () => {
+    const f = fakeFetch([new Response(null, { status: 204 }), new Response(null, { status: 204 })]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T' });
+    await api.react(room, 'm1', '❤️', true);
+    await api.react(room, 'm1', '👍🏽', false);
+    expect(f.calls.map((c) => [c.init.method, c.url])).toEqual([
+      ['PUT', `${base}/reactions/%E2%9D%A4%EF%B8%8F`],
+      ['DELETE', `${base}/reactions/${encodeURIComponent('👍🏽')}`],
+    ]);
+  });
+
+  it('posts a reply with reply_to and reads a thread page after a seq', async () => {
+    const f = fakeFetch([json({ ...answer, reply_to: 'm0' }, 201), json([answer, { nonsense: true }])]);
+    const api = createApi({ fetch: f.fetch, getToken: () => 'T' });
+    expect((await api.postMessage(room, 'hi', { replyTo: 'm0', clientMsgId: 'c1' })).reply_to).toBe('m0');
+    expect(JSON.parse(f.calls[0]!.init.body as string)).toEqual({ content: 'hi', reply_to: 'm0', client_msg_id: 'c1' });
+    expect(await api.replies(room, 'm0', { limit: 10, afterSeq: 7 })).toHaveLength(1);
+    expect(f.calls[1]!.url).toBe(`/rooms/${room}/messages/m0/replies?limit=10&after_seq=7`);
+  });
+});

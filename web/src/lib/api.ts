@@ -4,23 +4,12 @@
  * in web/api-gen). */
 
 import type { components } from './api-types';
+import { ApiError, errorFromResponse } from './apiError';
+import { asNumberOrNull, str } from './fields';
+import { normalizeMessage, type Message } from './messageShape';
 
-export class ApiError extends Error {
-  readonly status: number;
-  readonly detail: string;
-  readonly code: string | null;
-  /** Seconds from a 429's Retry-After header, when given. */
-  readonly retryAfter: number | null;
-
-  constructor(status: number, detail: string, code: string | null = null, retryAfter: number | null = null) {
-    super(detail);
-    this.name = 'ApiError';
-    this.status = status;
-    this.detail = detail;
-    this.code = code;
-    this.retryAfter = retryAfter;
-  }
-}
+export { ApiError, detailText, errorFromResponse, errorMessage, isNotFound } from './apiError';
+export { normalizeMessage, type Mention, type Message, type Reaction } from './messageShape';
 
 type Schemas = components['schemas'];
 
@@ -28,6 +17,7 @@ type Schemas = components['schemas'];
 export type User = Schemas['RegisteredUser'];
 
 type RoomView = Schemas['RoomView'];
+type MemberView = Schemas['MemberView'];
 
 /** A room as the client keeps it: the server's, with what an answer may leave out (a room made
  * from a `POST /rooms/` answer has no counts yet) made explicit as null. */
@@ -38,10 +28,6 @@ export type Room = Pick<RoomView, 'id' | 'name' | 'is_private'> & {
   is_member: boolean | null;
 };
 
-/** A message as history serves it and the socket's message frames carry it; `seq` is null only
- * for a frame that came without one. */
-export type Message = Omit<Schemas['MessageView'], 'seq'> & { seq: Schemas['MessageView']['seq'] | null };
-
 type RegisterRequest = Schemas['RegisterRequest'];
 type LoginRequest = Schemas['LoginRequest'];
 type CreateRoomRequest = Schemas['CreateRoomRequest'];
@@ -50,116 +36,8 @@ type AccessToken = Schemas['AccessToken'];
 type RoomMessage = Schemas['RoomMessage'];
 type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
 type SocketTicketAnswer = Schemas['SocketTicketAnswer'];
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'The request was refused',
-  401: 'You are not logged in',
-  403: 'You are not allowed to do that',
-  404: 'Not found',
-  413: 'That is too large',
-  415: 'Unsupported content type',
-  422: 'Some fields are invalid',
-  429: 'Too many requests',
-  500: 'The server had an internal error',
-  502: 'The server is unreachable (bad gateway)',
-  503: 'The server is unavailable',
-  504: 'The server took too long to answer',
-};
-
-function str(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return null;
-}
-
-/** Turns a `detail` of any shape (string, validation list, object) into one readable line. */
-export function detailText(detail: unknown): string | null {
-  if (typeof detail === 'string') return detail.trim() || null;
-  if (Array.isArray(detail)) {
-    const parts = detail
-      .map((d) => {
-        if (typeof d === 'string') return d;
-        if (d && typeof d === 'object') {
-          const o = d as Record<string, unknown>;
-          const msg = str(o.msg) ?? str(o.message) ?? str(o.detail);
-          const loc = Array.isArray(o.loc) ? o.loc.filter((x) => x !== 'body').join('.') : null;
-          if (msg) return loc ? `${loc}: ${msg}` : msg;
-        }
-        return null;
-      })
-      .filter((x): x is string => !!x);
-    return parts.length ? parts.join('; ') : null;
-  }
-  if (detail && typeof detail === 'object') {
-    const o = detail as Record<string, unknown>;
-    return str(o.msg) ?? str(o.message) ?? null;
-  }
-  return null;
-}
-
-function parseRetryAfter(h: string | null, nowMs = Date.now()): number | null {
-  if (!h) return null;
-  const n = Number(h);
-  if (Number.isFinite(n) && n >= 0) return Math.ceil(n);
-  const d = Date.parse(h);
-  if (!Number.isNaN(d)) return Math.max(0, Math.ceil((d - nowMs) / 1000));
-  return null;
-}
-
-/** Builds the ApiError for a non-2xx response. */
-export async function errorFromResponse(res: Response): Promise<ApiError> {
-  let detail: string | null = null;
-  let code: string | null = null;
-  let text = '';
-  try {
-    text = await res.text();
-  } catch {
-    text = '';
-  }
-  if (text) {
-    try {
-      const body: unknown = JSON.parse(text);
-      if (body && typeof body === 'object') {
-        const o = body as Record<string, unknown>;
-        detail = detailText(o.detail) ?? detailText(o.message) ?? detailText(o.error);
-        code = str(o.code);
-      }
-    } catch {
-      // Not JSON: a proxy's plain-text or HTML page. Use short plain text only.
-      const t = text.trim();
-      if (t && t.length <= 200 && !t.startsWith('<')) detail = t;
-    }
-  }
-  const retryAfter = res.status === 429 ? parseRetryAfter(res.headers.get('Retry-After')) : null;
-  if (!detail) detail = STATUS_TEXT[res.status] ?? `Request failed (HTTP ${res.status})`;
-  if (retryAfter !== null && !/retry|try again/i.test(detail)) {
-    detail = `${detail} (try again in ${retryAfter} s)`;
-  }
-  return new ApiError(res.status, detail, code, retryAfter);
-}
-
-/** Whether an API call failed because the room (or other resource) in its URL does not exist:
- * a 404, or a 422 `invalid_path` when the id is not even well-formed (a mistyped /room/ link). */
-export function isNotFound(err: unknown): boolean {
-  return err instanceof ApiError && (err.status === 404 || (err.status === 422 && err.code === 'invalid_path'));
-}
-
-/** A human message for anything thrown by an API call. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.detail;
-  if (err instanceof Error && err.message) return err.message;
-  return 'Something went wrong';
-}
-
-function asString(v: unknown, fallback = ''): string {
-  return str(v) ?? fallback;
-}
-
-function asNumberOrNull(v: unknown): number | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return null;
-}
+type PostMessageRequest = Schemas['PostMessageRequest'];
+type EditMessageRequest = Schemas['EditMessageRequest'];
 
 /** A room from any of the server's room shapes, with missing fields made explicit. */
 export function normalizeRoom(raw: unknown): Room | null {
@@ -180,23 +58,26 @@ export function normalizeRoom(raw: unknown): Room | null {
   };
 }
 
-/** A message from the history endpoint or a WebSocket `message` frame. */
-export function normalizeMessage(raw: unknown, roomId = ''): Message | null {
+/** A member of a room, as `GET /rooms/{id}/members` lists them. */
+export type Member = Pick<MemberView, 'user_id' | 'username'> & { role: MemberView['role'] | null };
+
+function normalizeMember(raw: unknown): Member | null {
   if (!raw || typeof raw !== 'object') return null;
   const o = raw as Record<string, unknown>;
-  const seq = asNumberOrNull(o.seq);
-  const id = str(o.id) ?? (seq !== null ? `seq-${seq}` : null);
-  if (id === null) return null;
-  return {
-    id,
-    seq,
-    room_id: asString(o.room_id, roomId),
-    user_id: asString(o.user_id),
-    username: asString(o.username, 'unknown'),
-    content: asString(o.content),
-    client_msg_id: str(o.client_msg_id),
-    created_at: asString(o.created_at, new Date().toISOString()),
-  };
+  const userId = str(o.user_id);
+  const username = str(o.username);
+  if (userId === null || username === null) return null;
+  const role = o.role === 'owner' || o.role === 'member' ? o.role : null;
+  return { user_id: userId, username, role };
+}
+
+const messagePath = (roomId: string, messageId: string) =>
+  `/rooms/${encodeURIComponent(roomId)}/messages/${encodeURIComponent(messageId)}`;
+
+function message(raw: unknown, roomId: string): Message {
+  const m = normalizeMessage(raw, roomId);
+  if (!m) throw new ApiError(200, 'The server sent an unexpected answer', 'bad_response');
+  return m;
 }
 
 export interface ApiOptions {
@@ -338,6 +219,35 @@ export function createApi(opts: ApiOptions = {}) {
         normalizeMessage(m, roomId),
       );
       return list.reverse();
+    },
+    /** The room's owner and members (owner first). */
+    async members(roomId: string): Promise<Member[]> {
+      return arrayOf(await json('GET', `/rooms/${encodeURIComponent(roomId)}/members`), normalizeMember);
+    },
+    /** Posts a message over HTTP (the thread's replies go this way); answers it as stored. */
+    async postMessage(roomId: string, content: string, opts2: { replyTo?: string; clientMsgId?: string } = {}): Promise<Message> {
+      const body: PostMessageRequest = { content };
+      if (opts2.replyTo) body.reply_to = opts2.replyTo;
+      if (opts2.clientMsgId) body.client_msg_id = opts2.clientMsgId;
+      return message(await json('POST', `/rooms/${encodeURIComponent(roomId)}/messages`, { json: body }), roomId);
+    },
+    /** Replaces the text of one's own message; answers the message as edited. */
+    async editMessage(roomId: string, messageId: string, content: string): Promise<Message> {
+      const body: EditMessageRequest = { content };
+      return message(await json('PATCH', messagePath(roomId, messageId), { json: body }), roomId);
+    },
+    async deleteMessage(roomId: string, messageId: string): Promise<void> {
+      await request('DELETE', messagePath(roomId, messageId));
+    },
+    /** Adds (`on`) or takes back the caller's reaction; both are idempotent. */
+    async react(roomId: string, messageId: string, emoji: string, on: boolean): Promise<void> {
+      await request(on ? 'PUT' : 'DELETE', `${messagePath(roomId, messageId)}/reactions/${encodeURIComponent(emoji)}`);
+    },
+    /** One page of a thread's replies, oldest first, after `afterSeq`. */
+    async replies(roomId: string, messageId: string, opts2: { limit?: number; afterSeq?: number | null } = {}): Promise<Message[]> {
+      const q = new URLSearchParams({ limit: String(opts2.limit ?? 100) });
+      if (opts2.afterSeq !== undefined && opts2.afterSeq !== null) q.set('after_seq', String(opts2.afterSeq));
+      return arrayOf(await json('GET', `${messagePath(roomId, messageId)}/replies?${q}`), (m) => normalizeMessage(m, roomId));
     },
   };
 }

@@ -3,6 +3,7 @@
  * ("pending"), reconciled by `client_msg_id`. Everything here is pure. */
 
 import type { Message } from './api';
+import { applyChange, type MessageChange } from './messageChanges';
 
 export interface MessageItem extends Message {
   kind: 'message';
@@ -89,10 +90,22 @@ export function mergeItems(items: TimelineItem[], incoming: TimelineItem[]): Tim
 function sameItem(a: TimelineItem, b: TimelineItem): boolean {
   if (a.kind !== b.kind || a.id !== b.id || a.seq !== b.seq) return false;
   if (a.kind === 'message' && b.kind === 'message') {
-    return a.content === b.content && a.username === b.username && a.created_at === b.created_at;
+    return (
+      a.content === b.content &&
+      a.username === b.username &&
+      a.created_at === b.created_at &&
+      a.edited_at === b.edited_at &&
+      a.deleted === b.deleted &&
+      a.reply_count === b.reply_count &&
+      JSON.stringify(a.reactions) === JSON.stringify(b.reactions) &&
+      JSON.stringify(a.mentions) === JSON.stringify(b.mentions)
+    );
   }
   return true;
 }
+
+/** A message as posted: never edited, nobody reacted or replied yet. */
+const UNCHANGED = { edited_at: null, deleted: false, reactions: [], reply_to: null, reply_count: 0, mentions: [] };
 
 export function toMessageItem(m: Message): MessageItem {
   return { ...m, kind: 'message' };
@@ -127,6 +140,8 @@ export type TimelineAction =
   /** A history page, oldest first. `older` pages are prepended; `limit` tells whether more exist. */
   | { type: 'history'; messages: Message[]; limit: number; older: boolean }
   | { type: 'message'; message: Message }
+  /** A message was edited, deleted, reacted to or replied to. */
+  | { type: 'change'; change: MessageChange }
   | { type: 'member'; item: MemberItem }
   | { type: 'ack'; client_msg_id: string | null; id: string | null; seq: number | null; room_id: string; self: Self }
   | { type: 'send-error'; client_msg_id: string | null; detail: string }
@@ -152,10 +167,20 @@ export function timelineReducer(t: Timeline, a: TimelineAction): Timeline {
     }
 
     case 'message': {
-      const items = mergeItems(t.items, [toMessageItem(a.message)]);
+      const m = a.message;
+      const isNew = !t.items.some((x) => x.id === m.id || (m.seq !== null && x.seq === m.seq));
+      // A reply seen for the first time adds to its thread's count; the history's counts
+      // already include the replies it holds, and a replayed one is not new.
+      const base = isNew && m.reply_to ? applyChange(t.items, { type: 'replied', message_id: m.reply_to }) : t.items;
+      const items = mergeItems(base, [toMessageItem(m)]);
       const pending = dropPending(t.pending, a.message.client_msg_id);
       if (items === t.items && pending === t.pending) return t;
       return { ...t, items, pending };
+    }
+
+    case 'change': {
+      const items = applyChange(t.items, a.change);
+      return items === t.items ? t : { ...t, items };
     }
 
     case 'member': {
@@ -178,7 +203,10 @@ export function timelineReducer(t: Timeline, a: TimelineAction): Timeline {
         username: a.self.username,
         content: p.content,
         client_msg_id: p.client_msg_id,
+        // The web client signs in people only: a bot has no password.
+        is_bot: false,
         created_at: p.created_at,
+        ...UNCHANGED,
       };
       const already =
         (a.seq !== null && t.items.some((x) => x.seq === a.seq)) || (a.id !== null && t.items.some((x) => x.id === a.id));

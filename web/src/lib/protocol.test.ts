@@ -4,11 +4,27 @@ import { applyPresence, frameSeq, parseServerFrame, pingFrame, resumeFrame, send
 const p = (o: unknown) => parseServerFrame(JSON.stringify(o), 'room-9');
 
 describe('parseServerFrame', () => {
-  it('parses a message frame', () => {
+  it('parses a message frame; one without the fields of later changes (or is_bot) is as posted', () => {
     const f = p({ type: 'message', id: 'm1', seq: 3, room_id: 'r', user_id: 'u', username: 'al', content: 'hi', client_msg_id: 'c', created_at: 't' });
     expect(f).toEqual({
       type: 'message',
-      message: { id: 'm1', seq: 3, room_id: 'r', user_id: 'u', username: 'al', content: 'hi', client_msg_id: 'c', created_at: 't' },
+      message: {
+        id: 'm1',
+        seq: 3,
+        room_id: 'r',
+        user_id: 'u',
+        username: 'al',
+        content: 'hi',
+        client_msg_id: 'c',
+        created_at: 't',
+        is_bot: false,
+        edited_at: null,
+        deleted: false,
+        reactions: [],
+        reply_to: null,
+        reply_count: 0,
+        mentions: [],
+      },
     });
     expect(frameSeq(f!)).toBe(3);
   });
@@ -102,5 +118,31 @@ describe('typingText', () => {
     expect(typingText(['al', 'bo'])).toBe('al and bo are typing…');
     expect(typingText(['a', 'b', 'c'])).toBe('a, b and c are typing…');
     expect(typingText(['a', 'b', 'c', 'd'])).toBe('Several people are typing…');
+  });
+});
+
+describe('frames that change a message', () => {
+  it('parses edits, deletions and reactions, each advancing the resume cursor', () => {
+    const edited = p({ type: 'message_edited', seq: 9, room_id: 'r', message_id: 'm1', content: 'hi @bo', edited_at: 't', mentions: [{ user_id: 'u', username: 'bo' }, 7] });
+    expect(edited).toEqual({
+      type: 'message_changed',
+      seq: 9,
+      change: { type: 'edited', message_id: 'm1', content: 'hi @bo', edited_at: 't', mentions: [{ user_id: 'u', username: 'bo' }] },
+    });
+    expect(frameSeq(edited!)).toBe(9);
+    expect(p({ type: 'message_deleted', seq: 10, room_id: 'r', message_id: 'm1' })).toEqual({
+      type: 'message_changed',
+      seq: 10,
+      change: { type: 'deleted', message_id: 'm1' },
+    });
+    const added = { seq: 11, room_id: 'r', message_id: 'm1', emoji: '👍', user_id: 'u', username: 'bo' };
+    expect(p({ type: 'reaction_added', ...added })).toMatchObject({ change: { type: 'reaction', emoji: '👍', username: 'bo', on: true } });
+    expect(p({ type: 'reaction_removed', ...added })).toMatchObject({ seq: 11, change: { on: false } });
+  });
+
+  it('drops a change that names no message, no emoji or no one', () => {
+    expect(p({ type: 'message_deleted', seq: 1 })).toBeNull();
+    expect(p({ type: 'reaction_added', seq: 1, message_id: 'm', username: 'bo' })).toBeNull();
+    expect(p({ type: 'reaction_removed', seq: 1, message_id: 'm', emoji: '👍' })).toBeNull();
   });
 });

@@ -1,6 +1,8 @@
 /** The WebSocket v2 dialect: parsing server frames defensively and building client frames. */
 
 import { normalizeMessage, type Message } from './api';
+import type { MessageChange } from './messageChanges';
+import { mentionsOf } from './messageShape';
 
 export interface PresenceUser {
   user_id: string;
@@ -21,6 +23,8 @@ export type ServerFrame =
     }
   /** A member's role changed (e.g. ownership passed on): only its seq matters here. */
   | { type: 'member_role_changed'; seq: number | null; user_id: string; username: string; role: string | null }
+  /** A message was edited, deleted or reacted to: `change` says how, `seq` is the event's. */
+  | { type: 'message_changed'; seq: number | null; change: MessageChange }
   | { type: 'typing'; user_id: string; username: string }
   | { type: 'presence'; users: PresenceUser[] }
   | { type: 'presence_changed'; joined: PresenceUser[]; left: PresenceUser[] }
@@ -108,6 +112,13 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
         role: s(o.role),
       };
     }
+    case 'message_edited':
+    case 'message_deleted':
+    case 'reaction_added':
+    case 'reaction_removed': {
+      const change = messageChange(o);
+      return change ? { type: 'message_changed', seq: n(o.seq), change } : null;
+    }
     case 'typing': {
       const u = user(o);
       return u ? { type: 'typing', ...u } : null;
@@ -122,6 +133,25 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
       return { type: 'system', content: s(o.content) ?? '' };
     default:
       return null;
+  }
+}
+
+/** The change a `message_edited`, `message_deleted`, `reaction_added` or `reaction_removed`
+ * frame tells; null when it names no message (or no emoji, or no one). */
+function messageChange(o: Record<string, unknown>): MessageChange | null {
+  const id = s(o.message_id);
+  if (!id) return null;
+  switch (o.type) {
+    case 'message_edited':
+      return { type: 'edited', message_id: id, content: s(o.content) ?? '', edited_at: s(o.edited_at), mentions: mentionsOf(o.mentions) };
+    case 'message_deleted':
+      return { type: 'deleted', message_id: id };
+    default: {
+      const emoji = s(o.emoji);
+      const username = s(o.username);
+      if (!emoji || !username) return null;
+      return { type: 'reaction', message_id: id, emoji, username, on: o.type === 'reaction_added' };
+    }
   }
 }
 
@@ -144,6 +174,7 @@ export function applyPresence(
 export function frameSeq(f: ServerFrame): number | null {
   if (f.type === 'message') return f.message.seq;
   if (f.type === 'member_joined' || f.type === 'member_left' || f.type === 'member_role_changed') return f.seq;
+  if (f.type === 'message_changed') return f.seq;
   return null;
 }
 

@@ -59,6 +59,8 @@ impl Rooms {
                     client_msg_id: None,
                     posted_at: chrono::Utc::now(),
                     is_bot: false,
+                    reply_to: None,
+                    mentions: Vec::new(),
                 });
                 StoredEvent::room(self.ids[room], self.sequences[room], &event)
             })

@@ -5,6 +5,8 @@ use cqrs_es::test::TestFramework;
 use cqrs_es::Aggregate;
 use uuid::Uuid;
 
+mod messages;
+
 use super::aggregate::IDEMPOTENCY_WINDOW;
 use super::*;
 use crate::values::{ClientMsgId, MessageBody, RoomName, Username};
@@ -67,6 +69,8 @@ fn posted(name: &str, message_id: Uuid, content: &str, client_msg_id: Option<&st
         client_msg_id: client_msg_id.map(String::from),
         posted_at: at(),
         is_bot: false,
+        reply_to: None,
+        mentions: vec![],
     })
 }
 
@@ -112,6 +116,7 @@ fn post(name: &str, message_id: Uuid, content: &str, client_msg_id: Option<&str>
         message_id,
         body: MessageBody::parse(content).unwrap(),
         client_msg_id: client_msg_id.map(|id| ClientMsgId::parse(id).unwrap()),
+        reply_to: None,
         at: at(),
     }
 }
@@ -368,7 +373,7 @@ fn the_idempotency_window_forgets_the_oldest_ids() {
 }
 
 #[test]
-fn a_message_reads_and_writes_in_the_shape_the_log_has_always_held() {
+fn a_message_of_version_1_reads_and_writes_as_version_2() {
     let stored = serde_json::json!({"MessagePosted": {
         "message_id": "00000000-0000-0000-0000-000000000001",
         "user_id": "00000000-0000-0000-0000-000000000002",
@@ -383,7 +388,10 @@ fn a_message_reads_and_writes_in_the_shape_the_log_has_always_held() {
     };
     assert_eq!(posted.content, "hi");
     assert!(!posted.is_bot, "stored before bots existed: a person's");
-    let mut written = stored;
-    written["MessagePosted"]["is_bot"] = false.into();
-    assert_eq!(serde_json::to_value(&event).unwrap(), written);
+    let mut version_2 = stored;
+    version_2["MessagePosted"]["reply_to"] = serde_json::Value::Null;
+    version_2["MessagePosted"]["mentions"] = serde_json::json!([]);
+    version_2["MessagePosted"]["is_bot"] = false.into();
+    assert_eq!(serde_json::to_value(&event).unwrap(), version_2);
+    assert_eq!(cqrs_es::DomainEvent::event_version(&event), "2");
 }
