@@ -17,6 +17,8 @@ pub struct CurrentUser {
     pub username: String,
     /// The token's claims: what logging it out, or a socket watching it, needs.
     pub claims: Claims,
+    /// A bot account, authenticated by its `chatbot_` token.
+    pub is_bot: bool,
 }
 
 /// The caller if a valid token came with the request, else anonymous. On open endpoints an
@@ -32,16 +34,23 @@ pub enum AuthError {
     BadToken(#[from] TokenError),
     #[error("Incorrect username or password")]
     WrongCredentials,
+    /// A bot token could not be looked up.
+    #[error("The database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
 }
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
+        if let AuthError::Unavailable(error) = &self {
+            return ApiError::unavailable(error).into_response();
+        }
         let code = match &self {
             AuthError::MissingToken => "not_authenticated",
             AuthError::BadToken(TokenError::Expired) => "token_expired",
             AuthError::BadToken(TokenError::Invalid) => "invalid_token",
             AuthError::BadToken(TokenError::Revoked) => "token_revoked",
             AuthError::WrongCredentials => "invalid_credentials",
+            AuthError::Unavailable(_) => unreachable!("answered above"),
         };
         ApiError::new(StatusCode::UNAUTHORIZED, code, self.to_string())
             .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
@@ -57,7 +66,8 @@ pub const BEARER_ERRORS: &[ErrorCase] = &[
     ErrorCase::new(401, "token_revoked", "The access token was revoked"),
 ];
 
-fn bearer_token(parts: &Parts) -> Option<&str> {
+/// The token of the `Authorization: Bearer` header.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -66,13 +76,27 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
 }
 
 impl CurrentUser {
-    pub fn from_token(tokens: &Tokens, token: &str) -> Result<Self, TokenError> {
-        let claims = tokens.verify(token)?;
-        Ok(Self {
+    /// The holder of `token`: a person's JWT or a bot's `chatbot_` token.
+    pub async fn authenticate(tokens: &Tokens, token: &str) -> Result<Self, AuthError> {
+        let is_bot = Tokens::is_bot_token(token);
+        let claims = if is_bot {
+            tokens
+                .verify_bot(token)
+                .await
+                .map_err(AuthError::Unavailable)??
+        } else {
+            tokens.verify(token)?
+        };
+        Ok(Self::with_claims(claims, is_bot))
+    }
+
+    pub fn with_claims(claims: Claims, is_bot: bool) -> Self {
+        Self {
             id: claims.uid,
             username: claims.sub.clone(),
             claims,
-        })
+            is_bot,
+        }
     }
 }
 
@@ -85,7 +109,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AuthError> {
         let token = bearer_token(parts).ok_or(AuthError::MissingToken)?;
-        Ok(Self::from_token(&Arc::<Tokens>::from_ref(state), token)?)
+        Self::authenticate(&Arc::<Tokens>::from_ref(state), token).await
     }
 }
 
@@ -98,8 +122,37 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let tokens = Arc::<Tokens>::from_ref(state);
-        let user =
-            bearer_token(parts).and_then(|token| CurrentUser::from_token(&tokens, token).ok());
+        let user = match bearer_token(parts) {
+            Some(token) => CurrentUser::authenticate(&tokens, token).await.ok(),
+            None => None,
+        };
         Ok(Self(user))
     }
+}
+
+/// What an operation bots may not call answers to one.
+pub const BOT_REFUSED: &[ErrorCase] = &[ErrorCase::new(
+    403,
+    "bots_not_allowed",
+    "Bot accounts cannot do this",
+)];
+
+/// Middleware for the operations that are a person's alone (accounts, sessions, passwords, bot
+/// management): a request that carries a bot token (`chatbot_…`) is refused with 403 before
+/// anything else is looked at.
+pub async fn refuse_bots(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    if bearer_token(&parts).is_some_and(Tokens::is_bot_token) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bots_not_allowed",
+            "Bot accounts cannot do this",
+        )
+        .into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }

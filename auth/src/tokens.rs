@@ -4,6 +4,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use std::sync::Arc;
+
+use crate::bots::{BotKeys, BOT_TOKEN_PREFIX};
 use crate::Revocations;
 
 /// The access token's claims. `sub` is the username because the seed's web client decodes the
@@ -78,7 +81,12 @@ pub struct Tokens {
     validation: Validation,
     lifetime: Duration,
     revocations: Revocations,
+    /// Where bot tokens are looked up; without it, every bot token is invalid.
+    bots: Option<Arc<BotKeys>>,
 }
+
+/// How long a bot's claims are taken to last: a bot token does not expire, it is revoked.
+const BOT_CLAIMS_LIFETIME: Duration = Duration::days(3650);
 
 impl Tokens {
     pub fn new(secret: &JwtSecret, lifetime: std::time::Duration) -> Self {
@@ -92,7 +100,41 @@ impl Tokens {
             validation,
             lifetime,
             revocations: Revocations::new(lifetime),
+            bots: None,
         }
+    }
+
+    /// Accepts bot tokens too, looked up in `bots`.
+    pub fn with_bots(mut self, bots: BotKeys) -> Self {
+        self.bots = Some(Arc::new(bots));
+        self
+    }
+
+    /// Whether `token` is meant as a bot's (valid or not).
+    pub fn is_bot_token(token: &str) -> bool {
+        token.starts_with(BOT_TOKEN_PREFIX)
+    }
+
+    /// The claims of a bot token: the bot's name and id, issued at the epoch (so that its
+    /// revocation, a cut-off, refuses it) and valid for years (it is revoked, never expires).
+    /// The outer error is the store's, when it cannot tell.
+    pub async fn verify_bot(&self, token: &str) -> Result<Result<Claims, TokenError>, sqlx::Error> {
+        let Some(bots) = &self.bots else {
+            return Ok(Err(TokenError::Invalid));
+        };
+        let Some(key) = bots.find(token).await? else {
+            return Ok(Err(TokenError::Invalid));
+        };
+        let now = Utc::now();
+        let claims = Claims {
+            sub: key.username,
+            uid: key.bot_id,
+            jti: key.bot_id,
+            iat: 0,
+            iat_ms: 0,
+            exp: (now + BOT_CLAIMS_LIFETIME).timestamp(),
+        };
+        Ok(self.still_valid(&claims).map(|()| claims))
     }
 
     /// What this process knows to be logged out.

@@ -23,8 +23,9 @@ pub struct Args {
     /// Scenarios to run (`all` for every one): S1 (live latency), S2 (the write path, also
     /// `write-path`), S3 (fan-out), S4 (idle sockets), S5 (live projection and rebuild, also
     /// `projection`), S6 (history paging), S7 (a reconnect storm), S8 (fast senders, also
-    /// `fast-senders`). Or `faults` alone: faults under load on the roles as separate
-    /// processes, results in RELIABILITY.md; it exits non-zero when a fault broke a promise.
+    /// `fast-senders`), S9 (the event feed's Server-Sent Events, also `feed`). Or `faults`
+    /// alone: faults under load on the roles as separate processes, results in RELIABILITY.md;
+    /// it exits non-zero when a fault broke a promise.
     #[arg(required = true)]
     pub scenarios: Vec<String>,
     /// A tenth of the size, for a quick check that everything still runs.
@@ -44,7 +45,7 @@ pub struct Args {
     pub results_dir: PathBuf,
 }
 
-const SCENARIOS: [&str; 8] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"];
+const SCENARIOS: [&str; 9] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9"];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     if args
@@ -84,6 +85,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "S6" => scenarios::history::run(target, args.quick).await?,
             "S7" => scenarios::reconnect_storm::run(target, args.quick).await?,
             "S8" | "FAST-SENDERS" => scenarios::fast_senders::run(target, args.quick).await?,
+            "S9" | "FEED" => scenarios::feed_streams::run(target, args.quick).await?,
             other => bail!(
                 "unknown scenario {other:?}; known: {}",
                 SCENARIOS.join(", ")

@@ -4,10 +4,12 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use api_kit::{ApiError, TrustedProxies, REQUEST_ID_HEADER};
+use auth::bots::BotKeys;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -30,8 +32,10 @@ use crate::{Lifecycle, Ops, Pools, Roles, Settings};
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Paths that belong to the API: an unknown one is a JSON 404, never the web client's page.
-const API_PREFIXES: [&str; 7] = [
+const API_PREFIXES: [&str; 9] = [
     "/auth",
+    "/bots",
+    "/events",
     "/rooms",
     "/users",
     "/audit",
@@ -63,7 +67,11 @@ pub async fn build_app(
             settings.trusted_proxies()?,
         );
     }
-    let tokens = settings.tokens()?;
+    let tokens = Arc::new(
+        settings
+            .tokens()?
+            .with_bots(BotKeys::new(pools.commands.clone())),
+    );
     auth::revocations::follow(pools.revocations.clone(), tokens.revocations().clone())
         .await
         .context("loading the token revocations")?;
@@ -80,7 +88,19 @@ pub async fn build_app(
         api = api.merge(routes.with_state(CommandState::new(commands.clone())));
     }
     if let (true, Some(commands)) = (roles.query_api, &commands) {
-        let state = QueryState::new(pools.queries.clone(), commands.clone());
+        let tail = query_api::Tail::start(
+            pools.queries.clone(),
+            &pools.feed_listener,
+            lifecycle.shutdown.clone(),
+        )
+        .await
+        .context("following the event log for the feed")?;
+        let feed = query_api::Feed {
+            tail,
+            streams: query_api::StreamCounts::new(settings.feed_max_per_user),
+            shutdown: lifecycle.shutdown.clone(),
+        };
+        let state = QueryState::new(pools.queries.clone(), commands.clone()).with_feed(feed);
         api = api.merge(query_api::routes().split_for_parts().0.with_state(state));
     }
     if let (true, Some(commands)) = (roles.fanout, commands) {

@@ -1,7 +1,6 @@
 //! Every setting is a flag of `chat` and an environment variable.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -81,6 +80,24 @@ pub struct Settings {
     /// Messages a user may send in a burst above the rate.
     #[arg(long, env = "CHAT_SEND_BURST", default_value_t = 50, global = true)]
     pub send_burst: u32,
+    /// Messages per second per bot account (its own limit, not a person's); 0 = off.
+    #[arg(long, env = "CHAT_BOT_SEND_RATE", default_value_t = 5, global = true)]
+    pub bot_send_rate: u32,
+    /// Messages a bot may send in a burst above its rate.
+    #[arg(long, env = "CHAT_BOT_SEND_BURST", default_value_t = 20, global = true)]
+    pub bot_send_burst: u32,
+    /// Bot accounts one user may have at once (revoked ones do not count).
+    #[arg(long, env = "CHAT_BOTS_PER_USER", default_value_t = 10, global = true)]
+    pub bots_per_user: u32,
+    /// Event feed streams (`GET /events` as Server-Sent Events) one user or bot may have open on
+    /// this server; past it, 429; 0 = off.
+    #[arg(
+        long,
+        env = "CHAT_FEED_MAX_PER_USER",
+        default_value_t = 8,
+        global = true
+    )]
+    pub feed_max_per_user: usize,
     /// Reverse proxies whose `X-Forwarded-For` (or `Forwarded`) is believed, comma-separated
     /// addresses or networks (`10.0.0.0/8`): behind them, the client is the right-most address
     /// the header lists that is not one of them.
@@ -228,6 +245,9 @@ pub struct Pools {
     pub webhooks: PgPool,
     /// The listener that keeps this process's copy of the token revocations up to date.
     pub revocations: PgPool,
+    /// The event feed's `LISTEN outbox`, which holds its connection for good: taken from the
+    /// queries pool, it would leave a pool of two nothing but the `min_seq` waits' listener.
+    pub feed_listener: PgPool,
     /// The readiness check's one connection, so a pool busy with work (or a projector's batch
     /// waiting on a lock) is not taken for a database that is down.
     pub readiness: PgPool,
@@ -267,6 +287,7 @@ impl Settings {
             relay: eventstore::lazy_pool(options.clone(), RELAY_POOL),
             webhooks: eventstore::lazy_pool(options.clone(), WEBHOOKS_POOL),
             revocations: eventstore::lazy_pool(options.clone(), 1),
+            feed_listener: eventstore::lazy_pool(options.clone(), 1),
             readiness: eventstore::lazy_pool(options, 1),
         })
     }
@@ -296,7 +317,7 @@ impl Settings {
 
     /// The token keys. A secret shorter than 32 bytes is refused, even in dev mode: it was set
     /// on purpose, and would be guessed offline from a single token.
-    pub fn tokens(&self) -> Result<Arc<Tokens>, ConfigError> {
+    pub fn tokens(&self) -> Result<Tokens, ConfigError> {
         let secret =
             match (&self.jwt_secret, self.dev) {
                 (Some(secret), _) if !secret.is_empty() => JwtSecret::new(secret.as_bytes())
@@ -316,7 +337,7 @@ impl Settings {
                      `openssl rand -hex 32` (or run with --dev for a throwaway key)",
                 )),
             };
-        Ok(Arc::new(Tokens::new(&secret, self.token_ttl)))
+        Ok(Tokens::new(&secret, self.token_ttl))
     }
 
     pub fn command_settings(&self) -> CommandSettings {
@@ -324,6 +345,8 @@ impl Settings {
             bcrypt_cost: self.bcrypt_cost,
             login_rate: RatePolicy::per_minute(self.login_rate),
             send_rate: RatePolicy::per_second(self.send_rate, self.send_burst),
+            bot_send_rate: RatePolicy::per_second(self.bot_send_rate, self.bot_send_burst),
+            bots_per_user: self.bots_per_user,
             room_create_rate: RatePolicy::per_hour(self.room_create_rate),
             room_password_rate: RatePolicy::per_minute(self.room_password_rate),
             executor: ExecutorOptions {

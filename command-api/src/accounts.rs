@@ -4,6 +4,7 @@ use api_kit::{
     AfterProjection, ApiError, ClientAddress, ErrorCase, Json, RequestId, JSON_BODY_ERRORS,
     RATE_LIMITED, STORE_ERRORS,
 };
+use auth::BOT_REFUSED;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
@@ -47,7 +48,7 @@ pub struct RegisteredUser {
 
 api_kit::error_responses!(
     /// What registering answers instead of success.
-    RegisterErrors: [STORE_ERRORS, JSON_BODY_ERRORS], [
+    RegisterErrors: [STORE_ERRORS, JSON_BODY_ERRORS, BOT_REFUSED], [
         ErrorCase::new(400, "username_taken", "Username already registered"),
         ErrorCase::new(422, "invalid_input", "username must be 3 to 32 characters long"),
         RATE_LIMITED,
@@ -117,7 +118,7 @@ pub enum TokenType {
 
 api_kit::error_responses!(
     /// What logging in answers instead of success.
-    LoginErrors: [STORE_ERRORS], [
+    LoginErrors: [STORE_ERRORS, BOT_REFUSED], [
         ErrorCase::new(401, "invalid_credentials", "Incorrect username or password"),
         ErrorCase::new(413, "payload_too_large", "The request body is larger than 64 KiB"),
         ErrorCase::new(415, "unsupported_media_type",

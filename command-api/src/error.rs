@@ -28,10 +28,11 @@ impl IntoResponse for HttpError {
             fault @ (StoreUnreachable(_) | Contended) => ApiError::unavailable(&fault),
             fault @ (StoreFault(_) | EventVanished { .. }) => ApiError::internal(&fault),
             refused @ (User(UserError::UsernameTaken)
+            | TooManyBots(_)
             | Room(RoomError::NameTaken | RoomError::PrivateRoomRequiresPassword)
             | Webhook(WebhookError::TooMany(_))) => refusal(StatusCode::BAD_REQUEST, &refused),
             refused @ (Room(RoomError::NotFound | RoomError::MessageNotFound)
-            | User(UserError::NotRegistered)
+            | User(UserError::NotRegistered | UserError::BotNotFound)
             | Webhook(WebhookError::NotFound)) => refusal(StatusCode::NOT_FOUND, &refused),
             refused @ Room(RoomError::MessageDeleted | RoomError::TooManyReactions) => {
                 refusal(StatusCode::CONFLICT, &refused)

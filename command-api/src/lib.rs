@@ -4,6 +4,7 @@
 //! pending, in `X-Projection-Pending`); posting a message answers at once with its `seq`.
 
 mod accounts;
+mod bots;
 mod error;
 mod message_changes;
 mod messages;
@@ -18,13 +19,19 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The command endpoints with their OpenAPI description; the caller supplies the state.
 pub fn routes() -> OpenApiRouter<CommandState> {
-    OpenApiRouter::new()
+    // A person's alone: a request with a bot token is refused before it reaches them.
+    let people_only = OpenApiRouter::new()
         .routes(routes!(accounts::register))
         .routes(routes!(accounts::login))
         .routes(routes!(sessions::log_out))
         .routes(routes!(sessions::log_out_everywhere))
         .routes(routes!(sessions::change_password))
         .routes(routes!(sessions::socket_ticket))
+        .routes(routes!(bots::create_bot, bots::list_bots))
+        .routes(routes!(bots::revoke_bot))
+        .route_layer(axum::middleware::from_fn(auth::refuse_bots));
+    OpenApiRouter::new()
+        .merge(people_only)
         .routes(routes!(rooms::create_room))
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))

@@ -66,6 +66,8 @@ pub struct PostedMessage {
     #[schema(required = true)]
     pub client_msg_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Posted by a bot account.
+    pub is_bot: bool,
     /// Always null: it was just posted.
     #[schema(required = true)]
     pub edited_at: Option<DateTime<Utc>>,
@@ -135,6 +137,7 @@ pub(crate) async fn post_message(
             content: posted.message.content,
             client_msg_id: posted.message.client_msg_id,
             created_at: posted.message.posted_at,
+            is_bot: posted.message.is_bot,
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),

@@ -225,5 +225,6 @@ pub(crate) fn actor(user: &CurrentUser) -> Actor {
     Actor {
         user_id: user.id,
         username: user.username.clone(),
+        is_bot: user.is_bot,
     }
 }

@@ -1,7 +1,7 @@
 //! Logging out, changing passwords, and tickets for sockets.
 
 use api_kit::{ErrorCase, Json, RequestId, JSON_BODY_ERRORS, RATE_LIMITED, STORE_ERRORS};
-use auth::{CurrentUser, BEARER_ERRORS};
+use auth::{CurrentUser, BEARER_ERRORS, BOT_REFUSED};
 use axum::extract::State;
 use axum::http::StatusCode;
 use commands::{Commands, PasswordChange};
@@ -13,7 +13,7 @@ use crate::error::HttpError;
 
 api_kit::error_responses!(
     /// What logging out answers instead of success.
-    LogOutErrors: [STORE_ERRORS, BEARER_ERRORS], []
+    LogOutErrors: [STORE_ERRORS, BEARER_ERRORS, BOT_REFUSED], []
 );
 
 /// Log out: the token this request carries stops working, on every server, within a second
@@ -64,7 +64,7 @@ pub struct ChangePasswordRequest {
 
 api_kit::error_responses!(
     /// What changing a password answers instead of success.
-    ChangePasswordErrors: [STORE_ERRORS, JSON_BODY_ERRORS, BEARER_ERRORS], [
+    ChangePasswordErrors: [STORE_ERRORS, JSON_BODY_ERRORS, BEARER_ERRORS, BOT_REFUSED], [
         ErrorCase::new(403, "invalid_current_password", "Incorrect current password"),
         ErrorCase::new(422, "invalid_input", "password must be at least 8 characters long"),
         RATE_LIMITED,
@@ -110,7 +110,7 @@ pub struct SocketTicketAnswer {
 
 api_kit::error_responses!(
     /// What asking for a socket ticket answers instead of success.
-    SocketTicketErrors: [STORE_ERRORS, BEARER_ERRORS], []
+    SocketTicketErrors: [STORE_ERRORS, BEARER_ERRORS, BOT_REFUSED], []
 );
 
 /// A ticket to open one WebSocket without the token in its URL. The socket it opens belongs to

@@ -101,7 +101,11 @@ impl Commands {
             Ok(username) => Some(self.users.load(&username.user_id().to_string()).await?),
             Err(_) => None,
         };
-        let registration = user.as_ref().and_then(User::registration);
+        // A bot has no password: it never logs in, it uses its token.
+        let registration = user
+            .as_ref()
+            .and_then(User::registration)
+            .filter(|registration| !registration.is_bot());
         let verified = match registration {
             Some(registration) => {
                 self.passwords

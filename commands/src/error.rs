@@ -26,6 +26,9 @@ pub enum CommandError {
     NotRoomOwner,
     #[error(transparent)]
     RateLimited(#[from] RateLimited),
+    /// The user has as many bot accounts as they may.
+    #[error("You have {0} bots already: revoke one first")]
+    TooManyBots(u32),
     /// The database could not be reached; the command may be retried.
     #[error("the event store is unreachable")]
     StoreUnreachable(#[source] PersistenceError),
@@ -51,6 +54,8 @@ impl CommandError {
             Self::User(UserError::NotRegistered) => "user_not_found",
             Self::User(UserError::WrongPassword) => "invalid_current_password",
             Self::User(UserError::NotAnAuditor) => "not_an_auditor",
+            Self::User(UserError::BotNotFound) => "bot_not_found",
+            Self::TooManyBots(_) => "too_many_bots",
             Self::Room(RoomError::NameTaken) => "room_name_taken",
             Self::Room(RoomError::PrivateRoomRequiresPassword) => "private_room_requires_password",
             Self::Room(RoomError::NotFound) => "room_not_found",

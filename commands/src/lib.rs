@@ -7,6 +7,7 @@
 //! posting a message answers at once with its `seq`.
 
 mod accounts;
+mod bots;
 mod error;
 mod message_changes;
 mod message_facts;
@@ -21,6 +22,7 @@ mod webhook_deliveries;
 mod webhooks;
 
 pub use accounts::{Attempt, LoggedIn, Registered};
+pub use bots::{CreatedBot, OwnedBot, BOT_SUFFIX};
 pub use error::CommandError;
 pub use message_changes::MessageChange;
 pub use messages::{NewMessage, PostedMessage, SendTurn};

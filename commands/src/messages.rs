@@ -78,7 +78,12 @@ impl Commands {
         turn: SendTurn,
     ) -> Result<PostedMessage, CommandError> {
         let SendTurn { previous, mine } = turn;
-        self.send_limit.check(&sender.user_id.to_string())?;
+        let limit = if sender.is_bot {
+            &self.bot_send_limit
+        } else {
+            &self.send_limit
+        };
+        limit.check(&sender.user_id.to_string())?;
         let NewMessage {
             body,
             client_msg_id,

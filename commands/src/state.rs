@@ -16,6 +16,10 @@ pub struct CommandSettings {
     pub login_rate: RatePolicy,
     /// Messages per user.
     pub send_rate: RatePolicy,
+    /// Messages per bot account: bots have limits of their own.
+    pub bot_send_rate: RatePolicy,
+    /// Bot accounts one user may have at once.
+    pub bots_per_user: u32,
     /// Room creations per user.
     pub room_create_rate: RatePolicy,
     /// Password attempts per user and room, at rooms the user is not a member of.
@@ -46,6 +50,8 @@ pub struct Commands {
     /// Failed logins (and wrong current passwords) per username.
     pub(crate) login_failures: FailureLimiter,
     pub(crate) send_limit: RateLimiter,
+    pub(crate) bot_send_limit: RateLimiter,
+    pub(crate) bots_per_user: u32,
     pub(crate) room_create_limit: RateLimiter,
     pub(crate) room_password_limit: RateLimiter,
     /// Where the `client_msg_id`s sent in the last day are looked up.
@@ -93,6 +99,8 @@ impl Commands {
             address_limit: RateLimiter::new(settings.login_rate),
             login_failures: FailureLimiter::new(settings.login_rate),
             send_limit: RateLimiter::new(settings.send_rate),
+            bot_send_limit: RateLimiter::new(settings.bot_send_rate),
+            bots_per_user: settings.bots_per_user,
             room_create_limit: RateLimiter::new(settings.room_create_rate),
             room_password_limit: RateLimiter::new(settings.room_password_rate),
         }

@@ -18,6 +18,8 @@ async fn commands() -> (Commands, sqlx::PgPool) {
         bcrypt_cost: 4,
         login_rate: RatePolicy::off(),
         send_rate: RatePolicy::off(),
+        bot_send_rate: RatePolicy::off(),
+        bots_per_user: 10,
         room_create_rate: RatePolicy::off(),
         room_password_rate: RatePolicy::off(),
         executor: ExecutorOptions::default(),
@@ -40,6 +42,7 @@ async fn registered(commands: &Commands, username: &str) -> Actor {
     Actor {
         user_id: registered.outcome.user_id,
         username: registered.outcome.username,
+        is_bot: false,
     }
 }
 

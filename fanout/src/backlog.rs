@@ -116,6 +116,7 @@ mod tests {
                 content: format!("message {seq}"),
                 client_msg_id: None,
                 posted_at: Utc::now(),
+                is_bot: false,
                 reply_to: None,
                 mentions: vec![],
             }),

@@ -12,8 +12,10 @@ use uuid::Uuid;
 
 /// The event version this projector understands, but for `MessagePosted`, which is upcast.
 const KNOWN_VERSION: &str = "1";
-const USER_EVENTS: [&str; 7] = [
+const USER_EVENTS: [&str; 9] = [
     "UserRegistered",
+    "BotRegistered",
+    "BotRevoked",
     "PasswordChanged",
     "TokenRevoked",
     "AllTokensRevoked",
@@ -31,6 +33,7 @@ pub(crate) enum Change {
         user_id: Uuid,
         username: String,
         registered_at: DateTime<Utc>,
+        is_bot: bool,
     },
     Room {
         room_id: Uuid,
@@ -104,6 +107,18 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
                 user_id,
                 username,
                 registered_at,
+                is_bot: false,
+            }),
+            UserEvent::BotRegistered {
+                user_id,
+                username,
+                registered_at,
+                ..
+            } => Ok(Change::UserRegistered {
+                user_id,
+                username,
+                registered_at,
+                is_bot: true,
             }),
             UserEvent::RoleGranted { role, granted_at } => Ok(Change::UserRole {
                 user_id: user_id(envelope)?,
@@ -118,7 +133,9 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
             UserEvent::PasswordChanged { .. }
             | UserEvent::TokenRevoked { .. }
             | UserEvent::AllTokensRevoked { .. }
-            | UserEvent::AuditLogRead { .. } => Ok(Change::Unprojected),
+            | UserEvent::AuditLogRead { .. }
+            // A revoked bot stays a user: its messages keep their author.
+            | UserEvent::BotRevoked { .. } => Ok(Change::Unprojected),
         }
     } else {
         let room_id = envelope

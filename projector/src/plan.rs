@@ -40,6 +40,7 @@ struct Users {
     ids: Vec<Uuid>,
     usernames: Vec<String>,
     created_at: Vec<DateTime<Utc>>,
+    bots: Vec<bool>,
 }
 
 #[derive(Default)]
@@ -61,6 +62,7 @@ struct Messages {
     contents: Vec<String>,
     client_msg_ids: Vec<Option<String>>,
     created_at: Vec<DateTime<Utc>>,
+    bots: Vec<bool>,
     reply_to: Vec<Option<Uuid>>,
     mentions: Vec<serde_json::Value>,
 }
@@ -107,11 +109,13 @@ impl Plan {
                 user_id,
                 username,
                 registered_at,
+                is_bot,
             }) => {
                 self.staged += 1;
                 self.users.ids.push(user_id);
                 self.users.usernames.push(username);
                 self.users.created_at.push(registered_at);
+                self.users.bots.push(is_bot);
                 return;
             }
             Ok(Change::UserRole {
@@ -179,6 +183,7 @@ impl Plan {
                 messages.contents.push(posted.content);
                 messages.client_msg_ids.push(posted.client_msg_id);
                 messages.created_at.push(posted.posted_at);
+                messages.bots.push(posted.is_bot);
                 messages.reply_to.push(posted.reply_to);
                 messages.mentions.push(serde_json::json!(posted.mentions));
                 self.changes.mentioned(
@@ -198,6 +203,7 @@ impl Plan {
                 .bind(&self.users.ids)
                 .bind(&self.users.usernames)
                 .bind(&self.users.created_at)
+                .bind(&self.users.bots)
                 .execute(&mut *connection)
                 .await?;
         }
@@ -236,6 +242,7 @@ impl Plan {
                 .bind(&messages.contents)
                 .bind(&messages.client_msg_ids)
                 .bind(&messages.created_at)
+                .bind(&messages.bots)
                 .bind(&messages.reply_to)
                 .bind(&messages.mentions)
                 .execute(&mut *connection)
@@ -260,8 +267,8 @@ impl Plan {
 // Every write is idempotent on its own (a retried dead letter may be applied again), and
 // `ON CONFLICT DO NOTHING` without a target also absorbs a duplicate message id.
 const INSERT_USERS: &str = "
-INSERT INTO users (id, username, created_at)
-SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[])
+INSERT INTO users (id, username, created_at, is_bot)
+SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::boolean[])
 ON CONFLICT DO NOTHING";
 
 // The grant binds its time first, then, as the revocation does, the user and the role.
@@ -278,9 +285,9 @@ ON CONFLICT DO NOTHING";
 
 const INSERT_MESSAGES: &str = "
 INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id, created_at,
-                      reply_to, mentions)
+                      is_bot, reply_to, mentions)
 SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
-                     $7::text[], $8::timestamptz[], $9::uuid[], $10::jsonb[])
+                     $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
 ON CONFLICT DO NOTHING";
 
 const ADVANCE_ROOMS: &str = "

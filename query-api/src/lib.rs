@@ -6,6 +6,7 @@ mod audit_replay;
 mod audit_trail;
 mod audit_versions;
 mod error;
+mod feed;
 mod history;
 mod listing;
 mod message_view;
@@ -19,6 +20,7 @@ mod users;
 
 pub use audit_replay::{replay_timeline, ReplayError};
 pub use error::QueryError;
+pub use feed::{Feed, StreamCounts, Tail};
 pub use message_view::{read_message, MentionView, MessageView, ReactionView};
 pub use state::QueryState;
 
@@ -39,5 +41,6 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(audit::user_events))
         .routes(routes!(audit::room_state))
         .routes(routes!(audit_trail::audit_reads))
+        .routes(routes!(feed::events))
         .routes(routes!(audit_versions::message_versions))
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 macro_rules! select_messages {
     () => {
         "SELECT m.id, m.seq, m.room_id, m.user_id, m.username, m.content, m.client_msg_id,
-                m.created_at, m.edited_at, m.deleted, m.reply_to, m.mentions,
+                m.created_at, m.is_bot, m.edited_at, m.deleted, m.reply_to, m.mentions,
                 (SELECT count(*) FROM messages r WHERE r.reply_to = m.id) AS reply_count,
                 coalesce((SELECT json_agg(json_build_object('emoji', x.emoji, 'count', x.n,
                                                             'usernames', x.names) ORDER BY x.first)
@@ -42,6 +42,8 @@ pub struct MessageView {
     #[schema(required = true)]
     pub client_msg_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Posted by a bot account.
+    pub is_bot: bool,
     /// When its author last edited it.
     #[schema(required = true)]
     pub edited_at: Option<DateTime<Utc>>,

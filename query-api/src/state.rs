@@ -3,6 +3,8 @@ use std::sync::Arc;
 use auth::Tokens;
 use axum::extract::FromRef;
 use commands::Commands;
+
+use crate::Feed;
 use eventstore::{EventLog, ProjectionWaiter};
 use sqlx::PgPool;
 
@@ -15,6 +17,8 @@ pub struct QueryState {
     pub(crate) projection: ProjectionWaiter,
     /// Audit reads are put on record, as events, before they are served.
     pub(crate) commands: Commands,
+    /// The event feed, in a process that serves it.
+    pub(crate) feed: Option<Feed>,
 }
 
 impl QueryState {
@@ -25,7 +29,14 @@ impl QueryState {
             pool,
             tokens: commands.tokens().clone(),
             commands,
+            feed: None,
         }
+    }
+
+    /// Serves the event feed too.
+    pub fn with_feed(mut self, feed: Feed) -> Self {
+        self.feed = Some(feed);
+        self
     }
 }
 

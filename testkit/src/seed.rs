@@ -158,6 +158,7 @@ pub fn history(shape: &Shape) -> Vec<StoredEvent> {
             content: format!("message {n}"),
             client_msg_id: (n % 3 == 0).then(|| format!("client-{n}")),
             posted_at: now,
+            is_bot: false,
             reply_to: None,
             mentions: Vec::new(),
         });

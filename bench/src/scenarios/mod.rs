@@ -1,4 +1,4 @@
-//! One module per benchmark scenario (S1–S8, each measuring performance goals of the system
+//! One module per benchmark scenario (S1–S9, each measuring performance goals of the system
 //! beside a baseline), plus what they share: a client that signs users up and makes rooms
 //! through the real API, and progress bars.
 
@@ -6,6 +6,7 @@ pub mod fanout_latency;
 pub mod fanout_throughput;
 pub mod fast_senders;
 pub mod faults;
+pub mod feed_streams;
 pub mod history;
 pub mod idle_sockets;
 pub mod projection;

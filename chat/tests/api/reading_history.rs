@@ -228,6 +228,7 @@ async fn public_history_needs_no_token_and_ignores_an_expired_one() {
         json!([{
             "id": posted["id"], "seq": posted["seq"], "room_id": room, "user_id": posted["user_id"],
             "username": "alice", "content": "hi", "client_msg_id": null, "created_at": posted["created_at"],
+            "is_bot": false,
             "edited_at": null, "deleted": false, "reactions": [], "reply_to": null, "reply_count": 0,
             "mentions": [],
         }])

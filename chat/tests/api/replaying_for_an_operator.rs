@@ -37,6 +37,7 @@ async fn a_message_with_an_escape_sequence_written_before_the_change_prints_esca
                 .into(),
             client_msg_id: None,
             posted_at: now,
+            is_bot: false,
             reply_to: None,
             mentions: Vec::new(),
         }),

@@ -253,6 +253,7 @@ impl Aggregate for Room {
                     client_msg_id: client_msg_id.map(String::from),
                     posted_at: at,
                     reply_to,
+                    is_bot: sender.is_bot,
                 });
                 sink.write(posted, self).await;
                 Ok(())

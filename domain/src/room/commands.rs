@@ -10,6 +10,8 @@ use super::KnownMessage;
 pub struct Actor {
     pub user_id: Uuid,
     pub username: String,
+    /// A bot account acts: its messages say so.
+    pub is_bot: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -90,6 +90,8 @@ pub struct MessagePosted {
     pub content: String,
     pub client_msg_id: Option<String>,
     pub posted_at: DateTime<Utc>,
+    /// Posted by a bot account (messages recorded before bots existed lack it: a person's).
+    pub is_bot: bool,
     /// The message of the same room this one answers.
     pub reply_to: Option<Uuid>,
     /// Members named as `@username` in `content`, in order of first mention.

@@ -29,6 +29,9 @@ pub(crate) struct StoredMessagePosted {
     reply_to: Option<Uuid>,
     /// Since version 2; absent in version 1.
     mentions: Option<Vec<Mention>>,
+    /// Absent from messages recorded before bots existed: those are a person's.
+    #[serde(default)]
+    is_bot: bool,
 }
 
 impl From<StoredMessagePosted> for MessagePosted {
@@ -43,6 +46,7 @@ impl From<StoredMessagePosted> for MessagePosted {
             // Version 1 to 2: a message of version 1 answered none and named nobody.
             reply_to: stored.reply_to,
             mentions: stored.mentions.unwrap_or_default(),
+            is_bot: stored.is_bot,
         }
     }
 }
@@ -66,6 +70,7 @@ mod tests {
         };
         assert_eq!(posted.reply_to, None);
         assert!(posted.mentions.is_empty());
+        assert!(!posted.is_bot, "a person's");
         assert_eq!(posted.content, "hi @bob");
     }
 
@@ -83,6 +88,7 @@ mod tests {
                 user_id: Uuid::from_u128(4),
                 username: "bob".into(),
             }],
+            is_bot: true,
         };
         let event = RoomEvent::MessagePosted(posted);
         let stored = serde_json::to_value(&event).unwrap();

@@ -25,6 +25,8 @@ pub enum UserError {
     WrongPassword,
     #[error("Only auditors may read the audit log")]
     NotAnAuditor,
+    #[error("Bot not found")]
+    BotNotFound,
 }
 
 /// What the system knows about one user: enough to log in, to tell which tokens still count and
@@ -43,8 +45,18 @@ pub struct User {
 pub struct Registration {
     pub user_id: Uuid,
     pub username: String,
+    /// Empty for a bot, which has no password and never logs in.
     pub password_hash: String,
     pub registered_at: DateTime<Utc>,
+    /// The user who created this bot account; none for a person.
+    #[serde(default)]
+    pub bot_owner: Option<Uuid>,
+}
+
+impl Registration {
+    pub fn is_bot(&self) -> bool {
+        self.bot_owner.is_some()
+    }
 }
 
 impl User {
@@ -58,6 +70,12 @@ impl User {
     /// taken for one from before it.
     pub fn tokens_valid_from_ms(&self) -> i64 {
         self.tokens_valid_from_ms
+    }
+
+    /// A bot account that was revoked: it can do nothing any more.
+    pub fn is_revoked_bot(&self) -> bool {
+        self.registered.as_ref().is_some_and(Registration::is_bot)
+            && self.tokens_valid_from_ms == i64::MAX
     }
 
     pub fn has_role(&self, role: UserRole) -> bool {
@@ -105,9 +123,40 @@ impl Aggregate for User {
             sink.write(event, self).await;
             return Ok(());
         }
+        if let UserCommand::RegisterBot {
+            username,
+            owner_id,
+            at,
+        } = command
+        {
+            if self.registered.is_some() {
+                return Err(UserError::UsernameTaken);
+            }
+            let event = UserEvent::BotRegistered {
+                user_id: username.user_id(),
+                username: username.to_string(),
+                owner_id,
+                registered_at: at,
+            };
+            sink.write(event, self).await;
+            return Ok(());
+        }
         let registration = self.registered.as_ref().ok_or(UserError::NotRegistered)?;
         let event = match command {
-            UserCommand::Register { .. } => unreachable!("handled above"),
+            UserCommand::Register { .. } | UserCommand::RegisterBot { .. } => {
+                unreachable!("handled above")
+            }
+            UserCommand::RevokeBot { owner_id, at } => {
+                // Someone else's bot, a person, or a bot already revoked: none of theirs to revoke.
+                if registration.bot_owner != Some(owner_id) || self.tokens_valid_from_ms == i64::MAX
+                {
+                    return Err(UserError::BotNotFound);
+                }
+                UserEvent::BotRevoked {
+                    tokens_valid_from_ms: i64::MAX,
+                    revoked_at: at,
+                }
+            }
             UserCommand::ChangePassword {
                 matched_hash,
                 new_password_hash,
@@ -180,7 +229,28 @@ impl Aggregate for User {
                     username,
                     password_hash,
                     registered_at,
+                    bot_owner: None,
                 });
+            }
+            UserEvent::BotRegistered {
+                user_id,
+                username,
+                owner_id,
+                registered_at,
+            } => {
+                self.registered = Some(Registration {
+                    user_id,
+                    username,
+                    password_hash: String::new(),
+                    registered_at,
+                    bot_owner: Some(owner_id),
+                });
+            }
+            UserEvent::BotRevoked {
+                tokens_valid_from_ms,
+                ..
+            } => {
+                self.tokens_valid_from_ms = self.tokens_valid_from_ms.max(tokens_valid_from_ms);
             }
             UserEvent::PasswordChanged {
                 password_hash,

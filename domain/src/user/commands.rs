@@ -12,6 +12,14 @@ pub enum UserCommand {
         password_hash: String,
         at: DateTime<Utc>,
     },
+    /// A bot account named `username` (already `<name>.bot`) for the user `owner_id`.
+    RegisterBot {
+        username: Username,
+        owner_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// The bot's owner revokes it; anyone else is told there is no such bot.
+    RevokeBot { owner_id: Uuid, at: DateTime<Utc> },
     /// The current password was checked outside (bcrypt is slow) against `matched_hash`: the
     /// change is accepted only while that is still the password, so of two concurrent changes
     /// made with the same old password only the first wins.

@@ -40,6 +40,20 @@ pub enum UserEvent {
         role: UserRole,
         revoked_at: DateTime<Utc>,
     },
+    /// A bot account, created by `owner_id`. Its token is never part of the event: only a hash
+    /// of it is kept, outside the log, and only until the bot is revoked.
+    BotRegistered {
+        user_id: Uuid,
+        username: String,
+        owner_id: Uuid,
+        registered_at: DateTime<Utc>,
+    },
+    /// The bot's owner revoked it: its token stops working for good, like every token issued
+    /// before `tokens_valid_from_ms` (which is `i64::MAX`).
+    BotRevoked {
+        tokens_valid_from_ms: i64,
+        revoked_at: DateTime<Utc>,
+    },
     /// An auditor read part of the audit log: `resource` is the path and query they asked for.
     AuditLogRead {
         resource: String,
@@ -57,6 +71,8 @@ impl DomainEvent for UserEvent {
             UserEvent::RoleGranted { .. } => "RoleGranted",
             UserEvent::RoleRevoked { .. } => "RoleRevoked",
             UserEvent::AuditLogRead { .. } => "AuditLogRead",
+            UserEvent::BotRegistered { .. } => "BotRegistered",
+            UserEvent::BotRevoked { .. } => "BotRevoked",
         }
         .into()
     }

@@ -2,6 +2,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
+use uuid::Uuid;
 
 use super::*;
 use crate::values::Username;
@@ -159,4 +160,60 @@ fn a_snapshot_from_before_roles_and_revocations_still_loads() {
     let user: User = serde_json::from_value(old).unwrap();
     assert_eq!(user.tokens_valid_from_ms(), 0);
     assert!(!user.has_role(UserRole::Auditor));
+}
+
+fn bot_registered(name: &str, owner: Uuid) -> UserEvent {
+    UserEvent::BotRegistered {
+        user_id: Username::parse(name).unwrap().user_id(),
+        username: name.into(),
+        owner_id: owner,
+        registered_at: noon(),
+    }
+}
+
+#[test]
+fn a_bot_takes_its_name_like_a_person_and_a_taken_name_is_refused() {
+    let owner = Uuid::from_u128(7);
+    let register_bot = || UserCommand::RegisterBot {
+        username: Username::parse("helper.bot").unwrap(),
+        owner_id: owner,
+        at: noon(),
+    };
+    TestFramework::<User>::with(())
+        .given_no_previous_events()
+        .when(register_bot())
+        .then_expect_events(vec![bot_registered("helper.bot", owner)]);
+    TestFramework::<User>::with(())
+        .given(vec![registered("helper.bot")])
+        .when(register_bot())
+        .then_expect_error(UserError::UsernameTaken);
+}
+
+#[test]
+fn only_its_owner_revokes_a_bot_and_only_once() {
+    let owner = Uuid::from_u128(7);
+    let revoke = |owner_id| UserCommand::RevokeBot {
+        owner_id,
+        at: noon(),
+    };
+    let revoked = UserEvent::BotRevoked {
+        tokens_valid_from_ms: i64::MAX,
+        revoked_at: noon(),
+    };
+    TestFramework::<User>::with(())
+        .given(vec![bot_registered("helper.bot", owner)])
+        .when(revoke(owner))
+        .then_expect_events(vec![revoked.clone()]);
+    TestFramework::<User>::with(())
+        .given(vec![bot_registered("helper.bot", owner)])
+        .when(revoke(Uuid::from_u128(8)))
+        .then_expect_error(UserError::BotNotFound);
+    TestFramework::<User>::with(())
+        .given(vec![bot_registered("helper.bot", owner), revoked])
+        .when(revoke(owner))
+        .then_expect_error(UserError::BotNotFound);
+    TestFramework::<User>::with(())
+        .given(vec![registered("alice")])
+        .when(revoke(owner))
+        .then_expect_error(UserError::BotNotFound);
 }

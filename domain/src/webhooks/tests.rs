@@ -19,6 +19,7 @@ fn owner() -> Actor {
     Actor {
         user_id: Uuid::from_u128(1),
         username: "alice".into(),
+        is_bot: false,
     }
 }
 

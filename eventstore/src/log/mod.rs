@@ -8,6 +8,7 @@ mod aggregate;
 mod event;
 mod horizon;
 mod outbox;
+mod settled;
 
 pub use aggregate::UserEvents;
 pub use event::{Recorded, StoredEvent};

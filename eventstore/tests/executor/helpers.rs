@@ -68,6 +68,7 @@ pub fn actor(name: &str) -> Actor {
     Actor {
         user_id: Username::parse(name).unwrap().user_id(),
         username: name.to_owned(),
+        is_bot: false,
     }
 }
 

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use api_kit::Chain;
-use auth::CurrentUser;
+use auth::{AuthError, CurrentUser};
 use domain::RoomError;
 use uuid::Uuid;
 
@@ -32,7 +32,17 @@ async fn authenticate(state: &FanoutState, credential: &Credential) -> Result<Cu
     let refused = |error| End::close(close::UNAUTHORIZED, unauthorized_reason(&error));
     match credential {
         Credential::None => Err(End::close(close::UNAUTHORIZED, "missing token")),
-        Credential::Token(token) => CurrentUser::from_token(&state.tokens, token).map_err(refused),
+        Credential::Token(token) => match CurrentUser::authenticate(&state.tokens, token).await {
+            Ok(user) => Ok(user),
+            Err(AuthError::BadToken(error)) => Err(refused(error)),
+            Err(AuthError::Unavailable(error)) => {
+                tracing::warn!(cause = %Chain(&error), "cannot look a bot token up");
+                Err(End::unavailable())
+            }
+            Err(AuthError::MissingToken | AuthError::WrongCredentials) => {
+                Err(End::close(close::UNAUTHORIZED, "invalid token"))
+            }
+        },
         Credential::Ticket(ticket) => {
             let claims = state
                 .commands
@@ -44,11 +54,8 @@ async fn authenticate(state: &FanoutState, credential: &Credential) -> Result<Cu
                 })?
                 .ok_or_else(|| End::close(close::UNAUTHORIZED, "invalid ticket"))?;
             state.tokens.still_valid(&claims).map_err(refused)?;
-            Ok(CurrentUser {
-                id: claims.uid,
-                username: claims.sub.clone(),
-                claims,
-            })
+            // Tickets are issued to people only: bots may not ask for them.
+            Ok(CurrentUser::with_claims(claims, false))
         }
     }
 }

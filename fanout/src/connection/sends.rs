@@ -82,6 +82,7 @@ impl Connection {
         let sender = Actor {
             user_id: self.user.id,
             username: self.user.username.clone(),
+            is_bot: self.user.is_bot,
         };
         let message =
             NewMessage::parse(content, client_msg_id).map(|message| message.replying_to(reply_to));

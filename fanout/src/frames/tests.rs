@@ -21,11 +21,13 @@ fn a_message_has_the_seeds_fields_in_v1_and_what_became_of_it_in_v2() {
         content: "hi".into(),
         client_msg_id: Some("c1".into()),
         posted_at: at,
+        is_bot: true,
         reply_to: None,
         mentions: vec![],
     });
     let rendered = render_event(room_id, 7, &event);
     let v2 = parsed(rendered.v2.as_ref().unwrap());
+    assert_eq!(v2["is_bot"], true);
     assert_eq!(v2["deleted"], false);
     assert_eq!(v2["reactions"], json!([]));
     assert_eq!(v2["reply_count"], 0);

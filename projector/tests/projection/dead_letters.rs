@@ -150,6 +150,7 @@ async fn a_retried_join_of_a_member_who_left_since_is_skipped() {
         content: "still here".into(),
         client_msg_id: None,
         posted_at: Utc::now(),
+        is_bot: false,
         reply_to: None,
         mentions: Vec::new(),
     });

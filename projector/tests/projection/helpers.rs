@@ -238,6 +238,7 @@ pub fn room_story(room_id: Uuid) -> Vec<StoredEvent> {
             content: "hello".into(),
             client_msg_id: None,
             posted_at: now,
+            is_bot: false,
             reply_to: None,
             mentions: Vec::new(),
         }),

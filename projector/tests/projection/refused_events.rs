@@ -33,6 +33,7 @@ fn history() -> History {
             content: content.into(),
             client_msg_id: None,
             posted_at,
+            is_bot: false,
             reply_to: None,
             mentions: Vec::new(),
         })

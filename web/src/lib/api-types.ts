@@ -193,6 +193,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/bots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's bots that were not revoked, oldest first (never their tokens). */
+        get: operations["list_bots"];
+        put?: never;
+        /**
+         * Create a bot account `<name>.bot`, owned by the caller. The answer holds its token, shown
+         *     once; the server keeps only its SHA-256. A bot joins rooms, posts and reads like a person, and
+         *     follows `GET /events`, under limits of its own; it cannot manage bots, accounts or passwords.
+         */
+        post: operations["create_bot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bots/{bot_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of the caller's bots: its token stops working on every server within a second,
+         *     and its sockets (4001) and event streams close. Someone else's bot is not found.
+         */
+        delete: operations["revoke_bot"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The event feed: the caller's account's events and those of the rooms it is a member of (as
+         *     of each event), in global position order, after `after` or `Last-Event-ID`. With `Accept:
+         *     text/event-stream`, Server-Sent Events (`id:` the position, `event:` the type, `data:` the
+         *     event as the audit API shows it; a comment every 15 s; ends within a second of the token's
+         *     revocation or expiry; at most `CHAT_FEED_MAX_PER_USER` streams per caller and server, 429
+         *     past it). Otherwise a JSON page. Bearer header only: a `token` in the URL is refused.
+         */
+        get: operations["events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rooms/": {
         parameters: {
             query?: never;
@@ -610,6 +676,13 @@ export interface components {
              */
             sequence: number;
         };
+        BotView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            username: string;
+        };
         /**
          * @example {
          *       "current_password": "correct horse battery",
@@ -621,6 +694,15 @@ export interface components {
             current_password: string;
             /** @description 8–72 characters, never trimmed. */
             new_password: string;
+        };
+        /**
+         * @example {
+         *       "name": "helper"
+         *     }
+         */
+        CreateBotRequest: {
+            /** @description 1–28 of `A-Z a-z 0-9 _ . -`, not ending in `.bot`: the bot's username is `<name>.bot`. */
+            name: string;
         };
         /**
          * @description A public room, or a private one with its password (400 `private_room_requires_password` without one).
@@ -657,6 +739,24 @@ export interface components {
              *     allows them.
              */
             url: string;
+        };
+        /**
+         * @example {
+         *       "id": "6f1c0c55-4b53-5d2e-9a43-4f9d3f7a1b2c",
+         *       "token": "chatbot_q0ZsYjN0b3Bfc2VjcmV0X3Rva2VuX2V4YW1wbGVfNDNj",
+         *       "username": "helper.bot"
+         *     }
+         */
+        CreatedBot: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `chatbot_` and 256 random bits: shown this once, never again. Send it as
+             *     `Authorization: Bearer <token>`.
+             */
+            token: string;
+            /** @description `<name>.bot`. */
+            username: string;
         };
         CreatedRoom: {
             /** Format: date-time */
@@ -745,6 +845,16 @@ export interface components {
              */
             detail: string;
         };
+        FeedPage: {
+            /** @description The visible events after `after`, in position order. */
+            events: components["schemas"]["AuditEvent"][];
+            /**
+             * Format: int64
+             * @description The last position examined: ask for the page after it. It moves on even when no event
+             *     was visible, so a quiet or foreign stretch of the log is not read again.
+             */
+            next_after: number;
+        };
         /**
          * @example {
          *       "password": "open sesame"
@@ -830,6 +940,8 @@ export interface components {
             edited_at: string | null;
             /** Format: uuid */
             id: string;
+            /** @description Posted by a bot account. */
+            is_bot: boolean;
             /** @description Members it names as `@username`. */
             mentions: components["schemas"]["MentionView"][];
             /** @description Each emoji in the order it was first used. */
@@ -886,6 +998,8 @@ export interface components {
             edited_at: string | null;
             /** Format: uuid */
             id: string;
+            /** @description Posted by a bot account. */
+            is_bot: boolean;
             /** @description The members its content names as `@username`. */
             mentions: components["schemas"]["MentionView"][];
             /** @description Always empty. */
@@ -1553,6 +1667,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `bots_not_allowed`: Bot accounts cannot do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bots_not_allowed";
+                    };
+                };
+            };
             /** @description `payload_too_large`: The request body is larger than 64 KiB */
             413: {
                 headers: {
@@ -1659,6 +1785,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `bots_not_allowed`: Bot accounts cannot do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bots_not_allowed";
+                    };
+                };
+            };
             /** @description `internal`: Internal error; it has been logged */
             500: {
                 headers: {
@@ -1712,6 +1850,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `bots_not_allowed`: Bot accounts cannot do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bots_not_allowed";
                     };
                 };
             };
@@ -1774,6 +1924,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "username_taken";
+                    };
+                };
+            };
+            /** @description `bots_not_allowed`: Bot accounts cannot do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bots_not_allowed";
                     };
                 };
             };
@@ -1885,6 +2047,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `bots_not_allowed`: Bot accounts cannot do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bots_not_allowed";
+                    };
+                };
+            };
             /** @description `internal`: Internal error; it has been logged */
             500: {
                 headers: {
@@ -1894,6 +2068,394 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    list_bots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's bots */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotView"][];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `bots_not_allowed`: Bot accounts cannot do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bots_not_allowed";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    create_bot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBotRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; the token is in this answer only */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedBot"];
+                };
+            };
+            /** @description `username_taken`: Username already registered; `too_many_bots`: You have 10 bots already: revoke one first */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "username_taken" | "too_many_bots";
+                    };
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `bots_not_allowed`: Bot accounts cannot do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bots_not_allowed";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: The request body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Expected a body with Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `invalid_json`: Failed to deserialize the JSON body into the target type: missing field `name`; `invalid_input`: name must be 1–28 of A-Z a-z 0-9 _ . - and not end in .bot */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_json" | "invalid_input";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    revoke_bot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's id */
+                bot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `bots_not_allowed`: Bot accounts cannot do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bots_not_allowed";
+                    };
+                };
+            };
+            /** @description `bot_not_found`: Bot not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "bot_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    events: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only events after this global position (exclusive), 0 to 9223372036854775807; for a
+                 *     stream, `Last-Event-ID` wins over it. From the beginning when left out.
+                 */
+                after?: number;
+                /** @description JSON pages only: events per page, 100 by default; clamped to 1–1000. */
+                limit?: number;
+            };
+            header?: {
+                /** @description Streams: the last position received; resumes after it, whatever `after` says (empty: none, as EventSource means it) */
+                "last-event-id"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events (JSON), or a stream of them */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedPage"];
+                    /**
+                     * @example id: 42
+                     *     event: MessagePosted
+                     *     data: {"position":42,"aggregate_type":"Room",…}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description `token_in_url`: Send the token in the Authorization header, never in the URL */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "token_in_url";
+                    };
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `invalid_query`: Failed to deserialize query string: limit: invalid digit found in string */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_query";
+                    };
+                };
+            };
+            /** @description `rate_limited`: Too many requests; retry in 3 s */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "retry-after": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "rate_limited";
                     };
                 };
             };
@@ -3943,7 +4505,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `invalid_current_password`: Incorrect current password */
+            /** @description `bots_not_allowed`: Bot accounts cannot do this; `invalid_current_password`: Incorrect current password */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3951,7 +4513,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "invalid_current_password";
+                        code?: "bots_not_allowed" | "invalid_current_password";
                     };
                 };
             };

@@ -73,6 +73,7 @@ export function normalizeMessage(raw: unknown, roomId = ''): Message | null {
     username: asString(o.username, 'unknown'),
     content: deleted ? '' : asString(o.content),
     client_msg_id: str(o.client_msg_id),
+    is_bot: o.is_bot === true,
     created_at: asString(o.created_at, new Date().toISOString()),
     edited_at: str(o.edited_at),
     deleted,

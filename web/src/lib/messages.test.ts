@@ -27,6 +27,7 @@ function msg(seq: number, extra: Partial<Message> = {}): Message {
     username: 'other',
     content: `message ${seq}`,
     client_msg_id: null,
+    is_bot: false,
     created_at: new Date(Date.UTC(2025, 0, 1, 12, 0, seq)).toISOString(),
     edited_at: null,
     deleted: false,

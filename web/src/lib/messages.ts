@@ -203,6 +203,8 @@ export function timelineReducer(t: Timeline, a: TimelineAction): Timeline {
         username: a.self.username,
         content: p.content,
         client_msg_id: p.client_msg_id,
+        // The web client signs in people only: a bot has no password.
+        is_bot: false,
         created_at: p.created_at,
         ...UNCHANGED,
       };

@@ -4,7 +4,7 @@ import { applyPresence, frameSeq, parseServerFrame, pingFrame, resumeFrame, send
 const p = (o: unknown) => parseServerFrame(JSON.stringify(o), 'room-9');
 
 describe('parseServerFrame', () => {
-  it('parses a message frame; one without the fields of later changes is as posted', () => {
+  it('parses a message frame; one without the fields of later changes (or is_bot) is as posted', () => {
     const f = p({ type: 'message', id: 'm1', seq: 3, room_id: 'r', user_id: 'u', username: 'al', content: 'hi', client_msg_id: 'c', created_at: 't' });
     expect(f).toEqual({
       type: 'message',
@@ -17,6 +17,7 @@ describe('parseServerFrame', () => {
         content: 'hi',
         client_msg_id: 'c',
         created_at: 't',
+        is_bot: false,
         edited_at: null,
         deleted: false,
         reactions: [],

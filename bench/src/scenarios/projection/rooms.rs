@@ -58,6 +58,7 @@ impl Rooms {
                     content: format!("benchmark message {n}"),
                     client_msg_id: None,
                     posted_at: chrono::Utc::now(),
+                    is_bot: false,
                     reply_to: None,
                     mentions: Vec::new(),
                 });

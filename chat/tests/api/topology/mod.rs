@@ -6,6 +6,7 @@
 
 mod a_fanout_node_dies;
 mod across_fanout_nodes;
+mod bots_and_the_feed_through_the_proxy;
 mod seed_contract;
 mod webhooks_through_the_proxy;
 
@@ -21,7 +22,7 @@ pub struct Topology {
     pub caddy: Caddy,
     pub command_apis: Vec<Node>,
     pub fanouts: Vec<Node>,
-    _query_api: Node,
+    pub query_api: Node,
     _projectors: Vec<Node>,
     /// Dropped last: its bus queues are deleted once every process is gone.
     _deployment: Deployment,
@@ -61,7 +62,7 @@ impl Topology {
             caddy,
             command_apis,
             fanouts,
-            _query_api: query_api,
+            query_api,
             _projectors: vec![projector_a, projector_b],
             _deployment: deployment,
         }

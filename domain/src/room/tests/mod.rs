@@ -28,6 +28,7 @@ fn actor(name: &str) -> Actor {
     Actor {
         user_id: Username::parse(name).unwrap().user_id(),
         username: name.into(),
+        is_bot: false,
     }
 }
 
@@ -67,6 +68,7 @@ fn posted(name: &str, message_id: Uuid, content: &str, client_msg_id: Option<&st
         content: content.into(),
         client_msg_id: client_msg_id.map(String::from),
         posted_at: at(),
+        is_bot: false,
         reply_to: None,
         mentions: vec![],
     })
@@ -385,9 +387,11 @@ fn a_message_of_version_1_reads_and_writes_as_version_2() {
         panic!("read as {event:?}")
     };
     assert_eq!(posted.content, "hi");
+    assert!(!posted.is_bot, "stored before bots existed: a person's");
     let mut version_2 = stored;
     version_2["MessagePosted"]["reply_to"] = serde_json::Value::Null;
     version_2["MessagePosted"]["mentions"] = serde_json::json!([]);
+    version_2["MessagePosted"]["is_bot"] = false.into();
     assert_eq!(serde_json::to_value(&event).unwrap(), version_2);
     assert_eq!(cqrs_es::DomainEvent::event_version(&event), "2");
 }

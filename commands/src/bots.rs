@@ -1,0 +1,183 @@
+//! Bot accounts: created and revoked by the user who owns them. A bot is a user (`<name>.bot`)
+//! whose token, `chatbot_` and 256 random bits, is shown once and kept only as its SHA-256 in
+//! `bot_credentials`, outside the event log.
+
+use auth::bots::new_bot_token;
+use chrono::{DateTime, Utc};
+use cqrs_es::persist::PersistenceError;
+use cqrs_es::Aggregate;
+use domain::values::{InvalidValue, Username};
+use domain::{User, UserCommand, UserEvent};
+use eventstore::CommandMetadata;
+use uuid::Uuid;
+
+use crate::{CommandError, Commands};
+
+/// The suffix every bot's username has.
+pub const BOT_SUFFIX: &str = ".bot";
+
+/// A bot just created, with the only copy of its token there will ever be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedBot {
+    pub id: Uuid,
+    pub username: String,
+    pub token: String,
+}
+
+/// One of a user's bots, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OwnedBot {
+    pub id: Uuid,
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const COUNT_OWNED: &str = "SELECT count(*) FROM bot_credentials WHERE owner_id = $1";
+
+const INSERT_CREDENTIAL: &str = "
+INSERT INTO bot_credentials (bot_id, owner_id, username, token_hash, created_at)
+VALUES ($1, $2, $3, $4, $5)";
+
+const LIST_OWNED: &str = "
+SELECT bot_id AS id, username, created_at FROM bot_credentials
+ WHERE owner_id = $1 ORDER BY created_at, bot_id";
+
+impl Commands {
+    /// Creates the bot `<name>.bot` for `owner`. The cap counts the owner's live bots before
+    /// creating; two creations at the same instant may both pass it.
+    pub async fn create_bot(
+        &self,
+        owner: Uuid,
+        name: &str,
+        request_id: Option<String>,
+    ) -> Result<CreatedBot, CommandError> {
+        let username = bot_username(name)?;
+        let owned: i64 = sqlx::query_scalar(COUNT_OWNED)
+            .bind(owner)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unreachable_store)?;
+        if owned >= i64::from(self.bots_per_user) {
+            return Err(CommandError::TooManyBots(self.bots_per_user));
+        }
+        let bot_id = username.user_id();
+        let command = UserCommand::RegisterBot {
+            username,
+            owner_id: owner,
+            at: eventstore::now(),
+        };
+        let metadata = CommandMetadata {
+            user_id: Some(owner),
+            request_id,
+            client_msg_id: None,
+        };
+        let events = self
+            .users
+            .execute(&bot_id.to_string(), command, &metadata)
+            .await?;
+        let UserEvent::BotRegistered {
+            username,
+            registered_at,
+            ..
+        } = &events[0].payload
+        else {
+            unreachable!("a bot's creation that succeeded recorded BotRegistered");
+        };
+        // After the event: a row exists only for a bot that exists. Should this insert fail,
+        // the bot has no token, and its owner revokes it and creates another.
+        let (token, hash) = new_bot_token();
+        sqlx::query(INSERT_CREDENTIAL)
+            .bind(bot_id)
+            .bind(owner)
+            .bind(username)
+            .bind(hash.as_slice())
+            .bind(registered_at)
+            .execute(&self.pool)
+            .await
+            .map_err(unreachable_store)?;
+        let created = CreatedBot {
+            id: bot_id,
+            username: username.clone(),
+            token,
+        };
+        // Like a registration: the bot's first read (`GET /users/me`) finds it.
+        let sequence = events.last().map_or(0, |event| event.sequence);
+        let projected = self
+            .after_projection(User::TYPE, &bot_id.to_string(), sequence, created)
+            .await;
+        Ok(projected.outcome)
+    }
+
+    /// The owner's bots that were not revoked, oldest first.
+    pub async fn owned_bots(&self, owner: Uuid) -> Result<Vec<OwnedBot>, CommandError> {
+        sqlx::query_as(LIST_OWNED)
+            .bind(owner)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unreachable_store)
+    }
+
+    /// Revokes the owner's bot `bot_id`: its token stops working on every server within a
+    /// second, and its sockets and feed streams close. Anyone else's bot, or none, is
+    /// [`UserError::BotNotFound`](domain::UserError::BotNotFound).
+    pub async fn revoke_bot(
+        &self,
+        owner: Uuid,
+        bot_id: Uuid,
+        request_id: Option<String>,
+    ) -> Result<(), CommandError> {
+        let command = UserCommand::RevokeBot {
+            owner_id: owner,
+            at: eventstore::now(),
+        };
+        let metadata = CommandMetadata {
+            user_id: Some(owner),
+            request_id,
+            client_msg_id: None,
+        };
+        match self
+            .users
+            .execute(&bot_id.to_string(), command, &metadata)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => match CommandError::from(error) {
+                CommandError::User(domain::UserError::NotRegistered) => {
+                    Err(CommandError::User(domain::UserError::BotNotFound))
+                }
+                other => Err(other),
+            },
+        }
+    }
+}
+
+/// `<name>.bot`, which must make a valid username (so `name` is at most 28 characters).
+fn bot_username(name: &str) -> Result<Username, InvalidValue> {
+    if name.is_empty() || name.ends_with(BOT_SUFFIX) {
+        return Err(InvalidValue(
+            "name must be 1–28 of A-Z a-z 0-9 _ . - and not end in .bot".into(),
+        ));
+    }
+    Username::parse(&format!("{name}{BOT_SUFFIX}")).map_err(|_| {
+        InvalidValue("name must be 1–28 of A-Z a-z 0-9 _ . - and not end in .bot".into())
+    })
+}
+
+fn unreachable_store(error: sqlx::Error) -> CommandError {
+    CommandError::StoreUnreachable(PersistenceError::ConnectionError(Box::new(error)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bot_is_named_after_its_name_and_a_bad_name_is_refused() {
+        assert_eq!(bot_username("helper").unwrap().to_string(), "helper.bot");
+        assert_eq!(bot_username("a").unwrap().to_string(), "a.bot");
+        assert!(bot_username(&"n".repeat(28)).is_ok());
+        for bad in ["", "x.bot", "sp ace", "nul\0", &"n".repeat(29)] {
+            assert!(bot_username(bad).is_err(), "{bad:?}");
+        }
+    }
+}
