@@ -8,6 +8,7 @@ mod bots;
 mod error;
 mod message_changes;
 mod messages;
+mod reads;
 mod rooms;
 mod sessions;
 mod state;
@@ -36,6 +37,7 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))
         .routes(routes!(messages::post_message))
+        .routes(routes!(reads::mark_read))
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(webhooks::webhook_deliveries))

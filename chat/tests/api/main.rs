@@ -33,6 +33,8 @@ mod processes;
 mod projecting_later;
 mod reading_history;
 mod reading_metrics;
+mod reading_positions;
+mod reading_positions_live;
 mod reading_rooms;
 mod reading_your_writes;
 mod rebuilding_and_verifying;
