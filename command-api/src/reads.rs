@@ -32,8 +32,9 @@ api_kit::error_responses!(
     ]
 );
 
-/// Mark the room read up to `seq`. A position only moves forward: marking an earlier `seq`
-/// changes nothing. The room's members see the move in `GET /rooms/{room_id}/members` and, on
+/// Mark the room read up to `seq`.
+///
+/// A position only moves forward: marking an earlier `seq` changes nothing. The room's members see the move in `GET /rooms/{room_id}/members` and, on
 /// v2 sockets, as a `read` frame. Moves in quick succession are recorded together: the first
 /// at once, the furthest of those in the next second at its end.
 #[utoipa::path(post, path = "/rooms/{room_id}/read", tag = "rooms",

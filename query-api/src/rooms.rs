@@ -216,8 +216,9 @@ SELECT m.user_id, m.username, m.role, m.joined_at,
  WHERE m.room_id = $1
  ORDER BY m.joined_at, m.user_id";
 
-/// A room's members, longest-standing first; to the room's members, with how far each has
-/// read it.
+/// A room's members, longest-standing first.
+///
+/// To the room's own members, each member's `last_read_seq` too: how far they have read it.
 #[utoipa::path(get, path = "/rooms/{room_id}/members", tag = "rooms",
     params(("room_id" = Uuid, Path, description = "The room's id")),
     security((), ("bearer" = [])),

@@ -54,6 +54,9 @@ api_kit::error_responses!(
 );
 
 /// The rooms the caller is a member of.
+///
+/// Each with how far the caller has read it (`last_read_seq`) and how many messages after that
+/// are neither their own nor deleted (`unread`, counted up to 999).
 #[utoipa::path(get, path = "/users/me/rooms", tag = "users",
     security(("bearer" = [])),
     responses(

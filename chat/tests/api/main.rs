@@ -57,6 +57,7 @@ mod websocket_limits;
 mod websocket_live;
 mod websocket_message_changes;
 mod websocket_nodes;
+mod websocket_read_receipts;
 mod websocket_resume;
 mod websocket_roles_apart;
 mod websocket_sending_fast;

@@ -1,6 +1,5 @@
-//! Read positions beyond one request: told live to the room's JSON sockets (never to the seed's),
-//! committed when the process stops, rebuilt from the event log, and set for everyone who was
-//! in a room before read positions existed.
+//! Read positions beyond one request: committed when the process stops, rebuilt from the event
+//! log, and set for everyone who was in a room before read positions existed.
 
 use std::time::Duration;
 
@@ -9,39 +8,6 @@ use serde_json::Value;
 use crate::helpers::{spawn_app, spawn_app_on};
 use crate::reading_positions::{eventually_read, mark_read, my_room, post, receipts};
 use crate::rebuilding_and_verifying::chat;
-
-#[tokio::test]
-async fn json_sockets_of_the_room_are_told_who_read_how_far_and_seed_sockets_are_not() {
-    let app = spawn_app().await;
-    let alice = app.user("alice").await;
-    let bob = app.user("bob").await;
-    let room = app.room(&alice, "lobby", None).await;
-    let elsewhere = app.room(&alice, "elsewhere", None).await;
-    app.join(&bob, &room, None).await;
-    app.join(&bob, &elsewhere, None).await;
-    let mut json = app.socket(&room, &alice, "v=2").await;
-    let mut seed = app.socket(&room, &alice, "v=1").await;
-    let (_, seq) = post(&app, &alice, &room, "hello").await;
-    post(&app, &alice, &elsewhere, "not here").await;
-
-    mark_read(&app, &bob, &elsewhere, i64::MAX).await;
-    mark_read(&app, &bob, &room, seq).await;
-    let read = json.next_of("read").await;
-    let bob_id = app.get_json("/users/me", Some(&bob)).await["id"].clone();
-    assert_eq!(
-        read,
-        serde_json::json!({
-            "type": "read", "room_id": room, "user_id": bob_id, "username": "bob", "seq": seq,
-        }),
-        "only this room's move reaches its sockets"
-    );
-    post(&app, &alice, &room, "after").await;
-    let frames = seed.frames_until(|frame| frame["content"] == "after").await;
-    assert!(
-        frames.iter().all(|frame| frame["type"] != "read"),
-        "{frames:?}"
-    );
-}
 
 #[tokio::test]
 async fn a_move_held_to_be_coalesced_is_committed_when_the_process_stops() {
