@@ -31,16 +31,21 @@ UPDATE room_members m
  WHERE b.room_id = m.room_id;
 
 -- Unread counts without counting each unread message: `ordinal` numbers a room's messages
--- 1, 2, 3… (deleted ones too), `message_count` is the room's latest, so the messages after a
--- position number message_count - (ordinal of the last message at or before it). Own and
--- deleted messages after it are counted apart, through the two indexes below.
+-- 1, 2, 3… (deleted ones too) and `message_count` is the room's latest, so the messages after a
+-- position number message_count - (ordinal of the last message at or before it).
+-- `author_ordinal` numbers each author's messages in the room the same way, so the caller's own
+-- after a position are (their latest author_ordinal) - (their last one at or before it). Only
+-- the deleted ones after it are counted as rows (few), through the partial index below.
 ALTER TABLE rooms
     ADD COLUMN message_count bigint NOT NULL DEFAULT 0;
 ALTER TABLE messages
-    ADD COLUMN ordinal bigint NOT NULL DEFAULT 0;
+    ADD COLUMN ordinal        bigint NOT NULL DEFAULT 0,
+    ADD COLUMN author_ordinal bigint NOT NULL DEFAULT 0;
 UPDATE messages m
-   SET ordinal = n.ordinal
-  FROM (SELECT room_id, seq, row_number() OVER (PARTITION BY room_id ORDER BY seq) AS ordinal
+   SET ordinal = n.ordinal, author_ordinal = n.author_ordinal
+  FROM (SELECT room_id, seq,
+               row_number() OVER (PARTITION BY room_id ORDER BY seq) AS ordinal,
+               row_number() OVER (PARTITION BY room_id, user_id ORDER BY seq) AS author_ordinal
           FROM messages) n
  WHERE n.room_id = m.room_id AND n.seq = m.seq;
 UPDATE rooms r
@@ -48,7 +53,7 @@ UPDATE rooms r
   FROM (SELECT room_id, count(*) AS n FROM messages GROUP BY room_id) c
  WHERE c.room_id = r.id;
 
-CREATE INDEX messages_by_author ON messages (room_id, user_id, seq);
+CREATE INDEX messages_by_author ON messages (room_id, user_id, seq) INCLUDE (author_ordinal);
 CREATE INDEX messages_deleted ON messages (room_id, seq) INCLUDE (user_id) WHERE deleted;
 
 CREATE OR REPLACE FUNCTION projection_tables() RETURNS text[]

@@ -307,11 +307,14 @@ INSERT INTO rooms (id, name, is_private, created_by, created_at)
 SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::timestamptz[])
 ON CONFLICT DO NOTHING";
 
-// Each new message takes the next ordinal of its room (see migration 0084); one already
-// there is left out before numbering, so applying twice numbers once.
+// Each new message takes the next ordinal of its room, and of its author in the room (see
+// migration 0084); one already there is left out before numbering, so applying twice numbers
+// once.
 const INSERT_MESSAGES: &str = "
 WITH incoming AS (
-    SELECT u.*, row_number() OVER (PARTITION BY u.room_id ORDER BY u.seq) AS n
+    SELECT u.*,
+           row_number() OVER (PARTITION BY u.room_id ORDER BY u.seq) AS n,
+           row_number() OVER (PARTITION BY u.room_id, u.user_id ORDER BY u.seq) AS by_author
       FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
                   $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
            AS u(room_id, seq, id, user_id, username, content, client_msg_id, created_at,
@@ -319,10 +322,13 @@ WITH incoming AS (
      WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.room_id = u.room_id AND m.seq = u.seq)),
 inserted AS (
     INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id,
-                          created_at, is_bot, reply_to, mentions, ordinal)
+                          created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
     SELECT i.room_id, i.seq, i.id, i.user_id, i.username, i.content, i.client_msg_id,
            i.created_at, i.is_bot, i.reply_to, i.mentions,
-           coalesce(r.message_count, 0) + i.n
+           coalesce(r.message_count, 0) + i.n,
+           coalesce((SELECT a.author_ordinal FROM messages a
+                      WHERE a.room_id = i.room_id AND a.user_id = i.user_id
+                      ORDER BY a.seq DESC LIMIT 1), 0) + i.by_author
       FROM incoming i
       LEFT JOIN rooms r ON r.id = i.room_id
     ON CONFLICT DO NOTHING

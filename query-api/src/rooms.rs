@@ -244,10 +244,10 @@ pub(crate) async fn room_members(
     Ok(Json(members))
 }
 
-/// The caller's rooms with what they left unread. The messages after a position are counted
-/// from the room's message ordinals (see migration 0084), not one by one; only the caller's own
-/// and the deleted ones after it are, through their indexes.
-pub(crate) const MY_ROOMS: &str = "
+/// The caller's rooms with what they left unread. Nothing is counted row by row but the deleted
+/// messages after the position: the messages after it, and the caller's own among them, are
+/// differences of ordinals (see migration 0084), a few index probes per room.
+pub const MY_ROOMS: &str = "
 SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
        true AS is_member, p.last_read_seq,
        least(999, u.after - u.own - u.gone) AS unread
@@ -262,9 +262,15 @@ SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r
                   (SELECT x.ordinal FROM messages x
                     WHERE x.room_id = m.room_id AND x.seq <= p.last_read_seq
                     ORDER BY x.seq DESC LIMIT 1), 0) AS after,
-              (SELECT count(*) FROM messages o
-                WHERE o.room_id = m.room_id AND o.user_id = m.user_id
-                  AND o.seq > p.last_read_seq) AS own,
+              coalesce(
+                  (SELECT o.author_ordinal FROM messages o
+                    WHERE o.room_id = m.room_id AND o.user_id = m.user_id
+                    ORDER BY o.seq DESC LIMIT 1), 0)
+              - coalesce(
+                  (SELECT o.author_ordinal FROM messages o
+                    WHERE o.room_id = m.room_id AND o.user_id = m.user_id
+                      AND o.seq <= p.last_read_seq
+                    ORDER BY o.seq DESC LIMIT 1), 0) AS own,
               (SELECT count(*) FROM messages d
                 WHERE d.room_id = m.room_id AND d.deleted AND d.user_id <> m.user_id
                   AND d.seq > p.last_read_seq) AS gone) u

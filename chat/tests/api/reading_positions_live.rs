@@ -71,13 +71,13 @@ async fn a_rebuild_reproduces_every_position_and_verify_covers_them() {
 
 /// What migration 0084 added, taken away again: the database as the previous version left it.
 const BEFORE_READ_POSITIONS: &str = "
+DROP INDEX messages_by_author;
+DROP INDEX messages_deleted;
 DROP TABLE read_positions;
 DROP TABLE read_baselines;
 ALTER TABLE room_members DROP COLUMN read_floor;
 ALTER TABLE rooms DROP COLUMN message_count;
-ALTER TABLE messages DROP COLUMN ordinal;
-DROP INDEX messages_by_author;
-DROP INDEX messages_deleted;
+ALTER TABLE messages DROP COLUMN ordinal, DROP COLUMN author_ordinal;
 DELETE FROM _sqlx_migrations WHERE version = 84;";
 
 #[tokio::test]
