@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import type { Session, SessionActions } from '../App';
 import type { Api, Room } from '../lib/api';
+import { badgeText, shownUnread, type ReadState } from '../lib/reads';
 import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
 import { roomPath } from '../lib/route';
 import { navigate } from '../router';
@@ -14,16 +15,20 @@ interface Props {
   rooms: Room[] | null;
   roomsError: string | null;
   activeId: string | null;
+  /** How far the user read each room, as the server says, and as this client marked since. */
+  reads: ReadonlyMap<string, ReadState>;
+  marked: ReadonlyMap<string, number>;
   actions: SessionActions;
   onCreated: (room: Room) => void;
   onRetry: () => void;
 }
 
-export function Sidebar({ api, session, rooms, roomsError, activeId, actions, onCreated, onRetry }: Props) {
+export function Sidebar({ api, session, rooms, roomsError, activeId, reads, marked, actions, onCreated, onRetry }: Props) {
   const [filter, setFilter] = useState('');
   const filterId = useId();
   const shown = rooms ? filterRooms(rooms, filter) : null;
   const groups = shown ? groupRooms(shown) : null;
+  const unread = (room: Room) => shownUnread(reads.get(room.id), marked.get(room.id), room.id === activeId);
 
   return (
     <aside className="sidebar" aria-label="Rooms">
@@ -66,11 +71,18 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, actions, on
           )
         ) : (
           <nav aria-label="Room list">
-            <RoomGroup title="Your rooms" rooms={groups.mine} activeId={activeId} empty="You have not joined any room yet." />
+            <RoomGroup
+              title="Your rooms"
+              rooms={groups.mine}
+              activeId={activeId}
+              unread={unread}
+              empty="You have not joined any room yet."
+            />
             <RoomGroup
               title="Other rooms"
               rooms={groups.other}
               activeId={activeId}
+              unread={() => 0}
               empty={filter ? 'No other room matches.' : 'No other rooms yet.'}
             />
           </nav>
@@ -82,7 +94,15 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, actions, on
   );
 }
 
-function RoomGroup({ title, rooms, activeId, empty }: { title: string; rooms: Room[]; activeId: string | null; empty: string }) {
+interface GroupProps {
+  title: string;
+  rooms: Room[];
+  activeId: string | null;
+  unread: (room: Room) => number;
+  empty: string;
+}
+
+function RoomGroup({ title, rooms, activeId, unread, empty }: GroupProps) {
   const headId = useId();
   return (
     <section className="room-group" aria-labelledby={headId}>
@@ -95,7 +115,7 @@ function RoomGroup({ title, rooms, activeId, empty }: { title: string; rooms: Ro
         <ul className="room-list">
           {rooms.map((r) => (
             <li key={r.id}>
-              <RoomButton room={r} active={r.id === activeId} />
+              <RoomButton room={r} active={r.id === activeId} unread={unread(r)} />
             </li>
           ))}
         </ul>
@@ -104,7 +124,7 @@ function RoomGroup({ title, rooms, activeId, empty }: { title: string; rooms: Ro
   );
 }
 
-function RoomButton({ room, active }: { room: Room; active: boolean }) {
+function RoomButton({ room, active, unread }: { room: Room; active: boolean; unread: number }) {
   const metaId = `room-meta-${room.id}`;
   return (
     <button
@@ -120,8 +140,14 @@ function RoomButton({ room, active }: { room: Room; active: boolean }) {
         <span className="room-name">{room.name}</span>
         <span className="room-meta" id={metaId}>
           {roomMeta(room)}
+          {unread > 0 && <span className="sr-only">, {unread} unread</span>}
         </span>
       </span>
+      {unread > 0 && (
+        <span className="unread-badge" aria-hidden="true">
+          {badgeText(unread)}
+        </span>
+      )}
     </button>
   );
 }
