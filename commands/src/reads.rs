@@ -42,6 +42,16 @@ pub(crate) struct ReadMarks {
     closed: AtomicBool,
 }
 
+/// What becomes of a move.
+enum Turn {
+    /// Committed when its interval ends.
+    Held,
+    /// Committed now; an interval starts, to be flushed by the caller's task.
+    CommitAndWatch,
+    /// Committed now: the process is stopping and holds nothing more.
+    CommitNow,
+}
+
 #[derive(Debug, Clone)]
 struct Held {
     reader: Actor,
@@ -54,24 +64,23 @@ impl ReadMarks {
         self.held.lock().expect("read marks poisoned")
     }
 
-    /// Holds `mark` when an interval runs for its key (answers true); otherwise starts one and
-    /// answers false: the caller commits now.
-    fn hold(&self, room_id: Uuid, mark: Held) -> bool {
+    /// Holds `mark` when an interval runs for its key; otherwise the caller commits it now, and
+    /// looks after the interval that starts with it unless the process is stopping.
+    fn hold(&self, room_id: Uuid, mark: Held) -> Turn {
         if self.closed.load(Ordering::Acquire) {
-            return false;
+            return Turn::CommitNow;
         }
         let mut held = self.lock();
         match held.get_mut(&(mark.reader.user_id, room_id)) {
             Some(slot) => {
-                let further = slot.as_ref().is_none_or(|held| held.seq < mark.seq);
-                if further {
+                if slot.as_ref().is_none_or(|held| held.seq < mark.seq) {
                     *slot = Some(mark);
                 }
-                true
+                Turn::Held
             }
             None => {
                 held.insert((mark.reader.user_id, room_id), None);
-                false
+                Turn::CommitAndWatch
             }
         }
     }
@@ -126,12 +135,15 @@ impl Commands {
             seq,
             request_id,
         };
-        if self.read_marks.hold(room_id, mark.clone()) {
-            return Ok(());
+        match self.read_marks.hold(room_id, mark.clone()) {
+            Turn::Held => return Ok(()),
+            Turn::CommitNow => {}
+            Turn::CommitAndWatch => {
+                let commands = self.clone();
+                let key = (reader.user_id, room_id);
+                tokio::spawn(async move { commands.flush_after_intervals(key).await });
+            }
         }
-        let commands = self.clone();
-        let key = (reader.user_id, room_id);
-        tokio::spawn(async move { commands.flush_after_intervals(key).await });
         self.commit_read(room_id, mark).await
     }
 

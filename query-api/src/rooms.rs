@@ -250,7 +250,7 @@ pub(crate) async fn room_members(
 pub const MY_ROOMS: &str = "
 SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
        true AS is_member, p.last_read_seq,
-       least(999, u.after - u.own - u.gone) AS unread
+       least(999, greatest(0, u.after - u.own - u.gone)) AS unread
   FROM room_members m
   JOIN rooms r ON r.id = m.room_id
  CROSS JOIN LATERAL (
