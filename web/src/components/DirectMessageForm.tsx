@@ -36,7 +36,7 @@ export function DirectMessageForm({ api }: { api: Api }) {
       </label>
       <input
         id={ids.name}
-        placeholder="Message someone by name"
+        placeholder="Username"
         value={name}
         onChange={(e) => setName(e.target.value)}
         autoComplete="off"
