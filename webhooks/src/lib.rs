@@ -142,9 +142,9 @@ async fn follow(
 }
 
 async fn queue_batch(pool: &PgPool, deliveries: &[bus::Delivery]) -> Result<u64, sqlx::Error> {
-    let mut added = 0;
+    let mut moved = intake::Moved::default();
     for delivery in deliveries {
-        let Ok(event) = serde_json::from_slice::<bus::EventEnvelope>(&delivery.body) else {
+        let Ok(event) = serde_json::from_slice::<intake::EventHeader>(&delivery.body) else {
             // Not an event: nothing to deliver. The sweep reads the store, not the bus.
             tracing::warn!(
                 routing_key = delivery.routing_key,
@@ -152,9 +152,11 @@ async fn queue_batch(pool: &PgPool, deliveries: &[bus::Delivery]) -> Result<u64,
             );
             continue;
         };
-        if let Some((room_id, sequence)) = intake::room_of(&event) {
-            added += intake::queue_room(pool, room_id, sequence).await?;
-        }
+        moved.add(&event);
+    }
+    let mut added = 0;
+    for room_id in moved.rooms_to_queue(pool).await? {
+        added += intake::queue_room(pool, room_id).await?;
     }
     Ok(added)
 }
