@@ -235,7 +235,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
               <RoomTimeline
                 history={stream.history}
                 timeline={tl}
-                title={title}
+                title={room?.kind === 'direct' ? `your conversation with ${room.name}` : title}
                 self={self}
                 loadingOlder={loadingOlder}
                 onLoadOlder={() => void loadOlder()}
