@@ -97,19 +97,16 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
         return Ok(Change::Unprojected);
     }
     if envelope.aggregate_type == User::TYPE {
-        match Deserialize::deserialize(&envelope.payload).map_err(malformed)? {
+        let event: UserEvent = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
+        let is_bot = matches!(event, UserEvent::BotRegistered { .. });
+        match event {
             UserEvent::UserRegistered {
                 user_id,
                 username,
                 registered_at,
                 ..
-            } => Ok(Change::UserRegistered {
-                user_id,
-                username,
-                registered_at,
-                is_bot: false,
-            }),
-            UserEvent::BotRegistered {
+            }
+            | UserEvent::BotRegistered {
                 user_id,
                 username,
                 registered_at,
@@ -118,7 +115,7 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
                 user_id,
                 username,
                 registered_at,
-                is_bot: true,
+                is_bot,
             }),
             UserEvent::RoleGranted { role, granted_at } => Ok(Change::UserRole {
                 user_id: user_id(envelope)?,

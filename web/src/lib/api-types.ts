@@ -1015,43 +1015,6 @@ export interface components {
              */
             reply_to?: string | null;
         };
-        /** @description A posted message. `seq` is its position in the room: gapless and ordered. */
-        PostedMessage: {
-            client_msg_id: string | null;
-            /** @description As stored: trimmed. */
-            content: string;
-            /** Format: date-time */
-            created_at: string;
-            /** @description Always false. */
-            deleted: boolean;
-            /**
-             * Format: date-time
-             * @description Always null: it was just posted.
-             */
-            edited_at: string | null;
-            /** Format: uuid */
-            id: string;
-            /** @description Posted by a bot account. */
-            is_bot: boolean;
-            /** @description The members its content names as `@username`. */
-            mentions: components["schemas"]["MentionView"][];
-            /** @description Always empty. */
-            reactions: components["schemas"]["ReactionView"][];
-            /**
-             * Format: int64
-             * @description Always 0.
-             */
-            reply_count: number;
-            /** Format: uuid */
-            reply_to: string | null;
-            /** Format: uuid */
-            room_id: string;
-            /** Format: int64 */
-            seq: number;
-            /** Format: uuid */
-            user_id: string;
-            username: string;
-        };
         /** @description One emoji on a message. */
         ReactionView: {
             /** Format: int64 */
@@ -3232,7 +3195,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostedMessage"];
+                    "application/json": components["schemas"]["MessageView"];
                 };
             };
             /** @description Posted */
@@ -3241,7 +3204,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostedMessage"];
+                    "application/json": components["schemas"]["MessageView"];
                 };
             };
             /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
