@@ -38,6 +38,23 @@ impl TestApp {
     }
 }
 
+/// Sends `openings` at once; each must answer 200, all of them the same room, recorded once
+/// (created, then both joined). Answers its id.
+pub async fn one_room_of(
+    app: &TestApp,
+    openings: impl IntoIterator<Item = impl std::future::Future<Output = reqwest::Response>>,
+) -> String {
+    let mut opened = Vec::new();
+    for response in join_all(openings).await {
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        opened.push(body["room_id"].as_str().unwrap().to_owned());
+    }
+    assert!(opened.iter().all(|id| id == &opened[0]), "{opened:?}");
+    assert_eq!(app.sequences(&opened[0]).await, [1, 2, 3], "one room");
+    opened.swap_remove(0)
+}
+
 /// The rooms the holder of `token` is in, as `GET /users/me/rooms` lists them.
 async fn my_rooms(app: &TestApp, token: &str) -> Vec<Value> {
     let rooms = app.get_json("/users/me/rooms", Some(token)).await;
@@ -192,16 +209,9 @@ async fn openings_racing_on_two_processes_make_one_room() {
             b.open_dm(&alice_token, &bob.to_uppercase()),
             a.open_dm(&bob_token, &alice),
         ];
-        let mut opened = Vec::new();
-        for response in join_all(openings).await {
-            assert_eq!(response.status(), StatusCode::OK);
-            let body: Value = response.json().await.unwrap();
-            opened.push(body["room_id"].as_str().unwrap().to_owned());
-        }
-        assert!(opened.iter().all(|id| id == &opened[0]), "{opened:?}");
-        assert_eq!(a.sequences(&opened[0]).await, [1, 2, 3]);
+        let room = one_room_of(&a, openings).await;
         let listed = my_rooms(&b, &bob_token).await;
-        assert_eq!(ids(&listed), [opened[0].as_str()]);
+        assert_eq!(ids(&listed), [room.as_str()]);
         assert_eq!(listed[0]["name"], alice.as_str());
     }
 }

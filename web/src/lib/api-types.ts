@@ -268,8 +268,8 @@ export interface paths {
         };
         /**
          * Every named room, private ones too (their names are not secret; their contents are), but no
-         *     direct room, oldest first: all of them, as the seed answers, or one page with `limit` or `after`, with
-         *     `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
+         *     direct room, oldest first: all of them, as the seed answers, or one page with `limit` or
+         *     `after`, with `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
          *     ignored.
          */
         get: operations["list_rooms"];

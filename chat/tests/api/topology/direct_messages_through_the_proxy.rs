@@ -2,12 +2,11 @@
 //! the proxy, and openings racing on both command APIs, processes of their own with aggregate
 //! caches of their own, make one room per pair.
 
-use futures::future::join_all;
-use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::bots_and_the_feed_through_the_proxy::answered;
 use super::Topology;
+use crate::direct_messages::one_room_of;
 use crate::processes::Node;
 
 #[tokio::test]
@@ -27,16 +26,9 @@ async fn openings_racing_on_two_command_apis_make_one_room_and_the_proxy_routes_
             first.open_dm(&ben_token, &ann),
             app.open_dm(&ann_token, &ben),
         ];
-        let mut opened = Vec::new();
-        for response in join_all(openings).await {
-            assert_eq!(response.status(), StatusCode::OK);
-            let body: Value = response.json().await.unwrap();
-            opened.push(body["room_id"].as_str().unwrap().to_owned());
-        }
-        assert!(opened.iter().all(|id| id == &opened[0]), "{opened:?}");
-        assert_eq!(app.sequences(&opened[0]).await, [1, 2, 3]);
+        let room = one_room_of(app, openings).await;
         let listed = app.get_json("/users/me/rooms", Some(&ben_token)).await;
-        assert_eq!(listed[0]["id"], opened[0].as_str());
+        assert_eq!(listed[0]["id"], room.as_str());
         assert_eq!(
             (&listed[0]["name"], &listed[0]["kind"]),
             (&Value::from(ann), &Value::from("direct"))
