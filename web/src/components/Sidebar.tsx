@@ -1,12 +1,14 @@
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import type { Session, SessionActions } from '../App';
 import type { Api, Room } from '../lib/api';
 import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
 import { roomPath } from '../lib/route';
 import { navigate } from '../router';
 import { CreateRoomForm } from './CreateRoomForm';
-import { HashIcon, LockIcon, Logo } from './Icons';
+import { DirectMessageForm } from './DirectMessageForm';
+import { Logo } from './Icons';
 import { AccountMenu } from './AccountMenu';
+import { RoomIcon } from './RoomIcon';
 
 interface Props {
   api: Api;
@@ -66,6 +68,14 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, actions, on
           )
         ) : (
           <nav aria-label="Room list">
+            <RoomGroup
+              title="Direct messages"
+              rooms={groups.direct}
+              activeId={activeId}
+              empty={filter ? 'No direct message matches.' : 'No direct messages yet.'}
+            >
+              <DirectMessageForm api={api} />
+            </RoomGroup>
             <RoomGroup title="Your rooms" rooms={groups.mine} activeId={activeId} empty="You have not joined any room yet." />
             <RoomGroup
               title="Other rooms"
@@ -82,7 +92,16 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, actions, on
   );
 }
 
-function RoomGroup({ title, rooms, activeId, empty }: { title: string; rooms: Room[]; activeId: string | null; empty: string }) {
+interface GroupProps {
+  title: string;
+  rooms: Room[];
+  activeId: string | null;
+  empty: string;
+  /** What follows the list, such as the way to add to it. */
+  children?: ReactNode;
+}
+
+function RoomGroup({ title, rooms, activeId, empty, children }: GroupProps) {
   const headId = useId();
   return (
     <section className="room-group" aria-labelledby={headId}>
@@ -100,6 +119,7 @@ function RoomGroup({ title, rooms, activeId, empty }: { title: string; rooms: Ro
           ))}
         </ul>
       )}
+      {children}
     </section>
   );
 }
@@ -115,7 +135,9 @@ function RoomButton({ room, active }: { room: Room; active: boolean }) {
       aria-current={active ? 'page' : undefined}
       onClick={() => navigate(roomPath(room.id))}
     >
-      <span className="room-icon">{room.is_private ? <LockIcon /> : <HashIcon />}</span>
+      <span className="room-icon">
+        <RoomIcon room={room} />
+      </span>
       <span className="room-text">
         <span className="room-name">{room.name}</span>
         <span className="room-meta" id={metaId}>
