@@ -5,6 +5,7 @@
 
 mod accounts;
 mod bots;
+mod direct;
 mod error;
 mod message_changes;
 mod messages;
@@ -36,6 +37,7 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(rooms::create_room))
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))
+        .routes(routes!(direct::open_direct_room))
         .routes(routes!(messages::post_message))
         .routes(routes!(reads::mark_read))
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))

@@ -4,13 +4,13 @@
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::room::MESSAGE_POSTED_VERSIONS;
 use domain::{ReadEvent, ReadPositions, Room, RoomEvent, RoomWebhooks, User, UserEvent, UserRole};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The event version this projector understands, but for `MessagePosted`, which is upcast.
+/// The event version this projector understands of user, webhook and read events; room events say
+/// which versions of theirs are upcast.
 const KNOWN_VERSION: &str = "1";
 const USER_EVENTS: [&str; 9] = [
     "UserRegistered",
@@ -72,8 +72,8 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
             envelope.event_type, envelope.aggregate_type
         ));
     }
-    let known_version = if envelope.event_type == "MessagePosted" {
-        MESSAGE_POSTED_VERSIONS.contains(&envelope.event_version.as_str())
+    let known_version = if envelope.aggregate_type == Room::TYPE {
+        domain::room::is_known_version(&envelope.event_type, &envelope.event_version)
     } else {
         envelope.event_version == KNOWN_VERSION
     };

@@ -63,6 +63,10 @@ SELECT r.room_id::text FROM webhook_rooms r
                 WHERE e.aggregate_type = 'Room' AND e.aggregate_id = r.room_id::text
                   AND e.sequence > r.room_seq)";
 
+const ROOMS_WITH_WEBHOOKS: &str = "SELECT DISTINCT room_id FROM webhook_endpoints";
+
+const HAS_WEBHOOKS: &str = "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE room_id = $1)";
+
 /// Finished deliveries are kept this long for `GET …/deliveries`.
 const FORGET_FINISHED: &str = "
 DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_at < now() - interval '7 days'";
@@ -105,6 +109,11 @@ impl Moved {
     /// The rooms to queue: every room whose webhooks changed, and of the others those with a
     /// webhook and events past their mark. Most rooms have no webhook, so a whole batch costs
     /// one read and nothing written.
+    /// The rooms whose webhooks changed.
+    pub(crate) fn webhooks_changed(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.webhooks.iter().copied()
+    }
+
     pub(crate) async fn rooms_to_queue(
         mut self,
         pool: &PgPool,
@@ -258,17 +267,31 @@ async fn queue_events(
     }
 }
 
-/// Queues every room the bus left behind, and forgets deliveries finished long ago.
-pub(crate) async fn sweep(pool: &PgPool) -> Result<u64, sqlx::Error> {
+/// Rooms with a webhook: their events are routed to the worker's queue.
+pub(crate) async fn rooms_with_webhooks(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(ROOMS_WITH_WEBHOOKS)
+        .fetch_all(pool)
+        .await
+}
+
+/// Whether the room has a webhook now.
+pub(crate) async fn has_webhooks(pool: &PgPool, room_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(HAS_WEBHOOKS)
+        .bind(room_id)
+        .fetch_one(pool)
+        .await
+}
+
+/// Rooms whose webhooks, or events for their webhooks, the bus left unqueued.
+pub(crate) async fn behind(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
     let rooms: Vec<String> = sqlx::query_scalar(BEHIND).fetch_all(pool).await?;
-    let mut added = 0;
-    for room in rooms {
-        if let Ok(room_id) = room.parse() {
-            added += queue_room(pool, room_id).await?;
-        }
-    }
+    Ok(rooms.iter().filter_map(|room| room.parse().ok()).collect())
+}
+
+/// Forgets deliveries finished long ago.
+pub(crate) async fn forget_finished(pool: &PgPool) -> Result<(), sqlx::Error> {
     sqlx::query(FORGET_FINISHED).execute(pool).await?;
-    Ok(added)
+    Ok(())
 }
 
 fn into_sqlx(error: eventstore::EventLogError) -> sqlx::Error {

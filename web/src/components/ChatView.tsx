@@ -17,6 +17,7 @@ import { closeMessage, type ConnState } from '../lib/reconnect';
 import { ErrorBanner, ReconnectingBanner } from './ChatBanners';
 import { ChatHeader } from './ChatHeader';
 import { Composer } from './Composer';
+import { MembersMenu } from './MembersMenu';
 import { RoomTimeline } from './RoomTimeline';
 import { ThreadPanel } from './ThreadPanel';
 
@@ -233,6 +234,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
         reconnecting={stream.reconnecting}
         leaving={leaving}
         onLeave={() => void leave()}
+        members={<MembersMenu api={api} roomId={roomId} selfId={session.userId} />}
       />
 
       {stream.reconnecting && <ReconnectingBanner lastClose={stream.lastClose} onRetry={stream.nudge} />}
@@ -245,7 +247,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
               <RoomTimeline
                 history={stream.history}
                 timeline={tl}
-                title={title}
+                title={room?.kind === 'direct' ? `your conversation with ${room.name}` : title}
                 self={self}
                 loadingOlder={loadingOlder}
                 onLoadOlder={() => void loadOlder()}

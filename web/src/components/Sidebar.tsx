@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import type { Session, SessionActions } from '../App';
 import type { Api, Room } from '../lib/api';
 import { badgeText, shownUnread, type ReadState } from '../lib/reads';
@@ -6,8 +6,10 @@ import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
 import { roomPath } from '../lib/route';
 import { navigate } from '../router';
 import { CreateRoomForm } from './CreateRoomForm';
-import { HashIcon, LockIcon, Logo } from './Icons';
+import { DirectMessageForm } from './DirectMessageForm';
+import { Logo } from './Icons';
 import { AccountMenu } from './AccountMenu';
+import { RoomIcon } from './RoomIcon';
 
 interface Props {
   api: Api;
@@ -72,6 +74,15 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, reads, mark
         ) : (
           <nav aria-label="Room list">
             <RoomGroup
+              title="Direct messages"
+              rooms={groups.direct}
+              activeId={activeId}
+              unread={unread}
+              empty={filter ? 'No direct message matches.' : 'No direct messages yet.'}
+            >
+              <DirectMessageForm api={api} />
+            </RoomGroup>
+            <RoomGroup
               title="Your rooms"
               rooms={groups.mine}
               activeId={activeId}
@@ -100,9 +111,11 @@ interface GroupProps {
   activeId: string | null;
   unread: (room: Room) => number;
   empty: string;
+  /** What follows the list, such as the way to add to it. */
+  children?: ReactNode;
 }
 
-function RoomGroup({ title, rooms, activeId, unread, empty }: GroupProps) {
+function RoomGroup({ title, rooms, activeId, unread, empty, children }: GroupProps) {
   const headId = useId();
   return (
     <section className="room-group" aria-labelledby={headId}>
@@ -120,6 +133,7 @@ function RoomGroup({ title, rooms, activeId, unread, empty }: GroupProps) {
           ))}
         </ul>
       )}
+      {children}
     </section>
   );
 }
@@ -135,7 +149,9 @@ function RoomButton({ room, active, unread }: { room: Room; active: boolean; unr
       aria-current={active ? 'page' : undefined}
       onClick={() => navigate(roomPath(room.id))}
     >
-      <span className="room-icon">{room.is_private ? <LockIcon /> : <HashIcon />}</span>
+      <span className="room-icon">
+        <RoomIcon room={room} />
+      </span>
       <span className="room-text">
         <span className="room-name">{room.name}</span>
         <span className="room-meta" id={metaId}>

@@ -267,9 +267,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every room, private ones too (their names are not secret; their contents are), oldest
-         *     first: all of them, as the seed answers, or one page with `limit` or `after`, with
-         *     `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
+         * Every named room, private ones too (their names are not secret; their contents are), but no
+         *     direct room, oldest first: all of them, as the seed answers, or one page with `limit` or
+         *     `after`, with `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
          *     ignored.
          */
         get: operations["list_rooms"];
@@ -580,13 +580,37 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The rooms the caller is a member of.
+         * The rooms the caller is a member of, direct rooms included, each named after its other
+         *     member.
          * @description Each with how far the caller has read it (`last_read_seq`) and how many messages after that
          *     are neither their own nor deleted (`unread`, counted up to 999).
          */
         get: operations["my_rooms"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{username}/dm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The one direct room of the caller and `username` (a person or a bot), opened by the first
+         *     call from either side and the same room from then on, however many calls race. It is
+         *     private, of `kind` `direct`, has exactly those two members (neither its owner, so nobody
+         *     gives it webhooks), cannot be joined or left (403 `direct_room`), is listed only in its
+         *     members' `GET /users/me/rooms`, and each member sees it named after the other.
+         */
+        post: operations["open_direct_room"];
         delete?: never;
         options?: never;
         head?: never;
@@ -798,6 +822,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             is_private: boolean;
+            /** @description Always `room`: direct rooms are opened at `POST /users/{username}/dm`. */
+            kind: components["schemas"]["RoomKind"];
             /** @description As typed (NFC), without the whitespace around it. */
             name: string;
         };
@@ -852,6 +878,11 @@ export interface components {
             /** Format: int64 */
             room_seq: number;
             state: components["schemas"]["DeliveryState"];
+        };
+        /** @description The direct room of the caller and the user named in the path. */
+        DirectRoom: {
+            /** Format: uuid */
+            room_id: string;
         };
         /**
          * @example {
@@ -1061,6 +1092,13 @@ export interface components {
          * @enum {string}
          */
         RoomEventType: "RoomCreated" | "MemberJoined" | "MemberLeft" | "MemberRoleChanged" | "MessagePosted";
+        /**
+         * @description What a room is: a named `room`, or the `direct` room of two people, which is private, has
+         *     exactly those two members for good, is listed only to them, and is named for each after the
+         *     other.
+         * @enum {string}
+         */
+        RoomKind: "room" | "direct";
         RoomMessage: {
             /** @example Joined room general */
             message: string;
@@ -1069,6 +1107,7 @@ export interface components {
             /** Format: date-time */
             at: string;
             is_private: boolean;
+            kind: components["schemas"]["RoomKind"];
             /** Format: int64 */
             last_seq: number;
             members: components["schemas"]["StateMember"][];
@@ -1092,6 +1131,7 @@ export interface components {
             /** @description Whether the caller is a member; present only when a valid token came with the request. */
             is_member?: boolean;
             is_private: boolean;
+            kind: components["schemas"]["RoomKind"];
             /**
              * Format: int64
              * @description How far the caller has read the room (`GET /users/me/rooms` only): the furthest
@@ -2801,7 +2841,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `invalid_room_password`: Invalid room password */
+            /** @description `invalid_room_password`: Invalid room password; `direct_room`: A direct room cannot be joined or left */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2809,7 +2849,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "invalid_room_password";
+                        code?: "invalid_room_password" | "direct_room";
                     };
                 };
             };
@@ -2938,7 +2978,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `not_a_member`: You are not a member of this room */
+            /** @description `not_a_member`: You are not a member of this room; `direct_room`: A direct room cannot be joined or left */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2946,7 +2986,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_a_member";
+                        code?: "not_a_member" | "direct_room";
                     };
                 };
             };
@@ -4767,6 +4807,93 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    open_direct_room: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other person's username, in any letter case */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The direct room */
+            200: {
+                headers: {
+                    /** @description `true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet */
+                    "x-projection-pending"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectRoom"];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `user_not_found`: No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "user_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `direct_room_with_self`: A direct room needs two different people */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path" | "direct_room_with_self";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
