@@ -124,7 +124,7 @@ impl Joined {
             FieldTable::default(),
         ))
         .await?;
-        let queue = link.own_queue(&exchange, "").await?;
+        let queue = link.own_queue(&exchange, &[""]).await?;
         let consumer = in_time(link.channel.basic_consume(
             queue,
             "".into(),

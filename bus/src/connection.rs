@@ -69,7 +69,7 @@ impl Link {
     pub(crate) async fn own_queue(
         &self,
         exchange: &str,
-        routing_key: &str,
+        routing_keys: &[&str],
     ) -> Result<ShortString, BusError> {
         let queue = in_time(self.channel.queue_declare(
             "".into(),
@@ -77,14 +77,16 @@ impl Link {
             FieldTable::default(),
         ))
         .await?;
-        in_time(self.channel.queue_bind(
-            queue.name().clone(),
-            exchange.into(),
-            routing_key.into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        ))
-        .await?;
+        for routing_key in routing_keys {
+            in_time(self.channel.queue_bind(
+                queue.name().clone(),
+                exchange.into(),
+                (*routing_key).into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            ))
+            .await?;
+        }
         Ok(queue.name().clone())
     }
 

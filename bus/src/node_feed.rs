@@ -16,20 +16,24 @@ const FEED_CAPACITY: usize = 1024;
 /// capacity; the rest waits in the node's queue on the broker.
 const PREFETCH: u16 = FEED_CAPACITY as u16;
 
+/// What a node's sockets are told of: room events, and read positions, which reach a room's
+/// sockets without being room events.
+const NODE_ROUTING_KEYS: &[&str] = &["Room.#", "ReadPositions.#"];
+
 /// What a fan-out node hears from the bus.
 #[derive(Debug)]
 pub enum NodeFeed {
-    /// A room event, as it was committed.
+    /// A room event or a read position's move, as it was committed.
     Event(EventEnvelope),
     /// The broker connection was lost and is back. Whatever was routed meanwhile is lost with
     /// the old queue: fill the gap from the event store before relying on further events.
     Reconnected,
 }
 
-/// Subscribes this node to every room event.
+/// Subscribes this node to every room event and every read position's move.
 ///
 /// Each call gets a queue of its own (exclusive, deleted with the connection, named by the
-/// broker) bound to the events exchange with `Room.#`, consumed with acknowledgements and a
+/// broker) bound to the events exchange with `Room.#` and `ReadPositions.#`, consumed with acknowledgements and a
 /// prefetch limit, so a node that falls behind leaves the backlog on the broker rather than in
 /// an unbounded buffer of its own. An event is acknowledged once it is in the feed; a node's
 /// feed is live only, gaps are filled from the store. The queue is bound before this
@@ -50,7 +54,9 @@ struct Subscription {
 impl Subscription {
     async fn open(config: &BusConfig) -> Result<Self, BusError> {
         let link = Link::open(config, "fan-out").await?;
-        let queue = link.own_queue(&config.events_exchange(), "Room.#").await?;
+        let queue = link
+            .own_queue(&config.events_exchange(), NODE_ROUTING_KEYS)
+            .await?;
         in_time(link.channel.basic_qos(PREFETCH, BasicQosOptions::default())).await?;
         let consumer = in_time(link.channel.basic_consume(
             queue,

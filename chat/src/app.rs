@@ -82,6 +82,16 @@ pub async fn build_app(
             &settings.command_settings(),
         )
     });
+    if let Some(commands) = &commands {
+        // Held read positions are committed once the process is told to stop; moves after
+        // that commit at once (see `commands::reads`).
+        let commands = commands.clone();
+        let shutdown = lifecycle.shutdown.clone();
+        lifecycle.sockets.spawn(async move {
+            shutdown.cancelled().await;
+            commands.flush_read_marks().await;
+        });
+    }
     let mut api = Router::new();
     if let (true, Some(commands)) = (roles.command_api, &commands) {
         let routes = command_api::routes().split_for_parts().0;

@@ -3,7 +3,7 @@
 //!
 //! 1. The HTTP server stops accepting; requests under way are answered (a command in flight
 //!    commits and is acknowledged); every socket is closed with 1012 so its client resumes
-//!    elsewhere.
+//!    elsewhere; read positions held to be coalesced are committed.
 //! 2. Then the workers stop: the relay waits for the confirms of the batches it published, so
 //!    the next relay does not publish them again; the projector stops (a batch it had not
 //!    acknowledged comes again to the next one, which skips what was applied).
@@ -25,7 +25,8 @@ pub struct Lifecycle {
     /// gateway's bus consumers stop on it.
     pub shutdown: CancellationToken,
     /// The WebSocket sessions. An upgraded connection leaves the HTTP server, which therefore
-    /// does not wait for it: the process waits here until each has sent its close frame.
+    /// does not wait for it: the process waits here until each has sent its close frame. The
+    /// commit of held read positions waits here too.
     pub sockets: TaskTracker,
 }
 

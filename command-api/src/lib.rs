@@ -9,6 +9,7 @@ mod direct;
 mod error;
 mod message_changes;
 mod messages;
+mod reads;
 mod rooms;
 mod sessions;
 mod state;
@@ -38,6 +39,7 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(rooms::leave_room))
         .routes(routes!(direct::open_direct_room))
         .routes(routes!(messages::post_message))
+        .routes(routes!(reads::mark_read))
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(webhooks::webhook_deliveries))

@@ -29,9 +29,10 @@ pub struct EditMessageRequest {
 }
 
 const NOT_FOUND: ErrorCase = ErrorCase::new(404, "message_not_found", "Message not found");
-const NOT_A_MEMBER: ErrorCase =
+pub(crate) const NOT_A_MEMBER: ErrorCase =
     ErrorCase::new(403, "not_a_member", "You are not a member of this room");
-const ROOM_NOT_FOUND: ErrorCase = ErrorCase::new(404, "room_not_found", "Room not found");
+pub(crate) const ROOM_NOT_FOUND: ErrorCase =
+    ErrorCase::new(404, "room_not_found", "Room not found");
 const DELETED: ErrorCase = ErrorCase::new(409, "message_deleted", "The message was deleted");
 
 api_kit::error_responses!(

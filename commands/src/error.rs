@@ -1,7 +1,7 @@
 use api_kit::RateLimited;
 use cqrs_es::persist::PersistenceError;
 use domain::values::InvalidValue;
-use domain::{RoomError, UserError, WebhookError};
+use domain::{ReadError, RoomError, UserError, WebhookError};
 use eventstore::ExecuteError;
 use uuid::Uuid;
 
@@ -112,6 +112,16 @@ impl From<ExecuteError<WebhookError>> for CommandError {
     fn from(error: ExecuteError<WebhookError>) -> Self {
         match error {
             ExecuteError::Domain(error) => Self::Webhook(error),
+            ExecuteError::Contended => Self::Contended,
+            ExecuteError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<ExecuteError<ReadError>> for CommandError {
+    fn from(error: ExecuteError<ReadError>) -> Self {
+        match error {
+            ExecuteError::Domain(never) => match never {},
             ExecuteError::Contended => Self::Contended,
             ExecuteError::Store(error) => error.into(),
         }

@@ -13,6 +13,7 @@ mod error;
 mod message_changes;
 mod message_facts;
 mod messages;
+mod reads;
 mod roles;
 mod rooms;
 mod sent;

@@ -4,9 +4,11 @@ use std::time::Duration;
 use api_kit::{FailureLimiter, RateLimiter, RatePolicy};
 use auth::{Passwords, Tokens};
 use domain::room::Actor;
-use domain::{Room, RoomWebhooks, User};
+use domain::{ReadPositions, Room, RoomWebhooks, User};
 use eventstore::{CommandExecutor, CommandMetadata, ExecutorOptions, ProjectionWaiter};
 use sqlx::PgPool;
+
+use crate::reads::ReadMarks;
 
 /// What the write side needs from the configuration.
 #[derive(Debug, Clone)]
@@ -43,6 +45,9 @@ pub struct Commands {
     pub(crate) users: Arc<CommandExecutor<User>>,
     pub(crate) rooms: Arc<CommandExecutor<Room>>,
     pub(crate) webhooks: Arc<CommandExecutor<RoomWebhooks>>,
+    pub(crate) read_positions: Arc<CommandExecutor<ReadPositions>>,
+    /// Read positions held to be committed together (see `reads`).
+    pub(crate) read_marks: Arc<ReadMarks>,
     pub(crate) passwords: Passwords,
     pub(crate) tokens: Arc<Tokens>,
     /// Login and registration attempts per client address.
@@ -89,6 +94,12 @@ impl Commands {
                 (),
                 settings.executor,
             )),
+            read_positions: Arc::new(CommandExecutor::with_options(
+                pool.clone(),
+                (),
+                settings.executor,
+            )),
+            read_marks: Arc::default(),
             projection: ProjectionWaiter::start(pool.clone()),
             pool,
             projection_wait: settings.projection_wait,

@@ -1,12 +1,14 @@
-//! The node's one consumer of the bus: every room event, once per node, into the hub.
+//! The node's one consumer of the bus: every room event, once per node, into the hub, and every
+//! read position's move to the sockets of its room.
 
 use bus::{BusConfig, EventEnvelope, NodeFeed};
-use domain::{Aggregate, Room};
+use domain::{Aggregate, ReadEvent, ReadPositions, Room};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
+use crate::frames::PresentUser;
 use crate::{FanoutError, Hub, RoomRecord};
 
 /// Subscribes the node to the bus (the queue is bound when this answers, so every event
@@ -28,6 +30,20 @@ async fn consume(hub: Hub, mut feed: mpsc::Receiver<NodeFeed>, shutdown: Cancell
             item = feed.recv() => item,
         };
         match item {
+            Some(NodeFeed::Event(envelope)) if envelope.aggregate_type == ReadPositions::TYPE => {
+                match serde_json::from_value(envelope.payload) {
+                    Ok(ReadEvent::ReadPositionMoved {
+                        room_id,
+                        user_id,
+                        username,
+                        seq,
+                        ..
+                    }) => hub.read_moved(room_id, &PresentUser { user_id, username }, seq),
+                    Err(error) => {
+                        tracing::warn!(%error, "skipping a read position the hub cannot read")
+                    }
+                }
+            }
             Some(NodeFeed::Event(envelope)) => match record(envelope) {
                 Ok(Some(record)) => hub.dispatch(&record),
                 Ok(None) => {}

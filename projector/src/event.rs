@@ -4,12 +4,12 @@
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::{Room, RoomEvent, RoomWebhooks, User, UserEvent, UserRole};
+use domain::{ReadEvent, ReadPositions, Room, RoomEvent, RoomWebhooks, User, UserEvent, UserRole};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The event version this projector understands of user and webhook events; room events say
+/// The event version this projector understands of user, webhook and read events; room events say
 /// which versions of theirs are upcast.
 const KNOWN_VERSION: &str = "1";
 const USER_EVENTS: [&str; 9] = [
@@ -27,6 +27,7 @@ const ROOM_EVENTS: [&str; 9] = domain::room::EVENT_TYPES;
 /// A room's webhooks have no read table: their events are their record, read by the command
 /// API from the aggregate and followed by the delivery worker.
 const WEBHOOK_EVENTS: [&str; 2] = ["WebhookCreated", "WebhookDeleted"];
+const READ_EVENTS: [&str; 1] = domain::reads::EVENT_TYPES;
 
 pub(crate) enum Change {
     UserRegistered {
@@ -45,6 +46,12 @@ pub(crate) enum Change {
         role: UserRole,
         granted_at: Option<DateTime<Utc>>,
     },
+    /// A member read a room up to `seq`.
+    ReadMoved {
+        user_id: Uuid,
+        room_id: Uuid,
+        seq: i64,
+    },
     /// An event the read tables do not show (revocations, the audit trail: the event log is
     /// their record); only its checkpoint moves.
     Unprojected,
@@ -56,6 +63,7 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
         User::TYPE => &USER_EVENTS[..],
         Room::TYPE => &ROOM_EVENTS[..],
         RoomWebhooks::TYPE => &WEBHOOK_EVENTS[..],
+        ReadPositions::TYPE => &READ_EVENTS[..],
         other => return Err(format!("unknown aggregate type {other}")),
     };
     if !known.contains(&envelope.event_type.as_str()) {
@@ -95,6 +103,16 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
         let _: domain::WebhookEvent =
             Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
         return Ok(Change::Unprojected);
+    }
+    if envelope.aggregate_type == ReadPositions::TYPE {
+        let ReadEvent::ReadPositionMoved { room_id, seq, .. } =
+            Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
+        let seq = i64::try_from(seq).map_err(|_| format!("read position {seq} is out of range"))?;
+        return Ok(Change::ReadMoved {
+            user_id: user_id(envelope)?,
+            room_id,
+            seq,
+        });
     }
     if envelope.aggregate_type == User::TYPE {
         let event: UserEvent = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;

@@ -15,6 +15,8 @@ pub(crate) enum Membership {
         username: String,
         role: Role,
         at: DateTime<Utc>,
+        /// The join's own sequence: the member has read everything before it.
+        seq: i64,
     },
     Left {
         room_id: Uuid,
@@ -61,6 +63,7 @@ struct Joined {
     usernames: Vec<String>,
     roles: Vec<&'static str>,
     at: Vec<DateTime<Utc>>,
+    seqs: Vec<i64>,
 }
 
 /// Splits `changes` into waves, in order: a change to a member already in the current wave
@@ -84,7 +87,9 @@ pub(crate) fn waves(changes: &[Membership]) -> Vec<Wave> {
                 username,
                 role,
                 at,
+                seq,
             } => {
+                wave.joined.seqs.push(*seq);
                 wave.joined.rooms.push(*room_id);
                 wave.joined.users.push(*user_id);
                 wave.joined.usernames.push(username.clone());
@@ -118,6 +123,7 @@ impl Wave {
                 .bind(&self.joined.usernames)
                 .bind(&self.joined.roles)
                 .bind(&self.joined.at)
+                .bind(&self.joined.seqs)
                 .execute(&mut *connection)
                 .await?;
         }
@@ -148,10 +154,15 @@ fn role_name(role: Role) -> &'static str {
 }
 
 // Member counts move only by the rows that really came or went, so applying twice counts once.
+// A member starts having read the room up to their join, or, when they were in it before read
+// positions existed, up to where the room was then (`read_baselines`, outside the projection).
 const MEMBERS_JOINED: &str = "
 WITH joined AS (
-    INSERT INTO room_members (room_id, user_id, username, role, joined_at)
-    SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+    INSERT INTO room_members (room_id, user_id, username, role, joined_at, read_floor)
+    SELECT j.room_id, j.user_id, j.username, j.role, j.joined_at, greatest(j.seq, b.seq)
+      FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[],
+                  $6::bigint[]) AS j(room_id, user_id, username, role, joined_at, seq)
+      LEFT JOIN public.read_baselines b ON b.room_id = j.room_id
     ON CONFLICT DO NOTHING
     RETURNING room_id)
 UPDATE rooms r SET member_count = r.member_count + j.n

@@ -27,6 +27,9 @@ pub(crate) struct Plan {
     /// In sequence order per room: a join, a leave and a join again must land in that order.
     membership: Vec<Membership>,
     messages: Messages,
+    /// The furthest move of each (user, room) in the batch: one row each, so that one
+    /// statement can write them.
+    reads: HashMap<(Uuid, Uuid), i64>,
     /// After the messages they change, in event order.
     changes: MessageChanges,
     last_seqs: HashMap<Uuid, i64>,
@@ -128,6 +131,16 @@ impl Plan {
                 self.roles.push((user_id, role, granted_at));
                 return;
             }
+            Ok(Change::ReadMoved {
+                user_id,
+                room_id,
+                seq,
+            }) => {
+                self.staged += 1;
+                let read = self.reads.entry((user_id, room_id)).or_default();
+                *read = (*read).max(seq);
+                return;
+            }
             Ok(Change::Unprojected) => {
                 self.staged += 1;
                 return;
@@ -165,6 +178,7 @@ impl Plan {
                 username,
                 role,
                 at: joined_at,
+                seq: sequence,
             }),
             RoomEvent::MemberLeft { user_id, .. } => {
                 self.membership.push(Membership::Left { room_id, user_id });
@@ -253,6 +267,16 @@ impl Plan {
                 .await?;
         }
         self.changes.execute(connection).await?;
+        if !self.reads.is_empty() {
+            let ((users, rooms), seqs): ((Vec<Uuid>, Vec<Uuid>), Vec<i64>) =
+                self.reads.into_iter().unzip();
+            sqlx::query(MOVE_READ_POSITIONS)
+                .bind(&users)
+                .bind(&rooms)
+                .bind(&seqs)
+                .execute(&mut *connection)
+                .await?;
+        }
         if !self.last_seqs.is_empty() {
             let (rooms, seqs): (Vec<Uuid>, Vec<i64>) = self.last_seqs.into_iter().unzip();
             sqlx::query(ADVANCE_ROOMS)
@@ -288,12 +312,40 @@ SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::time
                      $6::text[])
 ON CONFLICT DO NOTHING";
 
+// Each new message takes the next ordinal of its room, and of its author in the room (see
+// migration 0084); one already there is left out before numbering, so applying twice numbers
+// once.
 const INSERT_MESSAGES: &str = "
-INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id, created_at,
-                      is_bot, reply_to, mentions)
-SELECT * FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
-                     $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
-ON CONFLICT DO NOTHING";
+WITH incoming AS (
+    SELECT u.*,
+           row_number() OVER (PARTITION BY u.room_id ORDER BY u.seq) AS n,
+           row_number() OVER (PARTITION BY u.room_id, u.user_id ORDER BY u.seq) AS by_author
+      FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
+                  $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
+           AS u(room_id, seq, id, user_id, username, content, client_msg_id, created_at,
+                is_bot, reply_to, mentions)
+     WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.room_id = u.room_id AND m.seq = u.seq)),
+inserted AS (
+    INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id,
+                          created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
+    SELECT i.room_id, i.seq, i.id, i.user_id, i.username, i.content, i.client_msg_id,
+           i.created_at, i.is_bot, i.reply_to, i.mentions,
+           coalesce(r.message_count, 0) + i.n,
+           coalesce((SELECT a.author_ordinal FROM messages a
+                      WHERE a.room_id = i.room_id AND a.user_id = i.user_id
+                      ORDER BY a.seq DESC LIMIT 1), 0) + i.by_author
+      FROM incoming i
+      LEFT JOIN rooms r ON r.id = i.room_id
+    ON CONFLICT DO NOTHING
+    RETURNING room_id, ordinal)
+UPDATE rooms r SET message_count = greatest(r.message_count, i.ordinal)
+  FROM (SELECT room_id, max(ordinal) AS ordinal FROM inserted GROUP BY room_id) i
+ WHERE r.id = i.room_id";
+
+const MOVE_READ_POSITIONS: &str = "
+INSERT INTO read_positions (user_id, room_id, seq)
+SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[])
+ON CONFLICT (user_id, room_id) DO UPDATE SET seq = greatest(read_positions.seq, excluded.seq)";
 
 const ADVANCE_ROOMS: &str = "
 UPDATE rooms r SET last_seq = greatest(r.last_seq, u.seq)

@@ -33,6 +33,18 @@ pub struct RoomView {
     #[schema(value_type = bool)]
     pub is_member: Option<bool>,
     pub kind: RoomKind,
+    /// How far the caller has read the room (`GET /users/me/rooms` only): the furthest
+    /// `seq` they marked read, or where they started, their join.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = i64, minimum = 0)]
+    #[sqlx(default)]
+    pub last_read_seq: Option<i64>,
+    /// Messages after `last_read_seq` that are neither the caller's own nor deleted, counted up
+    /// to 999 (`GET /users/me/rooms` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = i64, minimum = 0, maximum = 999)]
+    #[sqlx(default)]
+    pub unread: Option<i64>,
 }
 
 /// What a room is: a named `room`, or the `direct` room of two people, which is private, has
@@ -219,6 +231,10 @@ pub struct MemberView {
     #[schema(value_type = MemberRole)]
     pub role: String,
     pub joined_at: DateTime<Utc>,
+    /// How far the member has read the room (read receipts): shown to the room's members only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = i64, minimum = 0)]
+    pub last_read_seq: Option<i64>,
 }
 
 /// A member's role in a room.
@@ -230,11 +246,16 @@ pub enum MemberRole {
 }
 
 const ROOM_MEMBERS: &str = "
-SELECT user_id, username, role, joined_at FROM room_members
- WHERE room_id = $1
- ORDER BY joined_at, user_id";
+SELECT m.user_id, m.username, m.role, m.joined_at,
+       greatest(m.read_floor, coalesce(p.seq, 0)) AS last_read_seq
+  FROM room_members m
+  LEFT JOIN read_positions p ON p.user_id = m.user_id AND p.room_id = m.room_id
+ WHERE m.room_id = $1
+ ORDER BY m.joined_at, m.user_id";
 
 /// A room's members, longest-standing first.
+///
+/// To the room's own members, each member's `last_read_seq` too: how far they have read it.
 #[utoipa::path(get, path = "/rooms/{room_id}/members", tag = "rooms",
     params(("room_id" = Uuid, Path, description = "The room's id")),
     security((), ("bearer" = [])),
@@ -247,20 +268,50 @@ pub(crate) async fn room_members(
     user: MaybeUser,
     Path(room_id): Path<Uuid>,
 ) -> Result<Json<Vec<MemberView>>, QueryError> {
-    readable_room(&state.pool, room_id, &user).await?;
-    let members = sqlx::query_as(ROOM_MEMBERS)
+    let room = readable_room(&state.pool, room_id, &user).await?;
+    let mut members: Vec<MemberView> = sqlx::query_as(ROOM_MEMBERS)
         .bind(room_id)
         .fetch_all(&state.pool)
         .await?;
+    if room.is_member != Some(true) {
+        members
+            .iter_mut()
+            .for_each(|member| member.last_read_seq = None);
+    }
     Ok(Json(members))
 }
 
-pub(crate) const MY_ROOMS: &str = concat!(
+/// The caller's rooms with what they left unread. Nothing is counted row by row but the deleted
+/// messages after the position: the messages after it, and the caller's own among them, are
+/// differences of ordinals (see migration 0084), a few index probes per room.
+pub const MY_ROOMS: &str = concat!(
     "SELECT ",
     room_view_columns!(),
-    ", true AS is_member
+    ", true AS is_member, p.last_read_seq,
+       least(999, greatest(0, u.after - u.own - u.gone)) AS unread
   FROM room_members m
   JOIN rooms r ON r.id = m.room_id
+ CROSS JOIN LATERAL (
+       SELECT greatest(m.read_floor, coalesce(max(rp.seq), 0)) AS last_read_seq
+         FROM read_positions rp
+        WHERE rp.user_id = m.user_id AND rp.room_id = m.room_id) p
+ CROSS JOIN LATERAL (
+       SELECT r.message_count - coalesce(
+                  (SELECT x.ordinal FROM messages x
+                    WHERE x.room_id = m.room_id AND x.seq <= p.last_read_seq
+                    ORDER BY x.seq DESC LIMIT 1), 0) AS after,
+              coalesce(
+                  (SELECT o.author_ordinal FROM messages o
+                    WHERE o.room_id = m.room_id AND o.user_id = m.user_id
+                    ORDER BY o.seq DESC LIMIT 1), 0)
+              - coalesce(
+                  (SELECT o.author_ordinal FROM messages o
+                    WHERE o.room_id = m.room_id AND o.user_id = m.user_id
+                      AND o.seq <= p.last_read_seq
+                    ORDER BY o.seq DESC LIMIT 1), 0) AS own,
+              (SELECT count(*) FROM messages d
+                WHERE d.room_id = m.room_id AND d.deleted AND d.user_id <> m.user_id
+                  AND d.seq > p.last_read_seq) AS gone) u
  WHERE m.user_id = $1
  ORDER BY r.created_at, r.id"
 );

@@ -55,6 +55,9 @@ api_kit::error_responses!(
 
 /// The rooms the caller is a member of, direct rooms included, each named after its other
 /// member.
+///
+/// Each with how far the caller has read it (`last_read_seq`) and how many messages after that
+/// are neither their own nor deleted (`unread`, counted up to 999).
 #[utoipa::path(get, path = "/users/me/rooms", tag = "users",
     security(("bearer" = [])),
     responses(

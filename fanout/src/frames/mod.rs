@@ -86,6 +86,12 @@ enum ServerFrame<'a> {
         user_id: Uuid,
         username: &'a str,
     },
+    Read {
+        room_id: Uuid,
+        user_id: Uuid,
+        username: &'a str,
+        seq: usize,
+    },
     Presence {
         room_id: Uuid,
         users: &'a [PresentUser],
@@ -372,6 +378,17 @@ pub fn typing(room_id: Uuid, user: &PresentUser) -> Utf8Bytes {
         room_id,
         user_id: user.user_id,
         username: &user.username,
+    }
+    .render()
+}
+
+/// A member read the room up to `seq`.
+pub fn read(room_id: Uuid, reader: &PresentUser, seq: usize) -> Utf8Bytes {
+    ServerFrame::Read {
+        room_id,
+        user_id: reader.user_id,
+        username: &reader.username,
+        seq,
     }
     .render()
 }

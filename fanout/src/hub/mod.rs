@@ -301,6 +301,20 @@ impl Subscription {
     }
 }
 
+impl Hub {
+    /// Tells the room's v2 sockets on this node that `reader` read it up to `seq`. Not a room
+    /// event (it has no sequence of the room), so it bypasses the sequencer, like typing.
+    pub fn read_moved(&self, room_id: Uuid, reader: &PresentUser, seq: usize) {
+        let rooms = self.rooms();
+        if let Some(entry) = rooms.get(&room_id) {
+            let frame = frames::read(room_id, reader, seq);
+            let _ = entry
+                .stream
+                .send(Arc::new(Delivery::ephemeral(None, Some(frame), None)));
+        }
+    }
+}
+
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.hub.unsubscribe(self.room_id, self.announced.as_ref());

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useReducer, useRef, useState, type React
 import type { Session } from '../App';
 import { MessageActionsContext, useMessageActions } from '../hooks/useMessageActions';
 import { useOlderMessages } from '../hooks/useOlderMessages';
+import { useReadReceipts } from '../hooks/useReadReceipts';
 import { useRoomPresence } from '../hooks/useRoomPresence';
 import { useRoomOwner } from '../hooks/useRoomOwner';
 import { useRoomStream } from '../hooks/useRoomStream';
@@ -11,6 +12,7 @@ import { errorMessage, type Api, type Room } from '../lib/api';
 import type { MessageChange } from '../lib/messageChanges';
 import { emptyTimeline, newClientMsgId, timelineReducer, type MemberItem, type TimelineAction } from '../lib/messages';
 import { typingFrame, typingText, type ServerFrame } from '../lib/protocol';
+import type { Receipt } from '../lib/reads';
 import { closeMessage, type ConnState } from '../lib/reconnect';
 import { ErrorBanner, ReconnectingBanner } from './ChatBanners';
 import { ChatHeader } from './ChatHeader';
@@ -32,10 +34,12 @@ interface Props {
   onSessionEnded: (token: string) => void;
   /** Someone joined or left: the room list's member counts are out of date. */
   onMembersChanged: (seq: number | null) => void;
+  /** The reader marked the room read up to `seq`. */
+  onRead: (seq: number) => void;
 }
 
 /** One room, live: its history, what arrives on its socket, and the message box. */
-export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onSessionEnded, onMembersChanged }: Props) {
+export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onSessionEnded, onMembersChanged, onRead }: Props) {
   const [tl, dispatch] = useReducer(timelineReducer, undefined, emptyTimeline);
   const [banner, setBanner] = useState<string | null>(null);
   const [leaving, setLeaving] = useState(false);
@@ -54,6 +58,8 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
   // What the frame handler reads, without reopening the socket when it changes.
   const handlers = useRef({ onMembersChanged, self });
   handlers.current = { onMembersChanged, self };
+  // Read receipts are kept below the stream, which needs this handler first.
+  const readFrames = useRef<(r: Receipt) => void>(() => {});
 
   useEffect(() => {
     document.title = room ? `${room.name} · Chat` : 'Chat';
@@ -121,6 +127,9 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
         case 'presence_changed':
           presenceChanged(f);
           break;
+        case 'read':
+          readFrames.current(f);
+          break;
         default:
           break;
       }
@@ -153,6 +162,8 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
     onNotFound,
   });
   const scroll = useTimelineScroll(tl, stream.history.kind);
+  const reads = useReadReceipts({ api, roomId, items: tl.items, selfId: session.userId, atBottom: scroll.atBottom, onMarked: onRead });
+  readFrames.current = reads.onRead;
   const { loadingOlder, loadOlder } = useOlderMessages({
     api,
     roomId,
@@ -165,6 +176,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
 
   function onScroll() {
     if (scroll.scrolled()) void loadOlder();
+    reads.check();
   }
 
   function send(content: string) {
@@ -243,6 +255,11 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
                 onRetry={(id) => dispatch({ type: 'retry', client_msg_id: id })}
                 onDiscard={(id) => dispatch({ type: 'discard', client_msg_id: id })}
               />
+              {reads.seen && (
+                <p className="read-receipt muted small" aria-live="polite">
+                  {reads.seen}
+                </p>
+              )}
             </div>
 
             <div className="typing" aria-live="polite">

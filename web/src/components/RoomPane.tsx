@@ -15,11 +15,12 @@ interface Props {
   narrow: boolean;
   onMembership: (member: boolean) => void;
   onMembersChanged: (seq: number | null) => void;
+  onRead: (seq: number) => void;
   onSessionEnded: (token: string) => void;
 }
 
 /** A room's main pane: the chat for members, a Join prompt for everyone else. */
-export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMembership, onMembersChanged, onSessionEnded }: Props) {
+export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMembership, onMembersChanged, onRead, onSessionEnded }: Props) {
   // Set when the server refuses this user (history 403 or socket 4003), whatever the list said.
   const [refused, setRefused] = useState<string | null>(null);
   const [notFound, setNotFound] = useState(false);
@@ -83,6 +84,7 @@ export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMe
       }}
       onSessionEnded={onSessionEnded}
       onMembersChanged={onMembersChanged}
+      onRead={onRead}
     />
   );
 }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Session, SessionActions } from '../App';
 import { errorMessage, type Api, type Room } from '../lib/api';
+import type { ReadState } from '../lib/reads';
 import { behindRooms, withDirectRooms, withMembership } from '../lib/rooms';
 import { parseRoute, roomPath } from '../lib/route';
 import { navigate, useMediaQuery, usePathname } from '../router';
@@ -14,6 +15,9 @@ interface Props {
   actions: SessionActions;
 }
 
+/** How often unread counts are asked for. */
+const UNREAD_EVERY_MS = 10_000;
+
 export function Shell({ api, session, actions }: Props) {
   const pathname = usePathname();
   const route = parseRoute(pathname);
@@ -26,6 +30,10 @@ export function Shell({ api, session, actions }: Props) {
   // after the change can supersede them.
   const [overrides, setOverrides] = useState<Map<string, { member: boolean; stamp: number }>>(() => new Map());
   const [roomsError, setRoomsError] = useState<string | null>(null);
+  // How far the user read each room, as the server last said; and how far this client marked
+  // read since, which the server's counts may not show yet.
+  const [reads, setReads] = useState<Map<string, ReadState>>(() => new Map());
+  const [marked, setMarked] = useState<Map<string, number>>(() => new Map());
   const loading = useRef(false);
   const again = useRef(false);
   const stamp = useRef(0);
@@ -53,7 +61,10 @@ export function Shell({ api, session, actions }: Props) {
         }
         // /users/me/rooms only fills in is_member where /rooms/ leaves it out; if it fails,
         // the list still works (a refused room then shows the Join prompt).
-        if (own.status === 'fulfilled') setOwn(own.value);
+        if (own.status === 'fulfilled') {
+          setOwn(own.value.rooms);
+          setReads(own.value.reads);
+        }
         if (all.status === 'fulfilled') {
           setOverrides((m) => {
             const kept = new Map([...m].filter(([, o]) => o.stamp > startedAt));
@@ -88,6 +99,21 @@ export function Shell({ api, session, actions }: Props) {
     },
     [refreshRooms],
   );
+
+  // Unread counts move with every message anywhere: ask for them more often than for the rooms.
+  useEffect(() => {
+    const id = window.setInterval(() => {
+      api.myRooms().then(
+        (own) => setReads(own.reads),
+        () => {},
+      );
+    }, UNREAD_EVERY_MS);
+    return () => window.clearInterval(id);
+  }, [api]);
+
+  const onRead = useCallback((roomId: string, seq: number) => {
+    setMarked((m) => ((m.get(roomId) ?? 0) >= seq ? m : new Map(m).set(roomId, seq)));
+  }, []);
 
   useEffect(() => {
     void refreshRooms();
@@ -145,6 +171,8 @@ export function Shell({ api, session, actions }: Props) {
           rooms={rooms}
           roomsError={roomsError}
           activeId={activeId}
+          reads={reads}
+          marked={marked}
           actions={actions}
           onCreated={onCreated}
           onRetry={() => void refreshRooms()}
@@ -166,6 +194,7 @@ export function Shell({ api, session, actions }: Props) {
                 void refreshRooms();
               }}
               onMembersChanged={(seq) => onRoomEvent(route.roomId, seq)}
+              onRead={(seq) => onRead(route.roomId, seq)}
               onSessionEnded={actions.sessionEnded}
             />
           ) : route.name === 'notFound' ? (

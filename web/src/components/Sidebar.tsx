@@ -1,6 +1,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import type { Session, SessionActions } from '../App';
 import type { Api, Room } from '../lib/api';
+import { badgeText, shownUnread, type ReadState } from '../lib/reads';
 import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
 import { roomPath } from '../lib/route';
 import { navigate } from '../router';
@@ -16,16 +17,20 @@ interface Props {
   rooms: Room[] | null;
   roomsError: string | null;
   activeId: string | null;
+  /** How far the user read each room, as the server says, and as this client marked since. */
+  reads: ReadonlyMap<string, ReadState>;
+  marked: ReadonlyMap<string, number>;
   actions: SessionActions;
   onCreated: (room: Room) => void;
   onRetry: () => void;
 }
 
-export function Sidebar({ api, session, rooms, roomsError, activeId, actions, onCreated, onRetry }: Props) {
+export function Sidebar({ api, session, rooms, roomsError, activeId, reads, marked, actions, onCreated, onRetry }: Props) {
   const [filter, setFilter] = useState('');
   const filterId = useId();
   const shown = rooms ? filterRooms(rooms, filter) : null;
   const groups = shown ? groupRooms(shown) : null;
+  const unread = (room: Room) => shownUnread(reads.get(room.id), marked.get(room.id), room.id === activeId);
 
   return (
     <aside className="sidebar" aria-label="Rooms">
@@ -72,15 +77,23 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, actions, on
               title="Direct messages"
               rooms={groups.direct}
               activeId={activeId}
+              unread={unread}
               empty={filter ? 'No direct message matches.' : 'No direct messages yet.'}
             >
               <DirectMessageForm api={api} />
             </RoomGroup>
-            <RoomGroup title="Your rooms" rooms={groups.mine} activeId={activeId} empty="You have not joined any room yet." />
+            <RoomGroup
+              title="Your rooms"
+              rooms={groups.mine}
+              activeId={activeId}
+              unread={unread}
+              empty="You have not joined any room yet."
+            />
             <RoomGroup
               title="Other rooms"
               rooms={groups.other}
               activeId={activeId}
+              unread={() => 0}
               empty={filter ? 'No other room matches.' : 'No other rooms yet.'}
             />
           </nav>
@@ -96,12 +109,13 @@ interface GroupProps {
   title: string;
   rooms: Room[];
   activeId: string | null;
+  unread: (room: Room) => number;
   empty: string;
   /** What follows the list, such as the way to add to it. */
   children?: ReactNode;
 }
 
-function RoomGroup({ title, rooms, activeId, empty, children }: GroupProps) {
+function RoomGroup({ title, rooms, activeId, unread, empty, children }: GroupProps) {
   const headId = useId();
   return (
     <section className="room-group" aria-labelledby={headId}>
@@ -114,7 +128,7 @@ function RoomGroup({ title, rooms, activeId, empty, children }: GroupProps) {
         <ul className="room-list">
           {rooms.map((r) => (
             <li key={r.id}>
-              <RoomButton room={r} active={r.id === activeId} />
+              <RoomButton room={r} active={r.id === activeId} unread={unread(r)} />
             </li>
           ))}
         </ul>
@@ -124,7 +138,7 @@ function RoomGroup({ title, rooms, activeId, empty, children }: GroupProps) {
   );
 }
 
-function RoomButton({ room, active }: { room: Room; active: boolean }) {
+function RoomButton({ room, active, unread }: { room: Room; active: boolean; unread: number }) {
   const metaId = `room-meta-${room.id}`;
   return (
     <button
@@ -142,8 +156,14 @@ function RoomButton({ room, active }: { room: Room; active: boolean }) {
         <span className="room-name">{room.name}</span>
         <span className="room-meta" id={metaId}>
           {roomMeta(room)}
+          {unread > 0 && <span className="sr-only">, {unread} unread</span>}
         </span>
       </span>
+      {unread > 0 && (
+        <span className="unread-badge" aria-hidden="true">
+          {badgeText(unread)}
+        </span>
+      )}
     </button>
   );
 }

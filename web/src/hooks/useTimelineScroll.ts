@@ -42,6 +42,10 @@ export function useTimelineScroll(timeline: Timeline, historyKind: string) {
         const el = scrollRef.current;
         if (el) anchorRef.current = { height: el.scrollHeight, top: el.scrollTop };
       },
+      /** Whether the newest messages are on screen. */
+      atBottom(): boolean {
+        return stickRef.current;
+      },
       /** The reader sent a message: show the newest from now on. */
       stickToBottom() {
         stickRef.current = true;

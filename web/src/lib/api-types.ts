@@ -340,7 +340,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A room's members, longest-standing first. */
+        /**
+         * A room's members, longest-standing first.
+         * @description To the room's own members, each member's `last_read_seq` too: how far they have read it.
+         */
         get: operations["room_members"];
         put?: never;
         post?: never;
@@ -432,6 +435,28 @@ export interface paths {
         get: operations["message_replies"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rooms/{room_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the room read up to `seq`.
+         * @description A position only moves forward: marking an earlier `seq` changes nothing. The room's members see the move in `GET /rooms/{room_id}/members` and, on
+         *     v2 sockets, as a `read` frame. Moves in quick succession are recorded together: the first
+         *     at once, the furthest of those in the next second at its end.
+         */
+        post: operations["mark_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -557,6 +582,8 @@ export interface paths {
         /**
          * The rooms the caller is a member of, direct rooms included, each named after its other
          *     member.
+         * @description Each with how far the caller has read it (`last_read_seq`) and how many messages after that
+         *     are neither their own nor deleted (`unread`, counted up to 999).
          */
         get: operations["my_rooms"];
         put?: never;
@@ -912,6 +939,19 @@ export interface components {
             username: string;
         };
         /**
+         * @example {
+         *       "seq": 42
+         *     }
+         */
+        MarkReadRequest: {
+            /**
+             * Format: int64
+             * @description The room sequence read up to, included: 0 to 9223372036854775807. Past the room's latest
+             *     it stands for the latest.
+             */
+            seq: number;
+        };
+        /**
          * @description A member's role in a room.
          * @enum {string}
          */
@@ -919,6 +959,11 @@ export interface components {
         MemberView: {
             /** Format: date-time */
             joined_at: string;
+            /**
+             * Format: int64
+             * @description How far the member has read the room (read receipts): shown to the room's members only.
+             */
+            last_read_seq?: number;
             role: components["schemas"]["MemberRole"];
             /** Format: uuid */
             user_id: string;
@@ -1089,12 +1134,24 @@ export interface components {
             kind: components["schemas"]["RoomKind"];
             /**
              * Format: int64
+             * @description How far the caller has read the room (`GET /users/me/rooms` only): the furthest
+             *     `seq` they marked read, or where they started, their join.
+             */
+            last_read_seq?: number;
+            /**
+             * Format: int64
              * @description The room's latest sequence (messages and membership events share it).
              */
             last_seq: number;
             /** Format: int32 */
             member_count: number;
             name: string;
+            /**
+             * Format: int64
+             * @description Messages after `last_read_seq` that are neither the caller's own nor deleted, counted up
+             *     to 999 (`GET /users/me/rooms` only).
+             */
+            unread?: number;
         };
         /**
          * @example {
@@ -3896,6 +3953,129 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "invalid_path" | "invalid_query";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id */
+                room_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadRequest"];
+            };
+        };
+        responses: {
+            /** @description Read up to `seq` (or the room's latest), or further already */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_a_member`: You are not a member of this room */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_a_member";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: The request body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Expected a body with Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `invalid_json`: Failed to deserialize the JSON body into the target type: missing field `name`; `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `invalid_input`: seq must be 0 or more, not -1 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_json" | "invalid_path" | "invalid_input";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };

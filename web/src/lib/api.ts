@@ -7,6 +7,7 @@ import type { components } from './api-types';
 import { ApiError, errorFromResponse } from './apiError';
 import { asNumberOrNull, str } from './fields';
 import { normalizeMessage, type Message } from './messageShape';
+import { readStateOf, type ReadState } from './reads';
 
 export { ApiError, detailText, errorFromResponse, errorMessage, isNotFound } from './apiError';
 export { normalizeMessage, type Mention, type Message, type Reaction } from './messageShape';
@@ -39,6 +40,7 @@ type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
 type SocketTicketAnswer = Schemas['SocketTicketAnswer'];
 type PostMessageRequest = Schemas['PostMessageRequest'];
 type EditMessageRequest = Schemas['EditMessageRequest'];
+type MarkReadRequest = Schemas['MarkReadRequest'];
 
 /** A room from any of the server's room shapes, with missing fields made explicit. */
 export function normalizeRoom(raw: unknown): Room | null {
@@ -62,7 +64,11 @@ export function normalizeRoom(raw: unknown): Room | null {
 }
 
 /** A member of a room, as `GET /rooms/{id}/members` lists them. */
-export type Member = Pick<MemberView, 'user_id' | 'username'> & { role: MemberView['role'] | null };
+export type Member = Pick<MemberView, 'user_id' | 'username'> & {
+  role: MemberView['role'] | null;
+  /** How far they read the room; shown to its members only. */
+  last_read_seq: number | null;
+};
 
 function normalizeMember(raw: unknown): Member | null {
   if (!raw || typeof raw !== 'object') return null;
@@ -71,7 +77,7 @@ function normalizeMember(raw: unknown): Member | null {
   const username = str(o.username);
   if (userId === null || username === null) return null;
   const role = o.role === 'owner' || o.role === 'member' ? o.role : null;
-  return { user_id: userId, username, role };
+  return { user_id: userId, username, role, last_read_seq: asNumberOrNull(o.last_read_seq) };
 }
 
 const messagePath = (roomId: string, messageId: string) =>
@@ -193,8 +199,15 @@ export function createApi(opts: ApiOptions = {}) {
     async listRooms(): Promise<Room[]> {
       return arrayOf(await json('GET', '/rooms/'), normalizeRoom);
     },
-    async myRooms(): Promise<Room[]> {
-      return arrayOf(await json('GET', '/users/me/rooms'), normalizeRoom);
+    /** The user's rooms, and how far they read each. */
+    async myRooms(): Promise<{ rooms: Room[]; reads: Map<string, ReadState> }> {
+      const raw = await json('GET', '/users/me/rooms');
+      return { rooms: arrayOf(raw, normalizeRoom), reads: new Map(arrayOf(raw, readStateOf)) };
+    },
+    /** Marks the room read up to `seq` (the server ignores a move backwards). */
+    async markRead(roomId: string, seq: number): Promise<void> {
+      const body: MarkReadRequest = { seq };
+      await request('POST', `/rooms/${encodeURIComponent(roomId)}/read`, { json: body });
     },
     async createRoom(name: string, isPrivate: boolean, password?: string): Promise<Room> {
       const body: CreateRoomRequest = { name, is_private: isPrivate };

@@ -29,6 +29,14 @@ describe('parseServerFrame', () => {
     expect(frameSeq(f!)).toBe(3);
   });
 
+  it('parses a read receipt, which moves no resume cursor; one without a seq is dropped', () => {
+    const f = p({ type: 'read', room_id: 'r', user_id: 'u', username: 'al', seq: 12 });
+    expect(f).toEqual({ type: 'read', user_id: 'u', username: 'al', seq: 12 });
+    expect(frameSeq(f!)).toBeNull();
+    expect(p({ type: 'read', user_id: 'u', username: 'al' })).toBeNull();
+    expect(p({ type: 'read', seq: 3 })).toBeNull();
+  });
+
   it('parses ack, error, typing, pong', () => {
     expect(p({ type: 'ack', id: 'm', seq: 4, client_msg_id: 'c' })).toEqual({ type: 'ack', id: 'm', seq: 4, client_msg_id: 'c' });
     expect(p({ type: 'error', code: 'rate_limited', detail: 'Slow down' })).toEqual({

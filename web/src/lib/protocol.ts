@@ -26,6 +26,8 @@ export type ServerFrame =
   /** A message was edited, deleted or reacted to: `change` says how, `seq` is the event's. */
   | { type: 'message_changed'; seq: number | null; change: MessageChange }
   | { type: 'typing'; user_id: string; username: string }
+  /** A member read the room up to `seq` (not a room event: it moves no resume cursor). */
+  | { type: 'read'; user_id: string; username: string; seq: number }
   | { type: 'presence'; users: PresenceUser[] }
   | { type: 'presence_changed'; joined: PresenceUser[]; left: PresenceUser[] }
   | { type: 'pong' }
@@ -122,6 +124,11 @@ export function parseServerFrame(data: unknown, roomId: string): ServerFrame | n
     case 'typing': {
       const u = user(o);
       return u ? { type: 'typing', ...u } : null;
+    }
+    case 'read': {
+      const u = user(o);
+      const seq = n(o.seq);
+      return u && seq !== null ? { type: 'read', ...u, seq } : null;
     }
     case 'presence':
       return { type: 'presence', users: users(o.users) };
