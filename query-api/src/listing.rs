@@ -71,11 +71,7 @@ pub(crate) struct RoomCursor {
 
 impl RoomCursor {
     pub(crate) fn encode(&self) -> String {
-        format!(
-            "{}.{}",
-            micros_text(self.created_at),
-            self.id.hyphenated()
-        )
+        format!("{}.{}", micros_text(self.created_at), self.id.hyphenated())
     }
 
     /// Reads exactly what [`CURSOR_PATTERN`] matches, and nothing else.

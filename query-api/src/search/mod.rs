@@ -30,8 +30,7 @@ const QUERY_TOO_LONG: &str = "q must be at most 256 characters";
 const QUERY_WITH_NUL: &str = "q must not contain NUL characters";
 const NO_WORDS: &str =
     "q has no word to search for: letters or digits, not only punctuation or `or`";
-const ONLY_EXCLUSIONS: &str =
-    "q must hold a word to find, not only words to leave out (`-word`)";
+const ONLY_EXCLUSIONS: &str = "q must hold a word to find, not only words to leave out (`-word`)";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -86,7 +85,9 @@ pub struct SearchResult {
 }
 
 fn highlights_schema() -> RefOr<Schema> {
-    let offset = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0));
+    let offset = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0));
     let pair = ArrayBuilder::new()
         .items(offset)
         .min_items(Some(2))
@@ -249,7 +250,10 @@ mod tests {
     #[test]
     fn a_search_is_trimmed_and_bounded() {
         assert_eq!(checked_words("  hello world \n").unwrap(), "hello world");
-        assert_eq!(checked_words(&"é".repeat(256)).unwrap().chars().count(), 256);
+        assert_eq!(
+            checked_words(&"é".repeat(256)).unwrap().chars().count(),
+            256
+        );
         for (refused, why) in [
             ("", BLANK_QUERY),
             (" \t\n ", BLANK_QUERY),
