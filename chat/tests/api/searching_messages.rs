@@ -5,6 +5,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::rebuilding_and_verifying::chat;
 
 /// `GET /search/messages` with these query parameters, as the holder of `token`.
 pub async fn search(app: &TestApp, token: Option<&str>, params: &[(&str, &str)]) -> Response {
@@ -247,4 +248,66 @@ async fn text_that_looks_like_markup_comes_back_as_typed() {
     );
     assert!(long.contains(snippet), "{snippet}");
     assert_eq!(highlighted(&needle["results"][0]), ["needle"]);
+}
+
+#[tokio::test]
+async fn messages_posted_before_search_existed_are_found_after_the_upgrade() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let room = app.room(&alice, "archive", None).await;
+    posted(&app, &alice, &room, "an old quince from before").await;
+    projected(&app, &room, 1).await;
+    // The read model as it was before migration 0085, with the message in it.
+    sqlx::raw_sql(
+        "DROP INDEX messages_search;
+         ALTER TABLE messages DROP COLUMN search;
+         DROP FUNCTION message_search_query, message_search_text;",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql(include_str!("../../../migrations/0085_message_search.sql"))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        contents(&app, &alice, "quince").await,
+        ["an old quince from before"]
+    );
+}
+
+#[tokio::test]
+async fn a_rebuilt_read_model_searches_as_before_and_verifies_clean() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let room = app.room(&alice, "rebuilt", None).await;
+    posted(&app, &alice, &room, "persimmon as posted").await;
+    let edited = posted(&app, &alice, &room, "plum before the edit").await;
+    let deleted = posted(&app, &alice, &room, "persimmon to delete").await;
+    projected(&app, &room, 3).await;
+    let path =
+        |message: &Value| format!("/rooms/{room}/messages/{}", message["id"].as_str().unwrap());
+    let edit = json!({"content": "persimmon after the edit"});
+    let changed = app
+        .call(Method::PATCH, &path(&edited), &alice, Some(edit))
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let removed = app
+        .call(Method::DELETE, &path(&deleted), &alice, None)
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    app.eventually(
+        "SELECT count(*) FROM messages WHERE deleted OR edited_at IS NOT NULL",
+        2,
+    )
+    .await;
+
+    chat(&app, &["rebuild"]).await.unwrap();
+    chat(&app, &["verify"]).await.unwrap();
+    let mut found = contents(&app, &alice, "persimmon").await;
+    found.sort();
+    assert_eq!(found, ["persimmon after the edit", "persimmon as posted"]);
+    assert!(contents(&app, &alice, "plum").await.is_empty());
+    let indexed = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND indexname = 'messages_search'";
+    assert_eq!(app.count(indexed).await, 1);
 }
