@@ -45,8 +45,6 @@ pub struct SearchParams {
     /// Page size: 20 by default; more than 100 reads as 100, less than 1 as 1.
     #[param(default = 20)]
     pub(crate) limit: Option<i64>,
-    /// Where the page starts: the previous page's `next` for the same search. Its form is
-    /// given so that clients can check it, not to be built by them.
     #[param(schema_with = cursor_schema)]
     pub(crate) cursor: Option<String>,
 }
@@ -54,6 +52,10 @@ pub struct SearchParams {
 fn cursor_schema() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
+        .description(Some(
+            "Where the page starts: the previous page's `next` for the same search. Its form is \
+             given so that clients can check it, not to be built by them.",
+        ))
         .pattern(Some(CURSOR_PATTERN))
         .into()
 }
@@ -76,8 +78,6 @@ pub struct SearchResult {
     /// Plain text around the match, at most 300 characters, cut at words where it can be; as
     /// typed: never markup, `<b>` included.
     pub snippet: String,
-    /// Where the matched words are in `snippet`: `[start, end)` pairs in order, counted in
-    /// Unicode scalar values (code points: not UTF-16 units, not bytes).
     #[schema(schema_with = highlights_schema)]
     pub highlights: Vec<[usize; 2]>,
     /// The message as history serves it.
@@ -92,7 +92,13 @@ fn highlights_schema() -> RefOr<Schema> {
         .items(offset)
         .min_items(Some(2))
         .max_items(Some(2));
-    ArrayBuilder::new().items(pair).into()
+    ArrayBuilder::new()
+        .items(pair)
+        .description(Some(
+            "Where the matched words are in `snippet`: `[start, end)` pairs in order, counted in \
+             Unicode scalar values (code points: not UTF-16 code units, not bytes).",
+        ))
+        .into()
 }
 
 /// The caller's search, checked: what PostgreSQL makes of it is checked next, in the database.
@@ -166,11 +172,13 @@ api_kit::error_responses!(
     ]
 );
 
-/// Messages the caller may read now (public rooms, and the private and direct rooms they are a
-/// member of), best match first. Deleted messages are never found; edited ones by their
-/// current text. `q` that is blank, over 256 characters, without a word, or only words to
-/// leave out answers 422 `invalid_search`; a `cursor` not of this endpoint's form 422
-/// `invalid_query`. Pages never repeat or skip a result while the messages stay as they are.
+/// Full-text search over the messages the caller may read.
+///
+/// Messages of public rooms, and of the private and direct rooms the caller is a member of now,
+/// best match first. Deleted messages are never found; edited ones by their current text. A
+/// `q` that is blank, over 256 characters, without a word, or made only of words to leave out
+/// answers 422 `invalid_search`; a `cursor` not of this endpoint's form 422 `invalid_query`.
+/// Pages never repeat or skip a result while the messages stay as they are.
 #[utoipa::path(get, path = "/search/messages", tag = "messages",
     params(SearchParams),
     security(("bearer" = [])),
