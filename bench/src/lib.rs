@@ -23,7 +23,8 @@ pub struct Args {
     /// Scenarios to run (`all` for every one): S1 (live latency), S2 (the write path, also
     /// `write-path`), S3 (fan-out), S4 (idle sockets), S5 (live projection and rebuild, also
     /// `projection`), S6 (history paging), S7 (a reconnect storm), S8 (fast senders, also
-    /// `fast-senders`), S9 (the event feed's Server-Sent Events, also `feed`). Or `faults`
+    /// `fast-senders`), S9 (the event feed's Server-Sent Events, also `feed`), S10 (full-text
+    /// search, also `search`). Or `faults`
     /// alone: faults under load on the roles as separate processes, results in RELIABILITY.md;
     /// it exits non-zero when a fault broke a promise.
     #[arg(required = true)]
@@ -45,7 +46,7 @@ pub struct Args {
     pub results_dir: PathBuf,
 }
 
-const SCENARIOS: [&str; 9] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9"];
+const SCENARIOS: [&str; 10] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10"];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     if args
@@ -86,6 +87,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "S7" => scenarios::reconnect_storm::run(target, args.quick).await?,
             "S8" | "FAST-SENDERS" => scenarios::fast_senders::run(target, args.quick).await?,
             "S9" | "FEED" => scenarios::feed_streams::run(target, args.quick).await?,
+            "S10" | "SEARCH" => scenarios::search::run(target, args.quick).await?,
             other => bail!(
                 "unknown scenario {other:?}; known: {}",
                 SCENARIOS.join(", ")

@@ -132,7 +132,7 @@ async fn seed(pool: &PgPool, room_id: uuid::Uuid, messages: i64) -> anyhow::Resu
 }
 
 /// The application's own time for a request, from `Server-Timing: app;dur=<ms>`.
-fn server_timing(response: &reqwest::Response) -> Option<Duration> {
+pub(crate) fn server_timing(response: &reqwest::Response) -> Option<Duration> {
     let header = response.headers().get("server-timing")?.to_str().ok()?;
     let millis: f64 = header
         .split("dur=")

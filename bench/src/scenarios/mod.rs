@@ -1,4 +1,4 @@
-//! One module per benchmark scenario (S1–S9, each measuring performance goals of the system
+//! One module per benchmark scenario (S1–S10, each measuring performance goals of the system
 //! beside a baseline), plus what they share: a client that signs users up and makes rooms
 //! through the real API, and progress bars.
 
@@ -11,6 +11,7 @@ pub mod history;
 pub mod idle_sockets;
 pub mod projection;
 pub mod reconnect_storm;
+pub mod search;
 pub mod write_path;
 pub mod ws_baseline;
 mod ws_load;
