@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { Session } from '../App';
 import type { Api, Room } from '../lib/api';
+import type { FocusTarget } from '../hooks/useMessageFocus';
 import { navigate } from '../router';
 import { ChatView } from './ChatView';
 import { JoinPanel } from './JoinPanel';
@@ -16,10 +17,12 @@ interface Props {
   onMembership: (member: boolean) => void;
   onMembersChanged: (seq: number | null) => void;
   onSessionEnded: (token: string) => void;
+  /** A message to open the room at. */
+  focus: FocusTarget | null;
 }
 
 /** A room's main pane: the chat for members, a Join prompt for everyone else. */
-export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMembership, onMembersChanged, onSessionEnded }: Props) {
+export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMembership, onMembersChanged, onSessionEnded, focus }: Props) {
   // Set when the server refuses this user (history 403 or socket 4003), whatever the list said.
   const [refused, setRefused] = useState<string | null>(null);
   const [notFound, setNotFound] = useState(false);
@@ -83,6 +86,7 @@ export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMe
       }}
       onSessionEnded={onSessionEnded}
       onMembersChanged={onMembersChanged}
+      focus={focus}
     />
   );
 }

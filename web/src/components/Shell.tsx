@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Session, SessionActions } from '../App';
+import type { FocusTarget } from '../hooks/useMessageFocus';
 import { errorMessage, type Api, type Room } from '../lib/api';
 import { behindRooms, withMembership } from '../lib/rooms';
+import type { SearchHit } from '../lib/search';
 import { parseRoute, roomPath } from '../lib/route';
 import { navigate, useMediaQuery, usePathname } from '../router';
 import { Sidebar } from './Sidebar';
@@ -123,6 +125,13 @@ export function Shell({ api, session, actions }: Props) {
     [refreshRooms, setMember],
   );
 
+  // The message a search result opened, in its room.
+  const [focus, setFocus] = useState<(FocusTarget & { roomId: string }) | null>(null);
+  const openMessage = useCallback((hit: SearchHit) => {
+    setFocus({ roomId: hit.roomId, seq: hit.seq, at: Date.now() });
+    navigate(roomPath(hit.roomId));
+  }, []);
+
   const activeId = route.name === 'room' ? route.roomId : null;
   const showSidebar = !narrow || route.name !== 'room';
   const showMain = !narrow || route.name === 'room';
@@ -139,6 +148,7 @@ export function Shell({ api, session, actions }: Props) {
           actions={actions}
           onCreated={onCreated}
           onRetry={() => void refreshRooms()}
+          onOpenMessage={openMessage}
         />
       )}
       {showMain && (
@@ -158,6 +168,7 @@ export function Shell({ api, session, actions }: Props) {
               }}
               onMembersChanged={(seq) => onRoomEvent(route.roomId, seq)}
               onSessionEnded={actions.sessionEnded}
+              focus={focus?.roomId === route.roomId ? focus : null}
             />
           ) : route.name === 'notFound' ? (
             <div className="empty-state">

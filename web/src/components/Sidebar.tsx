@@ -1,12 +1,14 @@
 import { useId, useState } from 'react';
 import type { Session, SessionActions } from '../App';
 import type { Api, Room } from '../lib/api';
+import type { SearchHit } from '../lib/search';
 import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
 import { roomPath } from '../lib/route';
 import { navigate } from '../router';
 import { CreateRoomForm } from './CreateRoomForm';
 import { HashIcon, LockIcon, Logo } from './Icons';
 import { AccountMenu } from './AccountMenu';
+import { SearchPanel } from './SearchPanel';
 
 interface Props {
   api: Api;
@@ -17,13 +19,12 @@ interface Props {
   actions: SessionActions;
   onCreated: (room: Room) => void;
   onRetry: () => void;
+  onOpenMessage: (hit: SearchHit) => void;
 }
 
-export function Sidebar({ api, session, rooms, roomsError, activeId, actions, onCreated, onRetry }: Props) {
+export function Sidebar({ api, session, rooms, roomsError, activeId, actions, onCreated, onRetry, onOpenMessage }: Props) {
   const [filter, setFilter] = useState('');
-  const filterId = useId();
-  const shown = rooms ? filterRooms(rooms, filter) : null;
-  const groups = shown ? groupRooms(shown) : null;
+  const [searching, setSearching] = useState(false);
 
   return (
     <aside className="sidebar" aria-label="Rooms">
@@ -36,49 +37,78 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, actions, on
       </header>
 
       <div className="sidebar-body">
-        <div className="room-filter">
-          <label htmlFor={filterId} className="sr-only">
-            Filter rooms
-          </label>
-          <input
-            id={filterId}
-            type="search"
-            placeholder="Filter rooms"
-            value={filter}
-            onChange={(e) => setFilter(e.target.value)}
+        <SearchPanel api={api} rooms={rooms} onOpen={onOpenMessage} onActive={setSearching} />
+        {!searching && (
+          <RoomList
+            rooms={rooms}
+            roomsError={roomsError}
+            activeId={activeId}
+            filter={filter}
+            onFilter={setFilter}
+            onRetry={onRetry}
           />
-        </div>
-
-        {roomsError && (
-          <div className="alert alert-error" role="alert">
-            <span>Could not load rooms: {roomsError}</span>
-            <button type="button" className="btn btn-link" onClick={onRetry}>
-              Try again
-            </button>
-          </div>
-        )}
-
-        {!groups ? (
-          !roomsError && (
-            <p className="muted pad" role="status">
-              Loading rooms…
-            </p>
-          )
-        ) : (
-          <nav aria-label="Room list">
-            <RoomGroup title="Your rooms" rooms={groups.mine} activeId={activeId} empty="You have not joined any room yet." />
-            <RoomGroup
-              title="Other rooms"
-              rooms={groups.other}
-              activeId={activeId}
-              empty={filter ? 'No other room matches.' : 'No other rooms yet.'}
-            />
-          </nav>
         )}
       </div>
 
       <CreateRoomForm api={api} onCreated={onCreated} />
     </aside>
+  );
+}
+
+/** The rooms, filtered by name, mine first. */
+function RoomList({
+  rooms,
+  roomsError,
+  activeId,
+  filter,
+  onFilter,
+  onRetry,
+}: Pick<Props, 'rooms' | 'roomsError' | 'activeId' | 'onRetry'> & { filter: string; onFilter: (filter: string) => void }) {
+  const filterId = useId();
+  const shown = rooms ? filterRooms(rooms, filter) : null;
+  const groups = shown ? groupRooms(shown) : null;
+  return (
+    <>
+      <div className="room-filter">
+        <label htmlFor={filterId} className="sr-only">
+          Filter rooms
+        </label>
+        <input
+          id={filterId}
+          type="search"
+          placeholder="Filter rooms"
+          value={filter}
+          onChange={(e) => onFilter(e.target.value)}
+        />
+      </div>
+
+      {roomsError && (
+        <div className="alert alert-error" role="alert">
+          <span>Could not load rooms: {roomsError}</span>
+          <button type="button" className="btn btn-link" onClick={onRetry}>
+            Try again
+          </button>
+        </div>
+      )}
+
+      {!groups ? (
+        !roomsError && (
+          <p className="muted pad" role="status">
+            Loading rooms…
+          </p>
+        )
+      ) : (
+        <nav aria-label="Room list">
+          <RoomGroup title="Your rooms" rooms={groups.mine} activeId={activeId} empty="You have not joined any room yet." />
+          <RoomGroup
+            title="Other rooms"
+            rooms={groups.other}
+            activeId={activeId}
+            empty={filter ? 'No other room matches.' : 'No other rooms yet.'}
+          />
+        </nav>
+      )}
+    </>
   );
 }
 
