@@ -20,6 +20,11 @@ ALTER TABLE messages
     ADD COLUMN search tsvector
         GENERATED ALWAYS AS (to_tsvector('simple', message_search_text(content))) STORED;
 CREATE INDEX messages_search ON messages USING gin (search);
+-- Which rows are a room's, for a search to intersect with its matches before reading any row:
+-- a caller reads a small part of the rooms, and fetching each match's row only to drop it costs
+-- most of a search. The primary key could answer too, but this index holds each room once with
+-- its rows' places (B-tree deduplication), so reading a room's share of it costs a tenth.
+CREATE INDEX messages_by_room ON messages (room_id);
 
 -- A search's words in web-search syntax (quoted phrases, `-word`, `or`), read like the messages.
 -- Text without a word to search for is an empty query; the notice PostgreSQL sends about it is

@@ -259,7 +259,7 @@ async fn messages_posted_before_search_existed_are_found_after_the_upgrade() {
     projected(&app, &room, 1).await;
     // The read model as it was before migration 0085, with the message in it.
     sqlx::raw_sql(
-        "DROP INDEX messages_search;
+        "DROP INDEX messages_search, messages_by_room;
          ALTER TABLE messages DROP COLUMN search;
          DROP FUNCTION message_search_query, message_search_text;",
     )
