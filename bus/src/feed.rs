@@ -3,7 +3,7 @@ use std::future::Future;
 use futures::{FutureExt, StreamExt};
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions,
+    ConfirmSelectOptions, QueueBindOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Consumer};
@@ -89,6 +89,36 @@ impl AmqpFeed {
     /// The webhook delivery worker's queue, of room events and changes of rooms' webhooks.
     pub fn webhooks(config: BusConfig, prefetch: u16) -> Self {
         Self::on(config.webhooks_queue(), "webhooks", config, prefetch)
+    }
+
+    /// Routes the events whose routing key matches `pattern` to this feed's queue too (`true`),
+    /// or no longer (`false`). The binding is the broker's, shared by every consumer of the
+    /// queue, and outlives this connection.
+    pub async fn route(&mut self, pattern: &str, wanted: bool) -> Result<(), BusError> {
+        let (queue, exchange) = (self.queue.clone(), self.config.events_exchange());
+        let channel = self.live().await.link.channel.clone();
+        let routed = if wanted {
+            in_time(channel.queue_bind(
+                queue.as_str().into(),
+                exchange.as_str().into(),
+                pattern.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            ))
+            .await
+        } else {
+            in_time(channel.queue_unbind(
+                queue.as_str().into(),
+                exchange.as_str().into(),
+                pattern.into(),
+                FieldTable::default(),
+            ))
+            .await
+        };
+        if let Err(error) = &routed {
+            self.drop_live(error).await;
+        }
+        routed
     }
 
     fn on(queue: String, consumer: &'static str, config: BusConfig, prefetch: u16) -> Self {

@@ -84,16 +84,24 @@ impl Topology {
             FieldTable::default(),
         ))
         .await?;
-        for routing in ["Room.#", "RoomWebhooks.#"] {
-            in_time(channel.queue_bind(
-                webhooks.as_str().into(),
-                events.as_str().into(),
-                routing.into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            ))
-            .await?;
-        }
+        // Changes of webhooks always; a room's events only once it has a webhook (the worker
+        // binds `Room.<id>.#` then), so rooms without one cost the worker nothing. Earlier
+        // versions bound every room's events: that binding goes.
+        in_time(channel.queue_bind(
+            webhooks.as_str().into(),
+            events.as_str().into(),
+            "RoomWebhooks.#".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        ))
+        .await?;
+        in_time(channel.queue_unbind(
+            webhooks.as_str().into(),
+            events.as_str().into(),
+            "Room.#".into(),
+            FieldTable::default(),
+        ))
+        .await?;
         Ok(())
     }
 

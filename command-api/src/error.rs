@@ -38,11 +38,15 @@ impl IntoResponse for HttpError {
                 refusal(StatusCode::CONFLICT, &refused)
             }
             fault @ Room(RoomError::StaleMessage) => ApiError::unavailable(&fault),
+            refused @ Room(RoomError::DirectWithSelf) => {
+                refusal(StatusCode::UNPROCESSABLE_ENTITY, &refused)
+            }
             refused @ (Room(
                 RoomError::WrongPassword
                 | RoomError::NotAMember
                 | RoomError::NotTheAuthor
-                | RoomError::NotAuthorOrOwner,
+                | RoomError::NotAuthorOrOwner
+                | RoomError::DirectRoom,
             )
             | User(UserError::WrongPassword | UserError::NotAnAuditor)
             | NotRoomOwner) => refusal(StatusCode::FORBIDDEN, &refused),
@@ -81,6 +85,8 @@ mod tests {
             (CommandError::Room(RoomError::NotFound), 404),
             (CommandError::Room(RoomError::WrongPassword), 403),
             (CommandError::Room(RoomError::NotAMember), 403),
+            (CommandError::Room(RoomError::DirectRoom), 403),
+            (CommandError::Room(RoomError::DirectWithSelf), 422),
             (CommandError::User(UserError::WrongPassword), 403),
             (CommandError::User(UserError::NotAnAuditor), 403),
             (CommandError::Invalid(InvalidValue("too long".into())), 422),

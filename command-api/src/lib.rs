@@ -5,6 +5,7 @@
 
 mod accounts;
 mod bots;
+mod direct;
 mod error;
 mod message_changes;
 mod messages;
@@ -35,6 +36,7 @@ pub fn routes() -> OpenApiRouter<CommandState> {
         .routes(routes!(rooms::create_room))
         .routes(routes!(rooms::join_room))
         .routes(routes!(rooms::leave_room))
+        .routes(routes!(direct::open_direct_room))
         .routes(routes!(messages::post_message))
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))

@@ -7,15 +7,14 @@ use auth::CurrentUser;
 use auth::BEARER_ERRORS;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use commands::{Commands, NewMessage};
 use domain::values::patterns;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use query_api::{MentionView, ReactionView};
+use query_api::MessageView;
 
 use crate::error::HttpError;
 use crate::rooms::actor;
@@ -51,39 +50,6 @@ pub(crate) fn message_schema() -> Object {
         .build()
 }
 
-/// A posted message. `seq` is its position in the room: gapless and ordered.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PostedMessage {
-    pub id: Uuid,
-    #[schema(minimum = 1)]
-    pub seq: u64,
-    pub room_id: Uuid,
-    pub user_id: Uuid,
-    pub username: String,
-    /// As stored: trimmed.
-    pub content: String,
-    #[schema(required = true)]
-    pub client_msg_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-    /// Posted by a bot account.
-    pub is_bot: bool,
-    /// Always null: it was just posted.
-    #[schema(required = true)]
-    pub edited_at: Option<DateTime<Utc>>,
-    /// Always false.
-    pub deleted: bool,
-    /// Always empty.
-    pub reactions: Vec<ReactionView>,
-    #[schema(required = true)]
-    pub reply_to: Option<Uuid>,
-    /// Always 0.
-    #[schema(minimum = 0)]
-    pub reply_count: i64,
-    /// The members its content names as `@username`.
-    pub mentions: Vec<MentionView>,
-}
-
 api_kit::error_responses!(
     /// What posting answers instead of success.
     PostMessageErrors: [STORE_ERRORS, JSON_BODY_ERRORS, PATH_ERRORS, BEARER_ERRORS], [
@@ -101,12 +67,12 @@ api_kit::error_responses!(
     request_body = PostMessageRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Posted", body = PostedMessage,
+        (status = 201, description = "Posted", body = MessageView,
             links(
                 ("ReadIt" = (operation_id = "room_messages", description = "History, once it shows this message",
                     parameters(("room_id" = "$response.body#/room_id"), ("min_seq" = "$response.body#/seq")))),
             )),
-        (status = 200, description = "This sender already used this `client_msg_id` in this room within a day: the original message", body = PostedMessage),
+        (status = 200, description = "This sender already used this `client_msg_id` in this room within a day: the original message", body = MessageView),
         PostMessageErrors,
     ))]
 pub(crate) async fn post_message(
@@ -115,7 +81,7 @@ pub(crate) async fn post_message(
     RequestId(request_id): RequestId,
     Path(room_id): Path<Uuid>,
     Json(request): Json<PostMessageRequest>,
-) -> Result<(StatusCode, Json<PostedMessage>), HttpError> {
+) -> Result<(StatusCode, Json<MessageView>), HttpError> {
     let message = NewMessage::parse(&request.content, request.client_msg_id.as_deref())?
         .replying_to(request.reply_to);
     let posted = commands
@@ -126,32 +92,5 @@ pub(crate) async fn post_message(
     } else {
         StatusCode::CREATED
     };
-    Ok((
-        status,
-        Json(PostedMessage {
-            id: posted.message.message_id,
-            seq: posted.seq as u64,
-            room_id: posted.room_id,
-            user_id: posted.message.user_id,
-            username: posted.message.username,
-            content: posted.message.content,
-            client_msg_id: posted.message.client_msg_id,
-            created_at: posted.message.posted_at,
-            is_bot: posted.message.is_bot,
-            edited_at: None,
-            deleted: false,
-            reactions: Vec::new(),
-            reply_to: posted.message.reply_to,
-            reply_count: 0,
-            mentions: posted
-                .message
-                .mentions
-                .into_iter()
-                .map(|m| MentionView {
-                    user_id: m.user_id,
-                    username: m.username,
-                })
-                .collect(),
-        }),
-    ))
+    Ok((status, Json(MessageView::from(posted))))
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use commands::{Commands, NewRoom};
 use domain::room::Actor;
 use domain::values::patterns;
+use query_api::RoomKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::openapi::{RefOr, Schema};
@@ -80,6 +81,8 @@ pub struct CreatedRoom {
     /// The creator's user id.
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
+    /// Always `room`: direct rooms are opened at `POST /users/{username}/dm`.
+    pub kind: RoomKind,
 }
 
 api_kit::error_responses!(
@@ -132,6 +135,7 @@ pub(crate) async fn create_room(
         is_private: room.is_private,
         created_by: room.created_by,
         created_at: room.created_at,
+        kind: room.kind.into(),
     }))
 }
 
@@ -149,10 +153,15 @@ pub struct RoomMessage {
     pub message: String,
 }
 
+/// What joining or leaving a direct room answers: its two members are its members for good.
+const DIRECT_ROOM: ErrorCase =
+    ErrorCase::new(403, "direct_room", "A direct room cannot be joined or left");
+
 api_kit::error_responses!(
     /// What joining answers instead of success.
     JoinRoomErrors: [STORE_ERRORS, JSON_BODY_ERRORS, PATH_ERRORS, BEARER_ERRORS], [
         ErrorCase::new(403, "invalid_room_password", "Invalid room password"),
+        DIRECT_ROOM,
         ErrorCase::new(404, "room_not_found", "Room not found"),
         RATE_LIMITED,
     ]
@@ -193,6 +202,7 @@ api_kit::error_responses!(
     /// What leaving answers instead of success.
     LeaveRoomErrors: [STORE_ERRORS, PATH_ERRORS, BEARER_ERRORS], [
         ErrorCase::new(403, "not_a_member", "You are not a member of this room"),
+        DIRECT_ROOM,
         ErrorCase::new(404, "room_not_found", "Room not found"),
     ]
 );

@@ -55,11 +55,7 @@ impl Commands {
             password_hash: self.passwords.hash(password.expose()).await,
             at: eventstore::now(),
         };
-        let metadata = CommandMetadata {
-            user_id: Some(user_id),
-            request_id,
-            client_msg_id: None,
-        };
+        let metadata = CommandMetadata::by(user_id, request_id);
         let aggregate_id = user_id.to_string();
         let events = self
             .users

@@ -66,11 +66,7 @@ impl Commands {
             owner_id: owner,
             at: eventstore::now(),
         };
-        let metadata = CommandMetadata {
-            user_id: Some(owner),
-            request_id,
-            client_msg_id: None,
-        };
+        let metadata = CommandMetadata::by(owner, request_id);
         let events = self
             .users
             .execute(&bot_id.to_string(), command, &metadata)
@@ -130,11 +126,7 @@ impl Commands {
             owner_id: owner,
             at: eventstore::now(),
         };
-        let metadata = CommandMetadata {
-            user_id: Some(owner),
-            request_id,
-            client_msg_id: None,
-        };
+        let metadata = CommandMetadata::by(owner, request_id);
         match self
             .users
             .execute(&bot_id.to_string(), command, &metadata)

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod bots;
+mod direct;
 mod error;
 mod message_changes;
 mod message_facts;

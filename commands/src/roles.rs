@@ -63,11 +63,7 @@ impl Commands {
             resource: resource.to_owned(),
             at: eventstore::now(),
         };
-        let metadata = CommandMetadata {
-            user_id: Some(user_id),
-            request_id,
-            client_msg_id: None,
-        };
+        let metadata = CommandMetadata::by(user_id, request_id);
         let recorded = self
             .users
             .execute(&user_id.to_string(), command, &metadata)

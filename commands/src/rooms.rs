@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
 use domain::room::Actor;
 use domain::values::{InvalidValue, RoomName, RoomPassword};
-use domain::{Room, RoomCommand, RoomError, RoomEvent};
+use domain::{Room, RoomCommand, RoomError, RoomEvent, RoomKind};
 use uuid::Uuid;
 
 use crate::state::metadata;
@@ -47,6 +47,7 @@ pub struct CreatedRoom {
     pub is_private: bool,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
+    pub kind: RoomKind,
 }
 
 /// A join, recorded now or already a fact.
@@ -100,6 +101,7 @@ impl Commands {
             is_private,
             created_by,
             created_at,
+            kind,
             ..
         } = &events[0].payload
         else {
@@ -111,6 +113,7 @@ impl Commands {
             is_private: *is_private,
             created_by: *created_by,
             created_at: *created_at,
+            kind: *kind,
         };
         let sequence = events.last().map_or(0, |event| event.sequence);
         Ok(self

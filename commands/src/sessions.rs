@@ -125,9 +125,5 @@ impl Commands {
 }
 
 fn session_metadata(claims: &Claims, request_id: Option<String>) -> CommandMetadata {
-    CommandMetadata {
-        user_id: Some(claims.uid),
-        request_id,
-        client_msg_id: None,
-    }
+    CommandMetadata::by(claims.uid, request_id)
 }

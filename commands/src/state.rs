@@ -158,9 +158,5 @@ impl Commands {
 
 /// The event metadata of a command `actor` gives in the request `request_id`.
 pub(crate) fn metadata(actor: &Actor, request_id: Option<String>) -> CommandMetadata {
-    CommandMetadata {
-        user_id: Some(actor.user_id),
-        request_id,
-        client_msg_id: None,
-    }
+    CommandMetadata::by(actor.user_id, request_id)
 }

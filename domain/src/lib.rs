@@ -10,6 +10,6 @@ pub mod webhooks;
 
 /// The trait that gives each aggregate its `TYPE`, the name its events are stored under.
 pub use cqrs_es::Aggregate;
-pub use room::{Mention, MessagePosted, Role, Room, RoomCommand, RoomError, RoomEvent};
+pub use room::{Mention, MessagePosted, Role, Room, RoomCommand, RoomError, RoomEvent, RoomKind};
 pub use user::{User, UserCommand, UserError, UserEvent, UserRole};
 pub use webhooks::{RoomWebhooks, WebhookCommand, WebhookError, WebhookEvent};

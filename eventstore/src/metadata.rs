@@ -13,6 +13,15 @@ pub struct CommandMetadata {
 }
 
 impl CommandMetadata {
+    /// The metadata of a command `user_id` gives in the request `request_id`.
+    pub fn by(user_id: Uuid, request_id: Option<String>) -> Self {
+        Self {
+            user_id: Some(user_id),
+            request_id,
+            client_msg_id: None,
+        }
+    }
+
     pub(crate) fn to_map(&self, recorded_at: DateTime<Utc>) -> HashMap<String, String> {
         let mut map = HashMap::from([(
             "recorded_at".to_owned(),

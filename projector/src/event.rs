@@ -4,13 +4,13 @@
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use domain::room::MESSAGE_POSTED_VERSIONS;
 use domain::{Room, RoomEvent, RoomWebhooks, User, UserEvent, UserRole};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The event version this projector understands, but for `MessagePosted`, which is upcast.
+/// The event version this projector understands of user and webhook events; room events say
+/// which versions of theirs are upcast.
 const KNOWN_VERSION: &str = "1";
 const USER_EVENTS: [&str; 9] = [
     "UserRegistered",
@@ -64,8 +64,8 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
             envelope.event_type, envelope.aggregate_type
         ));
     }
-    let known_version = if envelope.event_type == "MessagePosted" {
-        MESSAGE_POSTED_VERSIONS.contains(&envelope.event_version.as_str())
+    let known_version = if envelope.aggregate_type == Room::TYPE {
+        domain::room::is_known_version(&envelope.event_type, &envelope.event_version)
     } else {
         envelope.event_version == KNOWN_VERSION
     };
@@ -97,19 +97,16 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
         return Ok(Change::Unprojected);
     }
     if envelope.aggregate_type == User::TYPE {
-        match Deserialize::deserialize(&envelope.payload).map_err(malformed)? {
+        let event: UserEvent = Deserialize::deserialize(&envelope.payload).map_err(malformed)?;
+        let is_bot = matches!(event, UserEvent::BotRegistered { .. });
+        match event {
             UserEvent::UserRegistered {
                 user_id,
                 username,
                 registered_at,
                 ..
-            } => Ok(Change::UserRegistered {
-                user_id,
-                username,
-                registered_at,
-                is_bot: false,
-            }),
-            UserEvent::BotRegistered {
+            }
+            | UserEvent::BotRegistered {
                 user_id,
                 username,
                 registered_at,
@@ -118,7 +115,7 @@ pub(crate) fn decode(envelope: &EventEnvelope) -> Result<Change, String> {
                 user_id,
                 username,
                 registered_at,
-                is_bot: true,
+                is_bot,
             }),
             UserEvent::RoleGranted { role, granted_at } => Ok(Change::UserRole {
                 user_id: user_id(envelope)?,

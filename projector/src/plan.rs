@@ -50,6 +50,7 @@ struct Rooms {
     private: Vec<bool>,
     created_by: Vec<Uuid>,
     created_at: Vec<DateTime<Utc>>,
+    kinds: Vec<&'static str>,
 }
 
 #[derive(Default)]
@@ -143,6 +144,7 @@ impl Plan {
                 is_private,
                 created_by,
                 created_at,
+                kind,
                 ..
             } => {
                 self.rooms.ids.push(room_id);
@@ -150,6 +152,7 @@ impl Plan {
                 self.rooms.private.push(is_private);
                 self.rooms.created_by.push(created_by);
                 self.rooms.created_at.push(created_at);
+                self.rooms.kinds.push(kind.as_str());
             }
             RoomEvent::MemberJoined {
                 user_id,
@@ -225,6 +228,7 @@ impl Plan {
                 .bind(&self.rooms.private)
                 .bind(&self.rooms.created_by)
                 .bind(&self.rooms.created_at)
+                .bind(&self.rooms.kinds)
                 .execute(&mut *connection)
                 .await?;
         }
@@ -279,8 +283,9 @@ ON CONFLICT (user_id, role) DO UPDATE SET granted_at = excluded.granted_at";
 const REVOKE_ROLE: &str = "DELETE FROM user_roles WHERE user_id = $1 AND role = $2";
 
 const INSERT_ROOMS: &str = "
-INSERT INTO rooms (id, name, is_private, created_by, created_at)
-SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::timestamptz[])
+INSERT INTO rooms (id, name, is_private, created_by, created_at, kind)
+SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::timestamptz[],
+                     $6::text[])
 ON CONFLICT DO NOTHING";
 
 const INSERT_MESSAGES: &str = "

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::page_size::PageSize;
-use crate::rooms::MemberRole;
+use crate::rooms::{MemberRole, RoomKind};
 use crate::{QueryError, QueryState};
 
 /// An event as stored, with its password hashes redacted.
@@ -228,6 +228,7 @@ pub struct RoomStateView {
     pub at: DateTime<Utc>,
     pub name: String,
     pub is_private: bool,
+    pub kind: RoomKind,
     pub members: Vec<StateMember>,
     pub message_count: u64,
     pub last_seq: u64,
@@ -309,6 +310,7 @@ pub(crate) async fn room_state(
         at,
         name: info.name.clone(),
         is_private: info.is_private,
+        kind: info.kind.into(),
         members: room
             .members()
             .iter()

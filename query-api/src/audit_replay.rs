@@ -2,7 +2,7 @@
 //! the event store alone, edits, deletions and reactions included.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::RoomEvent;
+use domain::{RoomEvent, RoomKind};
 use eventstore::{EventLog, EventLogError};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -49,9 +49,14 @@ fn describe(event: &RoomEvent) -> String {
             name,
             is_private,
             created_by,
+            kind,
             ..
         } => {
-            let kind = if *is_private { "private" } else { "public" };
+            let kind = match (kind, is_private) {
+                (RoomKind::Direct, _) => "direct",
+                (RoomKind::Room, true) => "private",
+                (RoomKind::Room, false) => "public",
+            };
             format!("room {name:?} created ({kind}) by {created_by}")
         }
         RoomEvent::MemberJoined { username, role, .. } => {

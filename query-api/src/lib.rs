@@ -24,6 +24,7 @@ pub use audit_replay::{replay_timeline, ReplayError};
 pub use error::QueryError;
 pub use feed::{Feed, StreamCounts, Tail};
 pub use message_view::{read_message, MentionView, MessageView, ReactionView};
+pub use rooms::RoomKind;
 pub use state::QueryState;
 
 use utoipa_axum::{router::OpenApiRouter, routes};

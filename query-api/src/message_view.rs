@@ -95,6 +95,37 @@ pub struct MentionView {
     pub username: String,
 }
 
+impl From<commands::PostedMessage> for MessageView {
+    /// The message as readers will see it once projected: nothing has changed it yet.
+    fn from(posted: commands::PostedMessage) -> Self {
+        let message = posted.message;
+        Self {
+            id: message.message_id,
+            seq: posted.seq as i64,
+            room_id: posted.room_id,
+            user_id: message.user_id,
+            username: message.username,
+            content: message.content,
+            client_msg_id: message.client_msg_id,
+            created_at: message.posted_at,
+            is_bot: message.is_bot,
+            edited_at: None,
+            deleted: false,
+            reactions: Vec::new(),
+            reply_to: message.reply_to,
+            reply_count: 0,
+            mentions: message
+                .mentions
+                .into_iter()
+                .map(|mention| MentionView {
+                    user_id: mention.user_id,
+                    username: mention.username,
+                })
+                .collect(),
+        }
+    }
+}
+
 const ONE_MESSAGE: &str = concat!(select_messages!(), "WHERE m.id = $1 AND m.room_id = $2");
 
 /// One message of a room, as readers see it.

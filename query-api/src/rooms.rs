@@ -32,34 +32,71 @@ pub struct RoomView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = bool)]
     pub is_member: Option<bool>,
+    pub kind: RoomKind,
 }
 
-/// Rooms in creation order after the cursor `($2, $3)` (from the start when it is null), at
-/// most `$4` of them (all when null).
+/// What a room is: a named `room`, or the `direct` room of two people, which is private, has
+/// exactly those two members for good, is listed only to them, and is named for each after the
+/// other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum RoomKind {
+    Room,
+    Direct,
+}
+
+impl From<domain::RoomKind> for RoomKind {
+    fn from(kind: domain::RoomKind) -> Self {
+        match kind {
+            domain::RoomKind::Room => RoomKind::Room,
+            domain::RoomKind::Direct => RoomKind::Direct,
+        }
+    }
+}
+
+/// The columns of a [`RoomView`] of the room `r` as the caller `$1` sees it: a direct room is
+/// named after its other member.
+macro_rules! room_view_columns {
+    () => {
+        "r.id,
+       CASE WHEN r.kind = 'direct'
+            THEN coalesce((SELECT o.username FROM room_members o
+                            WHERE o.room_id = r.id AND o.user_id <> $1 LIMIT 1), r.name)
+            ELSE r.name END AS name,
+       r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq, r.kind"
+    };
+}
+
+/// Named rooms in creation order after the cursor `($2, $3)` (from the start when it is null),
+/// at most `$4` of them (all when null). Direct rooms are their members' business only.
 const LIST_ROOMS: &str = "
 SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
-       (m.user_id IS NOT NULL) AS is_member
+       r.kind, (m.user_id IS NOT NULL) AS is_member
   FROM rooms r
   LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
- WHERE $2::timestamptz IS NULL OR (r.created_at, r.id) > ($2, $3::uuid)
+ WHERE r.kind = 'room'
+   AND ($2::timestamptz IS NULL OR (r.created_at, r.id) > ($2, $3::uuid))
  ORDER BY r.created_at, r.id
  LIMIT $4";
 
-const ROOM_BY_ID: &str = "
-SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
-       (m.user_id IS NOT NULL) AS is_member
+const ROOM_BY_ID: &str = concat!(
+    "SELECT ",
+    room_view_columns!(),
+    ", (m.user_id IS NOT NULL) AS is_member
   FROM rooms r
   LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
- WHERE r.id = $2";
+ WHERE r.id = $2"
+);
 
 api_kit::error_responses!(
     /// What listing rooms answers instead of success.
     ListRoomsErrors: [UNAVAILABLE, QUERY_ERRORS], []
 );
 
-/// Every room, private ones too (their names are not secret; their contents are), oldest
-/// first: all of them, as the seed answers, or one page with `limit` or `after`, with
-/// `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
+/// Every named room, private ones too (their names are not secret; their contents are), but no
+/// direct room, oldest first: all of them, as the seed answers, or one page with `limit` or
+/// `after`, with `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
 /// ignored.
 #[utoipa::path(get, path = "/rooms/", tag = "rooms",
     params(RoomsParams),
@@ -218,10 +255,12 @@ pub(crate) async fn room_members(
     Ok(Json(members))
 }
 
-pub(crate) const MY_ROOMS: &str = "
-SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.member_count, r.last_seq,
-       true AS is_member
+pub(crate) const MY_ROOMS: &str = concat!(
+    "SELECT ",
+    room_view_columns!(),
+    ", true AS is_member
   FROM room_members m
   JOIN rooms r ON r.id = m.room_id
  WHERE m.user_id = $1
- ORDER BY r.created_at, r.id";
+ ORDER BY r.created_at, r.id"
+);

@@ -53,7 +53,8 @@ api_kit::error_responses!(
     MyRoomsErrors: [UNAVAILABLE, BEARER_ERRORS], []
 );
 
-/// The rooms the caller is a member of.
+/// The rooms the caller is a member of, direct rooms included, each named after its other
+/// member.
 #[utoipa::path(get, path = "/users/me/rooms", tag = "users",
     security(("bearer" = [])),
     responses(

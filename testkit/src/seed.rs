@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use cqrs_es::DomainEvent;
-use domain::{MessagePosted, Role, RoomEvent, UserEvent};
+use domain::{MessagePosted, Role, RoomEvent, RoomKind, UserEvent};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -129,6 +129,7 @@ pub fn history(shape: &Shape) -> Vec<StoredEvent> {
             password_hash: (r % 5 == 0).then(|| "not a real hash".into()),
             created_by: owner.0,
             created_at: now,
+            kind: RoomKind::Room,
         }));
         let join = |room: &mut SeedRoom, (user_id, username): (Uuid, String), role| {
             room.members.push((user_id, username.clone()));

@@ -6,14 +6,20 @@
 //! at once, can neither skip nor repeat one. A regular sweep catches rooms whose last message
 //! the broker lost.
 
+use std::collections::{HashMap, HashSet};
+
 use eventstore::log::PAGE_SIZE;
-use eventstore::{EventLog, StoredEvent};
+use eventstore::EventLog;
+use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-const HAS_WEBHOOKS: &str = "
-SELECT r.room_seq FROM webhook_rooms r
- WHERE r.room_id = $1 AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.room_id = $1)";
+/// Of the rooms given with their latest sequence, those with a webhook whose mark is behind it.
+const BEHIND_OF: &str = "
+SELECT r.room_id FROM webhook_rooms r
+  JOIN unnest($1::uuid[], $2::bigint[]) AS moved (room_id, sequence) ON moved.room_id = r.room_id
+ WHERE r.room_seq < moved.sequence
+   AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.room_id = r.room_id)";
 
 const ENSURE_ROOM: &str = "INSERT INTO webhook_rooms (room_id) VALUES ($1) ON CONFLICT DO NOTHING";
 
@@ -57,37 +63,79 @@ SELECT r.room_id::text FROM webhook_rooms r
                 WHERE e.aggregate_type = 'Room' AND e.aggregate_id = r.room_id::text
                   AND e.sequence > r.room_seq)";
 
+const ROOMS_WITH_WEBHOOKS: &str = "SELECT DISTINCT room_id FROM webhook_endpoints";
+
+const HAS_WEBHOOKS: &str = "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE room_id = $1)";
+
 /// Finished deliveries are kept this long for `GET …/deliveries`.
 const FORGET_FINISHED: &str = "
 DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_at < now() - interval '7 days'";
 
-/// What a bus message asks of the queue.
-pub(crate) fn room_of(event: &StoredEvent) -> Option<(Uuid, Option<i64>)> {
-    let room_id = event.aggregate_id.parse().ok()?;
-    match event.aggregate_type.as_str() {
-        "Room" => Some((room_id, Some(event.sequence))),
-        "RoomWebhooks" => Some((room_id, None)),
-        _ => None,
+/// Which rooms a batch of bus messages moved, and what each asks of the queue.
+#[derive(Default)]
+pub(crate) struct Moved {
+    /// Rooms whose events moved, with the latest sequence seen.
+    events: HashMap<Uuid, i64>,
+    /// Rooms whose webhooks changed: always queued.
+    webhooks: HashSet<Uuid>,
+}
+
+/// What the intake reads of a bus message: which aggregate moved, and how far. The payload is
+/// left unparsed, as the events to deliver are read from the store.
+#[derive(Deserialize)]
+pub(crate) struct EventHeader {
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+}
+
+impl Moved {
+    pub(crate) fn add(&mut self, event: &EventHeader) {
+        let Ok(room_id) = event.aggregate_id.parse() else {
+            return;
+        };
+        match event.aggregate_type.as_str() {
+            "Room" => {
+                let latest = self.events.entry(room_id).or_default();
+                *latest = (*latest).max(event.sequence);
+            }
+            "RoomWebhooks" => {
+                self.webhooks.insert(room_id);
+            }
+            _ => {}
+        }
+    }
+
+    /// The rooms to queue: every room whose webhooks changed, and of the others those with a
+    /// webhook and events past their mark. Most rooms have no webhook, so a whole batch costs
+    /// one read and nothing written.
+    /// The rooms whose webhooks changed.
+    pub(crate) fn webhooks_changed(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.webhooks.iter().copied()
+    }
+
+    pub(crate) async fn rooms_to_queue(
+        mut self,
+        pool: &PgPool,
+    ) -> Result<HashSet<Uuid>, sqlx::Error> {
+        self.events
+            .retain(|room_id, _| !self.webhooks.contains(room_id));
+        if !self.events.is_empty() {
+            let (rooms, sequences): (Vec<Uuid>, Vec<i64>) = self.events.into_iter().unzip();
+            let behind: Vec<Uuid> = sqlx::query_scalar(BEHIND_OF)
+                .bind(rooms)
+                .bind(sequences)
+                .fetch_all(pool)
+                .await?;
+            self.webhooks.extend(behind);
+        }
+        Ok(self.webhooks)
     }
 }
 
-/// Queues the room's events after its mark (when `sequence` is past it; always for a change of
-/// its webhooks). Answers how many deliveries were added.
-pub(crate) async fn queue_room(
-    pool: &PgPool,
-    room_id: Uuid,
-    sequence: Option<i64>,
-) -> Result<u64, sqlx::Error> {
-    if let Some(sequence) = sequence {
-        // Most rooms have no webhook: a read, and nothing written.
-        let mark: Option<i64> = sqlx::query_scalar(HAS_WEBHOOKS)
-            .bind(room_id)
-            .fetch_optional(pool)
-            .await?;
-        if mark.is_none_or(|mark| mark >= sequence) {
-            return Ok(0);
-        }
-    }
+/// Queues the room's events after its mark, following its webhooks first. Answers how many
+/// deliveries were added.
+pub(crate) async fn queue_room(pool: &PgPool, room_id: Uuid) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(ENSURE_ROOM)
         .bind(room_id)
@@ -219,17 +267,31 @@ async fn queue_events(
     }
 }
 
-/// Queues every room the bus left behind, and forgets deliveries finished long ago.
-pub(crate) async fn sweep(pool: &PgPool) -> Result<u64, sqlx::Error> {
+/// Rooms with a webhook: their events are routed to the worker's queue.
+pub(crate) async fn rooms_with_webhooks(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(ROOMS_WITH_WEBHOOKS)
+        .fetch_all(pool)
+        .await
+}
+
+/// Whether the room has a webhook now.
+pub(crate) async fn has_webhooks(pool: &PgPool, room_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(HAS_WEBHOOKS)
+        .bind(room_id)
+        .fetch_one(pool)
+        .await
+}
+
+/// Rooms whose webhooks, or events for their webhooks, the bus left unqueued.
+pub(crate) async fn behind(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
     let rooms: Vec<String> = sqlx::query_scalar(BEHIND).fetch_all(pool).await?;
-    let mut added = 0;
-    for room in rooms {
-        if let Ok(room_id) = room.parse() {
-            added += queue_room(pool, room_id, None).await?;
-        }
-    }
+    Ok(rooms.iter().filter_map(|room| room.parse().ok()).collect())
+}
+
+/// Forgets deliveries finished long ago.
+pub(crate) async fn forget_finished(pool: &PgPool) -> Result<(), sqlx::Error> {
     sqlx::query(FORGET_FINISHED).execute(pool).await?;
-    Ok(added)
+    Ok(())
 }
 
 fn into_sqlx(error: eventstore::EventLogError) -> sqlx::Error {

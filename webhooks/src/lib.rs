@@ -1,12 +1,14 @@
 //! Webhooks: every event of a room POSTed, signed as the Standard Webhooks specification says,
 //! to each endpoint its owners registered, in the room's order, at least once.
 //!
-//! [`run`] is the delivery worker. Its intake follows the bus (queue `<prefix>.webhooks`) and
-//! turns room events into deliveries (`intake`); its dispatchers deliver them, each webhook by
+//! [`run`] is the delivery worker. Its intake follows the bus (queue `<prefix>.webhooks`, which
+//! gets the events of rooms with a webhook: `follow`) and turns room events into deliveries
+//! (`intake`); its dispatchers deliver them, each webhook by
 //! one dispatcher at a time, retrying with a growing pause and dead-lettering past the give-up
 //! age (`dispatch`). Every connection goes only to an address the guard admits (`guard`, `send`).
 
 mod dispatch;
+mod follow;
 pub mod guard;
 mod intake;
 mod send;
@@ -15,7 +17,7 @@ pub mod signature;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bus::{AmqpFeed, Feed, Intake};
+use bus::AmqpFeed;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -62,9 +64,6 @@ impl DeliverySettings {
     }
 }
 
-/// The bus messages taken at once.
-const BATCH: usize = 100;
-
 /// Runs the delivery worker until `shutdown`: the intake from `bus` and the dispatchers.
 pub async fn run(
     pool: PgPool,
@@ -84,77 +83,7 @@ pub async fn run(
             shutdown.clone(),
         ));
     }
-    let feed = AmqpFeed::webhooks(bus, BATCH as u16);
-    tasks.spawn(follow(pool, feed, settings, wake, shutdown));
+    let feed = AmqpFeed::webhooks(bus, follow::BATCH as u16);
+    tasks.spawn(follow::run(pool, feed, settings, wake, shutdown));
     while tasks.join_next().await.is_some() {}
-}
-
-/// Queues what the bus brings, and what it missed at every reconnect and sweep.
-async fn follow(
-    pool: PgPool,
-    mut feed: AmqpFeed,
-    settings: DeliverySettings,
-    wake: Arc<Notify>,
-    shutdown: CancellationToken,
-) {
-    let mut sweep = tokio::time::interval(settings.catch_up_interval);
-    loop {
-        let intake = tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = sweep.tick() => None,
-            intake = feed.next_batch(BATCH) => Some(intake),
-        };
-        let deliveries = match intake {
-            Some(Intake::Deliveries(deliveries)) => deliveries,
-            None | Some(Intake::Reconnected) => {
-                match intake::sweep(&pool).await {
-                    Ok(0) => {}
-                    Ok(_) => wake.notify_waiters(),
-                    Err(error) => {
-                        tracing::warn!(cause = %api_kit::Chain(&error), "webhook sweep failed")
-                    }
-                }
-                continue;
-            }
-        };
-        // Until the database takes the batch, nothing is acknowledged: the broker keeps it.
-        loop {
-            match queue_batch(&pool, &deliveries).await {
-                Ok(added) => {
-                    if added > 0 {
-                        wake.notify_waiters();
-                    }
-                    break;
-                }
-                Err(error) => {
-                    tracing::warn!(cause = %api_kit::Chain(&error), "cannot queue webhook deliveries; retrying");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    }
-                }
-            }
-        }
-        if let Some(last) = deliveries.last() {
-            feed.ack_through(last).await;
-        }
-    }
-}
-
-async fn queue_batch(pool: &PgPool, deliveries: &[bus::Delivery]) -> Result<u64, sqlx::Error> {
-    let mut added = 0;
-    for delivery in deliveries {
-        let Ok(event) = serde_json::from_slice::<bus::EventEnvelope>(&delivery.body) else {
-            // Not an event: nothing to deliver. The sweep reads the store, not the bus.
-            tracing::warn!(
-                routing_key = delivery.routing_key,
-                "an undecodable bus message was skipped"
-            );
-            continue;
-        };
-        if let Some((room_id, sequence)) = intake::room_of(&event) {
-            added += intake::queue_room(pool, room_id, sequence).await?;
-        }
-    }
-    Ok(added)
 }

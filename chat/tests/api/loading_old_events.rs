@@ -87,6 +87,11 @@ async fn a_store_of_version_1_messages_loads_projects_changes_rebuilds_and_verif
     )
     .await;
 
+    let details = app.get_json(&format!("/rooms/{room}"), None).await;
+    assert_eq!(
+        details["kind"], "room",
+        "a room of version 1 is a named room"
+    );
     let read = history(&app, room, &bob).await;
     assert_eq!(read[0]["content"], "hi @bob");
     assert_eq!(read[0]["client_msg_id"], "c-1");

@@ -12,6 +12,8 @@ mod choosing_request_ids;
 mod creating_and_joining_rooms;
 mod creating_rooms_in_bulk;
 mod delivering_webhooks_from_two_projectors;
+mod direct_messages;
+mod direct_messages_live;
 mod docs;
 mod feed_client;
 mod following_the_feed;

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 
 use chrono::Utc;
-use domain::{MessagePosted, Role, RoomEvent};
+use domain::{MessagePosted, Role, RoomEvent, RoomKind};
 use testkit::seed::{write, StoredEvent};
 use tokio::process::Command;
 use uuid::Uuid;
@@ -22,6 +22,7 @@ async fn a_message_with_an_escape_sequence_written_before_the_change_prints_esca
             password_hash: None,
             created_by: user_id,
             created_at: now,
+            kind: RoomKind::Room,
         },
         RoomEvent::MemberJoined {
             user_id,

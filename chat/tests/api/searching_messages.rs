@@ -163,6 +163,34 @@ async fn a_search_finds_only_what_the_searcher_may_read_now() {
 }
 
 #[tokio::test]
+async fn a_direct_room_is_searched_by_its_two_members_only() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    let direct = app.dm(&alice, "bob").await;
+    posted(&app, &alice, &direct, "the kumquat between us").await;
+    projected(&app, &direct, 1).await;
+
+    assert_eq!(
+        contents(&app, &bob, "kumquat").await,
+        ["the kumquat between us"]
+    );
+    assert_eq!(
+        contents(&app, &alice, "kumquat").await,
+        ["the kumquat between us"]
+    );
+    assert!(contents(&app, &carol, "kumquat").await.is_empty());
+    let outsider = search(
+        &app,
+        Some(&carol),
+        &[("q", "kumquat"), ("room_id", &direct)],
+    )
+    .await;
+    assert_error(outsider, StatusCode::FORBIDDEN, None).await;
+}
+
+#[tokio::test]
 async fn deleted_messages_are_never_found_and_edited_ones_by_what_they_say_now() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::messages::{mentions_in, ChangedMessages};
-use super::{Actor, MessagePosted, Role, RoomCommand, RoomEvent};
+use super::{Actor, MessagePosted, Role, RoomCommand, RoomEvent, RoomKind};
 
 /// How many `client_msg_id`s a room remembers for idempotent sends: enough for the sends that
 /// race their own retries. Older ones are found where the use case keeps a day of them.
@@ -39,6 +39,11 @@ pub enum RoomError {
     /// remembers: the use case reads it again and retries.
     #[error("The message changed meanwhile; try again")]
     StaleMessage,
+    /// A direct room has its two members for good.
+    #[error("A direct room cannot be joined or left")]
+    DirectRoom,
+    #[error("A direct room needs two different people")]
+    DirectWithSelf,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +54,9 @@ pub struct RoomInfo {
     pub password_hash: Option<String>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
+    /// Absent from snapshots taken before direct rooms existed: every room was a named one.
+    #[serde(default)]
+    pub kind: RoomKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +134,15 @@ impl Room {
         self.info.as_ref().ok_or(RoomError::NotFound)
     }
 
+    /// The room, if its membership may change: a direct room's may not.
+    fn open_to_membership_changes(&self) -> Result<&RoomInfo, RoomError> {
+        let info = self.existing()?;
+        if info.kind == RoomKind::Direct {
+            return Err(RoomError::DirectRoom);
+        }
+        Ok(info)
+    }
+
     async fn leave(&mut self, member: Actor, at: DateTime<Utc>, sink: &EventSink<Self>) {
         let was_owner = self.member(member.user_id).map(|m| m.role) == Some(Role::Owner);
         let left = RoomEvent::MemberLeft {
@@ -185,6 +202,7 @@ impl Aggregate for Room {
                     password_hash: password_hash.filter(|_| is_private),
                     created_by: creator.user_id,
                     created_at: at,
+                    kind: RoomKind::Room,
                 };
                 sink.write(created, self).await;
                 let owner_joined = RoomEvent::MemberJoined {
@@ -201,7 +219,7 @@ impl Aggregate for Room {
                 password_verified_for,
                 at,
             } => {
-                let info = self.existing()?;
+                let info = self.open_to_membership_changes()?;
                 if self.is_member(member.user_id) {
                     return Ok(());
                 }
@@ -220,7 +238,7 @@ impl Aggregate for Room {
                 Ok(())
             }
             RoomCommand::Leave { member, at } => {
-                self.existing()?;
+                self.open_to_membership_changes()?;
                 if !self.is_member(member.user_id) {
                     return Err(RoomError::NotAMember);
                 }
@@ -258,6 +276,9 @@ impl Aggregate for Room {
                 sink.write(posted, self).await;
                 Ok(())
             }
+            RoomCommand::OpenDirect { opener, other, at } => {
+                self.open_direct(opener, other, at, sink).await
+            }
             change => self.change_message(change, sink).await,
         }
     }
@@ -272,6 +293,7 @@ impl Aggregate for Room {
                 password_hash,
                 created_by,
                 created_at,
+                kind,
             } => {
                 self.info = Some(RoomInfo {
                     room_id,
@@ -280,6 +302,7 @@ impl Aggregate for Room {
                     password_hash,
                     created_by,
                     created_at,
+                    kind,
                 });
             }
             RoomEvent::MemberJoined {

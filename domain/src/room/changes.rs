@@ -103,6 +103,7 @@ impl Room {
                 self.record(facts, removed, sink).await;
             }
             RoomCommand::Create { .. }
+            | RoomCommand::OpenDirect { .. }
             | RoomCommand::Join { .. }
             | RoomCommand::Leave { .. }
             | RoomCommand::PostMessage { .. } => unreachable!("decided by the aggregate"),

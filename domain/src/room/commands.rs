@@ -24,6 +24,15 @@ pub enum RoomCommand {
         creator: Actor,
         at: DateTime<Utc>,
     },
+    /// Opens the one direct room of two people, whose id [`direct_room_id`] derives from theirs;
+    /// opening it again, from either side, records nothing.
+    ///
+    /// [`direct_room_id`]: super::direct_room_id
+    OpenDirect {
+        opener: Actor,
+        other: Actor,
+        at: DateTime<Utc>,
+    },
     /// Joining again is not an error and records nothing; a private room admits someone who is
     /// not a member yet only when their password was verified, before the command was queued,
     /// against the room's current password hash (see [`Room::password_hash_to_join`]).

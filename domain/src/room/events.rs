@@ -10,10 +10,32 @@ pub enum Role {
     Member,
 }
 
+/// What a room is for: a named room anyone may find, or the one direct room of two people.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    #[default]
+    Room,
+    /// Private to its two members, who can neither leave it nor be joined by anyone.
+    Direct,
+}
+
+impl RoomKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Room => "room",
+            RoomKind::Direct => "direct",
+        }
+    }
+}
+
 /// Event names and fields are a public, versioned contract: never rename, add a version instead.
 /// Password hashes travel in `RoomCreated` but never leave the server (audits redact them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RoomEvent {
+    /// Version 2 added `kind`; version 1 is read through [`upcast`] as a `room`.
+    ///
+    /// [`upcast`]: super::upcast
     RoomCreated {
         room_id: Uuid,
         name: String,
@@ -21,6 +43,8 @@ pub enum RoomEvent {
         password_hash: Option<String>,
         created_by: Uuid,
         created_at: DateTime<Utc>,
+        #[serde(default = "super::upcast::room_created_v1_kind")]
+        kind: RoomKind,
     },
     MemberJoined {
         user_id: Uuid,
@@ -150,6 +174,7 @@ impl DomainEvent for RoomEvent {
     fn event_version(&self) -> String {
         match self {
             RoomEvent::MessagePosted(_) => super::upcast::MESSAGE_POSTED_VERSION,
+            RoomEvent::RoomCreated { .. } => super::upcast::ROOM_CREATED_VERSION,
             _ => "1",
         }
         .into()

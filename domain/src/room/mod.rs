@@ -6,6 +6,7 @@
 mod aggregate;
 mod changes;
 mod commands;
+mod direct;
 mod events;
 mod messages;
 mod upcast;
@@ -15,9 +16,10 @@ mod tests;
 
 pub use aggregate::{Member, RecentSend, Room, RoomError, RoomInfo};
 pub use commands::{Actor, RoomCommand};
-pub use events::{Mention, MessagePosted, Role, RoomEvent, EVENT_TYPES};
+pub use direct::direct_room_id;
+pub use events::{Mention, MessagePosted, Role, RoomEvent, RoomKind, EVENT_TYPES};
 pub use messages::{
     mentions_in, ChangedMessages, KnownMessage, MessageFacts, CHANGED_WINDOW,
     MAX_DISTINCT_REACTIONS,
 };
-pub use upcast::MESSAGE_POSTED_VERSIONS;
+pub use upcast::is_known_version;

@@ -6,13 +6,34 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::events::{Mention, MessagePosted};
+use super::events::{Mention, MessagePosted, RoomKind};
 
 /// The version `MessagePosted` is written in now.
 pub(crate) const MESSAGE_POSTED_VERSION: &str = "2";
 
-/// Every version `MessagePosted` was ever written in; the projector refuses others.
-pub const MESSAGE_POSTED_VERSIONS: [&str; 2] = ["1", MESSAGE_POSTED_VERSION];
+/// Every version `MessagePosted` was ever written in.
+const MESSAGE_POSTED_VERSIONS: [&str; 2] = ["1", MESSAGE_POSTED_VERSION];
+
+/// The version `RoomCreated` is written in now: version 2 added `kind`.
+pub(crate) const ROOM_CREATED_VERSION: &str = "2";
+
+/// Every version `RoomCreated` was ever written in.
+const ROOM_CREATED_VERSIONS: [&str; 2] = ["1", ROOM_CREATED_VERSION];
+
+/// Whether a room event of this type and version can be read (as its current version); readers
+/// such as the projector refuse the others rather than guess.
+pub fn is_known_version(event_type: &str, version: &str) -> bool {
+    match event_type {
+        "MessagePosted" => MESSAGE_POSTED_VERSIONS.contains(&version),
+        "RoomCreated" => ROOM_CREATED_VERSIONS.contains(&version),
+        _ => version == "1",
+    }
+}
+
+/// `RoomCreated` version 1 to 2: every room created before direct rooms existed is a named one.
+pub(crate) fn room_created_v1_kind() -> RoomKind {
+    RoomKind::Room
+}
 
 /// `MessagePosted` as stored in any version: version 1 has neither `reply_to` nor `mentions`.
 /// The version is told by the payload itself (its fields), so a reader needs no other column,
@@ -72,6 +93,54 @@ mod tests {
         assert!(posted.mentions.is_empty());
         assert!(!posted.is_bot, "a person's");
         assert_eq!(posted.content, "hi @bob");
+    }
+
+    #[test]
+    fn a_version_1_room_reads_as_a_named_room_and_a_direct_one_keeps_its_kind() {
+        let stored = json!({"RoomCreated": {
+            "room_id": "00000000-0000-0000-0000-000000000001", "name": "Lobby",
+            "is_private": false, "password_hash": null,
+            "created_by": "00000000-0000-0000-0000-000000000002",
+            "created_at": "2026-01-02T03:04:05.123456Z"}});
+        let event: RoomEvent = serde_json::from_value(stored.clone()).unwrap();
+        assert!(matches!(
+            event,
+            RoomEvent::RoomCreated {
+                kind: RoomKind::Room,
+                ..
+            }
+        ));
+        let mut direct = stored;
+        direct["RoomCreated"]["kind"] = json!("direct");
+        let event: RoomEvent = serde_json::from_value(direct).unwrap();
+        assert!(matches!(
+            event,
+            RoomEvent::RoomCreated {
+                kind: RoomKind::Direct,
+                ..
+            }
+        ));
+        let written = serde_json::to_value(&event).unwrap();
+        assert_eq!(written["RoomCreated"]["kind"], "direct");
+    }
+
+    #[test]
+    fn only_the_versions_ever_written_are_known() {
+        for (event_type, version, known) in [
+            ("RoomCreated", "1", true),
+            ("RoomCreated", "2", true),
+            ("RoomCreated", "3", false),
+            ("MessagePosted", "2", true),
+            ("MessagePosted", "3", false),
+            ("MemberJoined", "1", true),
+            ("MemberJoined", "2", false),
+        ] {
+            assert_eq!(
+                is_known_version(event_type, version),
+                known,
+                "{event_type} {version}"
+            );
+        }
     }
 
     #[test]

@@ -23,28 +23,13 @@ pub use crate::client_frames::{parse_sequence, ClientFrame};
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ServerFrame<'a> {
-    Message {
-        id: Uuid,
-        seq: i64,
-        room_id: Uuid,
-        user_id: Uuid,
-        username: &'a str,
-        content: &'a str,
-        client_msg_id: Option<&'a str>,
-        created_at: String,
-    },
+    Message(SeedMessage<'a>),
     /// A message in the JSON dialect: the seed's fields and what became of it. Live, it was just
     /// posted; a resume replays a deleted one as a tombstone.
     #[serde(rename = "message")]
     FullMessage {
-        id: Uuid,
-        seq: i64,
-        room_id: Uuid,
-        user_id: Uuid,
-        username: &'a str,
-        content: &'a str,
-        client_msg_id: Option<&'a str>,
-        created_at: String,
+        #[serde(flatten)]
+        seed: SeedMessage<'a>,
         is_bot: bool,
         edited_at: Option<String>,
         deleted: bool,
@@ -66,30 +51,9 @@ enum ServerFrame<'a> {
         room_id: Uuid,
         message_id: Uuid,
     },
-    ReactionAdded {
-        seq: i64,
-        room_id: Uuid,
-        message_id: Uuid,
-        emoji: &'a str,
-        user_id: Uuid,
-        username: &'a str,
-    },
-    ReactionRemoved {
-        seq: i64,
-        room_id: Uuid,
-        message_id: Uuid,
-        emoji: &'a str,
-        user_id: Uuid,
-        username: &'a str,
-    },
-    MemberJoined {
-        seq: i64,
-        room_id: Uuid,
-        user_id: Uuid,
-        username: &'a str,
-        role: Role,
-        created_at: String,
-    },
+    ReactionAdded(Reaction<'a>),
+    ReactionRemoved(Reaction<'a>),
+    MemberJoined(Membership<'a>),
     MemberLeft {
         seq: i64,
         room_id: Uuid,
@@ -97,14 +61,7 @@ enum ServerFrame<'a> {
         username: &'a str,
         created_at: String,
     },
-    MemberRoleChanged {
-        seq: i64,
-        room_id: Uuid,
-        user_id: Uuid,
-        username: &'a str,
-        role: Role,
-        created_at: String,
-    },
+    MemberRoleChanged(Membership<'a>),
     System {
         content: &'a str,
         username: &'static str,
@@ -138,6 +95,41 @@ enum ServerFrame<'a> {
         joined: &'a [PresentUser],
         left: &'a [PresentUser],
     },
+}
+
+/// A message as the seed's client knows it.
+#[derive(Debug, Serialize)]
+struct SeedMessage<'a> {
+    id: Uuid,
+    seq: i64,
+    room_id: Uuid,
+    user_id: Uuid,
+    username: &'a str,
+    content: &'a str,
+    client_msg_id: Option<&'a str>,
+    created_at: String,
+}
+
+/// One member's emoji on a message, given or taken back.
+#[derive(Debug, Serialize)]
+struct Reaction<'a> {
+    seq: i64,
+    room_id: Uuid,
+    message_id: Uuid,
+    emoji: &'a str,
+    user_id: Uuid,
+    username: &'a str,
+}
+
+/// A member and the role they now have.
+#[derive(Debug, Serialize)]
+struct Membership<'a> {
+    seq: i64,
+    room_id: Uuid,
+    user_id: Uuid,
+    username: &'a str,
+    role: Role,
+    created_at: String,
 }
 
 impl ServerFrame<'_> {
@@ -202,41 +194,41 @@ pub fn render_event(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered {
             user_id,
             username,
             ..
-        } => v2_only(ServerFrame::ReactionAdded {
+        } => v2_only(ServerFrame::ReactionAdded(Reaction {
             seq,
             room_id,
             message_id: *message_id,
             emoji,
             user_id: *user_id,
             username,
-        }),
+        })),
         RoomEvent::ReactionRemoved {
             message_id,
             emoji,
             user_id,
             username,
             ..
-        } => v2_only(ServerFrame::ReactionRemoved {
+        } => v2_only(ServerFrame::ReactionRemoved(Reaction {
             seq,
             room_id,
             message_id: *message_id,
             emoji,
             user_id: *user_id,
             username,
-        }),
+        })),
         RoomEvent::MemberJoined {
             user_id,
             username,
             role,
             joined_at,
-        } => v2_only(ServerFrame::MemberJoined {
+        } => v2_only(ServerFrame::MemberJoined(Membership {
             seq,
             room_id,
             user_id: *user_id,
             username,
             role: *role,
             created_at: timestamp(*joined_at),
-        }),
+        })),
         RoomEvent::MemberLeft {
             user_id,
             username,
@@ -253,14 +245,14 @@ pub fn render_event(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered {
             username,
             role,
             changed_at,
-        } => v2_only(ServerFrame::MemberRoleChanged {
+        } => v2_only(ServerFrame::MemberRoleChanged(Membership {
             seq,
             room_id,
             user_id: *user_id,
             username,
             role: *role,
             created_at: timestamp(*changed_at),
-        }),
+        })),
         RoomEvent::RoomCreated { .. } => Rendered::default(),
     }
 }
@@ -293,29 +285,13 @@ pub fn render_tombstone(room_id: Uuid, seq: i64, event: &RoomEvent) -> Rendered 
 }
 
 fn seed_message(room_id: Uuid, seq: i64, posted: &MessagePosted) -> Utf8Bytes {
-    ServerFrame::Message {
-        id: posted.message_id,
-        seq,
-        room_id,
-        user_id: posted.user_id,
-        username: &posted.username,
-        content: &posted.content,
-        client_msg_id: posted.client_msg_id.as_deref(),
-        created_at: timestamp(posted.posted_at),
-    }
-    .render()
+    ServerFrame::Message(seed_fields(room_id, seq, posted, &posted.content)).render()
 }
 
 fn full_message(room_id: Uuid, seq: i64, posted: &MessagePosted, deleted: bool) -> Utf8Bytes {
+    let content = if deleted { "" } else { &posted.content };
     ServerFrame::FullMessage {
-        id: posted.message_id,
-        seq,
-        room_id,
-        user_id: posted.user_id,
-        username: &posted.username,
-        content: if deleted { "" } else { &posted.content },
-        client_msg_id: posted.client_msg_id.as_deref(),
-        created_at: timestamp(posted.posted_at),
+        seed: seed_fields(room_id, seq, posted, content),
         is_bot: posted.is_bot,
         edited_at: None,
         deleted,
@@ -325,6 +301,24 @@ fn full_message(room_id: Uuid, seq: i64, posted: &MessagePosted, deleted: bool) 
         mentions: if deleted { &[] } else { &posted.mentions },
     }
     .render()
+}
+
+fn seed_fields<'a>(
+    room_id: Uuid,
+    seq: i64,
+    posted: &'a MessagePosted,
+    content: &'a str,
+) -> SeedMessage<'a> {
+    SeedMessage {
+        id: posted.message_id,
+        seq,
+        room_id,
+        user_id: posted.user_id,
+        username: &posted.username,
+        content,
+        client_msg_id: posted.client_msg_id.as_deref(),
+        created_at: timestamp(posted.posted_at),
+    }
 }
 
 fn v2_only(frame: ServerFrame<'_>) -> Rendered {

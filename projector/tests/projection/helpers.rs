@@ -3,7 +3,7 @@ use std::time::Duration;
 use bus::relay::RelaySettings;
 use bus::{AmqpFeed, AmqpPublisher, BusConfig, EventEnvelope, Publish};
 use chrono::Utc;
-use domain::{MessagePosted, Role, RoomEvent, UserEvent};
+use domain::{MessagePosted, Role, RoomEvent, RoomKind, UserEvent};
 use projector::ProjectorSettings;
 use sqlx::PgPool;
 use testkit::seed::{self, Shape, StoredEvent};
@@ -224,6 +224,7 @@ pub fn room_story(room_id: Uuid) -> Vec<StoredEvent> {
             password_hash: None,
             created_by: owner,
             created_at: now,
+            kind: RoomKind::Room,
         },
         RoomEvent::MemberJoined {
             user_id: owner,

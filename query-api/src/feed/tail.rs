@@ -2,6 +2,11 @@
 //! events), it settles the position (see `eventstore`'s settled reading), reads what is new once,
 //! renders each event once, and keeps the latest in memory for every stream of the process. A
 //! stream that starts further back, or falls behind what is kept, reads the log itself.
+//!
+//! It reads only while a stream follows it: every commit of events notifies, so a tail that
+//! read for nobody would cost the query role a settling and a page per commit. The first
+//! stream wakes it, and it starts again from the head, as nothing it kept can be trusted to be
+//! recent any more.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, RwLock};
@@ -11,7 +16,7 @@ use eventstore::log::PAGE_SIZE;
 use eventstore::{EventLog, EventLogError};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::FeedItem;
@@ -32,6 +37,8 @@ struct Inner {
     log: EventLog,
     recent: RwLock<Recent>,
     settled: watch::Sender<i64>,
+    /// Told when a stream starts following, so an idle tail reads the head at once.
+    followed: Notify,
 }
 
 /// Every event after `from` up to the tail's settled position.
@@ -65,6 +72,7 @@ impl Tail {
                     items: VecDeque::new(),
                 }),
                 settled: watch::channel(settled).0,
+                followed: Notify::new(),
             }),
         };
         tokio::spawn(tail.clone().follow(listener, shutdown));
@@ -75,12 +83,15 @@ impl Tail {
         &self.inner.log
     }
 
-    /// Ticks with each newly settled position.
+    /// Ticks with each newly settled position, for as long as the receiver is kept.
     pub(crate) fn settled(&self) -> watch::Receiver<i64> {
-        self.inner.settled.subscribe()
+        let receiver = self.inner.settled.subscribe();
+        self.inner.followed.notify_one();
+        receiver
     }
 
     async fn follow(self, mut listener: PgListener, shutdown: CancellationToken) {
+        let mut idle = false;
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
@@ -90,13 +101,36 @@ impl Tail {
                         tokio::time::sleep(POLL_EVERY).await;
                     }
                 }
+                () = self.inner.followed.notified() => {}
                 () = tokio::time::sleep(POLL_EVERY) => {}
             }
-            if let Err(error) = self.advance().await {
-                tracing::warn!(%error, "the feed cannot read the log's head; trying again");
-                tokio::time::sleep(POLL_EVERY).await;
+            if self.inner.settled.receiver_count() == 0 {
+                idle = true;
+                continue;
+            }
+            let advanced = if idle {
+                self.restart_at_head().await
+            } else {
+                self.advance().await
+            };
+            match advanced {
+                Ok(()) => idle = false,
+                Err(error) => {
+                    tracing::warn!(%error, "the feed cannot read the log's head; trying again");
+                    tokio::time::sleep(POLL_EVERY).await;
+                }
             }
         }
+    }
+
+    /// Forgets what was kept and starts keeping from the head: streams behind it read the log.
+    async fn restart_at_head(&self) -> Result<(), EventLogError> {
+        let settled = self.inner.log.settled_position().await?;
+        let mut recent = self.inner.recent.write().expect("feed tail poisoned");
+        recent.items.clear();
+        recent.from = settled;
+        self.inner.settled.send_replace(settled);
+        Ok(())
     }
 
     /// Reads what settled since the last time, keeps it, and tells the streams.

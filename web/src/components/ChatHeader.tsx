@@ -4,7 +4,7 @@ import { nameList } from '../lib/format';
 import type { PresenceUser } from '../lib/protocol';
 import type { ConnPhase } from '../lib/reconnect';
 import { Avatar } from './Avatar';
-import { HashIcon, LockIcon } from './Icons';
+import { RoomIcon } from './RoomIcon';
 
 interface Props {
   back: ReactNode;
@@ -19,17 +19,21 @@ interface Props {
   reconnecting: boolean;
   leaving: boolean;
   onLeave: () => void;
+  /** Who is in the room, behind a button. */
+  members: ReactNode;
 }
 
 /** The room's name, who is online, the connection's state, and the way out. */
-export function ChatHeader({ back, room, title, titleId, statusId, online, historyLoading, phase, reconnecting, leaving, onLeave }: Props) {
+export function ChatHeader({ back, room, title, titleId, statusId, online, historyLoading, phase, reconnecting, leaving, onLeave, members }: Props) {
   const status = connectionStatus(historyLoading, phase, reconnecting);
   return (
     <header className="chat-head">
       {back}
       <div className="chat-title">
         <h1 id={titleId}>
-          <span className="room-icon">{room?.is_private ? <LockIcon title="Private room" /> : <HashIcon />}</span>
+          <span className="room-icon">
+            <RoomIcon room={room} lockTitle="Private room" />
+          </span>
           <span className="chat-name">{title}</span>
         </h1>
         <div className="presence" aria-live="polite">
@@ -40,9 +44,13 @@ export function ChatHeader({ back, room, title, titleId, statusId, online, histo
         <span className="dot" aria-hidden="true" />
         {status.label}
       </span>
-      <button type="button" className="btn btn-ghost btn-small" onClick={onLeave} disabled={leaving}>
-        Leave room
-      </button>
+      {members}
+      {/* A direct room keeps its two people for good. */}
+      {room?.kind !== 'direct' && (
+        <button type="button" className="btn btn-ghost btn-small" onClick={onLeave} disabled={leaving}>
+          Leave room
+        </button>
+      )}
     </header>
   );
 }

@@ -16,6 +16,7 @@ import { closeMessage, type ConnState } from '../lib/reconnect';
 import { ErrorBanner, ReconnectingBanner } from './ChatBanners';
 import { ChatHeader } from './ChatHeader';
 import { Composer } from './Composer';
+import { MembersMenu } from './MembersMenu';
 import { RoomTimeline } from './RoomTimeline';
 import { ThreadPanel } from './ThreadPanel';
 
@@ -235,6 +236,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
         reconnecting={stream.reconnecting}
         leaving={leaving}
         onLeave={() => void leave()}
+        members={<MembersMenu api={api} roomId={roomId} selfId={session.userId} />}
       />
 
       {stream.reconnecting && <ReconnectingBanner lastClose={stream.lastClose} onRetry={stream.nudge} />}
@@ -247,7 +249,7 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
               <RoomTimeline
                 history={stream.history}
                 timeline={tl}
-                title={title}
+                title={room?.kind === 'direct' ? `your conversation with ${room.name}` : title}
                 self={self}
                 loadingOlder={loadingOlder}
                 onLoadOlder={() => void loadOlder()}

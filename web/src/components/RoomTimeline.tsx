@@ -5,6 +5,7 @@ import { MessageList } from './MessageList';
 interface Props {
   history: HistoryState;
   timeline: Timeline;
+  /** What the conversation is, as its first line names it: "lobby", "your conversation with bob". */
   title: string;
   self: Self;
   loadingOlder: boolean;

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Session, SessionActions } from '../App';
 import type { FocusTarget } from '../hooks/useMessageFocus';
 import { errorMessage, type Api, type Room } from '../lib/api';
-import { behindRooms, withMembership } from '../lib/rooms';
+import { behindRooms, withDirectRooms, withMembership } from '../lib/rooms';
 import type { SearchHit } from '../lib/search';
 import { parseRoute, roomPath } from '../lib/route';
 import { navigate, useMediaQuery, usePathname } from '../router';
@@ -22,7 +22,8 @@ export function Shell({ api, session, actions }: Props) {
   const narrow = useMediaQuery('(max-width: 760px)');
 
   const [rawRooms, setRawRooms] = useState<Room[] | null>(null);
-  const [mine, setMine] = useState<Set<string> | null>(null);
+  // The caller's own rooms: who is a member where, and the direct rooms only this list holds.
+  const [own, setOwn] = useState<Room[] | null>(null);
   // Memberships this client just changed, stamped so that only a room list fetched
   // after the change can supersede them.
   const [overrides, setOverrides] = useState<Map<string, { member: boolean; stamp: number }>>(() => new Map());
@@ -54,7 +55,7 @@ export function Shell({ api, session, actions }: Props) {
         }
         // /users/me/rooms only fills in is_member where /rooms/ leaves it out; if it fails,
         // the list still works (a refused room then shows the Join prompt).
-        if (own.status === 'fulfilled') setMine(new Set(own.value.map((r) => r.id)));
+        if (own.status === 'fulfilled') setOwn(own.value);
         if (all.status === 'fulfilled') {
           setOverrides((m) => {
             const kept = new Map([...m].filter(([, o]) => o.stamp > startedAt));
@@ -107,8 +108,9 @@ export function Shell({ api, session, actions }: Props) {
   const rooms = useMemo(() => {
     if (!rawRooms) return null;
     const o = new Map([...overrides].map(([id, v]) => [id, v.member]));
-    return withMembership(rawRooms, mine, o);
-  }, [rawRooms, mine, overrides]);
+    const mine = own ? new Set(own.map((r) => r.id)) : null;
+    return withMembership(withDirectRooms(rawRooms, own), mine, o);
+  }, [rawRooms, own, overrides]);
 
   const setMember = useCallback((roomId: string, member: boolean) => {
     const st = ++stamp.current;
@@ -133,6 +135,13 @@ export function Shell({ api, session, actions }: Props) {
   }, []);
 
   const activeId = route.name === 'room' ? route.roomId : null;
+  // A room opened that the list does not hold yet (a direct message just started): fetch it.
+  const roomsRef = useRef(rooms);
+  roomsRef.current = rooms;
+  useEffect(() => {
+    const known = roomsRef.current;
+    if (activeId !== null && known !== null && !known.some((r) => r.id === activeId)) void refreshRooms();
+  }, [activeId, refreshRooms]);
   const showSidebar = !narrow || route.name !== 'room';
   const showMain = !narrow || route.name === 'room';
 

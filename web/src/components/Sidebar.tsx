@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import type { Session, SessionActions } from '../App';
 import type { Api, Room } from '../lib/api';
 import type { SearchHit } from '../lib/search';
@@ -6,8 +6,10 @@ import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
 import { roomPath } from '../lib/route';
 import { navigate } from '../router';
 import { CreateRoomForm } from './CreateRoomForm';
-import { HashIcon, LockIcon, Logo } from './Icons';
+import { DirectMessageForm } from './DirectMessageForm';
+import { Logo } from './Icons';
 import { AccountMenu } from './AccountMenu';
+import { RoomIcon } from './RoomIcon';
 import { SearchPanel } from './SearchPanel';
 
 interface Props {
@@ -40,6 +42,7 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, actions, on
         <SearchPanel api={api} rooms={rooms} onOpen={onOpenMessage} onActive={setSearching} />
         {!searching && (
           <RoomList
+            api={api}
             rooms={rooms}
             roomsError={roomsError}
             activeId={activeId}
@@ -55,15 +58,16 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, actions, on
   );
 }
 
-/** The rooms, filtered by name, mine first. */
+/** The rooms, filtered by name: direct messages, mine, then the others. */
 function RoomList({
+  api,
   rooms,
   roomsError,
   activeId,
   filter,
   onFilter,
   onRetry,
-}: Pick<Props, 'rooms' | 'roomsError' | 'activeId' | 'onRetry'> & { filter: string; onFilter: (filter: string) => void }) {
+}: Pick<Props, 'api' | 'rooms' | 'roomsError' | 'activeId' | 'onRetry'> & { filter: string; onFilter: (filter: string) => void }) {
   const filterId = useId();
   const shown = rooms ? filterRooms(rooms, filter) : null;
   const groups = shown ? groupRooms(shown) : null;
@@ -99,6 +103,14 @@ function RoomList({
         )
       ) : (
         <nav aria-label="Room list">
+          <RoomGroup
+            title="Direct messages"
+            rooms={groups.direct}
+            activeId={activeId}
+            empty={filter ? 'No direct message matches.' : 'No direct messages yet.'}
+          >
+            <DirectMessageForm api={api} />
+          </RoomGroup>
           <RoomGroup title="Your rooms" rooms={groups.mine} activeId={activeId} empty="You have not joined any room yet." />
           <RoomGroup
             title="Other rooms"
@@ -112,7 +124,16 @@ function RoomList({
   );
 }
 
-function RoomGroup({ title, rooms, activeId, empty }: { title: string; rooms: Room[]; activeId: string | null; empty: string }) {
+interface GroupProps {
+  title: string;
+  rooms: Room[];
+  activeId: string | null;
+  empty: string;
+  /** What follows the list, such as the way to add to it. */
+  children?: ReactNode;
+}
+
+function RoomGroup({ title, rooms, activeId, empty, children }: GroupProps) {
   const headId = useId();
   return (
     <section className="room-group" aria-labelledby={headId}>
@@ -130,6 +151,7 @@ function RoomGroup({ title, rooms, activeId, empty }: { title: string; rooms: Ro
           ))}
         </ul>
       )}
+      {children}
     </section>
   );
 }
@@ -145,7 +167,9 @@ function RoomButton({ room, active }: { room: Room; active: boolean }) {
       aria-current={active ? 'page' : undefined}
       onClick={() => navigate(roomPath(room.id))}
     >
-      <span className="room-icon">{room.is_private ? <LockIcon /> : <HashIcon />}</span>
+      <span className="room-icon">
+        <RoomIcon room={room} />
+      </span>
       <span className="room-text">
         <span className="room-name">{room.name}</span>
         <span className="room-meta" id={metaId}>

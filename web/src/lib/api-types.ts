@@ -267,9 +267,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every room, private ones too (their names are not secret; their contents are), oldest
-         *     first: all of them, as the seed answers, or one page with `limit` or `after`, with
-         *     `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
+         * Every named room, private ones too (their names are not secret; their contents are), but no
+         *     direct room, oldest first: all of them, as the seed answers, or one page with `limit` or
+         *     `after`, with `Link: <…>; rel="next"` while more remain. No token needed; an invalid or expired one is
          *     ignored.
          */
         get: operations["list_rooms"];
@@ -578,10 +578,36 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The rooms the caller is a member of. */
+        /**
+         * The rooms the caller is a member of, direct rooms included, each named after its other
+         *     member.
+         */
         get: operations["my_rooms"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{username}/dm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The one direct room of the caller and `username` (a person or a bot), opened by the first
+         *     call from either side and the same room from then on, however many calls race. It is
+         *     private, of `kind` `direct`, has exactly those two members (neither its owner, so nobody
+         *     gives it webhooks), cannot be joined or left (403 `direct_room`), is listed only in its
+         *     members' `GET /users/me/rooms`, and each member sees it named after the other.
+         */
+        post: operations["open_direct_room"];
         delete?: never;
         options?: never;
         head?: never;
@@ -793,6 +819,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             is_private: boolean;
+            /** @description Always `room`: direct rooms are opened at `POST /users/{username}/dm`. */
+            kind: components["schemas"]["RoomKind"];
             /** @description As typed (NFC), without the whitespace around it. */
             name: string;
         };
@@ -847,6 +875,11 @@ export interface components {
             /** Format: int64 */
             room_seq: number;
             state: components["schemas"]["DeliveryState"];
+        };
+        /** @description The direct room of the caller and the user named in the path. */
+        DirectRoom: {
+            /** Format: uuid */
+            room_id: string;
         };
         /**
          * @example {
@@ -1006,43 +1039,6 @@ export interface components {
              */
             reply_to?: string | null;
         };
-        /** @description A posted message. `seq` is its position in the room: gapless and ordered. */
-        PostedMessage: {
-            client_msg_id: string | null;
-            /** @description As stored: trimmed. */
-            content: string;
-            /** Format: date-time */
-            created_at: string;
-            /** @description Always false. */
-            deleted: boolean;
-            /**
-             * Format: date-time
-             * @description Always null: it was just posted.
-             */
-            edited_at: string | null;
-            /** Format: uuid */
-            id: string;
-            /** @description Posted by a bot account. */
-            is_bot: boolean;
-            /** @description The members its content names as `@username`. */
-            mentions: components["schemas"]["MentionView"][];
-            /** @description Always empty. */
-            reactions: components["schemas"]["ReactionView"][];
-            /**
-             * Format: int64
-             * @description Always 0.
-             */
-            reply_count: number;
-            /** Format: uuid */
-            reply_to: string | null;
-            /** Format: uuid */
-            room_id: string;
-            /** Format: int64 */
-            seq: number;
-            /** Format: uuid */
-            user_id: string;
-            username: string;
-        };
         /** @description One emoji on a message. */
         ReactionView: {
             /** Format: int64 */
@@ -1075,6 +1071,13 @@ export interface components {
          * @enum {string}
          */
         RoomEventType: "RoomCreated" | "MemberJoined" | "MemberLeft" | "MemberRoleChanged" | "MessagePosted";
+        /**
+         * @description What a room is: a named `room`, or the `direct` room of two people, which is private, has
+         *     exactly those two members for good, is listed only to them, and is named for each after the
+         *     other.
+         * @enum {string}
+         */
+        RoomKind: "room" | "direct";
         RoomMessage: {
             /** @example Joined room general */
             message: string;
@@ -1083,6 +1086,7 @@ export interface components {
             /** Format: date-time */
             at: string;
             is_private: boolean;
+            kind: components["schemas"]["RoomKind"];
             /** Format: int64 */
             last_seq: number;
             members: components["schemas"]["StateMember"][];
@@ -1106,6 +1110,7 @@ export interface components {
             /** @description Whether the caller is a member; present only when a valid token came with the request. */
             is_member?: boolean;
             is_private: boolean;
+            kind: components["schemas"]["RoomKind"];
             /**
              * Format: int64
              * @description The room's latest sequence (messages and membership events share it).
@@ -2825,7 +2830,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `invalid_room_password`: Invalid room password */
+            /** @description `invalid_room_password`: Invalid room password; `direct_room`: A direct room cannot be joined or left */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2833,7 +2838,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "invalid_room_password";
+                        code?: "invalid_room_password" | "direct_room";
                     };
                 };
             };
@@ -2962,7 +2967,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `not_a_member`: You are not a member of this room */
+            /** @description `not_a_member`: You are not a member of this room; `direct_room`: A direct room cannot be joined or left */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2970,7 +2975,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
-                        code?: "not_a_member";
+                        code?: "not_a_member" | "direct_room";
                     };
                 };
             };
@@ -3236,7 +3241,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostedMessage"];
+                    "application/json": components["schemas"]["MessageView"];
                 };
             };
             /** @description Posted */
@@ -3245,7 +3250,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostedMessage"];
+                    "application/json": components["schemas"]["MessageView"];
                 };
             };
             /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
@@ -4762,6 +4767,93 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    open_direct_room: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The other person's username, in any letter case */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The direct room */
+            200: {
+                headers: {
+                    /** @description `true`: the read tables had not caught up with this write within the wait (about 2 s), so a read right after it may not show it yet */
+                    "x-projection-pending"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectRoom"];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `user_not_found`: No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "user_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_path`: Invalid URL: Cannot parse `room_id` with value `x`: UUID parsing failed; `direct_room_with_self`: A direct room needs two different people */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_path" | "direct_room_with_self";
+                    };
+                };
+            };
+            /** @description `internal`: Internal error; it has been logged */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };

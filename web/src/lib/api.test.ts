@@ -80,6 +80,7 @@ describe('normalizeRoom', () => {
       id: 'r1',
       name: 'general',
       is_private: false,
+      kind: 'room',
       created_by: 'u1',
       created_at: null,
       member_count: null,
@@ -90,6 +91,8 @@ describe('normalizeRoom', () => {
   it('accepts numeric ids (the seed used integers) and rejects junk', () => {
     expect(normalizeRoom({ id: 3, name: 'x', is_member: true, member_count: 2 })?.id).toBe('3');
     expect(normalizeRoom({ id: 3, name: 'x', is_member: true, member_count: 2 })?.is_member).toBe(true);
+    expect(normalizeRoom({ id: 'd', name: 'bob', kind: 'direct' })?.kind).toBe('direct');
+    expect(normalizeRoom({ id: 'd', name: 'x', kind: 'mystery' })?.kind).toBe('room');
     expect(normalizeRoom({ name: 'x' })).toBeNull();
     expect(normalizeRoom(null)).toBeNull();
   });

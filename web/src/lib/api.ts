@@ -22,7 +22,7 @@ type MemberView = Schemas['MemberView'];
 
 /** A room as the client keeps it: the server's, with what an answer may leave out (a room made
  * from a `POST /rooms/` answer has no counts yet) made explicit as null. */
-export type Room = Pick<RoomView, 'id' | 'name' | 'is_private'> & {
+export type Room = Pick<RoomView, 'id' | 'name' | 'is_private' | 'kind'> & {
   [K in 'created_by' | 'created_at' | 'member_count' | 'last_seq']: RoomView[K] | null;
 } & {
   /** null when the server did not say. */
@@ -35,6 +35,7 @@ type CreateRoomRequest = Schemas['CreateRoomRequest'];
 type JoinRoomRequest = Schemas['JoinRoomRequest'];
 type AccessToken = Schemas['AccessToken'];
 type RoomMessage = Schemas['RoomMessage'];
+type DirectRoom = Schemas['DirectRoom'];
 type ChangePasswordRequest = Schemas['ChangePasswordRequest'];
 type SocketTicketAnswer = Schemas['SocketTicketAnswer'];
 type PostMessageRequest = Schemas['PostMessageRequest'];
@@ -51,6 +52,8 @@ export function normalizeRoom(raw: unknown): Room | null {
     id,
     name,
     is_private: o.is_private === true,
+    // The seed's answers have no kind: theirs are all named rooms.
+    kind: o.kind === 'direct' ? 'direct' : 'room',
     created_by: str(o.created_by),
     created_at: str(o.created_at),
     member_count: asNumberOrNull(o.member_count),
@@ -200,6 +203,12 @@ export function createApi(opts: ApiOptions = {}) {
       const room = normalizeRoom(await json('POST', '/rooms/', { json: body }));
       if (!room) throw new ApiError(200, 'The server sent an unexpected answer', 'bad_response');
       return room;
+    },
+    /** The id of the caller's direct room with `username` (any letter case), opened if new. */
+    async openDirect(username: string): Promise<string> {
+      const r = await json<Partial<DirectRoom> | undefined>('POST', `/users/${encodeURIComponent(username.trim())}/dm`);
+      if (!r || typeof r.room_id !== 'string') throw new ApiError(200, 'The server sent an unexpected answer', 'bad_response');
+      return r.room_id;
     },
     async joinRoom(roomId: string, password?: string): Promise<string> {
       const body: JoinRoomRequest = {};

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Room } from './api';
 import { differentDay, formatDay, nameList } from './format';
-import { behindRooms, filterRooms, groupRooms, roomMeta, withMembership } from './rooms';
+import { behindRooms, filterRooms, groupRooms, roomMeta, withDirectRooms, withMembership } from './rooms';
 import { parseRoute, roomPath } from './route';
 import { validateCredentials, validateMessage, validateRoomName } from './validate';
 
@@ -9,6 +9,7 @@ const room = (id: string, name: string, extra: Partial<Room> = {}): Room => ({
   id,
   name,
   is_private: false,
+  kind: 'room',
   created_by: null,
   created_at: null,
   member_count: null,
@@ -52,6 +53,19 @@ describe('rooms', () => {
     const g = groupRooms([room('1', 'zeta', { is_member: true }), room('2', 'Alpha'), room('3', 'beta', { is_member: true })]);
     expect(g.mine.map((r) => r.name)).toEqual(['beta', 'zeta']);
     expect(g.other.map((r) => r.name)).toEqual(['Alpha']);
+    expect(g.direct).toEqual([]);
+  });
+
+  it('keeps direct messages apart, and takes them from the own list only', () => {
+    const dm = room('d', 'bob', { kind: 'direct', is_private: true, is_member: true, member_count: 2 });
+    const lobby = room('1', 'lobby', { is_member: true });
+    const all = withDirectRooms([lobby], [lobby, dm]);
+    expect(all.map((r) => r.id)).toEqual(['1', 'd']);
+    expect(withDirectRooms([lobby], null)).toEqual([lobby]);
+    const g = groupRooms(all);
+    expect(g.direct.map((r) => r.name)).toEqual(['bob']);
+    expect(g.mine.map((r) => r.name)).toEqual(['lobby']);
+    expect(roomMeta(dm)).toBe('Direct message');
   });
 
   it('filters by name and describes a room', () => {

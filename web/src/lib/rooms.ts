@@ -18,13 +18,24 @@ export function withMembership(
   });
 }
 
-/** Rooms split for the sidebar: the user's own first, then the rest, each by name. */
-export function groupRooms(rooms: Room[]): { mine: Room[]; other: Room[] } {
+/** Rooms split for the sidebar: direct messages, the user's own rooms, then the rest, each by
+ * name. */
+export function groupRooms(rooms: Room[]): { direct: Room[]; mine: Room[]; other: Room[] } {
   const byName = (a: Room, b: Room) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
+  const named = rooms.filter((r) => r.kind !== 'direct');
   return {
-    mine: rooms.filter((r) => r.is_member === true).sort(byName),
-    other: rooms.filter((r) => r.is_member !== true).sort(byName),
+    direct: rooms.filter((r) => r.kind === 'direct').sort(byName),
+    mine: named.filter((r) => r.is_member === true).sort(byName),
+    other: named.filter((r) => r.is_member !== true).sort(byName),
   };
+}
+
+/** The named rooms everyone sees, and the caller's direct rooms, which only the caller's own
+ * list holds. */
+export function withDirectRooms(listed: Room[], own: Room[] | null): Room[] {
+  if (!own) return listed;
+  const known = new Set(listed.map((r) => r.id));
+  return [...listed, ...own.filter((r) => r.kind === 'direct' && !known.has(r.id))];
 }
 
 export function filterRooms(rooms: Room[], q: string): Room[] {
@@ -34,6 +45,7 @@ export function filterRooms(rooms: Room[], q: string): Room[] {
 }
 
 export function roomMeta(r: Room): string {
+  if (r.kind === 'direct') return 'Direct message';
   const parts: string[] = [r.is_private ? 'Private' : 'Public'];
   if (r.member_count !== null) parts.push(`${r.member_count} ${r.member_count === 1 ? 'member' : 'members'}`);
   if (r.is_member === false) parts.push('not joined');

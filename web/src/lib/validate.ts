@@ -7,10 +7,17 @@ export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
-export function validateCredentials(username: string, password: string): string | null {
-  if (!username) return 'Choose a username.';
+/** `missing` is what to say when there is no name at all. */
+export function validateUsername(username: string, missing = 'Choose a username.'): string | null {
+  if (!username) return missing;
   if (username.length < 3 || username.length > 32) return 'Usernames are 3 to 32 characters long.';
   if (!USERNAME_RE.test(username)) return 'Usernames may contain only letters, digits, “_”, “.” and “-”.';
+  return null;
+}
+
+export function validateCredentials(username: string, password: string): string | null {
+  const nameProblem = validateUsername(username);
+  if (nameProblem) return nameProblem;
   const bytes = utf8Length(password);
   if (bytes < 8) return 'Passwords need at least 8 characters.';
   if (bytes > 72) return 'Passwords can be at most 72 bytes long.';

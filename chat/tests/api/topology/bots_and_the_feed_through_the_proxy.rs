@@ -14,7 +14,7 @@ use crate::processes::Node;
 use crate::reading_metrics::sample;
 
 /// Requests to `routes` the `nodes` answered, by their own metrics.
-async fn answered(nodes: &[&Node], routes: &[(&str, &str, &str)]) -> f64 {
+pub(super) async fn answered(nodes: &[&Node], routes: &[(&str, &str, &str)]) -> f64 {
     let mut total = 0.0;
     for node in nodes {
         let metrics = node.app.metrics().await;

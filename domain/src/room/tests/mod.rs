@@ -5,6 +5,7 @@ use cqrs_es::test::TestFramework;
 use cqrs_es::Aggregate;
 use uuid::Uuid;
 
+mod direct;
 mod messages;
 
 use super::aggregate::IDEMPOTENCY_WINDOW;
@@ -40,6 +41,7 @@ fn created(is_private: bool) -> RoomEvent {
         password_hash: is_private.then(|| hash_of("sesame")),
         created_by: actor("alice").user_id,
         created_at: at(),
+        kind: RoomKind::Room,
     }
 }
 
