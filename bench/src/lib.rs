@@ -24,7 +24,7 @@ pub struct Args {
     /// `write-path`), S3 (fan-out), S4 (idle sockets), S5 (live projection and rebuild, also
     /// `projection`), S6 (history paging), S7 (a reconnect storm), S8 (fast senders, also
     /// `fast-senders`), S9 (the event feed's Server-Sent Events, also `feed`), S10 (the rooms
-    /// list with unread counts, also `unread`). Or `faults`
+    /// list with unread counts, also `unread`), S11 (full-text search, also `search`). Or `faults`
     /// alone: faults under load on the roles as separate processes, results in RELIABILITY.md;
     /// it exits non-zero when a fault broke a promise.
     #[arg(required = true)]
@@ -46,7 +46,9 @@ pub struct Args {
     pub results_dir: PathBuf,
 }
 
-const SCENARIOS: [&str; 10] = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10"];
+const SCENARIOS: [&str; 11] = [
+    "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11",
+];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     if args
@@ -88,6 +90,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "S8" | "FAST-SENDERS" => scenarios::fast_senders::run(target, args.quick).await?,
             "S9" | "FEED" => scenarios::feed_streams::run(target, args.quick).await?,
             "S10" | "UNREAD" => scenarios::unread::run(target, args.quick).await?,
+            "S11" | "SEARCH" => scenarios::search::run(target, args.quick).await?,
             other => bail!(
                 "unknown scenario {other:?}; known: {}",
                 SCENARIOS.join(", ")

@@ -32,13 +32,14 @@ use crate::{Lifecycle, Ops, Pools, Roles, Settings};
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Paths that belong to the API: an unknown one is a JSON 404, never the web client's page.
-const API_PREFIXES: [&str; 9] = [
+const API_PREFIXES: [&str; 10] = [
     "/auth",
     "/bots",
     "/events",
     "/rooms",
     "/users",
     "/audit",
+    "/search",
     "/ws",
     "/docs",
     "/openapi.json",

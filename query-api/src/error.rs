@@ -23,6 +23,9 @@ pub enum QueryError {
     /// A query parameter the endpoint does not serve, with what to send instead.
     #[error("{0}")]
     InvalidParameter(&'static str),
+    /// A search PostgreSQL cannot run as asked, with why.
+    #[error("{0}")]
+    InvalidSearch(&'static str),
     #[error(transparent)]
     EventLog(#[from] EventLogError),
     #[error(transparent)]
@@ -52,6 +55,9 @@ impl IntoResponse for QueryError {
             }
             QueryError::InvalidParameter(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", detail)
+            }
+            QueryError::InvalidSearch(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_search", detail)
             }
             // A stored event that does not decode is a fault of ours, not of the request.
             QueryError::EventLog(error @ EventLogError::Undecodable { .. }) => {

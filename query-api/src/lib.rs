@@ -5,6 +5,7 @@ mod audit;
 mod audit_replay;
 mod audit_trail;
 mod audit_versions;
+mod cursor_form;
 mod error;
 mod feed;
 mod history;
@@ -15,6 +16,7 @@ mod page_size;
 mod properties;
 mod replies;
 mod rooms;
+mod search;
 mod state;
 mod users;
 
@@ -44,4 +46,5 @@ pub fn routes() -> OpenApiRouter<QueryState> {
         .routes(routes!(audit_trail::audit_reads))
         .routes(routes!(feed::events))
         .routes(routes!(audit_versions::message_versions))
+        .routes(routes!(search::search_messages))
 }

@@ -7,6 +7,7 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::cursor_form::{micros_text, time_of_micros, uuid_of};
 use crate::QueryError;
 
 /// The largest page; a larger `limit` reads as this.
@@ -68,37 +69,19 @@ pub(crate) struct RoomCursor {
     pub(crate) id: Uuid,
 }
 
-/// The largest creation time a cursor can carry, in microseconds: 16 digits.
-const LAST_CURSOR_MICROS: i64 = 9_999_999_999_999_999;
-
 impl RoomCursor {
     pub(crate) fn encode(&self) -> String {
-        let micros = self
-            .created_at
-            .timestamp_micros()
-            .clamp(0, LAST_CURSOR_MICROS);
-        format!("{micros}.{}", self.id.hyphenated())
+        format!("{}.{}", micros_text(self.created_at), self.id.hyphenated())
     }
 
     /// Reads exactly what [`CURSOR_PATTERN`] matches, and nothing else.
     pub(crate) fn decode(raw: &str) -> Result<Self, QueryError> {
-        let invalid = || QueryError::InvalidParameter(NOT_A_CURSOR);
-        let (micros, id) = raw.split_once('.').ok_or_else(invalid)?;
-        let canonical_number = (1..=16).contains(&micros.len())
-            && micros.bytes().all(|b| b.is_ascii_digit())
-            && (micros == "0" || !micros.starts_with('0'));
-        let canonical_id = id.len() == 36
-            && id.bytes().enumerate().all(|(at, b)| match at {
-                8 | 13 | 18 | 23 => b == b'-',
-                _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
-            });
-        if !canonical_number || !canonical_id {
-            return Err(invalid());
+        let (micros, id) = raw
+            .split_once('.')
+            .ok_or(QueryError::InvalidParameter(NOT_A_CURSOR))?;
+        match (time_of_micros(micros), uuid_of(id)) {
+            (Some(created_at), Some(id)) => Ok(Self { created_at, id }),
+            _ => Err(QueryError::InvalidParameter(NOT_A_CURSOR)),
         }
-        let micros: i64 = micros.parse().map_err(|_| invalid())?;
-        Ok(Self {
-            created_at: DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?,
-            id: Uuid::try_parse(id).map_err(|_| invalid())?,
-        })
     }
 }

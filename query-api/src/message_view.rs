@@ -8,10 +8,10 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// The select list of a message view, over `messages m`; each reader adds its own conditions.
-macro_rules! select_messages {
+/// The columns of a message view, over `messages m`, for readers that select more beside them.
+macro_rules! message_columns {
     () => {
-        "SELECT m.id, m.seq, m.room_id, m.user_id, m.username, m.content, m.client_msg_id,
+        "m.id, m.seq, m.room_id, m.user_id, m.username, m.content, m.client_msg_id,
                 m.created_at, m.is_bot, m.edited_at, m.deleted, m.reply_to, m.mentions,
                 (SELECT count(*) FROM messages r WHERE r.reply_to = m.id) AS reply_count,
                 coalesce((SELECT json_agg(json_build_object('emoji', x.emoji, 'count', x.n,
@@ -20,8 +20,19 @@ macro_rules! select_messages {
                                          (array_agg(username ORDER BY seq))[1:10] AS names
                                     FROM message_reactions
                                    WHERE message_id = m.id
-                                   GROUP BY emoji) x), '[]') AS reactions
-           FROM messages m "
+                                   GROUP BY emoji) x), '[]') AS reactions"
+    };
+}
+pub(crate) use message_columns;
+
+/// The select list of a message view, over `messages m`; each reader adds its own conditions.
+macro_rules! select_messages {
+    () => {
+        concat!(
+            "SELECT ",
+            $crate::message_view::message_columns!(),
+            " FROM messages m "
+        )
     };
 }
 pub(crate) use select_messages;

@@ -11,6 +11,7 @@ pub mod history;
 pub mod idle_sockets;
 pub mod projection;
 pub mod reconnect_storm;
+pub mod search;
 pub mod unread;
 pub mod write_path;
 pub mod ws_baseline;

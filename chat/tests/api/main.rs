@@ -46,6 +46,8 @@ mod registering;
 mod replaying_for_an_operator;
 mod retrying_sends;
 mod running_the_documented_bot;
+mod searching_messages;
+mod searching_messages_in_pages;
 mod security_headers;
 mod skipping_deep_into_history;
 mod slow_reads;

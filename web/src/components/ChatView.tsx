@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useReducer, useRef, useState, type ReactNode } from 'react';
 import type { Session } from '../App';
 import { MessageActionsContext, useMessageActions } from '../hooks/useMessageActions';
+import { useMessageFocus, type FocusTarget } from '../hooks/useMessageFocus';
 import { useOlderMessages } from '../hooks/useOlderMessages';
 import { useReadReceipts } from '../hooks/useReadReceipts';
 import { useRoomPresence } from '../hooks/useRoomPresence';
@@ -36,10 +37,12 @@ interface Props {
   onMembersChanged: (seq: number | null) => void;
   /** The reader marked the room read up to `seq`. */
   onRead: (seq: number) => void;
+  /** A message to open the room at (a search result). */
+  focus: FocusTarget | null;
 }
 
 /** One room, live: its history, what arrives on its socket, and the message box. */
-export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onSessionEnded, onMembersChanged, onRead }: Props) {
+export function ChatView({ api, session, roomId, room, back, onForbidden, onNotFound, onLeft, onSessionEnded, onMembersChanged, onRead, focus }: Props) {
   const [tl, dispatch] = useReducer(timelineReducer, undefined, emptyTimeline);
   const [banner, setBanner] = useState<string | null>(null);
   const [leaving, setLeaving] = useState(false);
@@ -172,6 +175,17 @@ export function ChatView({ api, session, roomId, room, back, onForbidden, onNotF
     ready: stream.history.kind === 'ready',
     beforePrepend: scroll.holdPosition,
     onError: setBanner,
+  });
+
+  const onFocusMissing = useCallback(() => setBanner('That message is no longer in the room’s history.'), []);
+  useMessageFocus({
+    target: focus,
+    timeline: tl,
+    ready: stream.history.kind === 'ready',
+    loadingOlder,
+    loadOlder: () => void loadOlder(),
+    scrollRef: scroll.scrollRef,
+    onMissing: onFocusMissing,
   });
 
   function onScroll() {

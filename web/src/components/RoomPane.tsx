@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { Session } from '../App';
 import type { Api, Room } from '../lib/api';
+import type { FocusTarget } from '../hooks/useMessageFocus';
 import { navigate } from '../router';
 import { ChatView } from './ChatView';
 import { JoinPanel } from './JoinPanel';
@@ -17,10 +18,12 @@ interface Props {
   onMembersChanged: (seq: number | null) => void;
   onRead: (seq: number) => void;
   onSessionEnded: (token: string) => void;
+  /** A message to open the room at. */
+  focus: FocusTarget | null;
 }
 
 /** A room's main pane: the chat for members, a Join prompt for everyone else. */
-export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMembership, onMembersChanged, onRead, onSessionEnded }: Props) {
+export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMembership, onMembersChanged, onRead, onSessionEnded, focus }: Props) {
   // Set when the server refuses this user (history 403 or socket 4003), whatever the list said.
   const [refused, setRefused] = useState<string | null>(null);
   const [notFound, setNotFound] = useState(false);
@@ -85,6 +88,7 @@ export function RoomPane({ api, session, roomId, room, roomsLoaded, narrow, onMe
       onSessionEnded={onSessionEnded}
       onMembersChanged={onMembersChanged}
       onRead={onRead}
+      focus={focus}
     />
   );
 }

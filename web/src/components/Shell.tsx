@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Session, SessionActions } from '../App';
+import type { FocusTarget } from '../hooks/useMessageFocus';
 import { errorMessage, type Api, type Room } from '../lib/api';
 import type { ReadState } from '../lib/reads';
 import { behindRooms, withDirectRooms, withMembership } from '../lib/rooms';
+import type { SearchHit } from '../lib/search';
 import { parseRoute, roomPath } from '../lib/route';
 import { navigate, useMediaQuery, usePathname } from '../router';
 import { Sidebar } from './Sidebar';
@@ -151,6 +153,13 @@ export function Shell({ api, session, actions }: Props) {
     [refreshRooms, setMember],
   );
 
+  // The message a search result opened, in its room.
+  const [focus, setFocus] = useState<(FocusTarget & { roomId: string }) | null>(null);
+  const openMessage = useCallback((hit: SearchHit) => {
+    setFocus({ roomId: hit.roomId, seq: hit.seq, at: Date.now() });
+    navigate(roomPath(hit.roomId));
+  }, []);
+
   const activeId = route.name === 'room' ? route.roomId : null;
   // A room opened that the list does not hold yet (a direct message just started): fetch it.
   const roomsRef = useRef(rooms);
@@ -176,6 +185,7 @@ export function Shell({ api, session, actions }: Props) {
           actions={actions}
           onCreated={onCreated}
           onRetry={() => void refreshRooms()}
+          onOpenMessage={openMessage}
         />
       )}
       {showMain && (
@@ -196,6 +206,7 @@ export function Shell({ api, session, actions }: Props) {
               onMembersChanged={(seq) => onRoomEvent(route.roomId, seq)}
               onRead={(seq) => onRead(route.roomId, seq)}
               onSessionEnded={actions.sessionEnded}
+              focus={focus?.roomId === route.roomId ? focus : null}
             />
           ) : route.name === 'notFound' ? (
             <div className="empty-state">

@@ -2,6 +2,7 @@ import { useId, useState, type ReactNode } from 'react';
 import type { Session, SessionActions } from '../App';
 import type { Api, Room } from '../lib/api';
 import { badgeText, shownUnread, type ReadState } from '../lib/reads';
+import type { SearchHit } from '../lib/search';
 import { filterRooms, groupRooms, roomMeta } from '../lib/rooms';
 import { roomPath } from '../lib/route';
 import { navigate } from '../router';
@@ -10,6 +11,7 @@ import { DirectMessageForm } from './DirectMessageForm';
 import { Logo } from './Icons';
 import { AccountMenu } from './AccountMenu';
 import { RoomIcon } from './RoomIcon';
+import { SearchPanel } from './SearchPanel';
 
 interface Props {
   api: Api;
@@ -23,13 +25,12 @@ interface Props {
   actions: SessionActions;
   onCreated: (room: Room) => void;
   onRetry: () => void;
+  onOpenMessage: (hit: SearchHit) => void;
 }
 
-export function Sidebar({ api, session, rooms, roomsError, activeId, reads, marked, actions, onCreated, onRetry }: Props) {
+export function Sidebar({ api, session, rooms, roomsError, activeId, reads, marked, actions, onCreated, onRetry, onOpenMessage }: Props) {
   const [filter, setFilter] = useState('');
-  const filterId = useId();
-  const shown = rooms ? filterRooms(rooms, filter) : null;
-  const groups = shown ? groupRooms(shown) : null;
+  const [searching, setSearching] = useState(false);
   const unread = (room: Room) => shownUnread(reads.get(room.id), marked.get(room.id), room.id === activeId);
 
   return (
@@ -43,65 +44,102 @@ export function Sidebar({ api, session, rooms, roomsError, activeId, reads, mark
       </header>
 
       <div className="sidebar-body">
-        <div className="room-filter">
-          <label htmlFor={filterId} className="sr-only">
-            Filter rooms
-          </label>
-          <input
-            id={filterId}
-            type="search"
-            placeholder="Filter rooms"
-            value={filter}
-            onChange={(e) => setFilter(e.target.value)}
+        <SearchPanel api={api} rooms={rooms} onOpen={onOpenMessage} onActive={setSearching} />
+        {!searching && (
+          <RoomList
+            api={api}
+            rooms={rooms}
+            roomsError={roomsError}
+            activeId={activeId}
+            unread={unread}
+            filter={filter}
+            onFilter={setFilter}
+            onRetry={onRetry}
           />
-        </div>
-
-        {roomsError && (
-          <div className="alert alert-error" role="alert">
-            <span>Could not load rooms: {roomsError}</span>
-            <button type="button" className="btn btn-link" onClick={onRetry}>
-              Try again
-            </button>
-          </div>
-        )}
-
-        {!groups ? (
-          !roomsError && (
-            <p className="muted pad" role="status">
-              Loading rooms…
-            </p>
-          )
-        ) : (
-          <nav aria-label="Room list">
-            <RoomGroup
-              title="Direct messages"
-              rooms={groups.direct}
-              activeId={activeId}
-              unread={unread}
-              empty={filter ? 'No direct message matches.' : 'No direct messages yet.'}
-            >
-              <DirectMessageForm api={api} />
-            </RoomGroup>
-            <RoomGroup
-              title="Your rooms"
-              rooms={groups.mine}
-              activeId={activeId}
-              unread={unread}
-              empty="You have not joined any room yet."
-            />
-            <RoomGroup
-              title="Other rooms"
-              rooms={groups.other}
-              activeId={activeId}
-              unread={() => 0}
-              empty={filter ? 'No other room matches.' : 'No other rooms yet.'}
-            />
-          </nav>
         )}
       </div>
 
       <CreateRoomForm api={api} onCreated={onCreated} />
     </aside>
+  );
+}
+
+/** The rooms, filtered by name: direct messages, mine, then the others. */
+function RoomList({
+  api,
+  rooms,
+  roomsError,
+  activeId,
+  unread,
+  filter,
+  onFilter,
+  onRetry,
+}: Pick<Props, 'api' | 'rooms' | 'roomsError' | 'activeId' | 'onRetry'> & {
+  unread: (room: Room) => number;
+  filter: string;
+  onFilter: (filter: string) => void;
+}) {
+  const filterId = useId();
+  const shown = rooms ? filterRooms(rooms, filter) : null;
+  const groups = shown ? groupRooms(shown) : null;
+  return (
+    <>
+      <div className="room-filter">
+        <label htmlFor={filterId} className="sr-only">
+          Filter rooms
+        </label>
+        <input
+          id={filterId}
+          type="search"
+          placeholder="Filter rooms"
+          value={filter}
+          onChange={(e) => onFilter(e.target.value)}
+        />
+      </div>
+
+      {roomsError && (
+        <div className="alert alert-error" role="alert">
+          <span>Could not load rooms: {roomsError}</span>
+          <button type="button" className="btn btn-link" onClick={onRetry}>
+            Try again
+          </button>
+        </div>
+      )}
+
+      {!groups ? (
+        !roomsError && (
+          <p className="muted pad" role="status">
+            Loading rooms…
+          </p>
+        )
+      ) : (
+        <nav aria-label="Room list">
+          <RoomGroup
+            title="Direct messages"
+            rooms={groups.direct}
+            activeId={activeId}
+            unread={unread}
+            empty={filter ? 'No direct message matches.' : 'No direct messages yet.'}
+          >
+            <DirectMessageForm api={api} />
+          </RoomGroup>
+          <RoomGroup
+            title="Your rooms"
+            rooms={groups.mine}
+            activeId={activeId}
+            unread={unread}
+            empty="You have not joined any room yet."
+          />
+          <RoomGroup
+            title="Other rooms"
+            rooms={groups.other}
+            activeId={activeId}
+            unread={() => 0}
+            empty={filter ? 'No other room matches.' : 'No other rooms yet.'}
+          />
+        </nav>
+      )}
+    </>
   );
 }
 

@@ -518,6 +518,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/search/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Full-text search over the messages the caller may read.
+         * @description Messages of public rooms, and of the private and direct rooms the caller is a member of now,
+         *     best match first. Deleted messages are never found; edited ones by their current text. A
+         *     `q` that is blank, over 256 characters, without a word, or made only of words to leave out
+         *     answers 422 `invalid_search`; a `cursor` not of this endpoint's form 422 `invalid_query`.
+         *     Pages never repeat or skip a result while the messages stay as they are.
+         */
+        get: operations["search_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/me": {
         parameters: {
             query?: never;
@@ -1152,6 +1176,28 @@ export interface components {
              *     to 999 (`GET /users/me/rooms` only).
              */
             unread?: number;
+        };
+        /** @description A message that matched, with the text around the match. */
+        SearchResult: {
+            /** @description Where the matched words are in `snippet`: `[start, end)` pairs in order, counted in Unicode scalar values (code points: not UTF-16 code units, not bytes). */
+            highlights: number[][];
+            /** @description The message as history serves it. */
+            message: components["schemas"]["MessageView"];
+            /** Format: uuid */
+            room_id: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * @description Plain text around the match, at most 300 characters, cut at words where it can be; as
+             *     typed: never markup, `<b>` included.
+             */
+            snippet: string;
+        };
+        /** @description One page of results, best match first. */
+        SearchResults: {
+            /** @description The cursor of the next page, or `null` when this one is the last. */
+            next: string | null;
+            results: components["schemas"]["SearchResult"][];
         };
         /**
          * @example {
@@ -4513,6 +4559,100 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {string} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description `unavailable`: The service is temporarily unavailable; please retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    search_messages: {
+        parameters: {
+            query: {
+                /**
+                 * @description What to find, in web-search syntax: words (all of them), `"a quoted phrase"`, `-word`
+                 *     (without it), `or` (either side). Letter case and accents count as typed; words are not
+                 *     stemmed, so any language is searched alike. 1–256 characters, with a word to find.
+                 */
+                q: string;
+                /** @description Only this room's messages (one the caller may read, or 403/404 as its history would). */
+                room_id?: string;
+                /** @description Page size: 20 by default; more than 100 reads as 100, less than 1 as 1. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Matching messages, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description `not_authenticated`: Not authenticated; `invalid_token`: The access token is invalid; `token_expired`: The access token has expired; `token_revoked`: The access token was revoked */
+            401: {
+                headers: {
+                    /** @description Always `Bearer` */
+                    "www-authenticate": "Bearer";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_authenticated" | "invalid_token" | "token_expired" | "token_revoked";
+                    };
+                };
+            };
+            /** @description `not_a_member`: This room is private: only its members can read it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "not_a_member";
+                    };
+                };
+            };
+            /** @description `room_not_found`: Room not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "room_not_found";
+                    };
+                };
+            };
+            /** @description `invalid_query`: Failed to deserialize query string: limit: invalid digit found in string; `invalid_search`: q has no word to search for: letters or digits, not only punctuation or `or` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {string} */
+                        code?: "invalid_query" | "invalid_search";
                     };
                 };
             };

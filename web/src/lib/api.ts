@@ -8,6 +8,7 @@ import { ApiError, errorFromResponse } from './apiError';
 import { asNumberOrNull, str } from './fields';
 import { normalizeMessage, type Message } from './messageShape';
 import { readStateOf, type ReadState } from './reads';
+import { normalizeSearchPage, type SearchPage } from './search';
 
 export { ApiError, detailText, errorFromResponse, errorMessage, isNotFound } from './apiError';
 export { normalizeMessage, type Mention, type Message, type Reaction } from './messageShape';
@@ -264,6 +265,15 @@ export function createApi(opts: ApiOptions = {}) {
     /** Adds (`on`) or takes back the caller's reaction; both are idempotent. */
     async react(roomId: string, messageId: string, emoji: string, on: boolean): Promise<void> {
       await request(on ? 'PUT' : 'DELETE', `${messagePath(roomId, messageId)}/reactions/${encodeURIComponent(emoji)}`);
+    },
+    /** One page of the messages the caller may read that match `q` (web-search syntax), best first. */
+    async searchMessages(q: string, opts2: { roomId?: string; limit?: number; cursor?: string | null } = {}): Promise<SearchPage> {
+      const params = new URLSearchParams({ q, limit: String(opts2.limit ?? 20) });
+      if (opts2.roomId) params.set('room_id', opts2.roomId);
+      if (opts2.cursor) params.set('cursor', opts2.cursor);
+      const page = normalizeSearchPage(await json('GET', `/search/messages?${params}`));
+      if (!page) throw new ApiError(200, 'The server sent an unexpected answer', 'bad_response');
+      return page;
     },
     /** One page of a thread's replies, oldest first, after `afterSeq`. */
     async replies(roomId: string, messageId: string, opts2: { limit?: number; afterSeq?: number | null } = {}): Promise<Message[]> {

@@ -8,6 +8,7 @@ mod a_fanout_node_dies;
 mod across_fanout_nodes;
 mod bots_and_the_feed_through_the_proxy;
 mod direct_messages_through_the_proxy;
+mod search_through_the_proxy;
 mod seed_contract;
 mod webhooks_through_the_proxy;
 
