@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool};
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, Executor, PgConnection};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -40,6 +40,8 @@ pub struct RelaySettings {
     pub poll_interval: Duration,
     /// How often a waiting relay tries to become the active one.
     pub standby_interval: Duration,
+    /// Outbox rows deleted between two vacuums of the outbox by the relay (see [`Sweeper`]).
+    pub vacuum_after: usize,
 }
 
 impl Default for RelaySettings {
@@ -49,6 +51,7 @@ impl Default for RelaySettings {
             max_in_flight: 10_000,
             poll_interval: Duration::from_secs(2),
             standby_interval: Duration::from_secs(1),
+            vacuum_after: 10_000,
         }
     }
 }
@@ -147,6 +150,7 @@ async fn lead(
     listener.listen(OUTBOX_CHANNEL).await?;
     let mut backoff = Backoff::default();
     let mut in_flight = InFlight::default();
+    let mut sweeper = Sweeper::default();
     let mut poll = tokio::time::interval(settings.poll_interval);
     // Whether the outbox may hold rows this relay has not published: set by a notification, the
     // poll, and a confirm that made room while the limit in flight held rows back. Every look is
@@ -183,6 +187,7 @@ async fn lead(
                     Ok(relayed) => {
                         backoff.reset();
                         progress.record(&relayed);
+                        sweeper.deleted(relayed.len(), pool, settings).await;
                     }
                     Err(error) => {
                         tracing::warn!(%error, "a batch was not confirmed; publishing it again");
@@ -222,6 +227,33 @@ async fn check_lock(lock: &mut PgConnection) -> Result<(), BusError> {
 }
 
 const LOCK_ALIVE: &str = "SELECT 1";
+
+/// Keeps the relay's look at the outbox short. The outbox is a queue, each row deleted soon
+/// after it is written, and the look for the oldest rows steps over every deleted one until a
+/// vacuum removes it: with autovacuum off (or minutes behind), a look took longer with every
+/// event ever relayed. So the relay vacuums the table itself every
+/// [`RelaySettings::vacuum_after`] deletions, a few milliseconds on a table that holds little
+/// more than what is in flight.
+#[derive(Debug, Default)]
+struct Sweeper {
+    deleted: usize,
+}
+
+impl Sweeper {
+    async fn deleted(&mut self, count: usize, pool: &PgPool, settings: &RelaySettings) {
+        self.deleted += count;
+        if self.deleted < settings.vacuum_after {
+            return;
+        }
+        self.deleted = 0;
+        // VACUUM runs outside any transaction: the simple query protocol, not a prepared one.
+        if let Err(error) = pool.execute(VACUUM_OUTBOX).await {
+            tracing::warn!(%error, "vacuuming the outbox failed; the relay's looks slow down until a vacuum runs");
+        }
+    }
+}
+
+const VACUUM_OUTBOX: &str = "VACUUM outbox";
 
 #[derive(Debug, Default)]
 struct Progress {

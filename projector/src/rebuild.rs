@@ -306,7 +306,11 @@ async fn finish_copy(
     Ok(horizon)
 }
 
-const ENTER_COPY: &str = "SELECT set_config('search_path', $1, true)";
+/// The copy starts empty and grows to the whole log, so its statements are planned for each
+/// batch, as the live projector's are (see `target.rs`).
+const ENTER_COPY: &str = "
+SELECT set_config('search_path', $1, true),
+       set_config('plan_cache_mode', 'force_custom_plan', true)";
 
 /// A session-level advisory lock on a connection of its own: released when the rebuild ends,
 /// or when its process dies.

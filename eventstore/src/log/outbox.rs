@@ -20,16 +20,18 @@ impl EventLog {
     }
 }
 
-/// The positions are picked first and the events fetched by them: planned as a join, the
-/// store's whole position index was scanned on every look once it held many events.
+/// The positions are picked first, in order, and each event fetched by its own position: the
+/// lookup is a subquery PostgreSQL may not merge into a join (`OFFSET 0`), so every plan reads
+/// the store by its position index. Left free, the plan made when the store was nearly empty (a
+/// prepared statement's generic plan, kept until statistics change) scanned the whole store on
+/// every look as it grew, and a plan as a join once scanned its whole position index.
 const OUTBOX_BATCH: &str = "
-SELECT position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
-       metadata, recorded_at
-  FROM events
- WHERE position = ANY (ARRAY(
-        SELECT position
+SELECT e.position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version,
+       e.payload, e.metadata, e.recorded_at
+  FROM (SELECT position
           FROM outbox
-         WHERE position NOT IN (SELECT unnest($1::bigint[]))
+         WHERE position <> ALL ($1::bigint[])
          ORDER BY position
-         LIMIT $2))
- ORDER BY position";
+         LIMIT $2) waiting
+ CROSS JOIN LATERAL (SELECT * FROM events WHERE events.position = waiting.position OFFSET 0) e
+ ORDER BY e.position";

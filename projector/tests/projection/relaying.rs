@@ -113,3 +113,26 @@ async fn a_relay_whose_lock_connection_is_terminated_stops_publishing_at_once() 
         .unwrap();
     system.eventually("SELECT count(*) FROM outbox", 0).await;
 }
+
+#[tokio::test]
+async fn the_relay_vacuums_the_outbox_it_drains() {
+    let system = System::new().await;
+    let vacuums = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox'";
+    let before = system.count(vacuums).await;
+    let settings = RelaySettings {
+        vacuum_after: 50,
+        ..RelaySettings::default()
+    };
+    let _relay = system.start_relay_with(settings);
+    system.seed(&mixed(300)).await;
+    system.eventually("SELECT count(*) FROM outbox", 0).await;
+    // The statistics reach the view within a second of the vacuum's end.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while system.count(vacuums).await == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay never vacuumed the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
