@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::state::metadata;
-use crate::{sent, CommandError, Commands};
+use crate::{CommandError, Commands};
 
 /// A message to post, validated.
 #[derive(Debug, Clone)]
@@ -93,7 +93,7 @@ impl Commands {
             self.check_reply_target(room_id, target).await?;
         }
         if let Some(id) = &client_msg_id {
-            let earlier = sent::earlier_send(&self.pool, room_id, sender.user_id, id.as_str());
+            let earlier = self.sent.earlier_send(room_id, sender.user_id, id.as_str());
             if let Some(seq) = earlier.await? {
                 return self.original(room_id, seq).await;
             }

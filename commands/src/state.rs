@@ -9,6 +9,7 @@ use eventstore::{CommandExecutor, CommandMetadata, ExecutorOptions, ProjectionWa
 use sqlx::PgPool;
 
 use crate::reads::ReadMarks;
+use crate::sent::SentLookups;
 
 /// What the write side needs from the configuration.
 #[derive(Debug, Clone)]
@@ -59,8 +60,10 @@ pub struct Commands {
     pub(crate) bots_per_user: u32,
     pub(crate) room_create_limit: RateLimiter,
     pub(crate) room_password_limit: RateLimiter,
-    /// Where the `client_msg_id`s sent in the last day are looked up.
+    /// The write path's own reads (sends, messages, bots, read positions).
     pub(crate) pool: PgPool,
+    /// Where the `client_msg_id`s sent in the last day are looked up.
+    pub(crate) sent: Arc<SentLookups>,
     projection: ProjectionWaiter,
     projection_wait: Duration,
     pub(crate) socket_ticket_lifetime: Duration,
@@ -101,6 +104,7 @@ impl Commands {
             )),
             read_marks: Arc::default(),
             projection: ProjectionWaiter::start(pool.clone()),
+            sent: SentLookups::new(pool.clone()),
             pool,
             projection_wait: settings.projection_wait,
             socket_ticket_lifetime: settings.socket_ticket_lifetime,

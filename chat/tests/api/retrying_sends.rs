@@ -27,14 +27,26 @@ async fn send(
 }
 
 #[tokio::test]
-async fn a_retry_after_two_thousand_messages_by_others_answers_the_original() {
+async fn retries_after_two_thousand_messages_by_others_answer_their_originals_sent_together_with_new_ones(
+) {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let room = app.room(&alice, "busy", None).await;
     app.join(&bob, &room, None).await;
-    let (status, original) = send(&app, &alice, &room, "hello", "m-1").await;
-    assert_eq!(status, StatusCode::CREATED);
+    let mut originals = Vec::new();
+    for n in 0..20 {
+        let (status, original) = send(
+            &app,
+            &alice,
+            &room,
+            &format!("hello {n}"),
+            &format!("m-{n}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        originals.push(original);
+    }
 
     // More sends with ids than the room itself remembers, all by someone else.
     let others = stream::iter(0..2000)
@@ -52,13 +64,32 @@ async fn a_retry_after_two_thousand_messages_by_others_answers_the_original() {
         .iter()
         .all(|posted| posted.status() == StatusCode::CREATED));
 
-    let (status, retried) = send(&app, &alice, &room, "hello", "m-1").await;
-    assert_eq!(status, StatusCode::OK, "a repeat, not a new message");
-    assert_eq!(retried, original);
-    let copies = app
-        .count("SELECT count(*) FROM events WHERE payload -> 'MessagePosted' ->> 'client_msg_id' = 'm-1'")
+    // Every retry at once, each beside a new send, so that their lookups share statements.
+    let sends = stream::iter(0..40)
+        .map(|n| {
+            let (content, id) = if n % 2 == 0 {
+                (format!("hello {}", n / 2), format!("m-{}", n / 2))
+            } else {
+                (format!("new {n}"), format!("new-{n}"))
+            };
+            let (app, alice, room) = (&app, &alice, &room);
+            async move { (n, send(app, alice, room, &content, &id).await) }
+        })
+        .buffer_unordered(40)
+        .collect::<Vec<_>>()
         .await;
-    assert_eq!(copies, 1);
+    for (n, (status, answer)) in sends {
+        if n % 2 == 0 {
+            assert_eq!(status, StatusCode::OK, "a repeat, not a new message");
+            assert_eq!(answer, originals[n / 2]);
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "{answer}");
+        }
+    }
+    let copies = app
+        .count("SELECT count(*) FROM events WHERE payload -> 'MessagePosted' ->> 'client_msg_id' LIKE 'm-%'")
+        .await;
+    assert_eq!(copies, 20);
 }
 
 #[tokio::test]
