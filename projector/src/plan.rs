@@ -314,7 +314,9 @@ ON CONFLICT DO NOTHING";
 
 // Each new message takes the next ordinal of its room, and of its author in the room (see
 // migration 0084); one already there is left out before numbering, so applying twice numbers
-// once.
+// once. That check probes the primary key once per incoming row: as a subquery PostgreSQL may
+// not turn into a join (`OFFSET 0`), no plan can read the whole table for it, as the hash anti
+// join chosen while `messages` was small did on every batch once it held 20,000 rows.
 const INSERT_MESSAGES: &str = "
 WITH incoming AS (
     SELECT u.*,
@@ -324,7 +326,8 @@ WITH incoming AS (
                   $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
            AS u(room_id, seq, id, user_id, username, content, client_msg_id, created_at,
                 is_bot, reply_to, mentions)
-     WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.room_id = u.room_id AND m.seq = u.seq)),
+     WHERE NOT EXISTS (SELECT 1 FROM messages m
+                       WHERE m.room_id = u.room_id AND m.seq = u.seq OFFSET 0)),
 inserted AS (
     INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id,
                           created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)

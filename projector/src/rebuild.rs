@@ -306,11 +306,7 @@ async fn finish_copy(
     Ok(horizon)
 }
 
-/// The copy starts empty and grows to the whole log, so its statements are planned for each
-/// batch, as the live projector's are (see `target.rs`).
-const ENTER_COPY: &str = "
-SELECT set_config('search_path', $1, true),
-       set_config('plan_cache_mode', 'force_custom_plan', true)";
+const ENTER_COPY: &str = "SELECT set_config('search_path', $1, true)";
 
 /// A session-level advisory lock on a connection of its own: released when the rebuild ends,
 /// or when its process dies.

@@ -84,17 +84,9 @@ pub(crate) enum Advanced<'a> {
 // are derived, and what a PostgreSQL crash takes back is applied again from the store. A copy
 // being built is thrown away anyway; the live projector catches up after every server restart
 // (see `live::run`), and the next event of an aggregate fills any gap before it.
-//
-// Every statement of a batch is planned for that batch (`force_custom_plan`). A prepared
-// statement's generic plan is made once per connection from the table sizes of that moment and
-// kept until their statistics change, which without autovacuum is never: planned on a new
-// database, each batch scanned the whole of `messages` (to leave out rows already there) and of
-// `rooms`, so a backlog took quadratic time. A custom plan sees the batch's arrays and today's
-// table sizes, for a planning cost well under a millisecond per statement.
 const ENTER: &str = "
 SELECT set_config('search_path', $1, true),
        CASE WHEN $2::bigint IS NOT NULL THEN pg_advisory_xact_lock($2) END,
-       set_config('synchronous_commit', 'off', true),
-       set_config('plan_cache_mode', 'force_custom_plan', true)";
+       set_config('synchronous_commit', 'off', true)";
 
 const NOTIFY: &str = "SELECT pg_notify('projection', notice) FROM UNNEST($1::text[]) AS notice";
