@@ -99,10 +99,8 @@ impl SentLookups {
             // Nobody is looking up: look up this one here, sparing a wake-up of another task,
             // and leave what queues meanwhile to a drain of its own, which no cancelled request
             // can stop halfway.
-            let mut running = Running(self, false);
+            let _turn = Turn(self);
             self.look_up(vec![own]).await;
-            running.1 = true;
-            self.hand_over();
         }
         answer.await.unwrap_or_else(|_| {
             Err(CommandError::StoreUnreachable(
@@ -188,14 +186,12 @@ impl SentLookups {
     }
 }
 
-/// A request cancelled during its own lookup hands the queue over as if it had finished.
-struct Running<'a>(&'a Arc<SentLookups>, bool);
+/// A request's own lookup: when it ends, finished or cancelled, the queue is handed over.
+struct Turn<'a>(&'a Arc<SentLookups>);
 
-impl Drop for Running<'_> {
+impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        if !self.1 {
-            self.0.hand_over();
-        }
+        self.0.hand_over();
     }
 }
 
