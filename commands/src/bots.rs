@@ -34,6 +34,10 @@ pub struct OwnedBot {
 
 const COUNT_OWNED: &str = "SELECT count(*) FROM bot_credentials WHERE owner_id = $1";
 
+/// The owner's turn to create a bot, until the transaction ends. Class 7280: the writers' lock
+/// of `claim_positions()` is 7279.
+const TAKE_OWNERS_TURN: &str = "SELECT pg_advisory_xact_lock(7280, hashtext($1))";
+
 const INSERT_CREDENTIAL: &str = "
 INSERT INTO bot_credentials (bot_id, owner_id, username, token_hash, created_at)
 VALUES ($1, $2, $3, $4, $5)";
@@ -43,8 +47,12 @@ SELECT bot_id AS id, username, created_at FROM bot_credentials
  WHERE owner_id = $1 ORDER BY created_at, bot_id";
 
 impl Commands {
-    /// Creates the bot `<name>.bot` for `owner`. The cap counts the owner's live bots before
-    /// creating; two creations at the same instant may both pass it.
+    /// Creates the bot `<name>.bot` for `owner`, unless the owner already has as many as the
+    /// cap. An owner's creations take turns, in every process: each holds a lock of the owner's
+    /// in a transaction from the count to its bot's credential, so two at once cannot both pass
+    /// the cap. The transaction ends with the request, cancelled or not, and the lock with it.
+    /// Within a process creations go one at a time, so the waits for a turn never take the
+    /// connections the commits need.
     pub async fn create_bot(
         &self,
         owner: Uuid,
@@ -52,9 +60,16 @@ impl Commands {
         request_id: Option<String>,
     ) -> Result<CreatedBot, CommandError> {
         let username = bot_username(name)?;
+        let _in_process = self.bot_creations.lock().await;
+        let mut turn = self.pool.begin().await.map_err(unreachable_store)?;
+        sqlx::query(TAKE_OWNERS_TURN)
+            .bind(owner.to_string())
+            .execute(&mut *turn)
+            .await
+            .map_err(unreachable_store)?;
         let owned: i64 = sqlx::query_scalar(COUNT_OWNED)
             .bind(owner)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *turn)
             .await
             .map_err(unreachable_store)?;
         if owned >= i64::from(self.bots_per_user) {
@@ -88,9 +103,10 @@ impl Commands {
             .bind(username)
             .bind(hash.as_slice())
             .bind(registered_at)
-            .execute(&self.pool)
+            .execute(&mut *turn)
             .await
             .map_err(unreachable_store)?;
+        turn.commit().await.map_err(unreachable_store)?;
         let created = CreatedBot {
             id: bot_id,
             username: username.clone(),

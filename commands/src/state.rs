@@ -58,6 +58,9 @@ pub struct Commands {
     pub(crate) send_limit: RateLimiter,
     pub(crate) bot_send_limit: RateLimiter,
     pub(crate) bots_per_user: u32,
+    /// This process's bot creations, one at a time, so at most one of them holds a connection
+    /// while it waits for its owner's turn (see `create_bot`).
+    pub(crate) bot_creations: Arc<tokio::sync::Mutex<()>>,
     pub(crate) room_create_limit: RateLimiter,
     pub(crate) room_password_limit: RateLimiter,
     /// The write path's own reads (sends, messages, bots, read positions).
@@ -116,6 +119,7 @@ impl Commands {
             send_limit: RateLimiter::new(settings.send_rate),
             bot_send_limit: RateLimiter::new(settings.bot_send_rate),
             bots_per_user: settings.bots_per_user,
+            bot_creations: Arc::default(),
             room_create_limit: RateLimiter::new(settings.room_create_rate),
             room_password_limit: RateLimiter::new(settings.room_password_rate),
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{assert_error, spawn_app, spawn_app_on, spawn_app_with, TestApp};
 
 impl TestApp {
     /// Creates the bot `<name>.bot` for the holder of `owner`; answers `{id, username, token}`.
@@ -224,4 +224,33 @@ async fn a_taken_name_a_bad_name_a_forged_token_and_the_cap_are_refused() {
         )
         .await;
     }
+}
+
+#[tokio::test]
+async fn creations_at_the_same_instant_in_two_processes_stop_at_the_cap() {
+    let app = spawn_app_with(&["--bots-per-user", "3"]).await;
+    let other = spawn_app_on(&app.database_url, &["--bots-per-user", "3"]).await;
+    let alice = app.user("alice").await;
+    let attempts = (0..12).map(|n| {
+        let server = if n % 2 == 0 { &app } else { &other };
+        server.post_json("/bots", Some(&alice), &json!({"name": format!("racer{n}")}))
+    });
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .iter()
+        .map(reqwest::Response::status)
+        .collect();
+    let created = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 3, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|status| [StatusCode::CREATED, StatusCode::BAD_REQUEST].contains(status)),
+        "{statuses:?}"
+    );
+    let listed = app.get_json("/bots", Some(&alice)).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(3));
 }
