@@ -9,6 +9,7 @@ use cqrs_es::Aggregate;
 use domain::values::{InvalidValue, Username};
 use domain::{User, UserCommand, UserEvent};
 use eventstore::CommandMetadata;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::{CommandError, Commands};
@@ -50,9 +51,9 @@ impl Commands {
     /// Creates the bot `<name>.bot` for `owner`, unless the owner already has as many as the
     /// cap. An owner's creations take turns, in every process: each holds a lock of the owner's
     /// in a transaction from the count to its bot's credential, so two at once cannot both pass
-    /// the cap. The transaction ends with the request, cancelled or not, and the lock with it.
-    /// Within a process creations go one at a time, so the waits for a turn never take the
-    /// connections the commits need.
+    /// the cap. The transaction, on a connection of its own, ends with the request, cancelled or
+    /// not, and the lock with it. Within a process creations go one at a time, so at most one
+    /// such connection waits for a turn.
     pub async fn create_bot(
         &self,
         owner: Uuid,
@@ -61,7 +62,12 @@ impl Commands {
     ) -> Result<CreatedBot, CommandError> {
         let username = bot_username(name)?;
         let _in_process = self.bot_creations.lock().await;
-        let mut turn = self.pool.begin().await.map_err(unreachable_store)?;
+        // A connection of its own, outside the pool: the commit below takes one from the pool,
+        // which may have no other to give (its smallest size is two, one of them a listener).
+        let mut connection = PgConnection::connect_with(&self.pool.connect_options())
+            .await
+            .map_err(unreachable_store)?;
+        let mut turn = connection.begin().await.map_err(unreachable_store)?;
         sqlx::query(TAKE_OWNERS_TURN)
             .bind(owner.to_string())
             .execute(&mut *turn)

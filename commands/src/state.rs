@@ -59,7 +59,7 @@ pub struct Commands {
     pub(crate) bot_send_limit: RateLimiter,
     pub(crate) bots_per_user: u32,
     /// This process's bot creations, one at a time, so at most one of them holds a connection
-    /// while it waits for its owner's turn (see `create_bot`).
+    /// of its own while it waits for its owner's turn (see `create_bot`).
     pub(crate) bot_creations: Arc<tokio::sync::Mutex<()>>,
     pub(crate) room_create_limit: RateLimiter,
     pub(crate) room_password_limit: RateLimiter,
