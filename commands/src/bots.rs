@@ -61,7 +61,7 @@ impl Commands {
         request_id: Option<String>,
     ) -> Result<CreatedBot, CommandError> {
         let username = bot_username(name)?;
-        let _in_process = self.bot_creations.lock().await;
+        let in_process = self.bot_creations.lock().await;
         // A connection of its own, outside the pool: the commit below takes one from the pool,
         // which may have no other to give (its smallest size is two, one of them a listener).
         let mut connection = PgConnection::connect_with(&self.pool.connect_options())
@@ -113,6 +113,10 @@ impl Commands {
             .await
             .map_err(unreachable_store)?;
         turn.commit().await.map_err(unreachable_store)?;
+        // The turn is over: the wait for the projection below holds neither the connection nor
+        // the next creation.
+        drop(connection);
+        drop(in_process);
         let created = CreatedBot {
             id: bot_id,
             username: username.clone(),
