@@ -1,4 +1,4 @@
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use lapin::Consumer;
@@ -15,6 +15,10 @@ const FEED_CAPACITY: usize = 1024;
 /// waiting in the feed, what a node holds in memory for the bus is bounded by twice the feed's
 /// capacity; the rest waits in the node's queue on the broker.
 const PREFETCH: u16 = FEED_CAPACITY as u16;
+
+/// The most events one acknowledgement covers, well within [`PREFETCH`] so that the broker
+/// never waits for it.
+const ACKNOWLEDGE_EVERY: usize = 256;
 
 /// What a node's sockets are told of: room events, and read positions, which reach a room's
 /// sockets without being room events.
@@ -108,22 +112,38 @@ async fn pump(config: BusConfig, mut subscription: Subscription, sender: mpsc::S
 }
 
 /// Passes events on until the connection fails (answering why) or the receiver is gone (`None`).
+///
+/// What has already arrived is passed on before one acknowledgement covers it all: an
+/// acknowledgement each woke the connection's thread once per event, which cost a node with no
+/// sockets as much as a fifth of a post's CPU.
 async fn forward(consumer: &mut Consumer, sender: &mpsc::Sender<NodeFeed>) -> Option<String> {
     loop {
-        let delivery = match consumer.next().await {
-            Some(Ok(delivery)) => delivery,
-            Some(Err(error)) => return Some(error.to_string()),
-            None => return Some("the consumer was cancelled".to_owned()),
-        };
-        match serde_json::from_slice::<EventEnvelope>(&delivery.data) {
-            Ok(envelope) => {
-                if sender.send(NodeFeed::Event(envelope)).await.is_err() {
-                    return None;
+        let mut arrived = consumer.next().await;
+        let mut passed = 0;
+        let last = loop {
+            let delivery = match arrived {
+                Some(Ok(delivery)) => delivery,
+                Some(Err(error)) => return Some(error.to_string()),
+                None => return Some("the consumer was cancelled".to_owned()),
+            };
+            match serde_json::from_slice::<EventEnvelope>(&delivery.data) {
+                Ok(envelope) => {
+                    if sender.send(NodeFeed::Event(envelope)).await.is_err() {
+                        return None;
+                    }
                 }
+                Err(error) => tracing::warn!(%error, "skipping a message that is not an event"),
             }
-            Err(error) => tracing::warn!(%error, "skipping a message that is not an event"),
-        }
-        if let Err(error) = in_time(delivery.ack(BasicAckOptions::default())).await {
+            passed += 1;
+            if passed == ACKNOWLEDGE_EVERY {
+                break delivery;
+            }
+            match consumer.next().now_or_never() {
+                Some(more) => arrived = more,
+                None => break delivery,
+            }
+        };
+        if let Err(error) = in_time(last.ack(BasicAckOptions { multiple: true })).await {
             return Some(error.to_string());
         }
     }
