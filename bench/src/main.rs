@@ -1,5 +1,9 @@
 use clap::Parser;
 
+// The server's allocator: S5 runs the projector and `chat rebuild` in this process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Run by the WebSocket scenarios as a child process of this binary, so that its memory is read
 /// alone: `bench serve-ws-baseline <address>`.
 const WS_BASELINE: &str = "serve-ws-baseline";

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 use std::future::Future;
 
 use domain::{Room, RoomError};
-use eventstore::{CommandExecutor, ExecuteError};
+use eventstore::{CommandExecutor, CommandMetadata, ExecuteError};
 use futures::future::join_all;
 
 use crate::helpers::*;
@@ -225,4 +225,56 @@ async fn a_room_that_lost_a_race_in_a_shared_commit_fails_none_of_the_others() {
     }
     assert!(here.stats().conflicts >= 1);
     assert_eq!(sequences(&pool, &room_ids[0]).await, vec![1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn a_shared_commit_queues_each_event_and_remembers_each_id_sent() {
+    let (_, pool) = fresh_database().await;
+    let (rooms, _) = executor(&pool, snapshot_every(100));
+    let room_ids = [
+        create_room_named(&rooms, "first").await,
+        create_room_named(&rooms, "second").await,
+    ];
+    let alice = actor("alice").user_id;
+    let metadata: Vec<CommandMetadata> = (0..100)
+        .map(|n| CommandMetadata {
+            client_msg_id: Some(format!("id-{n}")),
+            ..CommandMetadata::by(alice, None)
+        })
+        .collect();
+    let batches_before = rooms.stats().batches;
+
+    let posts = metadata.iter().enumerate().map(|(n, metadata)| {
+        let id = metadata.client_msg_id.as_deref();
+        rooms.execute(
+            &room_ids[n % 2],
+            post("alice", &format!("m{n}"), id),
+            metadata,
+        )
+    });
+    let answered: Vec<Posted> = join_all(posts).await;
+
+    assert!(
+        rooms.stats().batches - batches_before < 100,
+        "commits were shared"
+    );
+    let unqueued = testkit::count(
+        &pool,
+        "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.position = e.position)",
+    )
+    .await;
+    assert_eq!(unqueued, 0, "every event waits in the outbox");
+    for (n, answer) in answered.iter().enumerate() {
+        let (sequence, _) = posted_messages(answer)[0];
+        let remembered: i64 = sqlx::query_scalar(
+            "SELECT seq FROM sent_messages WHERE room_id = $1 AND sender_id = $2 AND client_msg_id = $3",
+        )
+        .bind(&room_ids[n % 2])
+        .bind(alice.to_string())
+        .bind(format!("id-{n}"))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(remembered, sequence as i64);
+    }
 }

@@ -46,6 +46,25 @@ async fn a_node_hears_room_events_only_and_is_told_when_it_reconnected() {
 }
 
 #[tokio::test]
+async fn a_node_hears_a_burst_of_many_times_its_prefetch_whole_and_in_order() {
+    let system = System::new().await;
+    let mut feed = bus::node_feed(&system.bus).await.unwrap();
+    let room = room_story(Uuid::new_v4());
+    // A node acknowledges what has arrived in batches: were one left out, the broker would stop
+    // at the node's prefetch of 1,024 events.
+    let burst: Vec<_> = (1..=5_000)
+        .map(|position| envelope(&room[1], position))
+        .collect();
+    system.publish(&burst).await;
+    for position in 1..=5_000 {
+        let NodeFeed::Event(event) = next(&mut feed).await else {
+            panic!("no reconnection during the burst")
+        };
+        assert_eq!(event.position, position, "in the order published");
+    }
+}
+
+#[tokio::test]
 async fn nodes_are_back_within_about_a_second_of_the_broker_returning_from_a_long_outage() {
     let proxy = TcpProxy::start("127.0.0.1:5672").await;
     let system = System::new().await;
