@@ -9,13 +9,16 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tokio::time::Instant;
+use tokio::sync::oneshot;
 
 /// The Caddyfile the compose deployment mounts into its proxy.
 const CADDYFILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/Caddyfile");
 
 /// How long Caddy may take to start serving.
 const START_WITHIN: Duration = Duration::from_secs(20);
+
+/// How many ports Caddy is started on before a story gives up.
+const PORT_ATTEMPTS: usize = 5;
 
 /// One `caddy run`, killed when dropped.
 pub struct Caddy {
@@ -32,8 +35,25 @@ impl Caddy {
     /// Starts Caddy on a free port with `upstreams` (the Caddyfile's placeholder, e.g.
     /// `CHAT_PROXY_FANOUT`, and the role's addresses), its admin API off, and waits until it
     /// serves.
+    ///
+    /// Caddy cannot be asked which port it got, so the port is probed free first; another test
+    /// may bind it in between, and then Caddy exits and is started again on another.
     pub async fn start(upstreams: &[(&str, Vec<String>)]) -> Self {
-        let port = free_port();
+        let mut exits = Vec::new();
+        while exits.len() < PORT_ATTEMPTS {
+            match Self::start_on(free_port(), upstreams).await {
+                Ok(caddy) => return caddy,
+                Err(log) => exits.push(log.join("\n")),
+            }
+        }
+        panic!(
+            "caddy did not serve deploy/Caddyfile; its logs:\n{}",
+            exits.join("\n\n")
+        );
+    }
+
+    /// Starts Caddy on `port` and waits until it serves; answers its log if it exits first.
+    async fn start_on(port: u16, upstreams: &[(&str, Vec<String>)]) -> Result<Self, Vec<String>> {
         let home = std::env::temp_dir().join(format!("chat-caddy-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&home).expect("Caddy's home");
         let mut command = Command::new("caddy");
@@ -56,8 +76,16 @@ impl Caddy {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
         let gathered = log.clone();
+        let (serving, served) = oneshot::channel();
         tokio::spawn(async move {
+            let mut serving = Some(serving);
             while let Ok(Some(line)) = lines.next_line().await {
+                // Logged once every listener is bound.
+                if line.contains("serving initial configuration") {
+                    if let Some(serving) = serving.take() {
+                        let _ = serving.send(());
+                    }
+                }
                 gathered.lock().unwrap().push(line);
             }
         });
@@ -67,26 +95,13 @@ impl Caddy {
             log,
             home,
         };
-        caddy.serving().await;
-        caddy
-    }
-
-    /// Waits until Caddy answers on its port: its own 404 for `/healthz` will do, since the
-    /// Caddyfile answers that path itself.
-    async fn serving(&self) {
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + START_WITHIN;
-        loop {
-            let answer = client.get(format!("{}/healthz", self.address)).send().await;
-            if answer.is_ok() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "caddy did not serve deploy/Caddyfile; its log:\n{}",
-                self.log_so_far().join("\n")
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        match tokio::time::timeout(START_WITHIN, served).await {
+            Ok(Ok(())) => Ok(caddy),
+            Ok(Err(_exited)) => Err(caddy.log_so_far()),
+            Err(_) => panic!(
+                "caddy did not serve deploy/Caddyfile within {START_WITHIN:?}; its log:\n{}",
+                caddy.log_so_far().join("\n")
+            ),
         }
     }
 

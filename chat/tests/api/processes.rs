@@ -12,6 +12,7 @@ use sqlx::PgPool;
 use testkit::BusCleanup;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -62,14 +63,17 @@ impl Deployment {
 
     /// Starts `chat <role>` on a port of its own with `env` added to (or overriding) the
     /// deployment's settings, and waits until it is ready.
+    ///
+    /// The process binds port 0 and the test reads the port it got from its log: a port probed
+    /// free beforehand can be taken by another test's process in between, and that process would
+    /// then answer for this one.
     pub async fn start(&self, role: &str, env: &[(&str, &str)]) -> Node {
-        let listen = free_address();
         let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
             .arg(role)
             .env_remove("RUST_LOG")
             .envs(COMMON_ENV)
             .env("DATABASE_URL", &self.database_url)
-            .env("CHAT_LISTEN", &listen)
+            .env("CHAT_LISTEN", "127.0.0.1:0")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -79,12 +83,26 @@ impl Deployment {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
         let gathered = log.clone();
+        let (bound, address) = oneshot::channel();
         let reading_log = tokio::spawn(async move {
+            let mut bound = Some(bound);
             while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(address) = served_address(&line) {
+                    if let Some(bound) = bound.take() {
+                        let _ = bound.send(address);
+                    }
+                }
                 gathered.lock().unwrap().push(line);
             }
         });
-        let app = client_of(format!("http://{listen}"), &self.pool, &self.database_url);
+        let address = tokio::time::timeout(START_WITHIN, address).await;
+        let Ok(Ok(address)) = address else {
+            panic!(
+                "chat {role} did not start serving; its log:\n{}",
+                log.lock().unwrap().join("\n")
+            );
+        };
+        let app = client_of(format!("http://{address}"), &self.pool, &self.database_url);
         let node = Node {
             role: role.to_owned(),
             app,
@@ -95,6 +113,18 @@ impl Deployment {
         node.serving().await;
         node
     }
+}
+
+/// The address in the line every role logs once it has bound its listener
+/// (`serving on http://127.0.0.1:41234 ...`), if `line` is that line.
+fn served_address(line: &str) -> Option<String> {
+    let (_, after) = line.split_once("serving ")?;
+    let (_, address) = after.split_once("on http://")?;
+    let address: String = address
+        .chars()
+        .take_while(|character| character.is_ascii_digit() || matches!(character, '.' | ':'))
+        .collect();
+    (!address.is_empty()).then_some(address)
 }
 
 /// One `chat` process of a deployment.
@@ -169,12 +199,6 @@ impl Node {
         let log = self.log.lock().unwrap();
         log.clone()
     }
-}
-
-/// An address on loopback no process listens on right now.
-fn free_address() -> String {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    probe.local_addr().expect("its address").to_string()
 }
 
 /// Runs `chat <args>` on a fresh database with `env` (and none of the deployment's settings, so
