@@ -38,13 +38,23 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 /// Opens a pool on `database_url`.
 pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     let options: PgConnectOptions = database_url.parse()?;
-    pool_options(max_connections).connect_with(options).await
+    pool_options(max_connections)
+        .connect_with(without_jit(options))
+        .await
 }
 
 /// A pool of at most `max_connections` that opens each connection when it is first needed, so a
 /// process pays only for the pools its roles use.
 pub fn lazy_pool(options: PgConnectOptions, max_connections: u32) -> PgPool {
-    pool_options(max_connections).connect_lazy_with(options)
+    pool_options(max_connections).connect_lazy_with(without_jit(options))
+}
+
+/// Every connection runs with PostgreSQL's JIT compiler off. A statement over arrays of
+/// thousands of rows (a projector batch) is estimated above `jit_above_cost`, and compiling it
+/// took 300–400 ms of each 450–600 ms batch statement of `chat rebuild` (`auto_explain`), far
+/// more than it could save: our statements are short, however many rows they carry.
+fn without_jit(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("jit", "off")])
 }
 
 /// A caller that waits longer than this for a connection gets an error (503 at the edge)

@@ -1,7 +1,8 @@
 //! The command executor against the real PostgreSQL: snapshots, the aggregate cache and group
-//! commit, each test on a database of its own.
+//! commit, each test on a database of its own; and the connections it runs on.
 
 mod caching;
+mod connections;
 mod group_commit;
 mod helpers;
 mod outages;
