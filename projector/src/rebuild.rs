@@ -3,16 +3,20 @@
 //!
 //! A copy of the projection is built in a schema of its own, in global order, in passes: each
 //! pass reads from the horizon the previous one started at, until a pass finds little new. The
-//! copy's secondary indexes are built then, in one go, and one more pass follows.
+//! copy's secondary indexes are built then, several at a time, and one more pass follows.
 //! Then, holding the live projection's lock (live projection pauses, reads go on), the last
 //! events are applied and the copy is compared with the live tables or moved into `public` in
 //! their place. Live projection resumes on the new tables: everything committed is in them, and
 //! what the bus still holds is skipped or applied by the checkpoints.
 
+use std::collections::VecDeque;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use bus::EventEnvelope;
@@ -33,6 +37,13 @@ const REBUILD_LOCK: i64 = 0x6368_6174_5f72_6562;
 /// Events per transaction while building a copy, gathered from the log's pages. Large, because
 /// every transaction also rewrites the checkpoint and `last_seq` of each room it touches.
 const BATCH: usize = 20_000;
+/// Each batch is applied in this many parts at once, each in a transaction on a connection of
+/// its own, and the copy's indexes are built this many at a time: most of a rebuild is
+/// PostgreSQL's work on the message rows and their indexes, which one connection does on one
+/// core. A part holds whole aggregates, and the rows an aggregate's events write are written by
+/// no other aggregate's (read positions are their user's, messages and members their room's), so
+/// parts never wait for each other's rows.
+const PARTS: usize = 2;
 /// A pass that finds fewer new events than this ends the building; the rest is applied under
 /// the live lock.
 const SETTLED: u64 = 2000;
@@ -207,7 +218,7 @@ async fn build_copy(
             break;
         }
     }
-    sqlx::query(INDEX_COPY).bind(schema).execute(pool).await?;
+    index_copy(pool, schema).await?;
     // What was written while the indexes were built.
     let (horizon, _) = pass(pool, &target, since, &mut state, progress).await?;
     Ok((horizon, state.read))
@@ -264,9 +275,17 @@ async fn pass(
     let mut read_in_pass = 0;
     while let Some(batch) = arriving.recv().await {
         let read = batch.len() as u64;
-        let incoming: Vec<Incoming> = batch.into_iter().map(Incoming::from).collect();
-        // As the live projector does, so that the copy leaves out what the live tables do.
-        apply_isolating_poison(pool, target, &incoming, &mut LogPoisoned).await?;
+        let mut parts = JoinSet::new();
+        for part in split(batch) {
+            let (pool, target) = (pool.clone(), target.clone());
+            // As the live projector does, so that the copy leaves out what the live tables do.
+            parts.spawn(async move {
+                apply_isolating_poison(&pool, &target, &part, &mut LogPoisoned).await
+            });
+        }
+        while let Some(applied) = parts.join_next().await {
+            applied.expect("applying a part does not panic")?;
+        }
         read_in_pass += read;
         state.read += read;
         state.total = state.total.max(state.read);
@@ -276,7 +295,49 @@ async fn pass(
     Ok((horizon, read_in_pass))
 }
 
-const INDEX_COPY: &str = "SELECT public.projection_index_copy($1)";
+/// Splits a batch into up to [`PARTS`] parts of whole aggregates, each in the batch's order.
+fn split(batch: Vec<EventEnvelope>) -> impl Iterator<Item = Vec<Incoming>> {
+    let mut parts: Vec<Vec<Incoming>> = (0..PARTS).map(|_| Vec::new()).collect();
+    for envelope in batch {
+        let mut hasher = DefaultHasher::new();
+        (&envelope.aggregate_type, &envelope.aggregate_id).hash(&mut hasher);
+        parts[(hasher.finish() % PARTS as u64) as usize].push(Incoming::from(envelope));
+    }
+    parts.into_iter().filter(|part| !part.is_empty())
+}
+
+/// Gives the copy in `schema` every secondary index the live tables have, [`PARTS`] builds at
+/// a time, each on a connection of its own.
+async fn index_copy(pool: &PgPool, schema: &str) -> Result<(), ProjectorError> {
+    let statements: Vec<String> = sqlx::query_scalar(COPY_INDEXES)
+        .bind(schema)
+        .fetch_all(pool)
+        .await?;
+    let waiting = Arc::new(Mutex::new(VecDeque::from(statements)));
+    let mut builders = JoinSet::new();
+    for _ in 0..PARTS {
+        builders.spawn(build_indexes(pool.clone(), waiting.clone()));
+    }
+    while let Some(built) = builders.join_next().await {
+        built.expect("building indexes does not panic")?;
+    }
+    Ok(())
+}
+
+/// Runs the `waiting` index statements one after another, until none is left.
+async fn build_indexes(
+    pool: PgPool,
+    waiting: Arc<Mutex<VecDeque<String>>>,
+) -> Result<(), ProjectorError> {
+    loop {
+        let Some(statement) = waiting.lock().expect("not poisoned").pop_front() else {
+            return Ok(());
+        };
+        sqlx::raw_sql(&statement).execute(&pool).await?;
+    }
+}
+
+const COPY_INDEXES: &str = "SELECT public.projection_copy_indexes($1)";
 
 const CREATE_COPY: &str = "SELECT public.projection_create_copy($1)";
 
