@@ -4,12 +4,11 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::oneshot;
+
+use crate::child_log::{self, Lines};
 
 /// The Caddyfile the compose deployment mounts into its proxy.
 const CADDYFILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/Caddyfile");
@@ -26,7 +25,7 @@ pub struct Caddy {
     pub address: String,
     child: Child,
     /// Every line it logged (JSON), for the stories' failure messages.
-    log: Arc<Mutex<Vec<String>>>,
+    log: Lines,
     /// Its own home: Caddy keeps its autosaved config and data under it.
     home: PathBuf,
 }
@@ -73,21 +72,10 @@ impl Caddy {
         let mut child = command
             .spawn()
             .expect("start caddy (Debian's package: apt-get install caddy)");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
-        let gathered = log.clone();
-        let (serving, served) = oneshot::channel();
-        tokio::spawn(async move {
-            let mut serving = Some(serving);
-            while let Ok(Some(line)) = lines.next_line().await {
-                // Logged once every listener is bound.
-                if line.contains("serving initial configuration") {
-                    if let Some(serving) = serving.take() {
-                        let _ = serving.send(());
-                    }
-                }
-                gathered.lock().unwrap().push(line);
-            }
+        let stderr = child.stderr.take().expect("piped stderr");
+        // Logged once every listener is bound.
+        let (log, _, served) = child_log::gather(stderr, |line| {
+            line.contains("serving initial configuration").then_some(())
         });
         let caddy = Self {
             address: format!("http://127.0.0.1:{port}"),

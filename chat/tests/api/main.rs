@@ -8,6 +8,7 @@ mod broker_outage;
 mod caddy;
 mod changing_messages;
 mod checking_readiness;
+mod child_log;
 mod choosing_request_ids;
 mod creating_and_joining_rooms;
 mod creating_rooms_in_bulk;

@@ -5,17 +5,15 @@
 //! exit code, what they log.
 
 use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
 use testkit::BusCleanup;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::child_log::{self, Lines};
 use crate::helpers::{client_of, TestApp};
 
 /// How long a process may take to start serving.
@@ -80,21 +78,8 @@ impl Deployment {
             .kill_on_drop(true)
             .spawn()
             .expect("start chat");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
-        let gathered = log.clone();
-        let (bound, address) = oneshot::channel();
-        let reading_log = tokio::spawn(async move {
-            let mut bound = Some(bound);
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(address) = served_address(&line) {
-                    if let Some(bound) = bound.take() {
-                        let _ = bound.send(address);
-                    }
-                }
-                gathered.lock().unwrap().push(line);
-            }
-        });
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (log, reading_log, address) = child_log::gather(stderr, served_address);
         let address = tokio::time::timeout(START_WITHIN, address).await;
         let Ok(Ok(address)) = address else {
             panic!(
@@ -134,7 +119,7 @@ pub struct Node {
     pub app: TestApp,
     child: Child,
     /// Every line the process wrote to stderr (its log), gathered until it exits.
-    log: Arc<Mutex<Vec<String>>>,
+    log: Lines,
     reading_log: JoinHandle<()>,
 }
 
