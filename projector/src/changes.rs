@@ -1,7 +1,8 @@
-//! What a batch writes for messages after they were posted: edits, deletions, reactions, and
-//! who each message names. Changes are rare next to posts, so each is its own statement, in
-//! event order (a reaction added and taken back in one batch must end taken back).
+//! What a batch writes for messages after they were posted: edits, deletions, reactions, reply
+//! counts, and who each message names. Changes are rare next to posts, so each is its own
+//! statement, in event order (a reaction added and taken back in one batch must end taken back).
 
+use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
 use domain::{Mention, RoomEvent};
 use sqlx::PgConnection;
@@ -12,7 +13,19 @@ use uuid::Uuid;
 pub(crate) struct MessageChanges {
     /// Who the batch's posted messages name: (user, message, room, posted at).
     mentioned: Vec<(Uuid, Uuid, Uuid, DateTime<Utc>)>,
+    /// The messages the batch's posted messages answer.
+    replied_to: Vec<Uuid>,
     changes: Vec<Change>,
+}
+
+/// Whether applying `envelope` finds a message's row by its id: an edit, a deletion, a reaction,
+/// or a reply, whose count goes on the message it answers.
+pub(crate) fn finds_message_by_id(envelope: &EventEnvelope) -> bool {
+    match envelope.event_type.as_str() {
+        "MessageEdited" | "MessageDeleted" | "ReactionAdded" | "ReactionRemoved" => true,
+        "MessagePosted" => !envelope.payload["MessagePosted"]["reply_to"].is_null(),
+        _ => false,
+    }
 }
 
 enum Change {
@@ -53,6 +66,11 @@ impl MessageChanges {
                 .iter()
                 .map(|m| (m.user_id, message_id, room_id, posted_at)),
         );
+    }
+
+    /// A posted message answers `message_id`.
+    pub(crate) fn replied_to(&mut self, message_id: Uuid) {
+        self.replied_to.push(message_id);
     }
 
     /// A room event at `seq` that changes a posted message; the others change nothing here.
@@ -124,6 +142,12 @@ impl MessageChanges {
                 .execute(&mut *connection)
                 .await?;
         }
+        if !self.replied_to.is_empty() {
+            sqlx::query(COUNT_REPLIES)
+                .bind(&self.replied_to)
+                .execute(&mut *connection)
+                .await?;
+        }
         for change in &self.changes {
             change.execute(connection).await?;
         }
@@ -184,6 +208,10 @@ impl Change {
                     .bind(seq)
                     .execute(&mut *connection)
                     .await?;
+                sqlx::query(MARK_REACTED)
+                    .bind(message_id)
+                    .execute(&mut *connection)
+                    .await?;
             }
             Change::ReactionRemoved {
                 message_id,
@@ -194,6 +222,10 @@ impl Change {
                     .bind(message_id)
                     .bind(emoji)
                     .bind(user_id)
+                    .execute(&mut *connection)
+                    .await?;
+                sqlx::query(MARK_REACTED)
+                    .bind(message_id)
                     .execute(&mut *connection)
                     .await?;
             }
@@ -223,9 +255,10 @@ SELECT u.user_id, m.id, m.room_id, m.created_at
  WHERE m.id = $1 AND NOT m.deleted
 ON CONFLICT DO NOTHING";
 
-// The tombstone keeps its id, seq, author and times; its text and the names in it go.
+// The tombstone keeps its id, seq, author and times; its text, the names in it and its
+// reactions go.
 const DELETE: &str = "
-UPDATE messages SET deleted = true, content = '', mentions = '[]' WHERE id = $1";
+UPDATE messages SET deleted = true, content = '', mentions = '[]', reacted = false WHERE id = $1";
 
 const DROP_REACTIONS: &str = "DELETE FROM message_reactions WHERE message_id = $1";
 
@@ -237,3 +270,16 @@ ON CONFLICT DO NOTHING";
 
 const REMOVE_REACTION: &str = "
 DELETE FROM message_reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3";
+
+// Counted, not added to, so a batch applied twice counts each reply once; a tombstone still
+// answers, as it is still listed among the replies.
+const COUNT_REPLIES: &str = "
+UPDATE messages p SET reply_count = (SELECT count(*) FROM messages r WHERE r.reply_to = p.id)
+ WHERE p.id = ANY ($1::uuid[])";
+
+// Looked at again after each reaction added or taken back: the first adds the flag, the last
+// taken back clears it.
+const MARK_REACTED: &str = "
+UPDATE messages m SET reacted = x.reacted
+  FROM (SELECT EXISTS (SELECT 1 FROM message_reactions WHERE message_id = $1) AS reacted) x
+ WHERE m.id = $1 AND m.reacted <> x.reacted";

@@ -202,6 +202,9 @@ impl Plan {
                 messages.created_at.push(posted.posted_at);
                 messages.bots.push(posted.is_bot);
                 messages.reply_to.push(posted.reply_to);
+                if let Some(answered) = posted.reply_to {
+                    self.changes.replied_to(answered);
+                }
                 messages.mentions.push(serde_json::json!(posted.mentions));
                 self.changes.mentioned(
                     room_id,

@@ -3,7 +3,9 @@
 //!
 //! A copy of the projection is built in a schema of its own, in global order, in passes: each
 //! pass reads from the horizon the previous one started at, until a pass finds little new. The
-//! copy's secondary indexes are built then, several at a time, and one more pass follows.
+//! copy's secondary indexes are built then, several at a time, and one more pass follows; only
+//! those that edits, deletions, reactions and replies find their message by come as soon as a
+//! batch has one of these.
 //! Then, holding the live projection's lock (live projection pauses, reads go on), the last
 //! events are applied and the copy is compared with the live tables or moved into `public` in
 //! their place. Live projection resumes on the new tables: everything committed is in them, and
@@ -24,6 +26,7 @@ use eventstore::log::{Horizon, HorizonPages};
 use eventstore::EventLog;
 
 use crate::apply::{apply_in, Incoming};
+use crate::changes::finds_message_by_id;
 use crate::horizon::advance_horizon;
 use crate::poison::apply_isolating_poison;
 use crate::sink::LogPoisoned;
@@ -212,7 +215,7 @@ async fn build_copy(
     let target = Target::copy(schema);
     let mut since = Horizon::start();
     for _ in 0..MAX_PASSES {
-        let (horizon, read) = pass(pool, &target, since, &mut state, progress).await?;
+        let (horizon, read) = pass(pool, schema, &target, since, &mut state, progress).await?;
         since = horizon;
         if read < SETTLED {
             break;
@@ -220,7 +223,7 @@ async fn build_copy(
     }
     index_copy(pool, schema).await?;
     // What was written while the indexes were built.
-    let (horizon, _) = pass(pool, &target, since, &mut state, progress).await?;
+    let (horizon, _) = pass(pool, schema, &target, since, &mut state, progress).await?;
     Ok((horizon, state.read))
 }
 
@@ -261,6 +264,7 @@ async fn next_batch(
 /// answers the horizon the next pass starts from, and how many events this one read.
 async fn pass(
     pool: &PgPool,
+    schema: &str,
     target: &Target,
     since: Horizon,
     state: &mut Progress,
@@ -275,6 +279,12 @@ async fn pass(
     let mut read_in_pass = 0;
     while let Some(batch) = arriving.recv().await {
         let read = batch.len() as u64;
+        if batch.iter().any(finds_message_by_id) {
+            sqlx::query(COPY_LOOKUP_INDEXES)
+                .bind(schema)
+                .execute(pool)
+                .await?;
+        }
         let mut parts = JoinSet::new();
         for part in split(batch) {
             let (pool, target) = (pool.clone(), target.clone());
@@ -338,6 +348,10 @@ async fn build_indexes(
 }
 
 const COPY_INDEXES: &str = "SELECT public.projection_copy_indexes($1)";
+
+/// The indexes an event that finds a message by id needs; built on the copy as soon as one
+/// comes (see migration 0088).
+const COPY_LOOKUP_INDEXES: &str = "SELECT public.projection_copy_lookup_indexes($1)";
 
 const CREATE_COPY: &str = "SELECT public.projection_create_copy($1)";
 

@@ -1,5 +1,6 @@
 //! A message as every non-audit reader shows it (history, replies, mentions, the answer to an
-//! edit): the read table's row with its reactions and how many replies it has. A deleted
+//! edit): the read table's row with its reactions and how many replies it has (both kept on the
+//! row by the projector: reactions are gathered only for a message that has some). A deleted
 //! message is a tombstone: its id, seq, author and times, no text, no names, no reactions.
 
 use chrono::{DateTime, Utc};
@@ -13,14 +14,19 @@ macro_rules! message_columns {
     () => {
         "m.id, m.seq, m.room_id, m.user_id, m.username, m.content, m.client_msg_id,
                 m.created_at, m.is_bot, m.edited_at, m.deleted, m.reply_to, m.mentions,
-                (SELECT count(*) FROM messages r WHERE r.reply_to = m.id) AS reply_count,
-                coalesce((SELECT json_agg(json_build_object('emoji', x.emoji, 'count', x.n,
-                                                            'usernames', x.names) ORDER BY x.first)
-                            FROM (SELECT emoji, count(*) AS n, min(seq) AS first,
-                                         (array_agg(username ORDER BY seq))[1:10] AS names
-                                    FROM message_reactions
-                                   WHERE message_id = m.id
-                                   GROUP BY emoji) x), '[]') AS reactions"
+                m.reply_count,
+                CASE WHEN m.reacted
+                     THEN coalesce((SELECT json_agg(json_build_object('emoji', x.emoji,
+                                                                      'count', x.n,
+                                                                      'usernames', x.names)
+                                                    ORDER BY x.first)
+                                      FROM (SELECT emoji, count(*) AS n, min(seq) AS first,
+                                                   (array_agg(username ORDER BY seq))[1:10]
+                                                       AS names
+                                              FROM message_reactions
+                                             WHERE message_id = m.id
+                                             GROUP BY emoji) x), '[]')
+                     ELSE '[]' END AS reactions"
     };
 }
 pub(crate) use message_columns;

@@ -1,6 +1,6 @@
 //! Writes a plausible history straight into the event store, as the command executor would
-//! have: users register, rooms are created, people join, talk and leave (owners too, handing
-//! the room on). Far faster than going through HTTP, for tests and benchmarks that need many
+//! have: users register, rooms are created, people join, talk, answer, react, edit and delete,
+//! and leave (owners too, handing the room on). Far faster than going through HTTP, for tests and benchmarks that need many
 //! events.
 
 use chrono::Utc;
@@ -18,6 +18,9 @@ pub struct Shape {
     pub members_per_room: usize,
     /// Spread over the rooms in turn, each by one of its members.
     pub messages: usize,
+    /// The first this many messages change after all are posted: each gets a reply and a
+    /// reaction; every second is edited, every third loses its reaction, every fifth is deleted.
+    pub changed_messages: usize,
     /// Rooms whose owner leaves at the end (the longest-standing member takes over), and
     /// where one more member leaves too.
     pub rooms_with_leavers: usize,
@@ -29,6 +32,7 @@ impl Shape {
         self.users
             + self.rooms * (2 + self.members_per_room)
             + self.messages
+            + change_events(self.changed_messages.min(self.messages))
             + self.rooms_with_leavers.min(self.rooms) * 3
     }
 
@@ -39,11 +43,19 @@ impl Shape {
             messages: 0,
             ..self
         };
+        let fixed = without_messages.events() + change_events(self.changed_messages);
         Self {
-            messages: events.saturating_sub(without_messages.events()),
+            messages: events.saturating_sub(fixed),
             ..self
         }
     }
+}
+
+/// The events that change the first `messages` messages (see [`Shape::changed_messages`]).
+fn change_events(messages: usize) -> usize {
+    (0..messages)
+        .map(|n| 2 + usize::from(n % 2 == 0) + usize::from(n % 3 == 0) + usize::from(n % 5 == 0))
+        .sum()
 }
 
 /// One event as the store holds it.
@@ -147,13 +159,20 @@ pub fn history(shape: &Shape) -> Vec<StoredEvent> {
         }
         rooms.push(room);
     }
+    // (room, message, author) of each message that changes later.
+    let mut to_change = Vec::new();
     for n in 0..shape.messages {
-        let Some(room) = rooms.get_mut(n % shape.rooms.max(1)) else {
+        let r = n % shape.rooms.max(1);
+        let Some(room) = rooms.get_mut(r) else {
             break;
         };
         let (user_id, username) = room.members[n % room.members.len()].clone();
+        let message_id = Uuid::new_v4();
+        if n < shape.changed_messages {
+            to_change.push((r, message_id, (user_id, username.clone())));
+        }
         let posted = RoomEvent::MessagePosted(MessagePosted {
-            message_id: Uuid::new_v4(),
+            message_id,
             user_id,
             username,
             content: format!("message {n}"),
@@ -164,6 +183,56 @@ pub fn history(shape: &Shape) -> Vec<StoredEvent> {
             mentions: Vec::new(),
         });
         events.push(room.next(posted));
+    }
+    for (n, (r, message_id, (author_id, author_name))) in to_change.into_iter().enumerate() {
+        let room = &mut rooms[r];
+        let (user_id, username) = room.members[(n + 1) % room.members.len()].clone();
+        let reply = RoomEvent::MessagePosted(MessagePosted {
+            message_id: Uuid::new_v4(),
+            user_id,
+            username: username.clone(),
+            content: format!("reply {n}"),
+            client_msg_id: None,
+            posted_at: now,
+            is_bot: false,
+            reply_to: Some(message_id),
+            mentions: Vec::new(),
+        });
+        events.push(room.next(reply));
+        events.push(room.next(RoomEvent::ReactionAdded {
+            message_id,
+            emoji: "👍".into(),
+            user_id,
+            username: username.clone(),
+            reacted_at: now,
+        }));
+        if n % 2 == 0 {
+            events.push(room.next(RoomEvent::MessageEdited {
+                message_id,
+                user_id: author_id,
+                username: author_name.clone(),
+                content: format!("message {n}, edited"),
+                mentions: Vec::new(),
+                edited_at: now,
+            }));
+        }
+        if n % 3 == 0 {
+            events.push(room.next(RoomEvent::ReactionRemoved {
+                message_id,
+                emoji: "👍".into(),
+                user_id,
+                username,
+                removed_at: now,
+            }));
+        }
+        if n % 5 == 0 {
+            events.push(room.next(RoomEvent::MessageDeleted {
+                message_id,
+                user_id: author_id,
+                username: author_name,
+                deleted_at: now,
+            }));
+        }
     }
     for room in rooms.iter_mut().take(shape.rooms_with_leavers) {
         if room.members.len() < 3 {

@@ -27,6 +27,7 @@ async fn a_rebuild_while_500_messages_arrive_keeps_every_message_once_and_verify
         rooms: 20,
         members_per_room: 5,
         messages: 6000,
+        changed_messages: 0,
         rooms_with_leavers: 5,
     });
     seed::write(&app.pool, &history, 1000).await.unwrap();

@@ -259,7 +259,18 @@ pub fn mixed(events: usize) -> Shape {
         rooms,
         members_per_room: 8.min(users - 1),
         messages: 0,
+        changed_messages: 0,
         rooms_with_leavers: rooms / 2,
+    }
+    .filled_to(events)
+}
+
+/// [`mixed`], where one message in ten is then answered, reacted to, and some edited, taken
+/// back and deleted.
+pub fn changing(events: usize) -> Shape {
+    Shape {
+        changed_messages: events / 10,
+        ..mixed(events)
     }
     .filled_to(events)
 }

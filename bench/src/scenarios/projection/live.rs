@@ -33,6 +33,7 @@ pub(super) async fn run(scale: usize) -> anyhow::Result<ScenarioReport> {
         rooms: ROOMS,
         members_per_room: 0,
         messages: 0,
+        changed_messages: 0,
         rooms_with_leavers: 0,
     });
     seed::write(&db.pool, &setup, 5000).await?;
