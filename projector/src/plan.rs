@@ -330,7 +330,8 @@ WITH incoming AS (
            AS u(room_id, seq, id, user_id, username, content, client_msg_id, created_at,
                 is_bot, reply_to, mentions)
      WHERE NOT EXISTS (SELECT 1 FROM messages m
-                       WHERE m.room_id = u.room_id AND m.seq = u.seq OFFSET 0)),
+                       WHERE m.room_id = u.room_id AND m.user_id = u.user_id AND m.seq = u.seq
+                       OFFSET 0)),
 inserted AS (
     INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id,
                           created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
