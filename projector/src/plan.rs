@@ -317,14 +317,22 @@ ON CONFLICT DO NOTHING";
 
 // Each new message takes the next ordinal of its room, and of its author in the room (see
 // migration 0084); one already there is left out before numbering, so applying twice numbers
-// once. That check probes the primary key once per incoming row: as a subquery PostgreSQL may
-// not turn into a join (`OFFSET 0`), no plan can read the whole table for it, as the hash anti
-// join chosen while `messages` was small did on every batch once it held 20,000 rows.
+// once. That check is one probe per incoming row: as a subquery PostgreSQL may not turn into a
+// join (`OFFSET 0`), no plan can read the whole table for it, as the hash anti join chosen while
+// `messages` was small did on every batch once it held 20,000 rows; and naming room, author and
+// seq, it matches every index it could use in full (see migration 0089). The author's last
+// ordinal is looked up before any row is inserted (`MATERIALIZED`): looked up while inserting,
+// each lookup stepped back over the entries the statement had just added, which it cannot see,
+// and a batch of n messages by one author in one room read n²/2 entries.
 const INSERT_MESSAGES: &str = "
-WITH incoming AS (
+WITH incoming AS MATERIALIZED (
     SELECT u.*,
            row_number() OVER (PARTITION BY u.room_id ORDER BY u.seq) AS n,
-           row_number() OVER (PARTITION BY u.room_id, u.user_id ORDER BY u.seq) AS by_author
+           coalesce((SELECT a.author_ordinal FROM messages a
+                      WHERE a.room_id = u.room_id AND a.user_id = u.user_id
+                      ORDER BY a.seq DESC LIMIT 1), 0)
+           + row_number() OVER (PARTITION BY u.room_id, u.user_id ORDER BY u.seq)
+               AS author_ordinal
       FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
                   $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
            AS u(room_id, seq, id, user_id, username, content, client_msg_id, created_at,
@@ -337,10 +345,7 @@ inserted AS (
                           created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
     SELECT i.room_id, i.seq, i.id, i.user_id, i.username, i.content, i.client_msg_id,
            i.created_at, i.is_bot, i.reply_to, i.mentions,
-           coalesce(r.message_count, 0) + i.n,
-           coalesce((SELECT a.author_ordinal FROM messages a
-                      WHERE a.room_id = i.room_id AND a.user_id = i.user_id
-                      ORDER BY a.seq DESC LIMIT 1), 0) + i.by_author
+           coalesce(r.message_count, 0) + i.n, i.author_ordinal
       FROM incoming i
       LEFT JOIN rooms r ON r.id = i.room_id
     ON CONFLICT DO NOTHING

@@ -9,6 +9,7 @@ mod isolation;
 mod lost_by_the_broker;
 mod node_feed;
 mod ordering;
+mod plans;
 mod rebuilding;
 mod refused_events;
 mod relaying;

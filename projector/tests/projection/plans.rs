@@ -1,0 +1,74 @@
+//! The projector's statements stay index probes whatever plan PostgreSQL keeps for them.
+
+use std::time::Duration;
+
+use testkit::seed::{self, Shape};
+
+use crate::helpers::System;
+
+const MESSAGES: usize = 3000;
+
+/// Index entries read so far from each index of `messages`, as the statistics show them.
+async fn entries_read(system: &System, index: &str) -> i64 {
+    system
+        .count(&format!(
+            "SELECT idx_tup_read FROM pg_stat_user_indexes WHERE indexrelname = '{index}'"
+        ))
+        .await
+}
+
+#[tokio::test]
+async fn a_hot_room_is_projected_by_probes_even_with_the_plans_made_while_it_was_empty() {
+    let mut system = System::new().await;
+    // A prepared statement's generic plan is made once per connection and kept; force it from
+    // the first run, while `messages` is empty, on every connection from now on.
+    let database: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&system.pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        r#"ALTER DATABASE "{database}" SET plan_cache_mode = force_generic_plan"#
+    ))
+    .execute(&system.pool)
+    .await
+    .unwrap();
+    system.pool = eventstore::connect(
+        &format!("postgres://postgres@127.0.0.1:5432/{database}?sslmode=disable"),
+        8,
+    )
+    .await
+    .unwrap();
+    let _relay = system.start_relay();
+    let _projector = system.start_projector();
+
+    let history = seed::history(&Shape {
+        users: 2,
+        rooms: 1,
+        members_per_room: 1,
+        messages: MESSAGES,
+        changed_messages: 0,
+        rooms_with_leavers: 0,
+    });
+    seed::write(&system.pool, &history, 100).await.unwrap();
+    system.fully_projected().await;
+
+    // Statistics reach the views within seconds of each transaction.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while system
+        .count("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'messages'")
+        .await
+        < MESSAGES as i64
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no statistics");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Search's index of rooms is never read by the projector, and each message costs one
+    // probe of the author index for its check and one for its author's count, not a walk
+    // through the room (a scan of the room per message read millions of entries).
+    assert_eq!(entries_read(&system, "messages_by_room").await, 0);
+    let by_author = entries_read(&system, "messages_by_author").await;
+    assert!(
+        by_author <= 3 * MESSAGES as i64,
+        "{by_author} entries of messages_by_author read for {MESSAGES} messages"
+    );
+}
