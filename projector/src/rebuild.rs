@@ -215,7 +215,7 @@ async fn build_copy(
     let target = Target::copy(schema);
     let mut since = Horizon::start();
     for _ in 0..MAX_PASSES {
-        let (horizon, read) = pass(pool, schema, &target, since, &mut state, progress).await?;
+        let (horizon, read) = pass(pool, &target, since, &mut state, progress).await?;
         since = horizon;
         if read < SETTLED {
             break;
@@ -223,7 +223,7 @@ async fn build_copy(
     }
     index_copy(pool, schema).await?;
     // What was written while the indexes were built.
-    let (horizon, _) = pass(pool, schema, &target, since, &mut state, progress).await?;
+    let (horizon, _) = pass(pool, &target, since, &mut state, progress).await?;
     Ok((horizon, state.read))
 }
 
@@ -264,7 +264,6 @@ async fn next_batch(
 /// answers the horizon the next pass starts from, and how many events this one read.
 async fn pass(
     pool: &PgPool,
-    schema: &str,
     target: &Target,
     since: Horizon,
     state: &mut Progress,
@@ -281,7 +280,7 @@ async fn pass(
         let read = batch.len() as u64;
         if batch.iter().any(finds_message_by_id) {
             sqlx::query(COPY_LOOKUP_INDEXES)
-                .bind(schema)
+                .bind(target.schema())
                 .execute(pool)
                 .await?;
         }

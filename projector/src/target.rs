@@ -33,6 +33,11 @@ impl Target {
         }
     }
 
+    /// The schema of this target's tables.
+    pub(crate) fn schema(&self) -> &str {
+        &self.schema
+    }
+
     /// Points the transaction on `connection` at this target's tables (unqualified names in
     /// the statements below resolve there; the event store is always named `public.events`).
     pub(crate) async fn enter(&self, connection: &mut PgConnection) -> Result<(), sqlx::Error> {
