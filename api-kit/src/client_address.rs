@@ -7,11 +7,9 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use axum::middleware::Next;
-use axum::response::Response;
 
 /// The client's address as the edge resolved it (see [`resolve_client_address`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,17 +176,14 @@ fn parse_hop(text: &str) -> Option<IpAddr> {
     text.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
 }
 
-/// Middleware: resolves the [`ClientAddress`] of every request once, at the edge.
-pub async fn resolve_client_address(
-    State(trusted): State<TrustedProxies>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Resolves the [`ClientAddress`] of every request once, at the edge (a request map, see
+/// `chat`'s edge layers).
+pub fn resolve_client_address(trusted: &TrustedProxies, mut request: Request) -> Request {
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         let client = trusted.client(peer.ip(), request.headers());
         request.extensions_mut().insert(ClientAddress(client));
     }
-    next.run(request).await
+    request
 }
 
 #[cfg(test)]

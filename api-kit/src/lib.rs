@@ -17,7 +17,7 @@ pub use client_address::{resolve_client_address, ClientAddress, Network, Trusted
 pub use error::{ApiError, Chain, ErrorBody};
 pub use extract::{Json, JsonOrEmpty, Path, Query};
 pub use http_metrics::{
-    describe_metrics, record_http_metrics, HTTP_REQUESTS, HTTP_REQUEST_DURATION, UNMATCHED_ROUTE,
+    describe_metrics, time_answers, HTTP_REQUESTS, HTTP_REQUEST_DURATION, UNMATCHED_ROUTE,
 };
 pub use listen::listen;
 pub use openapi::{

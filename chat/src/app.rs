@@ -5,20 +5,20 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
 use api_kit::{ApiError, TrustedProxies, REQUEST_ID_HEADER};
 use auth::bots::BotKeys;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use command_api::CommandState;
 use commands::Commands;
 use fanout::{FanoutState, Hub};
 use query_api::QueryState;
+use tower::util::MapRequestLayer;
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -26,6 +26,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use crate::headers::SecurityHeaders;
 use crate::{Lifecycle, Ops, Pools, Roles, Settings};
 
 /// Requests larger than this are refused with 413.
@@ -184,33 +185,22 @@ fn with_edge_layers(
         tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
     });
     // Layers added last run first: an unacceptable id is dropped, a fresh one set before the
-    // span opens, and copied to the answer.
+    // span opens, and copied to the answer. `from_fn` middleware clones the stack beneath it on
+    // every request, so it only comes innermost, where that is the route alone; the rest are
+    // request maps and services that call what is beneath them as it is.
     Ok(app
-        .layer(middleware::from_fn(server_timing))
-        .layer(middleware::from_fn(api_kit::record_http_metrics))
+        .layer(middleware::from_fn(api_kit::time_answers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(trace)
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(middleware::from_fn_with_state(
-            trusted_proxies,
-            api_kit::resolve_client_address,
-        ))
-        .layer(middleware::from_fn(api_kit::drop_unacceptable_request_id))
+        .layer(MapRequestLayer::new(move |request| {
+            api_kit::resolve_client_address(&trusted_proxies, request)
+        }))
+        .layer(MapRequestLayer::new(api_kit::drop_unacceptable_request_id))
         // Outermost, so that every answer has them, CORS preflights included.
-        .layer(middleware::from_fn(crate::headers::security_headers)))
-}
-
-/// How long the application took to answer, in the standard `Server-Timing` header, so clients
-/// and benchmarks can tell server time from network time.
-async fn server_timing(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let mut response = next.run(request).await;
-    let timing = format!("app;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
-    let value = HeaderValue::from_str(&timing).expect("ASCII timing");
-    response.headers_mut().insert("server-timing", value);
-    response
+        .layer(SecurityHeaders::layer()))
 }
 
 fn not_found() -> Response {

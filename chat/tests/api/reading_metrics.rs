@@ -156,3 +156,29 @@ async fn paths_and_methods_that_match_no_route_share_one_label_each() {
         Some(5.0)
     );
 }
+
+#[tokio::test]
+async fn every_answer_of_a_route_tells_the_client_how_long_the_server_took() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.user("alice").await;
+    let answers = [
+        app.get("/rooms/", None).await,
+        app.post_json(
+            "/rooms/",
+            Some(&token),
+            &serde_json::json!({"name": "lobby"}),
+        )
+        .await,
+        app.post_json("/rooms/", Some(&token), &serde_json::json!({"name": ""}))
+            .await,
+        app.get("/no/such/page", None).await,
+    ];
+    for answer in answers {
+        let timing = answer.headers()["server-timing"].to_str().unwrap();
+        let millis: f64 = timing
+            .strip_prefix("app;dur=")
+            .and_then(|number| number.parse().ok())
+            .unwrap_or_else(|| panic!("{}: {timing}", answer.url()));
+        assert!(millis >= 0.0, "{timing}");
+    }
+}
