@@ -18,8 +18,6 @@ pub enum BusError {
     LockLost(#[source] sqlx::Error),
     #[error(transparent)]
     EventLog(#[from] eventstore::EventLogError),
-    #[error("encoding an envelope: {0}")]
-    Json(#[from] serde_json::Error),
 }
 
 impl BusError {

@@ -4,7 +4,9 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, PublisherConfirm};
 
 use crate::connection::{in_time, Link};
-use crate::{BusConfig, BusError, EventEnvelope};
+use eventstore::OutboxEvent;
+
+use crate::{BusConfig, BusError};
 
 /// Where the relay sends events: RabbitMQ, or later an in-process bus.
 pub trait Publish: Send {
@@ -13,7 +15,7 @@ pub trait Publish: Send {
     /// have been delivered anyway: the caller sends the whole batch again, and consumers dedupe.
     fn publish(
         &mut self,
-        batch: &[EventEnvelope],
+        batch: &[OutboxEvent],
     ) -> impl Future<Output = Result<Confirms, BusError>> + Send;
 }
 
@@ -59,35 +61,34 @@ impl AmqpPublisher {
         Ok(self.link.as_ref().expect("just opened"))
     }
 
-    async fn try_publish(&mut self, batch: &[EventEnvelope]) -> Result<Confirms, BusError> {
+    async fn try_publish(&mut self, batch: &[OutboxEvent]) -> Result<Confirms, BusError> {
         let exchange = self.config.events_exchange();
         let link = self.link().await?;
         // The whole batch goes out before any confirm is awaited: awaiting each confirm before
         // the next publish caps throughput at a round trip per event.
         let mut pending = Vec::with_capacity(batch.len());
-        for envelope in batch {
-            let body = serde_json::to_vec(envelope)?;
+        for event in batch {
             let properties = BasicProperties::default()
                 .with_content_type("application/json".into())
                 .with_delivery_mode(2)
-                .with_message_id(envelope.position.to_string().into())
-                .with_type(envelope.event_type.as_str().into());
+                .with_message_id(event.position.to_string().into())
+                .with_type(event.event_type.as_str().into());
             let confirm = in_time(link.channel.basic_publish(
                 exchange.as_str().into(),
-                envelope.routing_key().into(),
+                event.routing_key.as_str().into(),
                 BasicPublishOptions::default(),
-                &body,
+                &event.envelope,
                 properties,
             ))
             .await?;
-            pending.push((envelope.position, confirm));
+            pending.push((event.position, confirm));
         }
         Ok(Confirms { pending })
     }
 }
 
 impl Publish for AmqpPublisher {
-    async fn publish(&mut self, batch: &[EventEnvelope]) -> Result<Confirms, BusError> {
+    async fn publish(&mut self, batch: &[OutboxEvent]) -> Result<Confirms, BusError> {
         let result = self.try_publish(batch).await;
         if result.is_err() {
             if let Some(link) = self.link.take() {

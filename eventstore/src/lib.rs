@@ -23,7 +23,7 @@ mod store;
 pub use cqrs_es::EventEnvelope;
 pub use error::{EventLogError, ExecuteError};
 pub use executor::{CommandExecutor, ExecutorOptions};
-pub use log::{EventLog, Recorded, StoredEvent, PAGE_SIZE};
+pub use log::{EventLog, OutboxEvent, Recorded, StoredEvent, PAGE_SIZE};
 pub use metadata::{now, CommandMetadata};
 pub use projection_wait::{projection_notices, ProjectionWaiter, PROJECTION_CHANNEL};
 pub use stats::ExecutorStats;

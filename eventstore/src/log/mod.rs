@@ -13,6 +13,7 @@ mod settled;
 pub use aggregate::UserEvents;
 pub use event::{Recorded, StoredEvent};
 pub use horizon::{AppliedCheckpoints, Horizon, HorizonPages};
+pub use outbox::OutboxEvent;
 
 use sqlx::{PgConnection, PgPool};
 

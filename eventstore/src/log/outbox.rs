@@ -1,7 +1,83 @@
-//! What the outbox relay reads: the committed events still waiting to be published.
+//! What the outbox relay reads: the committed events still waiting to be published, each as the
+//! envelope the bus carries.
 
-use super::{page_limit, EventLog, StoredEvent};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use sqlx::types::Json;
+
+use super::{page_limit, EventLog};
 use crate::EventLogError;
+
+/// An event waiting in the outbox, ready to publish.
+#[derive(Debug, Clone)]
+pub struct OutboxEvent {
+    pub position: i64,
+    pub event_type: String,
+    /// `<aggregate_type>.<aggregate_id>.<event_type>`, as [`StoredEvent::routing_key`] says.
+    ///
+    /// [`StoredEvent::routing_key`]: super::StoredEvent::routing_key
+    pub routing_key: String,
+    /// The event as a [`StoredEvent`](super::StoredEvent) in JSON, which is what the bus
+    /// carries. The payload and metadata are copied as stored: a relay that parsed each into a
+    /// tree and wrote it out again spent a tenth of its server's CPU on that under concurrent
+    /// posts.
+    pub envelope: Vec<u8>,
+}
+
+/// One outbox row as read; its JSON columns are checked, not parsed into trees.
+#[derive(sqlx::FromRow)]
+struct Row {
+    position: i64,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: Json<Box<RawValue>>,
+    metadata: Json<Box<RawValue>>,
+    recorded_at: DateTime<Utc>,
+}
+
+/// The fields of [`StoredEvent`](super::StoredEvent), by the same names, in the same order.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    position: i64,
+    aggregate_type: &'a str,
+    aggregate_id: &'a str,
+    sequence: i64,
+    event_type: &'a str,
+    event_version: &'a str,
+    payload: &'a RawValue,
+    metadata: &'a RawValue,
+    recorded_at: DateTime<Utc>,
+}
+
+impl From<Row> for OutboxEvent {
+    fn from(row: Row) -> Self {
+        let envelope = serde_json::to_vec(&Envelope {
+            position: row.position,
+            aggregate_type: &row.aggregate_type,
+            aggregate_id: &row.aggregate_id,
+            sequence: row.sequence,
+            event_type: &row.event_type,
+            event_version: &row.event_version,
+            payload: &row.payload,
+            metadata: &row.metadata,
+            recorded_at: row.recorded_at,
+        })
+        .expect("strings, numbers, a time and JSON always serialize");
+        Self {
+            position: row.position,
+            routing_key: format!(
+                "{}.{}.{}",
+                row.aggregate_type, row.aggregate_id, row.event_type
+            ),
+            event_type: row.event_type,
+            envelope,
+        }
+    }
+}
 
 impl EventLog {
     /// The oldest events waiting in the outbox, leaving out the positions `in_flight` (published,
@@ -10,13 +86,14 @@ impl EventLog {
         &self,
         in_flight: &[i64],
         limit: usize,
-    ) -> Result<Vec<StoredEvent>, EventLogError> {
-        sqlx::query_as(OUTBOX_BATCH)
+    ) -> Result<Vec<OutboxEvent>, EventLogError> {
+        let rows: Vec<Row> = sqlx::query_as(OUTBOX_BATCH)
             .bind(in_flight)
             .bind(page_limit(limit))
             .fetch_all(&self.pool)
             .await
-            .map_err(EventLogError::Database)
+            .map_err(EventLogError::Database)?;
+        Ok(rows.into_iter().map(OutboxEvent::from).collect())
     }
 }
 

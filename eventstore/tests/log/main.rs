@@ -5,7 +5,7 @@
 use cqrs_es::Aggregate;
 use domain::Room;
 use eventstore::log::{AppliedCheckpoints, Horizon, HorizonPages, PAGE_SIZE};
-use eventstore::{EventLog, EventLogError, StoredEvent};
+use eventstore::{EventLog, EventLogError, OutboxEvent, StoredEvent};
 use sqlx::{Connection, PgConnection, PgPool};
 
 const WRITE: &str = "
@@ -112,7 +112,45 @@ async fn the_outbox_batch_leaves_out_what_is_in_flight_and_holds_a_page_at_most(
     assert_eq!(batch.len(), PAGE_SIZE);
     let in_flight: Vec<i64> = batch.iter().map(|event| event.position).collect();
     let next = log.outbox_batch(&in_flight, 10_000).await.unwrap();
-    assert_eq!(sequences(&next), (501..=700).collect::<Vec<_>>());
+    assert_eq!(
+        sequences(&envelopes(&next)),
+        (501..=700).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn an_outbox_envelope_is_the_stored_event_as_every_consumer_reads_it() {
+    let (_, pool) = testkit::fresh_database().await;
+    write_committed(&pool, ("Note", "a"), "u1", 3).await;
+    sqlx::query("UPDATE events SET payload = $1::json, metadata = $2::json WHERE sequence = 2")
+        .bind(
+            r#"{"Written": {"text": "quotes \" and \\ back\nslash, é, 😀", "n": [1, 2.5, null]}}"#,
+        )
+        .bind(r#"{"user_id": "u1", "request_id": null}"#)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let log = EventLog::new(pool.clone());
+    let outbox = log.outbox_batch(&[], 10).await.unwrap();
+    let mut connection = pool.acquire().await.unwrap();
+    let stored = EventLog::on(&mut connection)
+        .next_page(&mut HorizonPages::all(Horizon::start()))
+        .await
+        .unwrap();
+    assert_eq!(envelopes(&outbox), stored);
+    for (event, stored) in outbox.iter().zip(&stored) {
+        assert_eq!(event.position, stored.position);
+        assert_eq!(event.event_type, stored.event_type);
+        assert_eq!(event.routing_key, stored.routing_key());
+    }
+}
+
+/// The events as a consumer of the bus decodes them.
+fn envelopes(batch: &[OutboxEvent]) -> Vec<StoredEvent> {
+    batch
+        .iter()
+        .map(|event| serde_json::from_slice(&event.envelope).unwrap())
+        .collect()
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use bus::relay::RelaySettings;
 use bus::{AmqpFeed, AmqpPublisher, BusConfig, EventEnvelope, Publish};
 use chrono::Utc;
 use domain::{MessagePosted, Role, RoomEvent, RoomKind, UserEvent};
+use eventstore::OutboxEvent;
 use projector::ProjectorSettings;
 use sqlx::PgPool;
 use testkit::seed::{self, Shape, StoredEvent};
@@ -113,8 +114,17 @@ impl System {
 
     /// Publishes envelopes straight to the bus, as the relay would.
     pub async fn publish(&self, envelopes: &[EventEnvelope]) {
+        let events: Vec<OutboxEvent> = envelopes
+            .iter()
+            .map(|envelope| OutboxEvent {
+                position: envelope.position,
+                event_type: envelope.event_type.clone(),
+                routing_key: envelope.routing_key(),
+                envelope: serde_json::to_vec(envelope).unwrap(),
+            })
+            .collect();
         AmqpPublisher::new(self.bus.clone())
-            .publish(envelopes)
+            .publish(&events)
             .await
             .expect("publish")
             .confirmed()
