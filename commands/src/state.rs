@@ -59,12 +59,12 @@ impl std::ops::Deref for Commands {
 /// What every clone of [`Commands`] shares. Public only as the target of its `Deref`: the
 /// module is private and the fields are the crate's.
 pub struct Shared {
-    pub(crate) users: Arc<CommandExecutor<User>>,
-    pub(crate) rooms: Arc<CommandExecutor<Room>>,
-    pub(crate) webhooks: Arc<CommandExecutor<RoomWebhooks>>,
-    pub(crate) read_positions: Arc<CommandExecutor<ReadPositions>>,
+    pub(crate) users: CommandExecutor<User>,
+    pub(crate) rooms: CommandExecutor<Room>,
+    pub(crate) webhooks: CommandExecutor<RoomWebhooks>,
+    pub(crate) read_positions: CommandExecutor<ReadPositions>,
     /// Read positions held to be committed together (see `reads`).
-    pub(crate) read_marks: Arc<ReadMarks>,
+    pub(crate) read_marks: ReadMarks,
     pub(crate) passwords: Passwords,
     pub(crate) tokens: Arc<Tokens>,
     /// Login and registration attempts per client address.
@@ -76,7 +76,7 @@ pub struct Shared {
     pub(crate) bots_per_user: u32,
     /// This process's bot creations, one at a time, so at most one of them holds a connection
     /// of its own while it waits for its owner's turn (see `create_bot`).
-    pub(crate) bot_creations: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) bot_creations: tokio::sync::Mutex<()>,
     pub(crate) room_create_limit: RateLimiter,
     pub(crate) room_password_limit: RateLimiter,
     /// The write path's own reads (sends, messages, bots, read positions).
@@ -101,27 +101,11 @@ impl Commands {
     pub fn new(pool: PgPool, tokens: Arc<Tokens>, settings: &CommandSettings) -> Self {
         let passwords = Passwords::with_cost(settings.bcrypt_cost);
         Self(Arc::new(Shared {
-            users: Arc::new(CommandExecutor::with_options(
-                pool.clone(),
-                (),
-                settings.executor,
-            )),
-            rooms: Arc::new(CommandExecutor::with_options(
-                pool.clone(),
-                (),
-                settings.executor,
-            )),
-            webhooks: Arc::new(CommandExecutor::with_options(
-                pool.clone(),
-                (),
-                settings.executor,
-            )),
-            read_positions: Arc::new(CommandExecutor::with_options(
-                pool.clone(),
-                (),
-                settings.executor,
-            )),
-            read_marks: Arc::default(),
+            users: CommandExecutor::with_options(pool.clone(), (), settings.executor),
+            rooms: CommandExecutor::with_options(pool.clone(), (), settings.executor),
+            webhooks: CommandExecutor::with_options(pool.clone(), (), settings.executor),
+            read_positions: CommandExecutor::with_options(pool.clone(), (), settings.executor),
+            read_marks: ReadMarks::default(),
             projection: ProjectionWaiter::start(pool.clone()),
             sent: SentLookups::new(pool.clone()),
             pool,
@@ -135,7 +119,7 @@ impl Commands {
             send_limit: RateLimiter::new(settings.send_rate),
             bot_send_limit: RateLimiter::new(settings.bot_send_rate),
             bots_per_user: settings.bots_per_user,
-            bot_creations: Arc::default(),
+            bot_creations: tokio::sync::Mutex::default(),
             room_create_limit: RateLimiter::new(settings.room_create_rate),
             room_password_limit: RateLimiter::new(settings.room_password_rate),
         }))

@@ -26,10 +26,7 @@ impl StoredEvent {
     /// `<aggregate_type>.<aggregate_id>.<event_type>`: the bus routes by it, so consumers bind
     /// to `Room.#`, one room's `Room.<id>.#`, or every `*.*.MessagePosted`.
     pub fn routing_key(&self) -> String {
-        format!(
-            "{}.{}.{}",
-            self.aggregate_type, self.aggregate_id, self.event_type
-        )
+        routing_key(&self.aggregate_type, &self.aggregate_id, &self.event_type)
     }
 
     /// The event as it may be shown outside the server (audits, webhooks): every password hash
@@ -69,6 +66,11 @@ impl StoredEvent {
             event,
         })
     }
+}
+
+/// The routing key of an event: see [`StoredEvent::routing_key`].
+pub(crate) fn routing_key(aggregate_type: &str, aggregate_id: &str, event_type: &str) -> String {
+    format!("{aggregate_type}.{aggregate_id}.{event_type}")
 }
 
 /// One event of a known aggregate, decoded, at its place in the aggregate's sequence.
