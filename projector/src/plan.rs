@@ -327,14 +327,17 @@ ON CONFLICT DO NOTHING";
 
 // Each new message takes the next ordinal of its room, and of its author in the room (see
 // migration 0084); the statement answers each room's newest, which `ADVANCE_ROOMS` records as
-// the room's message count. One already there is left out before numbering, so applying twice numbers
-// once. That check is one probe per incoming row: as a subquery PostgreSQL may not turn into a
-// join (`OFFSET 0`), no plan can read the whole table for it, as the hash anti join chosen while
-// `messages` was small did on every batch once it held 20,000 rows; and naming room, author and
-// seq, it matches every index it could use in full (see migration 0089). The author's last
-// ordinal is looked up before any row is inserted (`MATERIALIZED`): looked up while inserting,
-// each lookup stepped back over the entries the statement had just added, which it cannot see,
-// and a batch of n messages by one author in one room read n²/2 entries.
+// the room's message count. One already there is left out before numbering, so applying twice
+// numbers once. That check is one probe per incoming row: as a subquery PostgreSQL may not turn
+// into a join (`OFFSET 0`), no plan can read the whole table for it, as the hash anti join
+// chosen while `messages` was small did on every batch once it held 20,000 rows; and naming
+// room, author and seq, it matches every index it could use in full (see migration 0089). The
+// room's count is such a probe too: as a join, the plan kept from a start with few rooms read
+// all of `rooms` for every batch. The author's last ordinal is looked up before any row is
+// inserted: looked up while inserting, each lookup stepped back over the entries the statement
+// had just added, which it cannot see, and a batch of n messages by one author in one room read
+// n²/2 entries. A materialized CTE is computed only as fast as it is read, so the insert reads
+// it through a sort, which reads every row before it passes on the first.
 const INSERT_MESSAGES: &str = "
 WITH incoming AS MATERIALIZED (
     SELECT u.*,
@@ -356,9 +359,11 @@ inserted AS (
                           created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
     SELECT i.room_id, i.seq, i.id, i.user_id, i.username, i.content, i.client_msg_id,
            i.created_at, i.is_bot, i.reply_to, i.mentions,
-           coalesce(r.message_count, 0) + i.n, i.author_ordinal
+           coalesce((SELECT r.message_count FROM rooms r WHERE r.id = i.room_id OFFSET 0), 0)
+               + i.n,
+           i.author_ordinal
       FROM incoming i
-      LEFT JOIN rooms r ON r.id = i.room_id
+     ORDER BY i.room_id, i.seq
     ON CONFLICT DO NOTHING
     RETURNING room_id, ordinal)
 SELECT room_id, max(ordinal) FROM inserted GROUP BY room_id";
