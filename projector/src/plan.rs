@@ -71,6 +71,34 @@ struct Messages {
     mentions: Vec<serde_json::Value>,
 }
 
+impl Messages {
+    /// Inserts the batch's messages; answers the newest ordinal each room's messages took,
+    /// which the rooms' one update writes beside their sequence.
+    async fn insert(
+        &self,
+        connection: &mut PgConnection,
+    ) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
+        if self.ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let counts: Vec<(Uuid, i64)> = sqlx::query_as(INSERT_MESSAGES)
+            .bind(&self.room_ids)
+            .bind(&self.seqs)
+            .bind(&self.ids)
+            .bind(&self.user_ids)
+            .bind(&self.usernames)
+            .bind(&self.contents)
+            .bind(&self.client_msg_ids)
+            .bind(&self.created_at)
+            .bind(&self.bots)
+            .bind(&self.reply_to)
+            .bind(&self.mentions)
+            .fetch_all(connection)
+            .await?;
+        Ok(counts.into_iter().collect())
+    }
+}
+
 impl Plan {
     pub(crate) async fn make(
         connection: &mut PgConnection,
@@ -252,28 +280,7 @@ impl Plan {
         for wave in waves(&self.membership) {
             wave.execute(connection).await?;
         }
-        // The newest ordinal each room's messages of this batch took: the rooms' one update
-        // below writes it beside their sequence.
-        let mut message_counts: HashMap<Uuid, i64> = HashMap::new();
-        if !self.messages.ids.is_empty() {
-            let messages = &self.messages;
-            message_counts = sqlx::query_as::<_, (Uuid, i64)>(INSERT_MESSAGES)
-                .bind(&messages.room_ids)
-                .bind(&messages.seqs)
-                .bind(&messages.ids)
-                .bind(&messages.user_ids)
-                .bind(&messages.usernames)
-                .bind(&messages.contents)
-                .bind(&messages.client_msg_ids)
-                .bind(&messages.created_at)
-                .bind(&messages.bots)
-                .bind(&messages.reply_to)
-                .bind(&messages.mentions)
-                .fetch_all(&mut *connection)
-                .await?
-                .into_iter()
-                .collect();
-        }
+        let message_counts = self.messages.insert(connection).await?;
         self.changes.execute(connection).await?;
         if !self.reads.is_empty() {
             let ((users, rooms), seqs): ((Vec<Uuid>, Vec<Uuid>), Vec<i64>) =
