@@ -158,7 +158,20 @@ impl Commands {
             .execute(&bot_id.to_string(), command, &metadata)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(events) => {
+                // This process refuses the token at once; the others when the notification
+                // reaches them.
+                if let Some(UserEvent::BotRevoked {
+                    tokens_valid_from_ms,
+                    ..
+                }) = events.first().map(|event| &event.payload)
+                {
+                    self.tokens
+                        .revocations()
+                        .revoke_issued_before(bot_id, *tokens_valid_from_ms);
+                }
+                Ok(())
+            }
             Err(error) => match CommandError::from(error) {
                 CommandError::User(domain::UserError::NotRegistered) => {
                     Err(CommandError::User(domain::UserError::BotNotFound))
