@@ -58,8 +58,14 @@ pub(crate) async fn checkpoints<'a>(
         .collect())
 }
 
+/// Each key is looked up by its own probe of the primary key, a subquery PostgreSQL may not merge
+/// into a join (`OFFSET 0`). As a join, the statement was planned anew for every batch, and once
+/// PostgreSQL kept its generic plan instead, that plan read the whole table for every batch: with
+/// a thousand rooms the projector fell seconds behind a steady stream of posts.
 const CHECKPOINTS: &str = "
-SELECT c.aggregate_type, c.aggregate_id, c.last_seq
-  FROM projection_checkpoints c
-  JOIN UNNEST($1::text[], $2::text[]) AS k(aggregate_type, aggregate_id)
-       ON c.aggregate_type = k.aggregate_type AND c.aggregate_id = k.aggregate_id";
+SELECT k.aggregate_type, k.aggregate_id, c.last_seq
+  FROM UNNEST($1::text[], $2::text[]) AS k(aggregate_type, aggregate_id)
+ CROSS JOIN LATERAL (SELECT c.last_seq FROM projection_checkpoints c
+                      WHERE c.aggregate_type = k.aggregate_type
+                        AND c.aggregate_id = k.aggregate_id
+                     OFFSET 0) c";

@@ -17,11 +17,26 @@ async fn entries_read(system: &System, index: &str) -> i64 {
         .await
 }
 
-#[tokio::test]
-async fn a_hot_room_is_projected_by_probes_even_with_the_plans_made_while_it_was_empty() {
+/// Waits until the statistics count `rows` inserted into `table`: they reach the views within
+/// seconds of each transaction.
+async fn statistics_count(system: &System, table: &str, rows: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while system
+        .count(&format!(
+            "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = '{table}'"
+        ))
+        .await
+        < rows
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no statistics");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A system whose every connection, from the first, keeps the generic plan of each prepared
+/// statement: the plan made once per connection, here while every table is empty.
+async fn keeping_the_plans_made_while_empty() -> System {
     let mut system = System::new().await;
-    // A prepared statement's generic plan is made once per connection and kept; force it from
-    // the first run, while `messages` is empty, on every connection from now on.
     let database: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(&system.pool)
         .await
@@ -38,6 +53,12 @@ async fn a_hot_room_is_projected_by_probes_even_with_the_plans_made_while_it_was
     )
     .await
     .unwrap();
+    system
+}
+
+#[tokio::test]
+async fn a_hot_room_is_projected_by_probes_even_with_the_plans_made_while_it_was_empty() {
+    let system = keeping_the_plans_made_while_empty().await;
     let _relay = system.start_relay();
     let _projector = system.start_projector();
 
@@ -52,16 +73,7 @@ async fn a_hot_room_is_projected_by_probes_even_with_the_plans_made_while_it_was
     seed::write(&system.pool, &history, 100).await.unwrap();
     system.fully_projected().await;
 
-    // Statistics reach the views within seconds of each transaction.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while system
-        .count("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'messages'")
-        .await
-        < MESSAGES as i64
-    {
-        assert!(tokio::time::Instant::now() < deadline, "no statistics");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    statistics_count(&system, "messages", MESSAGES as i64).await;
     // Search's index of rooms is never read by the projector, and each message costs one
     // probe of the author index for its check and one for its author's count, not a walk
     // through the room (a scan of the room per message read millions of entries).
@@ -70,5 +82,43 @@ async fn a_hot_room_is_projected_by_probes_even_with_the_plans_made_while_it_was
     assert!(
         by_author <= 3 * MESSAGES as i64,
         "{by_author} entries of messages_by_author read for {MESSAGES} messages"
+    );
+}
+
+#[tokio::test]
+async fn checkpoints_are_looked_up_by_probes_even_with_the_plans_made_while_there_were_none() {
+    let system = keeping_the_plans_made_while_empty().await;
+    let _relay = system.start_relay();
+    let _projector = system.start_projector();
+
+    let history = seed::history(&Shape {
+        users: 20,
+        rooms: 400,
+        members_per_room: 1,
+        messages: 2000,
+        changed_messages: 0,
+        rooms_with_leavers: 0,
+    });
+    // Small commits, so that the projector applies many batches. The wait counts messages, the
+    // last events of each room, and reads no checkpoint itself.
+    seed::write(&system.pool, &history, 20).await.unwrap();
+    system
+        .eventually("SELECT count(*) FROM messages", 2000)
+        .await;
+
+    let checkpoints = system
+        .count("SELECT count(*) FROM projection_checkpoints")
+        .await;
+    statistics_count(&system, "projection_checkpoints", checkpoints).await;
+    // A batch looks up the checkpoints of its own aggregates; a scan per batch read them all
+    // (the plan made while the table was empty joined it by a hash of all its rows).
+    let scanned = system
+        .count(
+            "SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'projection_checkpoints'",
+        )
+        .await;
+    assert!(
+        scanned <= checkpoints,
+        "{scanned} checkpoint rows scanned; there are {checkpoints}"
     );
 }
