@@ -149,20 +149,16 @@ pub async fn run(target: &Target, quick: bool) -> anyhow::Result<ScenarioReport>
             .events_per_commit
             .map(|per_commit| format!(", {per_commit:.1} events per commit"))
             .unwrap_or_default();
-        let projected = match (
-            run.events_per_commit,
-            run.projected_after,
-            run.projected_rate(),
-        ) {
-            (None, _, _) => String::new(),
-            (Some(_), Some(after), Some(rate)) => format!(
+        let projected = match (run.projected, run.projected_rate()) {
+            (Some(Projected::After(after)), Some(rate)) => format!(
                 "; in the read tables {:.2} s after the last answer, {rate:.0} msg/s projected",
                 after.as_secs_f64()
             ),
-            (Some(_), _, _) => format!(
+            (Some(Projected::NotWithin(limit)), _) => format!(
                 "; not all in the read tables {} s after the last answer",
-                PROJECTED_WITHIN.as_secs()
+                limit.as_secs()
             ),
+            _ => String::new(),
         };
         notes.push(format!(
             "- {what}: {:.0} msg/s, {} vs {}{per_commit}{projected}",
@@ -246,7 +242,7 @@ async fn measured(
     let since: i64 = sqlx::query_scalar(LAST_POSITION).fetch_one(pool).await?;
     let mut run = work.await?;
     *posted += run.latencies.len() as i64;
-    run.projected_after = projected(pool, *posted).await?;
+    run.projected = Some(projected(pool, *posted).await?);
     let (events, commits): (i64, i64) = sqlx::query_as(COMMITS_SINCE)
         .bind(since)
         .fetch_one(pool)
@@ -259,19 +255,18 @@ async fn measured(
 /// them.
 const PROJECTED_WITHIN: Duration = Duration::from_secs(300);
 
-/// How long after now the read tables held `posted` messages, if they did within
-/// [`PROJECTED_WITHIN`].
-async fn projected(pool: &PgPool, posted: i64) -> anyhow::Result<Option<Duration>> {
+/// How long after now the read tables held `posted` messages.
+async fn projected(pool: &PgPool, posted: i64) -> anyhow::Result<Projected> {
     let started = Instant::now();
     let bar = super::progress(posted as u64, "projecting");
     let projected = loop {
         let held: i64 = sqlx::query_scalar(MESSAGES_HELD).fetch_one(pool).await?;
         bar.set_position(held as u64);
         if held >= posted {
-            break Some(started.elapsed());
+            break Projected::After(started.elapsed());
         }
         if started.elapsed() >= PROJECTED_WITHIN {
-            break None;
+            break Projected::NotWithin(PROJECTED_WITHIN);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
@@ -400,9 +395,15 @@ struct Run {
     elapsed: Duration,
     latencies: Vec<Duration>,
     events_per_commit: Option<f64>,
-    /// How long after the last answer the read tables held every message posted: `None` when
-    /// that was not measured, or took longer than [`PROJECTED_WITHIN`].
-    projected_after: Option<Duration>,
+    /// When the read tables held every message posted; `None` for a run not waited on.
+    projected: Option<Projected>,
+}
+
+/// How long after a run's last answer the read tables held every message posted.
+#[derive(Debug, Clone, Copy)]
+enum Projected {
+    After(Duration),
+    NotWithin(Duration),
 }
 
 impl Run {
@@ -417,8 +418,10 @@ impl Run {
 
     /// Posts per second from the first post until the read tables held the last one.
     fn projected_rate(&self) -> Option<f64> {
-        let projected_after = self.projected_after?;
-        Some(self.latencies.len() as f64 / (self.elapsed + projected_after).as_secs_f64())
+        let Some(Projected::After(after)) = self.projected else {
+            return None;
+        };
+        Some(self.latencies.len() as f64 / (self.elapsed + after).as_secs_f64())
     }
 
     fn mean(&self) -> Duration {
