@@ -159,17 +159,7 @@ impl Commands {
             .await
         {
             Ok(events) => {
-                // This process refuses the token at once; the others when the notification
-                // reaches them.
-                if let Some(UserEvent::BotRevoked {
-                    tokens_valid_from_ms,
-                    ..
-                }) = events.first().map(|event| &event.payload)
-                {
-                    self.tokens
-                        .revocations()
-                        .revoke_issued_before(bot_id, *tokens_valid_from_ms);
-                }
+                self.refuse_at_once(bot_id, &events);
                 Ok(())
             }
             Err(error) => match CommandError::from(error) {

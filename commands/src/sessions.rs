@@ -4,8 +4,9 @@
 use auth::Claims;
 use chrono::{DateTime, Utc};
 use domain::values::Password;
-use domain::{UserCommand, UserError, UserEvent};
-use eventstore::CommandMetadata;
+use domain::{User, UserCommand, UserError, UserEvent};
+use eventstore::{CommandMetadata, EventEnvelope};
+use uuid::Uuid;
 
 use crate::{CommandError, Commands};
 
@@ -30,17 +31,15 @@ impl Commands {
             expires_at,
             at: eventstore::now(),
         };
-        self.users
+        let events = self
+            .users
             .execute(
                 &claims.uid.to_string(),
                 command,
                 &session_metadata(claims, request_id),
             )
             .await?;
-        // This process refuses it at once; the others when the notification reaches them.
-        self.tokens
-            .revocations()
-            .revoke_token(claims.jti, claims.exp);
+        self.refuse_at_once(claims.uid, &events);
         Ok(())
     }
 
@@ -61,15 +60,7 @@ impl Commands {
                 &session_metadata(claims, request_id),
             )
             .await?;
-        if let Some(UserEvent::AllTokensRevoked {
-            tokens_valid_from_ms,
-            ..
-        }) = events.first().map(|event| &event.payload)
-        {
-            self.tokens
-                .revocations()
-                .revoke_issued_before(claims.uid, *tokens_valid_from_ms);
-        }
+        self.refuse_at_once(claims.uid, &events);
         Ok(())
     }
 
@@ -107,6 +98,7 @@ impl Commands {
             .users
             .execute(&user_id, command, &session_metadata(claims, request_id))
             .await?;
+        self.refuse_at_once(claims.uid, &events);
         let Some(UserEvent::PasswordChanged {
             tokens_valid_from_ms,
             ..
@@ -114,13 +106,39 @@ impl Commands {
         else {
             unreachable!("a password change that succeeded recorded PasswordChanged");
         };
-        self.tokens
-            .revocations()
-            .revoke_issued_before(claims.uid, *tokens_valid_from_ms);
         let username = &registration.username;
         Ok(self
             .tokens
             .issue(claims.uid, username, *tokens_valid_from_ms))
+    }
+
+    /// Makes this process refuse at once the tokens `events`, just recorded on user `user_id`,
+    /// revoke: the other processes refuse them when the notification reaches them, and until it
+    /// reaches this one the holder's next request would still be let in.
+    pub(crate) fn refuse_at_once(&self, user_id: Uuid, events: &[EventEnvelope<User>]) {
+        let revocations = self.tokens.revocations();
+        for event in events {
+            match &event.payload {
+                UserEvent::TokenRevoked {
+                    token_id,
+                    expires_at,
+                    ..
+                } => revocations.revoke_token(*token_id, expires_at.timestamp()),
+                UserEvent::AllTokensRevoked {
+                    tokens_valid_from_ms,
+                    ..
+                }
+                | UserEvent::PasswordChanged {
+                    tokens_valid_from_ms,
+                    ..
+                }
+                | UserEvent::BotRevoked {
+                    tokens_valid_from_ms,
+                    ..
+                } => revocations.revoke_issued_before(user_id, *tokens_valid_from_ms),
+                _ => {}
+            }
+        }
     }
 }
 
