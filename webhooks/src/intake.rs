@@ -34,14 +34,8 @@ INSERT INTO webhook_endpoints (webhook_id, room_id, url, event_types, created_po
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
 
 /// A room that had no webhook starts at its last event before the first one was created.
-const START_ROOM: &str = "
-UPDATE webhook_rooms SET room_seq = GREATEST(room_seq, (
-    SELECT COALESCE(max(sequence), 0) FROM events
-     WHERE aggregate_type = 'Room' AND aggregate_id = $1::text AND position < $2))
- WHERE room_id = $1";
-
-const LAST_ROOM_SEQ: &str = "
-SELECT COALESCE(max(sequence), 0) FROM events WHERE aggregate_type = 'Room' AND aggregate_id = $1";
+const START_ROOM: &str =
+    "UPDATE webhook_rooms SET room_seq = GREATEST(room_seq, $2) WHERE room_id = $1";
 
 const REMOVE_ENDPOINT: &str = "DELETE FROM webhook_endpoints WHERE webhook_id = $1";
 
@@ -51,17 +45,11 @@ const ADD_DELIVERY: &str = "
 INSERT INTO webhook_deliveries (delivery_id, webhook_id, room_seq, event_position, event_type, body)
 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 
-/// Rooms whose webhooks or events the worker has not queued to the end.
-const BEHIND: &str = "
-SELECT e.aggregate_id FROM events e
-  LEFT JOIN webhook_rooms r ON r.room_id::text = e.aggregate_id
- WHERE e.aggregate_type = 'RoomWebhooks' AND e.sequence > COALESCE(r.hooks_seq, 0)
-UNION
-SELECT r.room_id::text FROM webhook_rooms r
- WHERE EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.room_id = r.room_id)
-   AND EXISTS (SELECT 1 FROM events e
-                WHERE e.aggregate_type = 'Room' AND e.aggregate_id = r.room_id::text
-                  AND e.sequence > r.room_seq)";
+/// Each room's marks, and whether it has a webhook (only then are its events queued).
+const MARKS: &str = "
+SELECT r.room_id::text, r.room_seq, r.hooks_seq,
+       EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.room_id = r.room_id)
+  FROM webhook_rooms r";
 
 const ROOMS_WITH_WEBHOOKS: &str = "SELECT DISTINCT room_id FROM webhook_endpoints";
 
@@ -149,10 +137,10 @@ pub(crate) async fn queue_room(pool: &PgPool, room_id: Uuid) -> Result<u64, sqlx
     // before its webhooks, so every webhook created before one of the events queued below (and
     // so committed before it) is known by then; an event read after the webhooks could belong to
     // a webhook created in between, which would never be queued for it.
-    let last_seq: i64 = sqlx::query_scalar(LAST_ROOM_SEQ)
-        .bind(room_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+    let last_seq = EventLog::on(&mut tx)
+        .last_sequence_before("Room", &room_id.to_string(), i64::MAX)
+        .await
+        .map_err(into_sqlx)?;
     let hooks_seq = follow_webhooks(&mut tx, room_id, hooks_seq).await?;
     let (room_seq, added) = queue_events(&mut tx, room_id, room_seq, last_seq).await?;
     sqlx::query(SET_MARKS)
@@ -188,9 +176,13 @@ async fn follow_webhooks(
                     .fetch_all(&mut *tx)
                     .await?;
                 if endpoints.is_empty() {
+                    let start = EventLog::on(tx)
+                        .last_sequence_before("Room", &room_id.to_string(), event.position)
+                        .await
+                        .map_err(into_sqlx)?;
                     sqlx::query(START_ROOM)
                         .bind(room_id)
-                        .bind(event.position)
+                        .bind(start)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -284,7 +276,31 @@ pub(crate) async fn has_webhooks(pool: &PgPool, room_id: Uuid) -> Result<bool, s
 
 /// Rooms whose webhooks, or events for their webhooks, the bus left unqueued.
 pub(crate) async fn behind(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
-    let rooms: Vec<String> = sqlx::query_scalar(BEHIND).fetch_all(pool).await?;
+    let marks: Vec<(String, i64, i64, bool)> = sqlx::query_as(MARKS).fetch_all(pool).await?;
+    let hooks_marks: HashMap<&str, i64> = marks
+        .iter()
+        .map(|(room, _, hooks_seq, _)| (room.as_str(), *hooks_seq))
+        .collect();
+    let log = EventLog::new(pool.clone());
+    // A room whose webhooks were never followed has no marks yet: it counts from 0.
+    let mut rooms: HashSet<String> = log
+        .last_sequences("RoomWebhooks")
+        .await
+        .map_err(into_sqlx)?
+        .into_iter()
+        .filter(|(room, last)| *last > hooks_marks.get(room.as_str()).copied().unwrap_or(0))
+        .map(|(room, _)| room)
+        .collect();
+    let event_marks: Vec<(String, i64)> = marks
+        .into_iter()
+        .filter(|(.., has_webhooks)| *has_webhooks)
+        .map(|(room, room_seq, ..)| (room, room_seq))
+        .collect();
+    rooms.extend(
+        log.past_marks("Room", &event_marks)
+            .await
+            .map_err(into_sqlx)?,
+    );
     Ok(rooms.iter().filter_map(|room| room.parse().ok()).collect())
 }
 
@@ -300,3 +316,6 @@ fn into_sqlx(error: eventstore::EventLogError) -> sqlx::Error {
         other => sqlx::Error::Protocol(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,7 @@
 mod aggregate;
 mod event;
 mod horizon;
+mod marks;
 mod outbox;
 mod settled;
 
