@@ -16,7 +16,10 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+mod baseline;
+
 use crate::{Figure, Goal, ScenarioReport, Target};
+use baseline::{insert_loop, CREATE_BASELINE};
 
 const CLIENTS: usize = 64;
 
@@ -284,57 +287,6 @@ const LAST_POSITION: &str = "SELECT coalesce(max(position), 0) FROM events";
 
 const COMMITS_SINCE: &str =
     "SELECT count(*), count(DISTINCT recorded_at) FROM events WHERE position > $1";
-
-const CREATE_BASELINE: &str = "
-CREATE TABLE IF NOT EXISTS bench_baseline
-(
-    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    payload text NOT NULL
-)";
-
-const INSERT_BASELINE: &str = "INSERT INTO bench_baseline (payload) VALUES ($1)";
-
-/// The bare cost of a durable write: one single-row INSERT per transaction, `concurrency` of them
-/// at a time, each on its own connection.
-async fn insert_loop(
-    database_url: &str,
-    concurrency: usize,
-    length: Duration,
-) -> anyhow::Result<Run> {
-    let pool = PgPoolOptions::new()
-        .max_connections(concurrency as u32)
-        .connect(database_url)
-        .await?;
-    let deadline = Instant::now() + length;
-    let payload = "x".repeat(200);
-    let started = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let pool = pool.clone();
-            let payload = payload.clone();
-            tokio::spawn(async move {
-                let mut connection = pool.acquire().await?;
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    let sent = Instant::now();
-                    sqlx::query(INSERT_BASELINE)
-                        .bind(&payload)
-                        .execute(&mut *connection)
-                        .await?;
-                    latencies.push(sent.elapsed());
-                }
-                anyhow::Ok(latencies)
-            })
-        })
-        .collect();
-    let mut run = Run::default();
-    for worker in workers {
-        run.latencies.extend(worker.await??);
-    }
-    run.elapsed = started.elapsed();
-    pool.close().await;
-    Ok(run)
-}
 
 #[derive(Debug, Clone, Copy)]
 enum Stop {
