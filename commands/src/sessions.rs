@@ -31,16 +31,7 @@ impl Commands {
             expires_at,
             at: eventstore::now(),
         };
-        let events = self
-            .users
-            .execute(
-                &claims.uid.to_string(),
-                command,
-                &session_metadata(claims, request_id),
-            )
-            .await?;
-        self.refuse_at_once(claims.uid, &events);
-        Ok(())
+        self.revoke(claims, command, request_id).await
     }
 
     /// Logs out every token of the user issued so far, this one included.
@@ -52,6 +43,16 @@ impl Commands {
         let command = UserCommand::RevokeAllTokens {
             at: eventstore::now(),
         };
+        self.revoke(claims, command, request_id).await
+    }
+
+    /// Records `command`, a revocation by the holder of `claims`, and refuses what it revoked.
+    async fn revoke(
+        &self,
+        claims: &Claims,
+        command: UserCommand,
+        request_id: Option<String>,
+    ) -> Result<(), CommandError> {
         let events = self
             .users
             .execute(
