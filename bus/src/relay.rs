@@ -67,7 +67,6 @@ pub async fn run(
     settings: RelaySettings,
     shutdown: CancellationToken,
 ) {
-    let pool = keeping_plans(&pool);
     async {
         let mut progress = Progress::default();
         loop {
@@ -93,19 +92,6 @@ pub async fn run(
     }
     .instrument(tracing::info_span!("relay"))
     .await
-}
-
-/// The relay's connections keep one plan per statement. Its look at the outbox and its delete
-/// each take an array, and PostgreSQL, which expects a plan made for a short array to be cheaper,
-/// planned both anew on every call: 0.21 and 0.07 ms of planning against 0.07 and 0.03 ms of
-/// running, in sequential posts (`pg_stat_statements`). Both are written so that any plan reads
-/// by index (see `EventLog::outbox_batch`), and their generic plans do, outbox empty or holding
-/// 100,000 rows.
-fn keeping_plans(pool: &PgPool) -> PgPool {
-    let options = (*pool.connect_options())
-        .clone()
-        .options([("plan_cache_mode", "force_generic_plan")]);
-    eventstore::lazy_pool(options, pool.options().get_max_connections())
 }
 
 /// Waits until this relay holds the lock; `None` when shut down first.
