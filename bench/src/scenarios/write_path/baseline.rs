@@ -49,11 +49,7 @@ pub(super) async fn insert_loop(
             })
         })
         .collect();
-    let mut run = Run::default();
-    for worker in workers {
-        run.latencies.extend(worker.await??);
-    }
-    run.elapsed = started.elapsed();
+    let run = Run::joined(workers, started).await?;
     pool.close().await;
     Ok(run)
 }

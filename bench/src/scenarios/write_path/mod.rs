@@ -10,15 +10,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
-use serde_json::json;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
-use uuid::Uuid;
 
+mod api;
 mod baseline;
 
 use crate::{Figure, Goal, ScenarioReport, Target};
+use api::Api;
 use baseline::{insert_loop, CREATE_BASELINE};
 
 const CLIENTS: usize = 64;
@@ -333,11 +332,7 @@ async fn drive(api: &Api, clients: Vec<(String, Vec<String>)>, stop: Stop) -> an
             })
         })
         .collect();
-    let mut run = Run::default();
-    for worker in workers {
-        run.latencies.extend(worker.await??);
-    }
-    run.elapsed = started.elapsed();
+    let run = Run::joined(workers, started).await?;
     bar.finish_and_clear();
     Ok(run)
 }
@@ -359,6 +354,19 @@ enum Projected {
 }
 
 impl Run {
+    /// The run of `workers`, each answering its latencies, from `started` until the last ended.
+    async fn joined(
+        workers: Vec<tokio::task::JoinHandle<anyhow::Result<Vec<Duration>>>>,
+        started: Instant,
+    ) -> anyhow::Result<Self> {
+        let mut run = Self::default();
+        for worker in workers {
+            run.latencies.extend(worker.await??);
+        }
+        run.elapsed = started.elapsed();
+        Ok(run)
+    }
+
     fn extend(&mut self, other: Run) {
         self.elapsed += other.elapsed;
         self.latencies.extend(other.latencies);
@@ -392,51 +400,5 @@ impl Run {
         let rank = ((percent / 100.0) * sorted.len() as f64).ceil() as usize;
         let at = sorted.get(rank.saturating_sub(1)).copied();
         at.unwrap_or_default().as_secs_f64() * 1000.0
-    }
-}
-
-#[derive(Clone)]
-struct Api {
-    http: reqwest::Client,
-    target: Target,
-}
-
-impl Api {
-    async fn room(&self, token: &str, name: &str) -> anyhow::Result<String> {
-        super::room(&self.http, &self.target, token, name).await
-    }
-
-    async fn join(&self, tokens: &[String], room: &str) -> anyhow::Result<()> {
-        for token in tokens {
-            self.http
-                .post(format!("{}/rooms/{room}/join", self.target.url))
-                .bearer_auth(token)
-                .send()
-                .await?
-                .error_for_status()?;
-        }
-        Ok(())
-    }
-
-    /// Posts a message and checks it was stored (201).
-    async fn post(&self, token: &str, room: &str) -> anyhow::Result<()> {
-        let response = self
-            .http
-            .post(format!("{}/rooms/{room}/messages", self.target.url))
-            .bearer_auth(token)
-            .json(&json!({
-                "content": "a message of an ordinary length, about sixty bytes long",
-                "client_msg_id": Uuid::new_v4().to_string(),
-            }))
-            .send()
-            .await?;
-        if response.status() != reqwest::StatusCode::CREATED {
-            bail!(
-                "post answered {}: {}",
-                response.status(),
-                response.text().await?
-            );
-        }
-        Ok(())
     }
 }
