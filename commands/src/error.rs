@@ -100,41 +100,43 @@ impl From<PersistenceError> for CommandError {
 
 impl From<ExecuteError<UserError>> for CommandError {
     fn from(error: ExecuteError<UserError>) -> Self {
-        match error {
-            ExecuteError::Domain(error) => Self::User(error),
-            ExecuteError::Contended => Self::Contended,
-            ExecuteError::Store(error) => error.into(),
-        }
+        Self::from_execution(error, Self::User)
     }
 }
 
 impl From<ExecuteError<WebhookError>> for CommandError {
     fn from(error: ExecuteError<WebhookError>) -> Self {
-        match error {
-            ExecuteError::Domain(error) => Self::Webhook(error),
-            ExecuteError::Contended => Self::Contended,
-            ExecuteError::Store(error) => error.into(),
-        }
+        Self::from_execution(error, Self::Webhook)
     }
 }
 
 impl From<ExecuteError<ReadError>> for CommandError {
     fn from(error: ExecuteError<ReadError>) -> Self {
+        Self::from_execution(error, |never| match never {})
+    }
+}
+
+impl CommandError {
+    fn from_execution<E: std::error::Error>(
+        error: ExecuteError<E>,
+        refused_by_domain: impl FnOnce(E) -> Self,
+    ) -> Self {
         match error {
-            ExecuteError::Domain(never) => match never {},
+            ExecuteError::Domain(error) => refused_by_domain(error),
             ExecuteError::Contended => Self::Contended,
             ExecuteError::Store(error) => error.into(),
+            // Only a repeated send is refused by the store, and posting answers it with the
+            // original; one that reaches here is a rule nothing expected.
+            ExecuteError::Refused(reason) => {
+                Self::StoreFault(PersistenceError::UnknownError(reason.into()))
+            }
         }
     }
 }
 
 impl From<ExecuteError<RoomError>> for CommandError {
     fn from(error: ExecuteError<RoomError>) -> Self {
-        match error {
-            ExecuteError::Domain(error) => Self::Room(error),
-            ExecuteError::Contended => Self::Contended,
-            ExecuteError::Store(error) => error.into(),
-        }
+        Self::from_execution(error, Self::Room)
     }
 }
 

@@ -3,12 +3,13 @@
 use domain::room::Actor;
 use domain::values::{ClientMsgId, InvalidValue, MessageBody};
 use domain::{MessagePosted, Room, RoomCommand, RoomEvent};
-use eventstore::EventEnvelope;
+use eventstore::{EventEnvelope, ExecuteError};
 use std::future::Future;
 
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use crate::sent::earlier_send;
 use crate::state::metadata;
 use crate::{CommandError, Commands};
 
@@ -67,8 +68,9 @@ impl Commands {
     }
 
     /// [`post_message`](Self::post_message) for a client with several sends under way (a
-    /// socket): the lookups of earlier sends run at once, but each post is queued for the room
-    /// only after the one before it in `turn`, so the room decides them in the order sent.
+    /// socket): the checks before queuing (a reply's target) run at once, but each post is
+    /// queued for the room only after the one before it in `turn`, so the room decides them in
+    /// the order sent.
     pub async fn post_message_in_turn(
         &self,
         sender: &Actor,
@@ -92,12 +94,6 @@ impl Commands {
         if let Some(target) = reply_to {
             self.check_reply_target(room_id, target).await?;
         }
-        if let Some(id) = &client_msg_id {
-            let earlier = self.sent.earlier_send(room_id, sender.user_id, id.as_str());
-            if let Some(seq) = earlier.await? {
-                return self.original(room_id, seq).await;
-            }
-        }
         let mut metadata = metadata(sender, request_id);
         metadata.client_msg_id = client_msg_id.as_ref().map(|id| id.to_string());
         let command = RoomCommand::PostMessage {
@@ -110,8 +106,7 @@ impl Commands {
         };
         let aggregate_id = room_id.to_string();
         let sender_id = sender.user_id;
-        // A send still in flight when its retry was looked up above is not in the table yet;
-        // the room's own window of recent ids catches it.
+        let repeated_id = client_msg_id.clone();
         if let Some(previous) = previous {
             // Dropped or fired alike: the send before this one is queued, or will never be.
             let _ = previous.await;
@@ -130,15 +125,36 @@ impl Commands {
         })
         .await;
         drop(mine);
-        let (events, earlier_send) = match first {
+        let committed = match first {
             std::task::Poll::Ready(answer) => answer,
             std::task::Poll::Pending => committing.await,
-        }?;
+        };
+        let (events, earlier_send) = match (committed, repeated_id) {
+            // The room remembers its last sends' ids; the store refuses a repeat of an older one.
+            (Err(ExecuteError::Refused(_)), Some(id)) => {
+                return self.repeat_of_older_send(room_id, sender_id, &id).await;
+            }
+            (committed, _) => committed?,
+        };
         if let Some(posted) = events.into_iter().next() {
             return Ok(posted_message(room_id, posted, false));
         }
         let seq = earlier_send.expect("a post that records nothing repeats an earlier send");
         self.original(room_id, seq).await
+    }
+
+    /// The answer to a send the store refused as a repeat: the message first sent with the id.
+    async fn repeat_of_older_send(
+        &self,
+        room_id: Uuid,
+        sender_id: Uuid,
+        client_msg_id: &ClientMsgId,
+    ) -> Result<PostedMessage, CommandError> {
+        match earlier_send(&self.pool, room_id, sender_id, client_msg_id).await? {
+            Some(seq) => self.original(room_id, seq).await,
+            // Forgotten since it was refused, a day after it was sent: a retry posts it anew.
+            None => Err(CommandError::Contended),
+        }
     }
 
     /// The message at `seq` of the room, answered as the repeat of a send.

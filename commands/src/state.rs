@@ -9,7 +9,6 @@ use eventstore::{CommandExecutor, CommandMetadata, ExecutorOptions, ProjectionWa
 use sqlx::PgPool;
 
 use crate::reads::ReadMarks;
-use crate::sent::SentLookups;
 
 /// What the write side needs from the configuration.
 #[derive(Debug, Clone)]
@@ -81,8 +80,6 @@ pub struct Shared {
     pub(crate) room_password_limit: RateLimiter,
     /// The write path's own reads (sends, messages, bots, read positions).
     pub(crate) pool: PgPool,
-    /// Where the `client_msg_id`s sent in the last day are looked up.
-    pub(crate) sent: Arc<SentLookups>,
     projection: ProjectionWaiter,
     projection_wait: Duration,
     pub(crate) socket_ticket_lifetime: Duration,
@@ -107,7 +104,6 @@ impl Commands {
             read_positions: CommandExecutor::with_options(pool.clone(), (), settings.executor),
             read_marks: ReadMarks::default(),
             projection: ProjectionWaiter::start(pool.clone()),
-            sent: SentLookups::new(pool.clone()),
             pool,
             projection_wait: settings.projection_wait,
             socket_ticket_lifetime: settings.socket_ticket_lifetime,

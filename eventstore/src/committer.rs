@@ -10,6 +10,7 @@
 use std::sync::{Arc, Mutex};
 
 use cqrs_es::persist::PersistenceError;
+use sqlx::postgres::PgDatabaseError;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
@@ -42,7 +43,62 @@ struct Queue {
 /// The events of one aggregate's batch, stored all or none.
 struct Batch {
     rows: Vec<Row>,
-    reply: oneshot::Sender<Result<(), PersistenceError>>,
+    reply: oneshot::Sender<Result<(), CommitError>>,
+}
+
+/// Why a commit stored nothing.
+pub(crate) enum CommitError {
+    /// Another writer took one of the sequences first.
+    Conflict,
+    /// A rule the database keeps beyond the aggregate's sight refused some of the events (see
+    /// [`REFUSED`]), and with them the whole statement.
+    Refused(Refusal),
+    Failed(PersistenceError),
+}
+
+/// The database's refusal of a commit: its reason, and the events it refused, each as
+/// `(aggregate id, sequence)`.
+#[derive(Debug, Clone)]
+pub(crate) struct Refusal {
+    pub(crate) reason: String,
+    pub(crate) events: Vec<(String, i64)>,
+}
+
+impl Refusal {
+    /// Reads the trigger's error: the events it refused come in its detail, a line each of the
+    /// aggregate id and the sequence. A refusal that names none refuses every event.
+    fn read(error: &dyn sqlx::error::DatabaseError) -> Self {
+        let detail = error
+            .try_downcast_ref::<PgDatabaseError>()
+            .and_then(PgDatabaseError::detail)
+            .unwrap_or_default();
+        let events = detail
+            .lines()
+            .filter_map(|line| {
+                let (aggregate_id, sequence) = line.split_once(' ')?;
+                Some((aggregate_id.to_owned(), sequence.parse().ok()?))
+            })
+            .collect();
+        Self {
+            reason: error.message().to_owned(),
+            events,
+        }
+    }
+
+    /// Whether the refusal covers any of `rows`.
+    pub(crate) fn names_any(&self, rows: &[Row]) -> bool {
+        rows.iter()
+            .any(|row| self.names(&row.aggregate_id, row.sequence))
+    }
+
+    /// Whether the refusal covers the event `sequence` of `aggregate_id`.
+    pub(crate) fn names(&self, aggregate_id: &str, sequence: i64) -> bool {
+        self.events.is_empty()
+            || self
+                .events
+                .iter()
+                .any(|(id, refused)| id == aggregate_id && *refused == sequence)
+    }
 }
 
 /// One statement is one transaction, with its outbox rows written by the trigger. postgres-es's
@@ -56,6 +112,11 @@ SELECT $1, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload:
 /// A sequence someone else took first, or a deadlock between two processes' commits.
 const CONFLICTS: [&str; 2] = ["23505", "40P01"];
 
+/// The SQLSTATE a trigger on `events` raises to refuse what a statement would store: a rule kept
+/// by the database beyond what an aggregate holds in memory, such as a `client_msg_id` sent a day
+/// ago. Its detail names the refused events (see [`Refusal::read`]).
+const REFUSED: &str = "ES001";
+
 impl Committer {
     pub(crate) fn new(pool: PgPool, aggregate_type: &'static str, counters: Arc<Counters>) -> Self {
         Self {
@@ -66,9 +127,8 @@ impl Committer {
         }
     }
 
-    /// Stores `rows` (one aggregate's, in sequence order) atomically: `OptimisticLockError` when
-    /// another writer took one of their sequences first.
-    pub(crate) async fn commit(self: &Arc<Self>, rows: Vec<Row>) -> Result<(), PersistenceError> {
+    /// Stores `rows` (one aggregate's, in sequence order) atomically.
+    pub(crate) async fn commit(self: &Arc<Self>, rows: Vec<Row>) -> Result<(), CommitError> {
         let (reply, answer) = oneshot::channel();
         let lead = {
             let mut queue = self.queue.lock().expect("commit queue poisoned");
@@ -94,9 +154,9 @@ impl Committer {
             }
         }
         answer.await.unwrap_or_else(|_| {
-            Err(PersistenceError::UnknownError(
+            Err(CommitError::Failed(PersistenceError::UnknownError(
                 "the committer stopped before answering".into(),
-            ))
+            )))
         })
     }
 
@@ -119,35 +179,64 @@ impl Committer {
     async fn commit_together(&self, mut batches: Vec<Batch>) {
         // Two processes inserting rows of the same rooms in the same order cannot deadlock.
         batches.sort_by(|a, b| a.rows[0].aggregate_id.cmp(&b.rows[0].aggregate_id));
-        let together = self
-            .insert(batches.iter().flat_map(|batch| &batch.rows))
-            .await;
-        match together {
-            Err(PersistenceError::OptimisticLockError) if batches.len() > 1 => {
-                // Some aggregate lost a race; commit each alone to learn which.
-                for batch in batches {
-                    let alone = self.insert(batch.rows.iter()).await;
-                    let _ = batch.reply.send(alone);
+        loop {
+            let together = self
+                .insert(batches.iter().flat_map(|batch| &batch.rows))
+                .await;
+            match together {
+                Err(CommitError::Refused(refused)) if batches.len() > 1 => {
+                    // The store named the events it refused: their batches are refused, and the
+                    // others, stored no more than they, go again together.
+                    let (theirs, others): (Vec<_>, Vec<_>) = batches
+                        .into_iter()
+                        .partition(|batch| refused.names_any(&batch.rows));
+                    // One that named none of them refuses them all, rather than trying forever.
+                    let (theirs, others) = if theirs.is_empty() {
+                        (others, Vec::new())
+                    } else {
+                        (theirs, others)
+                    };
+                    for batch in theirs {
+                        let _ = batch.reply.send(Err(CommitError::Refused(refused.clone())));
+                    }
+                    batches = others;
+                    if batches.is_empty() {
+                        return;
+                    }
                 }
-            }
-            Ok(()) => {
-                for batch in batches {
-                    let _ = batch.reply.send(Ok(()));
+                Err(CommitError::Conflict) if batches.len() > 1 => {
+                    // Some aggregate lost a race; commit each alone to learn which.
+                    for batch in batches {
+                        let alone = self.insert(batch.rows.iter()).await;
+                        let _ = batch.reply.send(alone);
+                    }
+                    return;
                 }
-            }
-            Err(error) => {
-                let error = Arc::new(error);
-                for batch in batches {
-                    let _ = batch.reply.send(Err(shared(&error)));
+                Err(CommitError::Failed(error)) => {
+                    let error = Arc::new(error);
+                    for batch in batches {
+                        let _ = batch.reply.send(Err(CommitError::Failed(shared(&error))));
+                    }
+                    return;
+                }
+                Ok(()) => {
+                    for batch in batches {
+                        let _ = batch.reply.send(Ok(()));
+                    }
+                    return;
+                }
+                Err(alone) => {
+                    // The only batch lost a race or was refused.
+                    if let Some(batch) = batches.into_iter().next() {
+                        let _ = batch.reply.send(Err(alone));
+                    }
+                    return;
                 }
             }
         }
     }
 
-    async fn insert<'a>(
-        &self,
-        rows: impl Iterator<Item = &'a Row>,
-    ) -> Result<(), PersistenceError> {
+    async fn insert<'a>(&self, rows: impl Iterator<Item = &'a Row>) -> Result<(), CommitError> {
         let mut columns = Columns::default();
         for row in rows {
             columns.push(row);
@@ -165,17 +254,22 @@ impl Committer {
             .await;
         match inserted {
             Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some(REFUSED) => {
+                Err(CommitError::Refused(Refusal::read(error.as_ref())))
+            }
             Err(sqlx::Error::Database(error))
                 if error
                     .code()
                     .is_some_and(|code| CONFLICTS.contains(&code.as_ref())) =>
             {
-                Err(PersistenceError::OptimisticLockError)
+                Err(CommitError::Conflict)
             }
-            Err(error) if database_unavailable(&error) => {
-                Err(PersistenceError::ConnectionError(Box::new(error)))
-            }
-            Err(error) => Err(PersistenceError::UnknownError(Box::new(error))),
+            Err(error) if database_unavailable(&error) => Err(CommitError::Failed(
+                PersistenceError::ConnectionError(Box::new(error)),
+            )),
+            Err(error) => Err(CommitError::Failed(PersistenceError::UnknownError(
+                Box::new(error),
+            ))),
         }
     }
 }

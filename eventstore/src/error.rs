@@ -12,6 +12,11 @@ pub enum ExecuteError<E: std::error::Error> {
     /// The database failed or a stored event could not be read back.
     #[error("event store")]
     Store(#[source] PersistenceError),
+    /// The store refused the command's events for a rule it keeps itself, beyond what the
+    /// aggregate holds in memory: a message repeating a `client_msg_id` its sender used in the
+    /// room within the day. Nothing of the command was stored.
+    #[error("the event store refused the events: {0}")]
+    Refused(String),
 }
 
 /// Why a read of the event log failed: the database (down, or refusing the query), or a stored

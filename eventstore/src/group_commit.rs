@@ -13,7 +13,7 @@ use cqrs_es::{Aggregate, DomainEvent, EventEnvelope};
 use rand::Rng;
 
 use crate::aggregates::{Aggregates, Job};
-use crate::committer::{shared, Row};
+use crate::committer::{shared, CommitError, Row};
 use crate::stats::Counters;
 use crate::store::Loaded;
 use crate::{CommandMetadata, ExecuteError};
@@ -61,6 +61,12 @@ impl<A: Aggregate> Drop for Turn<'_, A> {
 enum Outcome<A: Aggregate> {
     Answered(Vec<Result<Vec<EventEnvelope<A>>, A::Error>>),
     Retry,
+    /// The store refused the events of some jobs (`refused`, one flag a job), and with them the
+    /// whole batch.
+    Refused {
+        refused: Vec<bool>,
+        reason: String,
+    },
     Failed(PersistenceError),
 }
 
@@ -68,7 +74,7 @@ async fn run_batch<A>(
     aggregates: &Aggregates<A>,
     aggregate_id: &str,
     current: &mut Option<Loaded<A>>,
-    jobs: Vec<Job<A>>,
+    mut jobs: Vec<Job<A>>,
 ) where
     A: Aggregate + Clone,
     A::Command: Clone,
@@ -109,6 +115,22 @@ async fn run_batch<A>(
                     "lost a race to another writer; retrying"
                 );
                 tokio::time::sleep(pause).await;
+            }
+            Outcome::Refused { refused, reason } => {
+                let mut others = Vec::with_capacity(jobs.len());
+                for (job, refused) in jobs.into_iter().zip(refused) {
+                    if refused {
+                        let _ = job.reply.send(Err(ExecuteError::Refused(reason.clone())));
+                    } else {
+                        others.push(job);
+                    }
+                }
+                if others.is_empty() {
+                    return;
+                }
+                // Nothing was stored, and the others were decided on an aggregate holding the
+                // refused events: they are decided again without them.
+                jobs = others;
             }
             Outcome::Failed(error) => {
                 let error = Arc::new(error);
@@ -198,8 +220,28 @@ where
             *current = Some(loaded);
             Outcome::Answered(answers)
         }
-        Err(PersistenceError::OptimisticLockError) => Outcome::Retry,
-        Err(error) => Outcome::Failed(error),
+        Err(CommitError::Conflict) => Outcome::Retry,
+        Err(CommitError::Refused(refusal)) => {
+            let mut refused: Vec<bool> = answers
+                .iter()
+                .map(|answer| {
+                    answer.as_ref().is_ok_and(|envelopes| {
+                        envelopes
+                            .iter()
+                            .any(|envelope| refusal.names(aggregate_id, envelope.sequence as i64))
+                    })
+                })
+                .collect();
+            if !refused.contains(&true) {
+                // Named none of them: every job is refused, rather than decided again forever.
+                refused.fill(true);
+            }
+            Outcome::Refused {
+                refused,
+                reason: refusal.reason,
+            }
+        }
+        Err(CommitError::Failed(error)) => Outcome::Failed(error),
     }
 }
 

@@ -114,6 +114,76 @@ async fn two_sends_with_one_client_msg_id_in_one_batch_post_once() {
     assert_eq!(sequences(&pool, &room_id).await, vec![1, 2, 3, 4]);
 }
 
+#[tokio::test]
+async fn a_send_the_store_refuses_as_a_repeat_fails_alone_and_the_rest_of_its_batch_is_stored_at_once(
+) {
+    let (_, pool) = fresh_database().await;
+    let (rooms, gate) = executor(&pool, snapshot_every(100));
+    let room_id = create_room(&rooms).await;
+    let alice = actor("alice").user_id;
+    // Sent a while ago, so long that the room no longer remembers it; the store does.
+    sqlx::query(
+        "INSERT INTO sent_messages (room_id, sender_id, client_msg_id, seq) VALUES ($1, $2, 'old', 2)",
+    )
+    .bind(&room_id)
+    .bind(alice.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let sent_with = |id: &str| CommandMetadata {
+        client_msg_id: Some(id.to_owned()),
+        ..CommandMetadata::by(alice, None)
+    };
+    let (new, old) = (sent_with("new"), sent_with("old"));
+    let batches_before = rooms.stats().batches;
+    let commits_before = rooms.stats().commits;
+
+    gate.close().await;
+    let (joined, (first, repeat, last)) = tokio::join!(
+        rooms.execute(&room_id, join("carol"), &METADATA),
+        behind_a_held_batch(&rooms, &gate, batches_before, 3, async {
+            tokio::join!(
+                rooms.execute(&room_id, post("alice", "first", Some("new")), &new),
+                rooms.execute(&room_id, post("alice", "again", Some("old")), &old),
+                rooms.execute(&room_id, post("alice", "last", None), &METADATA),
+            )
+        }),
+    );
+
+    joined.expect("carol joins");
+    assert!(
+        matches!(repeat, Err(ExecuteError::Refused(_))),
+        "{repeat:?}"
+    );
+    assert_eq!(posted_messages(&first)[0].0, 4);
+    assert_eq!(posted_messages(&last)[0].0, 5);
+    assert_eq!(
+        rooms.stats().batches - batches_before,
+        2,
+        "the three sends shared a batch"
+    );
+    assert_eq!(
+        rooms.stats().commits - commits_before,
+        3,
+        "carol's join, the three sends refused together, the other two stored together"
+    );
+    assert_eq!(sequences(&pool, &room_id).await, vec![1, 2, 3, 4, 5]);
+    let remembered: Vec<(String, i64)> =
+        sqlx::query_as("SELECT client_msg_id, seq FROM sent_messages ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(remembered, [("old".to_owned(), 2), ("new".to_owned(), 4)]);
+    let after = rooms
+        .execute(&room_id, post("alice", "after", None), &METADATA)
+        .await;
+    assert_eq!(
+        posted_messages(&after)[0].0,
+        6,
+        "the room holds what was stored"
+    );
+}
+
 /// Runs `count` commands once the batch started after `batches_before` is stuck at the closed
 /// gate, and opens the gate once they have all queued behind it, so they form the next batch.
 async fn behind_a_held_batch<T>(
