@@ -10,6 +10,7 @@ use auth::{CurrentUser, TokenError};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use domain::RoomEvent;
+use futures::StreamExt;
 use rand::Rng;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{timeout, Instant, MissedTickBehavior};
@@ -102,9 +103,16 @@ impl Connection {
         let first_ping = every.mul_f64(rand::rng().random_range(0.5..1.5));
         let mut ping = tokio::time::interval_at(Instant::now() + first_ping, every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let shutdown = self.state.shutdown.clone();
-        let mut revocations = self.state.tokens.revocations().changes();
-        let expiry = token_expiry(&self.user.claims);
+        // Made once, not on every turn of the loop: each would otherwise register with its
+        // timer or waiter list anew for every message delivered.
+        let shutdown = self.state.shutdown.clone().cancelled_owned();
+        let revocations = futures::stream::unfold(
+            self.state.tokens.revocations().changes(),
+            |mut changes| async move { changes.changed().await.ok().map(|()| ((), changes)) },
+        )
+        .fuse();
+        let expiry = tokio::time::sleep_until(token_expiry(&self.user.claims));
+        tokio::pin!(shutdown, revocations, expiry);
         loop {
             let step = tokio::select! {
                 // With too many answers owed, the client waits: its frames stay unread.
@@ -114,9 +122,9 @@ impl Connection {
                 delivery = self.subscription.recv() => Step::Delivery(delivery),
                 Some(answer) = self.answers.next() => Step::Answer(answer),
                 _ = ping.tick() => Step::Ping,
-                () = shutdown.cancelled() => Step::Shutdown,
-                Ok(()) = revocations.changed() => Step::CheckToken,
-                () = tokio::time::sleep_until(expiry) => Step::TokenExpired,
+                () = &mut shutdown => Step::Shutdown,
+                Some(()) = revocations.next() => Step::CheckToken,
+                () = &mut expiry => Step::TokenExpired,
             };
             match step {
                 Step::Incoming(incoming) => self.on_incoming(incoming).await?,
