@@ -13,6 +13,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use axum::Router;
 use command_api::CommandState;
 use commands::Commands;
@@ -231,11 +232,21 @@ async fn web_client(web_dir: std::path::PathBuf, request: Request) -> Response {
 
 /// Serves `app` on `listener` until `shutdown` completes. Handlers see the peer address, which
 /// the login rate limit keys on.
+///
+/// Every connection writes each frame at once (`TCP_NODELAY`). Otherwise a small frame waits
+/// while the peer holds back its acknowledgement of the one before (delayed ACK, 40 ms on
+/// Linux): a socket that both sent and received, its acks among deliveries, saw its acks take
+/// 44 ms at the median instead of 6 ms (S3).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let listener = listener.tap_io(|connection| {
+        if let Err(error) = connection.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set on a connection");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
