@@ -10,6 +10,7 @@ use auth::{CurrentUser, TokenError};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use domain::RoomEvent;
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use rand::Rng;
 use tokio::sync::broadcast::error::RecvError;
@@ -247,7 +248,15 @@ impl Connection {
     /// Gives the socket everything after its cursor from the store, then hands over to the live
     /// stream. Whatever the stream held before each read is skipped (that read covers it); what
     /// arrives after the last one is newer, and follows in order.
-    async fn catch_up(&mut self) -> Result<(), End> {
+    ///
+    /// Boxed: its reads of the store make a large future, and awaited in place it would make
+    /// every socket's session that much larger for as long as it is open, though a session
+    /// catches up seldom.
+    fn catch_up(&mut self) -> BoxFuture<'_, Result<(), End>> {
+        Box::pin(self.read_missed())
+    }
+
+    async fn read_missed(&mut self) -> Result<(), End> {
         let room_id = self.room_id;
         let read_failed = move |error: FanoutError| {
             tracing::warn!(%room_id, %error, "catch-up read failed");
