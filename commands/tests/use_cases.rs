@@ -96,6 +96,70 @@ async fn a_repeated_client_msg_id_answers_the_original_message_as_a_repeat() {
 }
 
 #[tokio::test]
+async fn a_send_older_than_the_rooms_memory_answers_its_original_among_new_sends_in_other_rooms() {
+    let (commands, pool) = commands().await;
+    let alice = registered(&commands, "alice").await;
+    let rooms = [
+        room(&commands, &alice, "first").await,
+        room(&commands, &alice, "here").await,
+        room(&commands, &alice, "elsewhere").await,
+    ];
+    let here = rooms[1];
+    let original = commands
+        .post_message(
+            &alice,
+            here,
+            NewMessage::parse("hello", None).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    // As if it had been sent with an id long enough ago that the room no longer remembers it.
+    sqlx::query(
+        "INSERT INTO sent_messages (room_id, sender_id, client_msg_id, seq) VALUES ($1, $2, 'old', $3)",
+    )
+    .bind(here.to_string())
+    .bind(alice.user_id.to_string())
+    .bind(original.seq as i64)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    // The first room's commit runs alone; the other two rooms' batches queue meanwhile and are
+    // stored by one statement, which the repeat makes the store refuse.
+    let sends = (0..40).map(|n| {
+        let (room_id, content, id) = match n {
+            5 => (here, "hello again".to_owned(), "old".to_owned()),
+            n => (rooms[n % 3], format!("new {n}"), format!("new-{n}")),
+        };
+        let (commands, alice) = (&commands, &alice);
+        async move {
+            let message = NewMessage::parse(&content, Some(&id)).unwrap();
+            commands.post_message(alice, room_id, message, None).await
+        }
+    });
+    let mut answers = futures::future::join_all(sends).await;
+
+    let repeat = answers.remove(5).unwrap();
+    assert!(repeat.repeat);
+    assert_eq!(repeat.seq, original.seq);
+    assert_eq!(repeat.message.content, "hello");
+    for answer in answers {
+        assert!(!answer.unwrap().repeat);
+    }
+    let posted = testkit::count(
+        &pool,
+        "SELECT count(*) FROM events WHERE event_type = 'MessagePosted'",
+    )
+    .await;
+    assert_eq!(
+        posted,
+        1 + 39,
+        "the repeat stored nothing, every new send once"
+    );
+}
+
+#[tokio::test]
 async fn joining_again_is_no_error_and_says_the_caller_was_already_a_member() {
     let (commands, _pool) = commands().await;
     let alice = registered(&commands, "alice").await;
