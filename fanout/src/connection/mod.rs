@@ -8,10 +8,12 @@ mod sends;
 mod session;
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures::FutureExt;
 use tokio::time::timeout;
 
 use crate::frames::Dialect;
@@ -97,7 +99,10 @@ pub enum Credential {
 /// already subscribed to its room, at the sequence the room had when it was admitted, so nothing
 /// committed after the client saw its handshake complete can pass it by. A refusal still
 /// completes the handshake and is told in the close frame, which is what clients understand.
-pub struct Verdict(Result<Admission, End>);
+///
+/// The admission is boxed: the upgrade's task keeps what it was given for as long as the socket
+/// is open, and the admission moves on into the connection.
+pub struct Verdict(Result<Box<Admission>, End>);
 
 /// Decides whether the client at `address` may open the socket it asked for.
 pub async fn decide(
@@ -106,22 +111,33 @@ pub async fn decide(
     address: IpAddr,
 ) -> Verdict {
     Verdict(match request {
-        Ok(request) => admit(state, request, address).await,
+        Ok(request) => admit(state, request, address).await.map(Box::new),
         Err(detail) => Err(End::close(close::BAD_REQUEST, detail)),
     })
 }
 
 /// Serves one upgraded socket to its end. A refused socket gets one frame: the close frame.
-pub async fn run(state: FanoutState, mut socket: WebSocket, Verdict(admitted): Verdict) {
-    let end = match admitted {
-        Ok(admission) => {
-            let mut connection = Connection::new(state, socket, admission);
-            let end = connection.session().await;
-            socket = connection.socket;
-            end
-        }
-        Err(end) => end,
-    };
+///
+/// Not an `async fn`: one keeps its arguments for as long as it runs, beside the connection they
+/// were moved into, and that made every open socket nearly a kilobyte larger. The connection is
+/// built first, and the future holds it once.
+pub fn run(
+    state: FanoutState,
+    socket: WebSocket,
+    Verdict(admitted): Verdict,
+) -> impl Future<Output = ()> + Send {
+    match admitted {
+        Ok(admission) => serve(Connection::new(state, socket, *admission)).left_future(),
+        Err(end) => close_with(socket, end).right_future(),
+    }
+}
+
+async fn serve(mut connection: Connection) {
+    let end = connection.session().await;
+    close_with(connection.into_socket(), end).await;
+}
+
+async fn close_with(mut socket: WebSocket, end: End) {
     if let End::Close(code, reason) = end {
         close_politely(&mut socket, code, reason).await;
     }

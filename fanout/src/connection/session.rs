@@ -83,6 +83,12 @@ impl Connection {
         }
     }
 
+    /// The socket, to close once the session ended; the rest of the connection (its room
+    /// subscription, its place under the caps) is let go at once.
+    pub(super) fn into_socket(self) -> WebSocket {
+        self.socket
+    }
+
     pub(super) async fn session(&mut self) -> End {
         match self.serve().await {
             Ok(never) => match never {},
