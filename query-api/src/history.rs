@@ -75,19 +75,39 @@ impl HistoryParams {
     }
 }
 
+/// The page's rows only when the caller (the parameter given, null when anonymous) may read room
+/// `$1`: a condition on the room alone, decided once before the first row is read. A full page
+/// then needs no other round trip; a short one may be short because the room is not readable,
+/// and [`readable_room`] says why.
+macro_rules! when_readable {
+    ($caller:literal) => {
+        concat!(
+            " AND EXISTS (SELECT 1 FROM rooms r
+                       WHERE r.id = $1
+                         AND (NOT r.is_private
+                              OR EXISTS (SELECT 1 FROM room_members rm
+                                          WHERE rm.room_id = r.id AND rm.user_id = ",
+            $caller,
+            ")))"
+        )
+    };
+}
+
 /// Newest first, between two exclusive bounds; offset for the seed's paging.
 const NEWEST_FIRST: &str = concat!(
     select_messages!(),
-    "WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3
-     ORDER BY m.seq DESC
+    "WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3",
+    when_readable!("$6"),
+    " ORDER BY m.seq DESC
      LIMIT $4 OFFSET $5"
 );
 
 /// Oldest first right after a cursor, for paging forward; the handler turns it around.
 const OLDEST_FIRST: &str = concat!(
     select_messages!(),
-    "WHERE m.room_id = $1 AND m.seq > $2
-     ORDER BY m.seq
+    "WHERE m.room_id = $1 AND m.seq > $2",
+    when_readable!("$5"),
+    " ORDER BY m.seq
      LIMIT $3 OFFSET $4"
 );
 
@@ -118,9 +138,11 @@ pub(crate) async fn room_messages(
     Query(params): Query<HistoryParams>,
 ) -> Result<(HeaderMap, Json<Vec<MessageView>>), QueryError> {
     let page = params.page()?;
-    readable_room(&state.pool, room_id, &user).await?;
+    let caller = user.0.as_ref().map(|user| user.id);
     let mut headers = HeaderMap::new();
     if let Some(min_seq) = params.min_seq {
+        // Checked before waiting: only a reader of the room may hold a request open.
+        readable_room(&state.pool, room_id, &user).await?;
         let reached = state
             .projection
             .wait(Room::TYPE, &room_id.to_string(), min_seq, MIN_SEQ_WAIT)
@@ -142,6 +164,7 @@ pub(crate) async fn room_messages(
             .bind(after_seq)
             .bind(limit)
             .bind(i64::from(offset))
+            .bind(caller)
             .fetch_all(&state.pool)
             .await?;
         page.reverse();
@@ -153,10 +176,15 @@ pub(crate) async fn room_messages(
             .bind(before_seq)
             .bind(limit)
             .bind(i64::from(offset))
+            .bind(caller)
             .fetch_all(&state.pool)
             .await?
     };
-    if i64::try_from(messages.len()) == Ok(limit) {
+    let full = i64::try_from(messages.len()) == Ok(limit);
+    if !full && params.min_seq.is_none() {
+        readable_room(&state.pool, room_id, &user).await?;
+    }
+    if full {
         let (cursor, seq) = if forward {
             ("after_seq", messages.first().map(|m| m.seq))
         } else {
