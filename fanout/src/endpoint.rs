@@ -14,6 +14,10 @@ use crate::FanoutState;
 
 /// Per-socket buffers: axum's defaults cost about 134 KB per connection, these about 6 KB.
 const READ_BUFFER: usize = 4096;
+/// Frames given to a socket together are written together up to this much: a busy room's
+/// deliveries then cost one system call for many frames, not one each. The buffer grows only as
+/// far as a socket's largest batch.
+const WRITE_BATCH: usize = 16 * 1024;
 /// A write that cannot reach the network piles up here at most before the socket is dropped.
 const MAX_WRITE_BUFFER: usize = 256 * 1024;
 
@@ -107,7 +111,7 @@ pub(crate) async fn connect(
     let verdict = connection::decide(&state, request, client.limit_key()).await;
     upgrade
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BATCH)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(HARD_FRAME_CAP)
         .max_frame_size(HARD_FRAME_CAP)

@@ -32,6 +32,9 @@ pub const HARD_FRAME_CAP: usize = 1024 * 1024;
 const WRITE_STALL: Duration = Duration::from_secs(5);
 /// How long a closing handshake may take before the connection is simply dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Deliveries the room's stream already holds for a socket are written together, this many
+/// at most, so one busy socket gives the others on its worker their turn.
+const DELIVERY_BATCH: usize = 64;
 /// Typing notices from one socket are passed on at most this often.
 const TYPING_EVERY: Duration = Duration::from_secs(1);
 
@@ -65,6 +68,10 @@ impl End {
 
     fn too_slow() -> Self {
         Self::close(close::TOO_SLOW, "too slow: resume with since")
+    }
+
+    fn restarting() -> Self {
+        Self::close(close::RESTARTING, "server restarting: resume with since")
     }
 
     fn unavailable() -> Self {

@@ -2,6 +2,7 @@
 //! what it missed before it goes on live. Reading the client and delivering the room are
 //! independent: the client's sends commit while the loop goes on draining the room's stream.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use std::time::Duration;
@@ -11,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use domain::RoomEvent;
 use futures::future::BoxFuture;
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use rand::Rng;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{timeout, Instant, MissedTickBehavior};
@@ -20,7 +21,7 @@ use uuid::Uuid;
 
 use super::admission::Admission;
 use super::sends::{Answer, Answers};
-use super::{close, End, MAX_FRAME, TYPING_EVERY, WRITE_STALL};
+use super::{close, End, DELIVERY_BATCH, MAX_FRAME, TYPING_EVERY, WRITE_STALL};
 use crate::backlog::Backlog;
 use crate::caps::SocketPermit;
 use crate::frames::{self, ClientFrame, Dialect, PresentUser};
@@ -135,22 +136,10 @@ impl Connection {
             };
             match step {
                 Step::Incoming(incoming) => self.on_incoming(incoming).await?,
-                // Missed some (this socket subscribed while they were under way): the store has
-                // them, and this one too.
-                Step::Delivery(Ok(delivery))
-                    if delivery.seq.is_some_and(|seq| seq > self.cursor + 1) =>
-                {
-                    self.catch_up().await?
-                }
-                Step::Delivery(Ok(delivery)) => self.deliver(&delivery, true).await?,
+                Step::Delivery(Ok(delivery)) => self.deliver_live(delivery).await?,
                 Step::Answer(answer) => self.answer(answer).await?,
-                Step::Delivery(Err(RecvError::Lagged(_))) => return Err(End::too_slow()),
-                Step::Delivery(Err(RecvError::Closed)) | Step::Shutdown => {
-                    return Err(End::close(
-                        close::RESTARTING,
-                        "server restarting: resume with since",
-                    ))
-                }
+                Step::Delivery(Err(error)) => return Err(stream_failed(error)),
+                Step::Shutdown => return Err(End::restarting()),
                 Step::Ping => self.keepalive().await?,
                 Step::CheckToken => self.check_token()?,
                 Step::TokenExpired => {
@@ -222,9 +211,31 @@ impl Connection {
         Ok(())
     }
 
-    /// Gives the socket one delivery, unless it had that room event already. A `live` message's
-    /// time from acceptance to this socket is measured; one read back from the store is not (its
-    /// age says how long the client was away).
+    /// Gives the socket a delivery of the room's stream, and those the stream already holds
+    /// behind it (up to [`DELIVERY_BATCH`]), written together: in a busy room one write carries
+    /// many frames instead of one each.
+    async fn deliver_live(&mut self, first: Arc<Delivery>) -> Result<(), End> {
+        let mut next = Some(first);
+        let mut batched = 0;
+        while let Some(delivery) = next.take() {
+            // Missed some (this socket subscribed while they were under way): the store has
+            // them, and this one too.
+            if delivery.seq.is_some_and(|seq| seq > self.cursor + 1) {
+                self.flush().await?;
+                return self.catch_up().await;
+            }
+            self.deliver(&delivery, true).await?;
+            batched += 1;
+            if batched < DELIVERY_BATCH {
+                next = self.subscription.try_recv().map_err(stream_failed)?;
+            }
+        }
+        self.flush().await
+    }
+
+    /// Queues one delivery for the socket, unless it had that room event already; the caller
+    /// flushes. A `live` message's time from acceptance to this socket is measured; one read
+    /// back from the store is not (its age says how long the client was away).
     async fn deliver(&mut self, delivery: &Delivery, live: bool) -> Result<(), End> {
         if let Some(seq) = delivery.seq {
             if seq <= self.cursor {
@@ -238,7 +249,7 @@ impl Connection {
             Dialect::V2 => delivery.v2.clone(),
         };
         if let Some(frame) = frame {
-            self.write(frame).await?;
+            self.feed(frame).await?;
             let posted_at = delivery.posted_at.filter(|_| live);
             self.state.measures.delivered(posted_at);
         }
@@ -289,6 +300,7 @@ impl Connection {
                 };
                 self.deliver(&delivery, false).await?;
             }
+            self.flush().await?;
         }
         Ok(())
     }
@@ -313,11 +325,33 @@ impl Connection {
     }
 
     async fn send(&mut self, message: Message) -> Result<(), End> {
-        match timeout(WRITE_STALL, self.socket.send(message)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(End::Gone),
-            Err(_) => Err(End::too_slow()),
-        }
+        within_stall(self.socket.send(message)).await
+    }
+
+    /// Queues a frame behind those not yet written; [`Connection::flush`] writes them.
+    async fn feed(&mut self, frame: Utf8Bytes) -> Result<(), End> {
+        within_stall(self.socket.feed(Message::Text(frame))).await
+    }
+
+    async fn flush(&mut self) -> Result<(), End> {
+        within_stall(self.socket.flush()).await
+    }
+}
+
+/// A write the client does not take in time means it stopped reading.
+async fn within_stall(write: impl Future<Output = Result<(), axum::Error>>) -> Result<(), End> {
+    match timeout(WRITE_STALL, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Gone),
+        Err(_) => Err(End::too_slow()),
+    }
+}
+
+/// The room's stream failed this socket: it fell too far behind, or the node is stopping.
+fn stream_failed(error: RecvError) -> End {
+    match error {
+        RecvError::Lagged(_) => End::too_slow(),
+        RecvError::Closed => End::restarting(),
     }
 }
 

@@ -244,6 +244,17 @@ impl Subscription {
         self.receiver.recv().await
     }
 
+    /// The next delivery when the stream holds one already; `None` when it would have to wait.
+    pub fn try_recv(&mut self) -> Result<Option<Arc<Delivery>>, broadcast::error::RecvError> {
+        use broadcast::error::{RecvError, TryRecvError};
+        match self.receiver.try_recv() {
+            Ok(delivery) => Ok(Some(delivery)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+        }
+    }
+
     /// Skips what the stream holds for this socket right now. Anything skipped was committed
     /// before the store read that follows, so that read covers it.
     pub fn skip_buffered(&mut self) {
