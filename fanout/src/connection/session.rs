@@ -30,7 +30,7 @@ use crate::{store, FanoutError, FanoutState};
 
 pub(super) struct Connection {
     pub(super) state: FanoutState,
-    pub(super) socket: WebSocket,
+    socket: WebSocket,
     pub(super) subscription: Subscription,
     pub(super) user: CurrentUser,
     pub(super) me: PresentUser,

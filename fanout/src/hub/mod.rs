@@ -258,11 +258,11 @@ impl Subscription {
     /// Skips what the stream holds for this socket right now. Anything skipped was committed
     /// before the store read that follows, so that read covers it.
     pub fn skip_buffered(&mut self) {
-        use broadcast::error::TryRecvError;
+        use broadcast::error::RecvError;
         loop {
-            match self.receiver.try_recv() {
-                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
-                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+            match self.try_recv() {
+                Ok(Some(_)) | Err(RecvError::Lagged(_)) => {}
+                Ok(None) | Err(RecvError::Closed) => return,
             }
         }
     }
