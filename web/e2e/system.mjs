@@ -42,7 +42,8 @@ export async function psql(sql) {
   await run('psql', [PG_ADMIN_URL, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql]);
 }
 
-/** A port nobody listens on right now (the kernel's pick, released at once). */
+/** A port nobody listens on right now (the kernel's pick, released at once): for Caddy, which
+ * cannot say which port it got. */
 async function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
@@ -54,24 +55,32 @@ async function freePort() {
   });
 }
 
+/** The port in the line every role logs once it has bound its listener
+ * (`serving on http://127.0.0.1:41234 ...`), if `line` is that line. */
+function servedPort(line) {
+  const served = /serving (?:.* )?on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+  return served && Number(served[1]);
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class ChatSystem {
-  /** @type {{ role: string, port: number, proc: import('node:child_process').ChildProcess | null, exited: Promise<object> | null }[]} */
+  /** @type {{ role: string, port: number | null, proc: import('node:child_process').ChildProcess | null, exited: Promise<object> | null }[]} */
   #processes;
   /** @type {Proxy | null} */
   #proxy = null;
   #log;
   #env;
 
-  constructor({ database, ports, bin, artifacts }) {
+  constructor({ database, bin, artifacts }) {
     this.database = database;
     this.bin = bin;
     this.artifacts = artifacts;
-    this.#processes = LAYOUTS[LAYOUT].map((role, i) => ({ role, port: ports[i], proc: null, exited: null }));
-    // The topology's proxy takes the port after its processes'.
-    this.proxyPort = ports[this.#processes.length];
-    this.baseUrl = `http://127.0.0.1:${LAYOUT === 'all' ? ports[0] : this.proxyPort}`;
+    // A process's port is the one it bound first; it is started again on the same one.
+    this.#processes = LAYOUTS[LAYOUT].map((role) => ({ role, port: null, proc: null, exited: null }));
+    /** Where clients reach the system: the `chat all` process, or the topology's proxy; known
+     * once it serves. */
+    this.baseUrl = null;
     mkdirSync(artifacts, { recursive: true });
     this.logPath = join(artifacts, 'server.log');
     this.#log = createWriteStream(this.logPath);
@@ -111,10 +120,7 @@ export class ChatSystem {
     const database = `chat_test_e2e_${process.pid}_${Date.now().toString(36)}`;
     const started = Date.now();
     await psql(`CREATE DATABASE "${database}"`);
-    const ports = [];
-    // One per process, and one for the topology's proxy.
-    for (let i = 0; i <= LAYOUTS[LAYOUT].length; i++) ports.push(await freePort());
-    const system = new ChatSystem({ database, ports, bin, artifacts });
+    const system = new ChatSystem({ database, bin, artifacts });
     system.note(`database ${database} created in ${Date.now() - started} ms`);
     try {
       await system.boot();
@@ -134,13 +140,14 @@ export class ChatSystem {
    * in the topology, the proxy is started once, in front of them, and stays. */
   async boot() {
     if (this.#processes.some((p) => p.proc)) throw new Error('the server is already running');
-    this.note(`starting ${this.#processes.map((p) => `chat ${p.role} on :${p.port}`).join(', ')}`);
+    this.note(`starting ${this.#processes.map((p) => `chat ${p.role} on :${p.port ?? 0}`).join(', ')}`);
     await Promise.all(this.#processes.map((p) => this.#startProcess(p)));
+    if (LAYOUT === 'all') this.baseUrl = `http://127.0.0.1:${this.#processes[0].port}`;
     if (LAYOUT === 'topology' && !this.#proxy) {
       const addresses = (role) => this.#processes.filter((p) => p.role === role).map((p) => `127.0.0.1:${p.port}`);
       this.#proxy = await Proxy.start({
         caddyfile: join(REPO_DIR, 'deploy', 'Caddyfile'),
-        port: this.proxyPort,
+        freePort,
         upstreams: {
           CHAT_PROXY_COMMAND_API: addresses('command-api'),
           CHAT_PROXY_QUERY_API: addresses('query-api'),
@@ -148,44 +155,70 @@ export class ChatSystem {
         },
         logPath: join(this.artifacts, 'proxy.log'),
       });
+      this.baseUrl = this.#proxy.baseUrl;
       this.note(`caddy serving deploy/Caddyfile on ${this.baseUrl}`);
     }
     await this.#answering(`${this.baseUrl}/rooms/`);
     this.note(`serving on ${this.baseUrl}`);
   }
 
-  /** Starts one process and waits until its /readyz answers 200. */
+  /** Starts one process and waits until its /readyz answers 200.
+   *
+   * The first time, the process binds port 0 and the port it got is read from its log: a port
+   * probed free beforehand can be taken by another process in between, which would then answer
+   * for this one. */
   async #startProcess(p) {
-    const env = { ...this.#env, CHAT_LISTEN: `127.0.0.1:${p.port}` };
+    const env = { ...this.#env, CHAT_LISTEN: `127.0.0.1:${p.port ?? 0}` };
     const proc = spawn(this.bin, [p.role], { env, cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    let announced;
+    const bound = new Promise((r) => (announced = r));
     for (const stream of [proc.stdout, proc.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => this.#log.write(`[${p.role} :${p.port}] ${line}\n`));
+      createInterface({ input: stream }).on('line', (line) => {
+        this.#log.write(`[${p.role} ${p.port ? `:${p.port}` : `pid ${proc.pid}`}] ${line}\n`);
+        const port = servedPort(line);
+        if (port) announced(port);
+      });
     }
     p.proc = proc;
     p.exited = new Promise((r) => proc.once('exit', (code, signal) => r({ code, signal })));
     let exited = null;
     void p.exited.then((e) => (exited = e));
-    await this.#answering(`http://127.0.0.1:${p.port}/readyz`, () => {
-      if (!exited) return;
+    const notServing = (how) => {
+      proc.kill('SIGKILL');
       p.proc = null;
-      throw new Error(`chat ${p.role} exited (${JSON.stringify(exited)}) before serving; see ${this.logPath}`);
+      return new Error(`chat ${p.role} ${how} before serving; see ${this.logPath}`);
+    };
+    let timer;
+    const port = await Promise.race([
+      bound,
+      p.exited.then((e) => `exited (${JSON.stringify(e)})`),
+      new Promise((r) => (timer = setTimeout(() => r('logged no address within 30 s'), 30_000))),
+    ]);
+    clearTimeout(timer);
+    if (typeof port !== 'number') throw notServing(port);
+    p.port = port;
+    await this.#answering(`http://127.0.0.1:${port}/readyz`, () => {
+      if (exited) throw notServing(`exited (${JSON.stringify(exited)})`);
     });
   }
 
   /** Waits up to 30 s for `url` to answer 200, calling `check` (which may throw) between tries. */
   async #answering(url, check = () => {}) {
     const deadline = Date.now() + 30_000;
+    let last = 'no answer';
     while (Date.now() < deadline) {
       check();
       try {
-        const res = await fetch(url);
+        const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
         if (res.ok) return;
-      } catch {
+        last = `${res.status} ${(await res.text()).slice(0, 200)}`;
+      } catch (e) {
         // Not listening yet.
+        last = e.cause?.code ?? e.message;
       }
       await sleep(100);
     }
-    throw new Error(`${url} did not answer within 30 s; see ${this.logPath}`);
+    throw new Error(`${url} did not answer 200 within 30 s (last: ${last}); see ${this.logPath}`);
   }
 
   /** Kills every `chat` process without warning, as a crash would: sockets drop, nothing is
