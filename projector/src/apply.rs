@@ -49,7 +49,7 @@ pub(crate) struct Applied {
 pub(crate) async fn apply(
     pool: &PgPool,
     target: &Target,
-    incoming: Vec<Incoming>,
+    incoming: &[Incoming],
     sink: &mut impl PoisonSink,
 ) -> Result<Applied, ProjectorError> {
     let mut transaction = pool.begin().await?;
@@ -68,7 +68,7 @@ pub(crate) async fn apply(
 /// yet when its events are tried again one by one (see `poison`).
 pub(crate) async fn apply_in(
     connection: &mut PgConnection,
-    incoming: Vec<Incoming>,
+    incoming: &[Incoming],
     sink: &mut impl PoisonSink,
 ) -> Result<Applied, ProjectorError> {
     let mut plan = Plan::make(connection, incoming).await?;

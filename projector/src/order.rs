@@ -1,5 +1,6 @@
 //! A batch's events put in the order they apply in, with the gaps filled from the store.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use bus::EventEnvelope;
@@ -16,17 +17,18 @@ use crate::ProjectorError;
 
 /// A batch's events in the order they apply in: per aggregate by sequence, duplicates left out
 /// (retried ones excepted), the events a gap leaves out read from the store; and each
-/// aggregate's checkpoint after them.
-pub(crate) struct InOrder {
-    pub(crate) events: Vec<Incoming>,
+/// aggregate's checkpoint after them. The batch's own events are borrowed: a batch the database
+/// refuses is applied again from the same events (see `poison`).
+pub(crate) struct InOrder<'a> {
+    pub(crate) events: Vec<Cow<'a, Incoming>>,
     pub(crate) checkpoints: BTreeMap<AggregateKey, i64>,
 }
 
-pub(crate) async fn in_order(
+pub(crate) async fn in_order<'a>(
     connection: &mut PgConnection,
-    incoming: Vec<Incoming>,
-) -> Result<InOrder, ProjectorError> {
-    let mut by_aggregate: BTreeMap<AggregateKey, Vec<Incoming>> = BTreeMap::new();
+    incoming: &'a [Incoming],
+) -> Result<InOrder<'a>, ProjectorError> {
+    let mut by_aggregate: BTreeMap<AggregateKey, Vec<&Incoming>> = BTreeMap::new();
     for event in incoming {
         let key = (
             event.envelope.aggregate_type.clone(),
@@ -58,14 +60,14 @@ pub(crate) async fn in_order(
                         "skipping a retried event: a later change of the same member is applied"
                     );
                 } else {
-                    in_order.events.push(event);
+                    in_order.events.push(Cow::Borrowed(event));
                 }
                 continue;
             }
             if sequence > applied + 1 {
                 for missing in missing(connection, &key, applied, sequence).await? {
                     applied = missing.sequence;
-                    in_order.events.push(missing.into());
+                    in_order.events.push(Cow::Owned(missing.into()));
                 }
                 if applied + 1 != sequence {
                     tracing::error!(
@@ -78,7 +80,7 @@ pub(crate) async fn in_order(
                 }
             }
             applied = sequence;
-            in_order.events.push(event);
+            in_order.events.push(Cow::Borrowed(event));
         }
         if applied > before {
             in_order.checkpoints.insert(key, applied);

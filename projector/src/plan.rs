@@ -102,7 +102,7 @@ impl Messages {
 impl Plan {
     pub(crate) async fn make(
         connection: &mut PgConnection,
-        incoming: Vec<Incoming>,
+        incoming: &[Incoming],
     ) -> Result<Self, ProjectorError> {
         let in_order = in_order(connection, incoming).await?;
         let mut plan = Plan {
@@ -110,7 +110,7 @@ impl Plan {
             ..Plan::default()
         };
         for event in in_order.events {
-            plan.stage(event.envelope);
+            plan.stage(&event.envelope);
         }
         Ok(plan)
     }
@@ -130,11 +130,14 @@ impl Plan {
         &self.checkpoints
     }
 
-    fn stage(&mut self, envelope: EventEnvelope) {
+    fn stage(&mut self, envelope: &EventEnvelope) {
         let sequence = envelope.sequence;
-        let (room_id, event) = match decode(&envelope) {
+        let (room_id, event) = match decode(envelope) {
             Err(reason) => {
-                self.poisoned.push(Poisoned { envelope, reason });
+                self.poisoned.push(Poisoned {
+                    envelope: envelope.clone(),
+                    reason,
+                });
                 return;
             }
             Ok(Change::UserRegistered {

@@ -25,7 +25,7 @@ pub(crate) async fn apply_isolating_poison(
     incoming: &[Incoming],
     sink: &mut impl PoisonSink,
 ) -> Result<Applied, ProjectorError> {
-    let refused = match apply(pool, target, incoming.to_vec(), sink).await {
+    let refused = match apply(pool, target, incoming, sink).await {
         Err(error) => match refusal(&error) {
             Some(reason) => reason,
             None => return Err(error),
@@ -42,11 +42,11 @@ pub(crate) async fn apply_isolating_poison(
     // the blame for their refusal.
     let mut transaction = pool.begin().await?;
     target.enter(&mut transaction).await?;
-    let one_by_one = in_order(&mut transaction, incoming.to_vec()).await?;
+    let one_by_one = in_order(&mut transaction, incoming).await?;
     transaction.commit().await?;
     let mut total = Applied::default();
     for event in one_by_one.events {
-        match apply(pool, target, vec![event.clone()], sink).await {
+        match apply(pool, target, std::slice::from_ref(&*event), sink).await {
             Ok(applied) => {
                 total.events += applied.events;
                 total.poisoned += applied.poisoned;
@@ -56,7 +56,7 @@ pub(crate) async fn apply_isolating_poison(
                     return Err(error);
                 };
                 let poisoned = Poisoned {
-                    envelope: event.envelope,
+                    envelope: event.into_owned().envelope,
                     reason,
                 };
                 sink.poisoned(&poisoned).await?;

@@ -373,8 +373,8 @@ async fn finish_copy(
         if batch.is_empty() {
             break;
         }
-        let incoming = batch.into_iter().map(Incoming::from).collect();
-        apply_in(&mut *transaction, incoming, &mut LogPoisoned).await?;
+        let incoming: Vec<Incoming> = batch.into_iter().map(Incoming::from).collect();
+        apply_in(&mut *transaction, &incoming, &mut LogPoisoned).await?;
     }
     advance_horizon(&mut *transaction, &horizon).await?;
     Ok(horizon)
