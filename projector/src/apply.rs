@@ -13,6 +13,7 @@ use bus::EventEnvelope;
 use sqlx::{PgConnection, PgPool};
 
 use crate::checkpoints::AggregateKey;
+use crate::numbering::{CopyOrdinals, Numbered};
 use crate::plan::Plan;
 use crate::sink::PoisonSink;
 use crate::target::{Advanced, Target};
@@ -43,6 +44,8 @@ pub(crate) struct Applied {
     pub(crate) poisoned: usize,
     /// The checkpoints the batch moved, and to where.
     pub(crate) advanced: BTreeMap<AggregateKey, i64>,
+    /// The newest ordinals its messages took.
+    pub(crate) numbered: Numbered,
 }
 
 /// Applies `incoming` to `target` in one transaction.
@@ -54,31 +57,37 @@ pub(crate) async fn apply(
 ) -> Result<Applied, ProjectorError> {
     let mut transaction = pool.begin().await?;
     target.enter(&mut transaction).await?;
-    let applied = apply_in(&mut transaction, incoming, sink).await?;
+    let applied = apply_in(&mut transaction, incoming, target.ordinals(), sink).await?;
     target
         .committing(&mut transaction, Advanced::These(&applied.advanced))
         .await?;
     transaction.commit().await?;
+    if let Some(ordinals) = target.ordinals() {
+        ordinals.committed(&applied.numbered);
+    }
     Ok(applied)
 }
 
-/// Applies `incoming` inside the caller's transaction, already pointed at its target.
+/// Applies `incoming` inside the caller's transaction, already pointed at its target; new
+/// messages are numbered from `known` counts where the caller keeps them, else from the tables.
 /// Poisoned events reach `sink` after the writes and before the commit: none is lost between a
 /// commit and its dead-lettering, and a batch the database refuses has dead-lettered nothing
 /// yet when its events are tried again one by one (see `poison`).
 pub(crate) async fn apply_in(
     connection: &mut PgConnection,
     incoming: &[Incoming],
+    known: Option<&CopyOrdinals>,
     sink: &mut impl PoisonSink,
 ) -> Result<Applied, ProjectorError> {
     let mut plan = Plan::make(connection, incoming).await?;
     let poisoned = plan.take_poisoned();
-    let applied = Applied {
+    let mut applied = Applied {
         events: plan.staged(),
         poisoned: poisoned.len(),
         advanced: plan.checkpoints().clone(),
+        numbered: Numbered::default(),
     };
-    plan.execute(connection).await?;
+    applied.numbered = plan.execute(connection, known).await?;
     for poisoned in &poisoned {
         sink.poisoned(poisoned).await?;
     }

@@ -15,6 +15,7 @@ mod horizon;
 mod lag;
 mod live;
 mod membership;
+mod numbering;
 mod order;
 mod plan;
 mod poison;

@@ -13,6 +13,7 @@ use crate::changes::MessageChanges;
 use crate::checkpoints::{advance_checkpoints, AggregateKey};
 use crate::event::{decode, Change};
 use crate::membership::{waves, Membership};
+use crate::numbering::{CopyOrdinals, Numbered};
 use crate::order::in_order;
 use crate::sink::Poisoned;
 use crate::ProjectorError;
@@ -72,16 +73,29 @@ struct Messages {
 }
 
 impl Messages {
-    /// Inserts the batch's messages; answers the newest ordinal each room's messages took,
-    /// which the rooms' one update writes beside their sequence.
+    /// Inserts the batch's messages, numbered from the `known` counts or else from the tables;
+    /// answers the newest ordinal each room's and each author's messages took (the rooms' one
+    /// update writes a room's beside its sequence).
     async fn insert(
         &self,
         connection: &mut PgConnection,
-    ) -> Result<HashMap<Uuid, i64>, sqlx::Error> {
+        known: Option<&CopyOrdinals>,
+    ) -> Result<Numbered, sqlx::Error> {
+        let mut numbered = Numbered::default();
         if self.ids.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(numbered);
         }
-        let counts: Vec<(Uuid, i64)> = sqlx::query_as(INSERT_MESSAGES)
+        let (room_counts, author_counts) = match known {
+            Some(known) => {
+                let (rooms, authors) = known.before(&self.room_ids, &self.user_ids);
+                (
+                    rooms.into_iter().map(Some).collect(),
+                    authors.into_iter().map(Some).collect(),
+                )
+            }
+            None => (vec![None; self.ids.len()], vec![None; self.ids.len()]),
+        };
+        let newest: Vec<(Uuid, Uuid, i64, i64)> = sqlx::query_as(INSERT_MESSAGES)
             .bind(&self.room_ids)
             .bind(&self.seqs)
             .bind(&self.ids)
@@ -93,9 +107,14 @@ impl Messages {
             .bind(&self.bots)
             .bind(&self.reply_to)
             .bind(&self.mentions)
+            .bind(&room_counts as &[Option<i64>])
+            .bind(&author_counts as &[Option<i64>])
             .fetch_all(connection)
             .await?;
-        Ok(counts.into_iter().collect())
+        for (room_id, user_id, ordinal, by_author) in newest {
+            numbered.record(room_id, user_id, ordinal, by_author);
+        }
+        Ok(numbered)
     }
 }
 
@@ -248,7 +267,12 @@ impl Plan {
         }
     }
 
-    pub(crate) async fn execute(self, connection: &mut PgConnection) -> Result<(), sqlx::Error> {
+    /// Writes the plan; answers the newest ordinals its messages took.
+    pub(crate) async fn execute(
+        self,
+        connection: &mut PgConnection,
+        known: Option<&CopyOrdinals>,
+    ) -> Result<Numbered, sqlx::Error> {
         if !self.users.ids.is_empty() {
             sqlx::query(INSERT_USERS)
                 .bind(&self.users.ids)
@@ -283,7 +307,7 @@ impl Plan {
         for wave in waves(&self.membership) {
             wave.execute(connection).await?;
         }
-        let message_counts = self.messages.insert(connection).await?;
+        let numbered = self.messages.insert(connection, known).await?;
         self.changes.execute(connection).await?;
         if !self.reads.is_empty() {
             let ((users, rooms), seqs): ((Vec<Uuid>, Vec<Uuid>), Vec<i64>) =
@@ -299,7 +323,7 @@ impl Plan {
             let (rooms, seqs): (Vec<Uuid>, Vec<i64>) = self.last_seqs.into_iter().unzip();
             let counts: Vec<i64> = rooms
                 .iter()
-                .map(|room| message_counts.get(room).copied().unwrap_or(0))
+                .map(|room| numbered.rooms.get(room).copied().unwrap_or(0))
                 .collect();
             sqlx::query(ADVANCE_ROOMS)
                 .bind(&rooms)
@@ -311,7 +335,7 @@ impl Plan {
         if !self.checkpoints.is_empty() {
             advance_checkpoints(connection, self.checkpoints).await?;
         }
-        Ok(())
+        Ok(numbered)
     }
 }
 
@@ -336,8 +360,11 @@ SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::time
 ON CONFLICT DO NOTHING";
 
 // Each new message takes the next ordinal of its room, and of its author in the room (see
-// migration 0084); the statement answers each room's newest, which `ADVANCE_ROOMS` records as
-// the room's message count. One already there is left out before numbering, so applying twice
+// migration 0084); the statement answers each room's and author's newest, and `ADVANCE_ROOMS`
+// records the room's as its message count. Where the writer keeps the counts (a copy being
+// built, see `numbering`), it passes each message's room and author count ($12, $13) and the
+// tables are not asked: `coalesce` runs a subquery only when what comes before it is null. One
+// already there is left out before numbering, so applying twice
 // numbers once. That check is one probe per incoming row: as a subquery PostgreSQL may not turn
 // into a join (`OFFSET 0`), no plan can read the whole table for it, as the hash anti join
 // chosen while `messages` was small did on every batch once it held 20,000 rows; and naming
@@ -352,15 +379,17 @@ const INSERT_MESSAGES: &str = "
 WITH incoming AS MATERIALIZED (
     SELECT u.*,
            row_number() OVER (PARTITION BY u.room_id ORDER BY u.seq) AS n,
-           coalesce((SELECT a.author_ordinal FROM messages a
+           coalesce(u.author_count,
+                    (SELECT a.author_ordinal FROM messages a
                       WHERE a.room_id = u.room_id AND a.user_id = u.user_id
                       ORDER BY a.seq DESC LIMIT 1), 0)
            + row_number() OVER (PARTITION BY u.room_id, u.user_id ORDER BY u.seq)
                AS author_ordinal
       FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
-                  $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
+                  $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[],
+                  $12::bigint[], $13::bigint[])
            AS u(room_id, seq, id, user_id, username, content, client_msg_id, created_at,
-                is_bot, reply_to, mentions)
+                is_bot, reply_to, mentions, room_count, author_count)
      WHERE NOT EXISTS (SELECT 1 FROM messages m
                        WHERE m.room_id = u.room_id AND m.user_id = u.user_id AND m.seq = u.seq
                        OFFSET 0)),
@@ -369,14 +398,15 @@ inserted AS (
                           created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
     SELECT i.room_id, i.seq, i.id, i.user_id, i.username, i.content, i.client_msg_id,
            i.created_at, i.is_bot, i.reply_to, i.mentions,
-           coalesce((SELECT r.message_count FROM rooms r WHERE r.id = i.room_id OFFSET 0), 0)
+           coalesce(i.room_count,
+                    (SELECT r.message_count FROM rooms r WHERE r.id = i.room_id OFFSET 0), 0)
                + i.n,
            i.author_ordinal
       FROM incoming i
      ORDER BY i.room_id, i.seq
     ON CONFLICT DO NOTHING
-    RETURNING room_id, ordinal)
-SELECT room_id, max(ordinal) FROM inserted GROUP BY room_id";
+    RETURNING room_id, user_id, ordinal, author_ordinal)
+SELECT room_id, user_id, max(ordinal), max(author_ordinal) FROM inserted GROUP BY room_id, user_id";
 
 const MOVE_READ_POSITIONS: &str = "
 INSERT INTO read_positions (user_id, room_id, seq)

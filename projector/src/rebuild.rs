@@ -374,7 +374,8 @@ async fn finish_copy(
             break;
         }
         let incoming: Vec<Incoming> = batch.into_iter().map(Incoming::from).collect();
-        apply_in(&mut *transaction, &incoming, &mut LogPoisoned).await?;
+        // By the tables: the copy has all its indexes by now, and is not written after this.
+        apply_in(&mut *transaction, &incoming, None, &mut LogPoisoned).await?;
     }
     advance_horizon(&mut *transaction, &horizon).await?;
     Ok(horizon)

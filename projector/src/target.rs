@@ -1,10 +1,12 @@
 //! Which copy of the read tables a transaction writes, and what entering and leaving it takes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sqlx::PgConnection;
 
 use crate::checkpoints::AggregateKey;
+use crate::numbering::CopyOrdinals;
 
 /// Which copy of the read tables a transaction writes.
 #[derive(Debug, Clone)]
@@ -13,6 +15,8 @@ pub(crate) struct Target {
     /// The live tables: writers take turns (a transaction-level lock, which a swap also takes)
     /// and every commit notifies read-your-writes waiters.
     live: bool,
+    /// A copy's counts of its messages, kept by its one writer; none for the live tables.
+    ordinals: Option<Arc<CopyOrdinals>>,
 }
 
 /// Serialises writers of the live tables: projectors, their catch-up, and a rebuild's swap.
@@ -23,6 +27,7 @@ impl Target {
         Self {
             schema: "public".into(),
             live: true,
+            ordinals: None,
         }
     }
 
@@ -30,7 +35,13 @@ impl Target {
         Self {
             schema: schema.into(),
             live: false,
+            ordinals: Some(Arc::default()),
         }
+    }
+
+    /// Where this target's message counts stand, when its writer keeps them.
+    pub(crate) fn ordinals(&self) -> Option<&CopyOrdinals> {
+        self.ordinals.as_deref()
     }
 
     /// The schema of this target's tables.

@@ -122,3 +122,43 @@ async fn checkpoints_are_looked_up_by_probes_even_with_the_plans_made_while_ther
         "{scanned} checkpoint rows scanned; there are {checkpoints}"
     );
 }
+
+#[tokio::test]
+async fn a_rebuild_numbers_each_message_among_its_authors_without_a_walk_through_its_room() {
+    // More than a rebuild's batch of events: the later batches number after rows in the copy.
+    const MESSAGES: usize = 25_000;
+    let system = System::new().await;
+    // 300 people take turns: each one's previous message is 300 messages back.
+    let history = seed::history(&Shape {
+        users: 301,
+        rooms: 1,
+        members_per_room: 300,
+        messages: MESSAGES,
+        changed_messages: 0,
+        rooms_with_leavers: 0,
+    });
+    seed::write(&system.pool, &history, 5000).await.unwrap();
+
+    projector::rebuild(&system.pool, |_| {}).await.unwrap();
+
+    // The rebuilt tables, with their statistics, are the live ones now.
+    statistics_count(&system, "messages", MESSAGES as i64).await;
+    // Looked up in the copy, an author's last ordinal stepped back through the room's primary
+    // key to their previous message: 300 entries a message here.
+    let by_key = entries_read(&system, "messages_pkey").await;
+    assert!(
+        by_key <= MESSAGES as i64,
+        "{by_key} entries of the primary key read for {MESSAGES} messages"
+    );
+    let numbered_in_order = system
+        .count(
+            "SELECT count(*) FROM (
+                 SELECT ordinal, author_ordinal,
+                        row_number() OVER (PARTITION BY room_id ORDER BY seq) AS in_room,
+                        row_number() OVER (PARTITION BY room_id, user_id ORDER BY seq) AS by_author
+                   FROM messages) m
+              WHERE ordinal = in_room AND author_ordinal = by_author",
+        )
+        .await;
+    assert_eq!(numbered_in_order, MESSAGES as i64);
+}
