@@ -359,22 +359,21 @@ SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::time
                      $6::text[])
 ON CONFLICT DO NOTHING";
 
-// Each new message takes the next ordinal of its room, and of its author in the room (see
-// migration 0084); the statement answers each room's and author's newest, and `ADVANCE_ROOMS`
-// records the room's as its message count. Where the writer keeps the counts (a copy being
-// built, see `numbering`), it passes each message's room and author count ($12, $13) and the
-// tables are not asked: `coalesce` runs a subquery only when what comes before it is null. One
-// already there is left out before numbering, so applying twice
-// numbers once. That check is one probe per incoming row: as a subquery PostgreSQL may not turn
-// into a join (`OFFSET 0`), no plan can read the whole table for it, as the hash anti join
-// chosen while `messages` was small did on every batch once it held 20,000 rows; and naming
-// room, author and seq, it matches every index it could use in full (see migration 0089). The
-// room's count is such a probe too: as a join, the plan kept from a start with few rooms read
-// all of `rooms` for every batch. The author's last ordinal is looked up before any row is
-// inserted: looked up while inserting, each lookup stepped back over the entries the statement
-// had just added, which it cannot see, and a batch of n messages by one author in one room read
-// n²/2 entries. A materialized CTE is computed only as fast as it is read, so the insert reads
-// it through a sort, which reads every row before it passes on the first.
+// Each new message takes the next ordinal of its room, and of its author in the room (see migration
+// 0084); the statement answers each room's and author's newest, and `ADVANCE_ROOMS` records the
+// room's as its message count. Where the writer keeps the counts (a copy being built, see
+// `numbering`), it passes each message's room and author count ($12, $13) and the tables are not
+// asked: `coalesce` runs a subquery only when what comes before it is null. One already there is
+// left out before numbering, so applying twice numbers once. That check is one probe per incoming
+// row: as a subquery PostgreSQL may not turn into a join (`OFFSET 0`), no plan can read the whole
+// table for it, as the hash anti join chosen while `messages` was small did on every batch once it
+// held 20,000 rows; and naming room, author and seq, it matches every index it could use in full
+// (see migration 0089). The room's count is such a probe too: as a join, the plan kept from a start
+// with few rooms read all of `rooms` for every batch. The author's last ordinal is looked up before
+// any row is inserted: looked up while inserting, each lookup stepped back over the entries the
+// statement had just added, which it cannot see, and a batch of n messages by one author in one
+// room read n²/2 entries. A materialized CTE is computed only as fast as it is read, so the insert
+// reads it through a sort, which reads every row before it passes on the first.
 const INSERT_MESSAGES: &str = "
 WITH incoming AS MATERIALIZED (
     SELECT u.*,
