@@ -19,6 +19,8 @@ use crate::system::{chat_binary, free_port, BENCH_SETTINGS};
 
 /// How long a process may take to be ready after it was started.
 const START_WITHIN: Duration = Duration::from_secs(30);
+/// How many ports a process is started on before the cluster gives up.
+const PORT_ATTEMPTS: usize = 5;
 
 /// Which processes run, and the pools each gets: PostgreSQL allows 100 connections for every
 /// test and benchmark on the machine.
@@ -154,7 +156,7 @@ impl Cluster {
                 cluster.spawn(index)?;
             }
             for index in 0..cluster.processes.len() {
-                cluster.wait_ready(index).await?;
+                cluster.wait_ready_on_a_free_port(index).await?;
             }
             Ok::<_, anyhow::Error>(())
         }
@@ -216,6 +218,28 @@ impl Cluster {
             .with_context(|| format!("starting {}", process.name))?;
         process.child = Some(child);
         Ok(())
+    }
+
+    /// Waits until a process started for the first time is ready. Its port was probed free, but
+    /// another process may bind it first; then it exits, and is started again on another port.
+    async fn wait_ready_on_a_free_port(&mut self, index: usize) -> anyhow::Result<()> {
+        for _ in 1..PORT_ATTEMPTS {
+            match self.wait_ready(index).await {
+                Err(_) if self.lost_its_port(index)? => {
+                    self.processes[index].port = free_port()?;
+                    self.spawn(index)?;
+                }
+                ready => return ready,
+            }
+        }
+        self.wait_ready(index).await
+    }
+
+    /// Whether the process exited because its port was taken (its log names the address).
+    fn lost_its_port(&self, index: usize) -> anyhow::Result<bool> {
+        let process = &self.processes[index];
+        let log = std::fs::read_to_string(self.logs.join(format!("{}.log", process.name)))?;
+        Ok(log.contains(&format!("binding 127.0.0.1:{}", process.port)))
     }
 
     /// Waits until the process is ready: every dependency of its role answers (`/readyz`). A
