@@ -3,11 +3,11 @@
 //!
 //! The live tables have several writers, so a batch reads each room's count and each author's
 //! last ordinal from the tables. A copy being built by `chat rebuild` or `chat verify` gets every
-//! message through one process, so that process keeps the counts itself: reading an author's
-//! last ordinal from the copy stepped back through the room's primary key (the copy has no other
-//! index yet) to the author's previous message, over the whole room for an author's first
-//! message in it (a room of 25,000 messages by 300 people taking turns: 108,681,391 index
-//! entries read).
+//! message through one process, so that process keeps the counts and numbers each message
+//! itself. Reading an author's last ordinal from the copy stepped back through the room's primary
+//! key (the copy has no other index yet) to the author's previous message, over the whole room
+//! for an author's first message in it (a room of 25,000 messages by 300 people taking turns:
+//! 108,681,391 index entries read); and numbering in the statement sorted every batch twice.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -39,17 +39,27 @@ impl Numbered {
 }
 
 impl CopyOrdinals {
-    /// The count of each message's room and author before the batch: one pair per message.
-    pub(crate) fn before(&self, rooms: &[Uuid], authors: &[Uuid]) -> (Vec<i64>, Vec<i64>) {
+    /// Numbers a batch's messages, given by room and author in the order they apply in (each
+    /// room's by sequence): each one's ordinal in its room, and among its author's messages
+    /// there, after those committed.
+    pub(crate) fn number(&self, rooms: &[Uuid], authors: &[Uuid]) -> (Vec<i64>, Vec<i64>) {
         let newest = self.newest.lock().expect("not poisoned");
+        let mut batch = Numbered::default();
         rooms
             .iter()
             .zip(authors)
             .map(|(room, author)| {
-                (
-                    newest.rooms.get(room).copied().unwrap_or(0),
-                    newest.authors.get(&(*room, *author)).copied().unwrap_or(0),
-                )
+                let in_room = batch
+                    .rooms
+                    .entry(*room)
+                    .or_insert_with(|| newest.rooms.get(room).copied().unwrap_or(0));
+                *in_room += 1;
+                let by_author = batch
+                    .authors
+                    .entry((*room, *author))
+                    .or_insert_with(|| newest.authors.get(&(*room, *author)).copied().unwrap_or(0));
+                *by_author += 1;
+                (*in_room, *by_author)
             })
             .unzip()
     }
@@ -64,5 +74,36 @@ impl CopyOrdinals {
         for (key, ordinal) in &numbered.authors {
             newest.authors.insert(*key, *ordinal);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_numbered_after_what_was_committed_and_only_a_commit_counts() {
+        let (room, other_room) = (Uuid::new_v4(), Uuid::new_v4());
+        let (ada, bob) = (Uuid::new_v4(), Uuid::new_v4());
+        let ordinals = CopyOrdinals::default();
+
+        let first = ordinals.number(&[room, room, other_room, room], &[ada, bob, ada, ada]);
+        assert_eq!(first, (vec![1, 2, 1, 3], vec![1, 1, 1, 2]));
+
+        // Not committed (the batch was refused and is tried again): numbered the same again.
+        assert_eq!(
+            ordinals.number(&[room, room, other_room, room], &[ada, bob, ada, ada]),
+            first
+        );
+
+        let mut committed = Numbered::default();
+        committed.record(room, ada, 3, 2);
+        committed.record(room, bob, 2, 1);
+        committed.record(other_room, ada, 1, 1);
+        ordinals.committed(&committed);
+        assert_eq!(
+            ordinals.number(&[room, other_room, room], &[bob, bob, ada]),
+            (vec![4, 2, 5], vec![2, 1, 3])
+        );
     }
 }
