@@ -81,15 +81,16 @@ pub(crate) async fn apply_in(
 ) -> Result<Applied, ProjectorError> {
     let mut plan = Plan::make(connection, incoming).await?;
     let poisoned = plan.take_poisoned();
-    let mut applied = Applied {
-        events: plan.staged(),
-        poisoned: poisoned.len(),
-        advanced: plan.checkpoints().clone(),
-        numbered: Numbered::default(),
-    };
-    applied.numbered = plan.execute(connection, known).await?;
+    let events = plan.staged();
+    let advanced = plan.checkpoints().clone();
+    let numbered = plan.execute(connection, known).await?;
     for poisoned in &poisoned {
         sink.poisoned(poisoned).await?;
     }
-    Ok(applied)
+    Ok(Applied {
+        events,
+        poisoned: poisoned.len(),
+        advanced,
+        numbered,
+    })
 }
