@@ -17,6 +17,19 @@ pub enum Goal {
     AtLeast(f64),
 }
 
+/// A goal as the tables print it. A goal computed from a baseline (0.3× its rate) is rounded
+/// to three decimals, so that it does not print the float's noise (`258679.81999999998`).
+fn goal_text(goal: Option<Goal>, unit: &str) -> String {
+    let (sign, bound) = match goal {
+        Some(Goal::AtMost(limit)) => ("≤", limit),
+        Some(Goal::AtLeast(floor)) => ("≥", floor),
+        None => return String::new(),
+    };
+    let rounded = format!("{bound:.3}");
+    let bound = rounded.trim_end_matches('0').trim_end_matches('.');
+    format!("{sign} {bound} {unit}")
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Figure {
     pub name: String,
@@ -108,11 +121,7 @@ impl ScenarioReport {
                 .filter(|&b| b != 0.0)
                 .map(|b| format!("{:.2}×", figure.value / b))
                 .unwrap_or_default();
-            let goal = match figure.goal {
-                Some(Goal::AtMost(limit)) => format!("≤ {limit} {}", figure.unit),
-                Some(Goal::AtLeast(floor)) => format!("≥ {floor} {}", figure.unit),
-                None => String::new(),
-            };
+            let goal = goal_text(figure.goal, figure.unit);
             let met = match figure.met() {
                 Some(true) => "yes",
                 Some(false) => "**no**",
@@ -253,11 +262,7 @@ fn rows(reports: &[ScenarioReport]) -> String {
     }
     table.push_str("\n| goal |");
     for figure in &first.figures {
-        let goal = match figure.goal {
-            Some(Goal::AtMost(limit)) => format!("≤ {limit} {}", figure.unit),
-            Some(Goal::AtLeast(floor)) => format!("≥ {floor} {}", figure.unit),
-            None => String::new(),
-        };
+        let goal = goal_text(figure.goal, figure.unit);
         let _ = write!(table, " {} |", goal.trim_end());
     }
     table.push('\n');
@@ -277,4 +282,21 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     format!("{cores} cores ({cpu})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_goal_prints_without_the_floats_noise_or_needless_decimals() {
+        let from_a_baseline = 0.3 * 862_266.066_666_666_6;
+        assert_eq!(
+            goal_text(Some(Goal::AtLeast(from_a_baseline)), "/s"),
+            "≥ 258679.82 /s"
+        );
+        assert_eq!(goal_text(Some(Goal::AtMost(100.0)), "ms"), "≤ 100 ms");
+        assert_eq!(goal_text(Some(Goal::AtMost(1.2)), "×"), "≤ 1.2 ×");
+        assert_eq!(goal_text(None, "ms"), "");
+    }
 }
