@@ -16,6 +16,18 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// Logs to stderr what the roles this process runs itself warn of (S5 runs the relay, the
+/// projector and `chat rebuild` in it), so that a figure gone wrong shows its cause beside it.
+/// `RUST_LOG` refines the default `warn`.
+pub fn log_warnings() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "bench", about = "Run the chat server's benchmark scenarios")]

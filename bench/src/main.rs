@@ -16,5 +16,6 @@ async fn main() -> anyhow::Result<()> {
             return bench::scenarios::ws_baseline::serve(listen).await;
         }
     }
+    bench::log_warnings();
     bench::run(bench::Args::parse()).await
 }
