@@ -12,6 +12,7 @@ pub use report::{Figure, Goal, ScenarioReport};
 pub use system::Target;
 pub use usage::Usage;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::bail;
@@ -20,11 +21,13 @@ use tracing_subscriber::EnvFilter;
 
 /// Logs to stderr what the roles this process runs itself warn of (S5 runs the relay, the
 /// projector and `chat rebuild` in it), so that a figure gone wrong shows its cause beside it.
-/// `RUST_LOG` refines the default `warn`.
+/// `RUST_LOG` refines the default `warn`; colours only on a terminal, since runs are often
+/// kept in files.
 pub fn log_warnings() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
