@@ -12,11 +12,16 @@ use crate::numbering::CopyOrdinals;
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     schema: String,
+    tables: Tables,
+}
+
+#[derive(Debug, Clone)]
+enum Tables {
     /// The live tables: writers take turns (a transaction-level lock, which a swap also takes)
     /// and every commit notifies read-your-writes waiters.
-    live: bool,
-    /// A copy's counts of its messages, kept by its one writer; none for the live tables.
-    ordinals: Option<Arc<CopyOrdinals>>,
+    Live,
+    /// A copy being built, with the counts of its messages that its one writer keeps.
+    Copy(Arc<CopyOrdinals>),
 }
 
 /// Serialises writers of the live tables: projectors, their catch-up, and a rebuild's swap.
@@ -26,22 +31,27 @@ impl Target {
     pub(crate) fn live() -> Self {
         Self {
             schema: "public".into(),
-            live: true,
-            ordinals: None,
+            tables: Tables::Live,
         }
     }
 
     pub(crate) fn copy(schema: &str) -> Self {
         Self {
             schema: schema.into(),
-            live: false,
-            ordinals: Some(Arc::default()),
+            tables: Tables::Copy(Arc::default()),
         }
     }
 
     /// Where this target's message counts stand, when its writer keeps them.
     pub(crate) fn ordinals(&self) -> Option<&CopyOrdinals> {
-        self.ordinals.as_deref()
+        match &self.tables {
+            Tables::Live => None,
+            Tables::Copy(ordinals) => Some(ordinals),
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        matches!(self.tables, Tables::Live)
     }
 
     /// The schema of this target's tables.
@@ -54,7 +64,7 @@ impl Target {
     pub(crate) async fn enter(&self, connection: &mut PgConnection) -> Result<(), sqlx::Error> {
         sqlx::query(ENTER)
             .bind(&self.schema)
-            .bind(self.live.then_some(LIVE_PROJECTION_LOCK))
+            .bind(self.is_live().then_some(LIVE_PROJECTION_LOCK))
             .execute(connection)
             .await?;
         Ok(())
@@ -67,7 +77,7 @@ impl Target {
         connection: &mut PgConnection,
         advanced: Advanced<'_>,
     ) -> Result<(), sqlx::Error> {
-        if !self.live {
+        if !self.is_live() {
             return Ok(());
         }
         let notices = match advanced {
