@@ -94,3 +94,103 @@ pub(crate) async fn apply_in(
         numbered,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use domain::{MessagePosted, Role, RoomEvent, RoomKind};
+    use testkit::seed::StoredEvent;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::sink::LogPoisoned;
+
+    fn incoming(room: Uuid, sequence: i64, event: &RoomEvent, retried: bool) -> Incoming {
+        let stored = StoredEvent::room(room, sequence, event);
+        Incoming {
+            envelope: EventEnvelope {
+                position: sequence,
+                aggregate_type: stored.aggregate_type.into(),
+                aggregate_id: stored.aggregate_id,
+                sequence,
+                event_type: stored.event_type,
+                event_version: stored.event_version,
+                payload: serde_json::from_str(&stored.payload).expect("a JSON payload"),
+                metadata: serde_json::json!({}),
+                recorded_at: Utc::now(),
+            },
+            retried,
+        }
+    }
+
+    fn message(user_id: Uuid, content: &str) -> RoomEvent {
+        RoomEvent::MessagePosted(MessagePosted {
+            message_id: Uuid::new_v4(),
+            user_id,
+            username: "ada".into(),
+            content: content.into(),
+            client_msg_id: None,
+            posted_at: Utc::now(),
+            is_bot: false,
+            reply_to: None,
+            mentions: Vec::new(),
+        })
+    }
+
+    /// A retried dead letter can be a message the tables hold already (the rebuild that put
+    /// right what refused it applied it too): it must not take a second number from the
+    /// messages beside it in its batch.
+    #[tokio::test]
+    async fn a_retried_message_already_applied_takes_no_number_from_the_new_ones_beside_it() {
+        let (_, pool) = testkit::fresh_database().await;
+        let (room, ada) = (Uuid::new_v4(), Uuid::new_v4());
+        let created = RoomEvent::RoomCreated {
+            room_id: room,
+            name: "general".into(),
+            is_private: false,
+            password_hash: None,
+            created_by: ada,
+            created_at: Utc::now(),
+            kind: RoomKind::Room,
+        };
+        let joined = RoomEvent::MemberJoined {
+            user_id: ada,
+            username: "ada".into(),
+            role: Role::Owner,
+            joined_at: Utc::now(),
+        };
+        let (first, second) = (message(ada, "first"), message(ada, "second"));
+        let history = [
+            incoming(room, 1, &created, false),
+            incoming(room, 2, &joined, false),
+            incoming(room, 3, &first, false),
+            incoming(room, 4, &second, false),
+        ];
+        apply(&pool, &Target::live(), &history, &mut LogPoisoned)
+            .await
+            .expect("the history applies");
+
+        let batch = [
+            incoming(room, 4, &second, true),
+            incoming(room, 5, &message(ada, "third"), false),
+        ];
+        apply(&pool, &Target::live(), &batch, &mut LogPoisoned)
+            .await
+            .expect("the batch applies");
+
+        let numbers: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT seq, ordinal, author_ordinal FROM messages WHERE room_id = $1 ORDER BY seq",
+        )
+        .bind(room)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(numbers, [(3, 1, 1), (4, 2, 2), (5, 3, 3)]);
+        let count: i64 = sqlx::query_scalar("SELECT message_count FROM rooms WHERE id = $1")
+            .bind(room)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 3);
+    }
+}

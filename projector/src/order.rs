@@ -22,6 +22,9 @@ use crate::ProjectorError;
 pub(crate) struct InOrder<'a> {
     pub(crate) events: Vec<Cow<'a, Incoming>>,
     pub(crate) checkpoints: BTreeMap<AggregateKey, i64>,
+    /// Whether it holds retried events at or below their aggregate's checkpoint: only their
+    /// rows can be in the tables already.
+    pub(crate) reapplies: bool,
 }
 
 pub(crate) async fn in_order<'a>(
@@ -40,6 +43,7 @@ pub(crate) async fn in_order<'a>(
     let mut in_order = InOrder {
         events: Vec::new(),
         checkpoints: BTreeMap::new(),
+        reapplies: false,
     };
     for (key, mut events) in by_aggregate {
         events.sort_by_key(|event| event.envelope.sequence);
@@ -61,6 +65,7 @@ pub(crate) async fn in_order<'a>(
                     );
                 } else {
                     in_order.events.push(Cow::Borrowed(event));
+                    in_order.reapplies = true;
                 }
                 continue;
             }

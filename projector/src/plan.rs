@@ -59,6 +59,8 @@ struct Rooms {
 
 #[derive(Default)]
 struct Messages {
+    /// Whether some may be in the table already (see `InOrder::reapplies`).
+    reapplies: bool,
     room_ids: Vec<Uuid>,
     seqs: Vec<i64>,
     ids: Vec<Uuid>,
@@ -104,8 +106,9 @@ impl Messages {
             .bind(&self.bots)
             .bind(&self.reply_to)
             .bind(&self.mentions);
-        if let Some((in_room, by_author)) = &ordinals {
-            insert = insert.bind(in_room).bind(by_author);
+        match &ordinals {
+            Some((in_room, by_author)) => insert = insert.bind(in_room).bind(by_author),
+            None => insert = insert.bind(self.reapplies),
         }
         let newest: Vec<(Uuid, Uuid, i64, i64)> = insert.fetch_all(connection).await?;
         for (room_id, user_id, ordinal, by_author) in newest {
@@ -123,6 +126,10 @@ impl Plan {
         let in_order = in_order(connection, incoming).await?;
         let mut plan = Plan {
             checkpoints: in_order.checkpoints,
+            messages: Messages {
+                reapplies: in_order.reapplies,
+                ..Messages::default()
+            },
             ..Plan::default()
         };
         for event in in_order.events {
@@ -382,9 +389,10 @@ WITH incoming AS MATERIALIZED (
                   $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
            AS u(room_id, seq, id, user_id, username, content, client_msg_id, created_at,
                 is_bot, reply_to, mentions)
-     WHERE NOT EXISTS (SELECT 1 FROM messages m
-                       WHERE m.room_id = u.room_id AND m.user_id = u.user_id AND m.seq = u.seq
-                       OFFSET 0)),
+     WHERE NOT $12::boolean
+        OR NOT EXISTS (SELECT 1 FROM messages m
+                        WHERE m.room_id = u.room_id AND m.user_id = u.user_id AND m.seq = u.seq
+                        OFFSET 0)),
 inserted AS (
     INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id,
                           created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
