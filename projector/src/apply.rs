@@ -106,19 +106,8 @@ mod tests {
     use crate::sink::LogPoisoned;
 
     fn incoming(room: Uuid, sequence: i64, event: &RoomEvent, retried: bool) -> Incoming {
-        let stored = StoredEvent::room(room, sequence, event);
         Incoming {
-            envelope: EventEnvelope {
-                position: sequence,
-                aggregate_type: stored.aggregate_type.into(),
-                aggregate_id: stored.aggregate_id,
-                sequence,
-                event_type: stored.event_type,
-                event_version: stored.event_version,
-                payload: serde_json::from_str(&stored.payload).expect("a JSON payload"),
-                metadata: serde_json::json!({}),
-                recorded_at: Utc::now(),
-            },
+            envelope: StoredEvent::room(room, sequence, event).envelope(sequence),
             retried,
         }
     }

@@ -95,6 +95,21 @@ impl StoredEvent {
             payload: serde_json::to_string(event).expect("an event serialises"),
         }
     }
+
+    /// The event as the relay publishes it, at `position` in the store.
+    pub fn envelope(&self, position: i64) -> bus::EventEnvelope {
+        bus::EventEnvelope {
+            position,
+            aggregate_type: self.aggregate_type.into(),
+            aggregate_id: self.aggregate_id.clone(),
+            sequence: self.sequence,
+            event_type: self.event_type.clone(),
+            event_version: self.event_version.clone(),
+            payload: serde_json::from_str(&self.payload).expect("a JSON payload"),
+            metadata: serde_json::json!({}),
+            recorded_at: Utc::now(),
+        }
+    }
 }
 
 struct SeedRoom {

@@ -205,21 +205,7 @@ pub fn user_envelope(name: &str) -> EventEnvelope {
         password_hash: "x".into(),
         registered_at: Utc::now(),
     });
-    envelope(&event, 0)
-}
-
-pub fn envelope(event: &StoredEvent, position: i64) -> EventEnvelope {
-    EventEnvelope {
-        position,
-        aggregate_type: event.aggregate_type.into(),
-        aggregate_id: event.aggregate_id.clone(),
-        sequence: event.sequence,
-        event_type: event.event_type.clone(),
-        event_version: "1".into(),
-        payload: serde_json::from_str(&event.payload).unwrap(),
-        metadata: serde_json::json!({}),
-        recorded_at: Utc::now(),
-    }
+    event.envelope(0)
 }
 
 /// A room's first three events: created, its owner joined, a message.

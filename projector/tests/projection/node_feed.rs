@@ -4,7 +4,7 @@ use bus::NodeFeed;
 use testkit::TcpProxy;
 use uuid::Uuid;
 
-use crate::helpers::{envelope, room_story, user_envelope, System};
+use crate::helpers::{room_story, user_envelope, System};
 
 async fn next(feed: &mut tokio::sync::mpsc::Receiver<NodeFeed>) -> NodeFeed {
     tokio::time::timeout(Duration::from_secs(20), feed.recv())
@@ -24,7 +24,7 @@ async fn a_node_hears_room_events_only_and_is_told_when_it_reconnected() {
     let mut feed = bus::node_feed(&through_proxy).await.unwrap();
     let room = room_story(Uuid::new_v4());
     system
-        .publish(&[user_envelope("alice"), envelope(&room[0], 1)])
+        .publish(&[user_envelope("alice"), room[0].envelope(1)])
         .await;
     let NodeFeed::Event(event) = next(&mut feed).await else {
         panic!("an event first")
@@ -38,7 +38,7 @@ async fn a_node_hears_room_events_only_and_is_told_when_it_reconnected() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     proxy.restore();
     assert!(matches!(next(&mut feed).await, NodeFeed::Reconnected));
-    system.publish(&[envelope(&room[1], 2)]).await;
+    system.publish(&[room[1].envelope(2)]).await;
     let NodeFeed::Event(event) = next(&mut feed).await else {
         panic!("events flow again")
     };
@@ -53,7 +53,7 @@ async fn a_node_hears_a_burst_of_many_times_its_prefetch_whole_and_in_order() {
     // A node acknowledges what has arrived in batches: were one left out, the broker would stop
     // at the node's prefetch of 1,024 events.
     let burst: Vec<_> = (1..=5_000)
-        .map(|position| envelope(&room[1], position))
+        .map(|position| room[1].envelope(position))
         .collect();
     system.publish(&burst).await;
     for position in 1..=5_000 {

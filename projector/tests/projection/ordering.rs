@@ -1,6 +1,6 @@
 use uuid::Uuid;
 
-use crate::helpers::{envelope, room_story, System};
+use crate::helpers::{room_story, System};
 
 #[tokio::test]
 async fn the_same_envelope_delivered_twice_is_applied_once() {
@@ -85,7 +85,7 @@ async fn an_envelope_built_by_hand_matches_what_the_store_holds() {
     system.write(&story).await;
     let stored = system.stored(&room_id.to_string()).await;
     for (stored, written) in stored.iter().zip(&story) {
-        let expected = envelope(written, stored.position);
+        let expected = written.envelope(stored.position);
         assert_eq!(stored.payload, expected.payload);
         assert_eq!(stored.routing_key(), expected.routing_key());
     }
