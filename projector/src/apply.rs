@@ -13,7 +13,7 @@ use bus::EventEnvelope;
 use sqlx::{PgConnection, PgPool};
 
 use crate::checkpoints::AggregateKey;
-use crate::numbering::{CopyOrdinals, Numbered};
+use crate::numbering::{KeptOrdinals, Numbered};
 use crate::plan::Plan;
 use crate::sink::PoisonSink;
 use crate::target::{Advanced, Target};
@@ -62,28 +62,26 @@ pub(crate) async fn apply(
         .committing(&mut transaction, Advanced::These(&applied.advanced))
         .await?;
     transaction.commit().await?;
-    if let Some(ordinals) = target.ordinals() {
-        ordinals.committed(&applied.numbered);
-    }
+    target.ordinals().committed(&applied.numbered);
     Ok(applied)
 }
 
 /// Applies `incoming` inside the caller's transaction, already pointed at its target; new
-/// messages are numbered from `known` counts where the caller keeps them, else from the tables.
+/// messages are numbered after the counts the caller keeps in `ordinals`.
 /// Poisoned events reach `sink` after the writes and before the commit: none is lost between a
 /// commit and its dead-lettering, and a batch the database refuses has dead-lettered nothing
 /// yet when its events are tried again one by one (see `poison`).
 pub(crate) async fn apply_in(
     connection: &mut PgConnection,
     incoming: &[Incoming],
-    known: Option<&CopyOrdinals>,
+    ordinals: &KeptOrdinals,
     sink: &mut impl PoisonSink,
 ) -> Result<Applied, ProjectorError> {
     let mut plan = Plan::make(connection, incoming).await?;
     let poisoned = plan.take_poisoned();
     let events = plan.staged();
     let advanced = plan.checkpoints().clone();
-    let numbered = plan.execute(connection, known).await?;
+    let numbered = plan.execute(connection, ordinals).await?;
     for poisoned in &poisoned {
         sink.poisoned(poisoned).await?;
     }
@@ -181,5 +179,65 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 3);
+    }
+
+    /// Two projectors take turns on the live tables, each numbering from the counts it keeps:
+    /// one must not number after what it kept when the other wrote since.
+    #[tokio::test]
+    async fn a_projector_numbers_after_what_another_projector_wrote_meanwhile() {
+        let (_, pool) = testkit::fresh_database().await;
+        let (room, ada, bob) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let created = RoomEvent::RoomCreated {
+            room_id: room,
+            name: "general".into(),
+            is_private: false,
+            password_hash: None,
+            created_by: ada,
+            created_at: Utc::now(),
+            kind: RoomKind::Room,
+        };
+        let (here, there) = (Target::live(), Target::live());
+        let batches = [
+            (
+                &here,
+                vec![
+                    (1, created),
+                    (2, message(ada, "one")),
+                    (3, message(bob, "two")),
+                ],
+            ),
+            (&there, vec![(4, message(ada, "three"))]),
+            (
+                &here,
+                vec![(5, message(ada, "four")), (6, message(bob, "five"))],
+            ),
+        ];
+        for (target, events) in batches {
+            let batch: Vec<Incoming> = events
+                .iter()
+                .map(|(sequence, event)| incoming(room, *sequence, event, false))
+                .collect();
+            apply(&pool, target, &batch, &mut LogPoisoned)
+                .await
+                .expect("the batch applies");
+        }
+
+        let numbers: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT seq, ordinal, author_ordinal FROM messages WHERE room_id = $1 ORDER BY seq",
+        )
+        .bind(room)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            numbers,
+            [(2, 1, 1), (3, 2, 1), (4, 3, 2), (5, 4, 3), (6, 5, 2)]
+        );
+        let count: i64 = sqlx::query_scalar("SELECT message_count FROM rooms WHERE id = $1")
+            .bind(room)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 5);
     }
 }

@@ -72,7 +72,9 @@ pub async fn run(
 ) {
     async {
         let mut totals = Totals::default();
-        let Some(mut server_started) = caught_up(&pool, &mut feed, &lag, &shutdown).await else {
+        let target = Target::live();
+        let Some(mut server_started) = caught_up(&pool, &target, &mut feed, &lag, &shutdown).await
+        else {
             return;
         };
         let mut server_check = tokio::time::interval(SERVER_CHECK);
@@ -98,7 +100,7 @@ pub async fn run(
             };
             match step {
                 Step::Project(batch) => {
-                    let project = project(&pool, &mut feed, batch, &lag, &mut totals);
+                    let project = project(&pool, &target, &mut feed, batch, &lag, &mut totals);
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
                         () = project => {}
@@ -106,7 +108,7 @@ pub async fn run(
                 }
                 Step::CatchUp(reason) => {
                     tracing::debug!(reason, "catching up with the event store");
-                    match caught_up(&pool, &mut feed, &lag, &shutdown).await {
+                    match caught_up(&pool, &target, &mut feed, &lag, &shutdown).await {
                         Some(started) => server_started = started,
                         None => return,
                     }
@@ -125,6 +127,7 @@ const SERVER_CHECK: Duration = Duration::from_secs(5);
 /// caught up on started, or `None` at shutdown.
 async fn caught_up(
     pool: &PgPool,
+    target: &Target,
     feed: &mut impl Feed,
     lag: &ProjectionLag,
     shutdown: &CancellationToken,
@@ -132,7 +135,7 @@ async fn caught_up(
     loop {
         let caught_up = async {
             let started = server_start(pool).await?;
-            let events = catch_up(pool, feed, lag).await?;
+            let events = catch_up(pool, target, feed, lag).await?;
             Ok::<_, ProjectorError>((started, events))
         };
         let caught_up = tokio::select! {
@@ -174,6 +177,7 @@ struct Totals {
 /// one acknowledgement.
 async fn project(
     pool: &PgPool,
+    target: &Target,
     feed: &mut impl Feed,
     batch: Vec<Delivery>,
     lag: &ProjectionLag,
@@ -200,10 +204,9 @@ async fn project(
             }
         }
     }
-    let target = Target::live();
     lag.taking(&incoming);
     loop {
-        match apply_isolating_poison(pool, &target, &incoming, &mut DeadLetters(&mut *feed)).await {
+        match apply_isolating_poison(pool, target, &incoming, &mut DeadLetters(&mut *feed)).await {
             Ok(applied) => {
                 lag.applied();
                 metrics::counter!(PROJECTOR_APPLIED).increment(applied.events as u64);
@@ -230,6 +233,7 @@ async fn project(
 /// last catch-up reached, then moves the horizon up. Answers how many events it applied.
 async fn catch_up(
     pool: &PgPool,
+    target: &Target,
     feed: &mut impl Feed,
     lag: &ProjectionLag,
 ) -> Result<u64, ProjectorError> {
@@ -248,9 +252,7 @@ async fn catch_up(
         }
         let incoming: Vec<Incoming> = page.into_iter().map(Incoming::from).collect();
         lag.taking(&incoming);
-        let batch =
-            apply_isolating_poison(pool, &Target::live(), &incoming, &mut DeadLetters(feed))
-                .await?;
+        let batch = apply_isolating_poison(pool, target, &incoming, &mut DeadLetters(feed)).await?;
         lag.applied();
         metrics::counter!(PROJECTOR_APPLIED).increment(batch.events as u64);
         applied += batch.events as u64;

@@ -1,6 +1,6 @@
 //! What a batch writes, gathered per table so that rows of one kind go in together.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bus::EventEnvelope;
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use crate::changes::MessageChanges;
 use crate::checkpoints::{advance_checkpoints, AggregateKey};
 use crate::event::{decode, Change};
 use crate::membership::{waves, Membership};
-use crate::numbering::{CopyOrdinals, Numbered};
+use crate::numbering::{KeptOrdinals, Numbered};
 use crate::order::in_order;
 use crate::sink::Poisoned;
 use crate::ProjectorError;
@@ -75,26 +75,25 @@ struct Messages {
 }
 
 impl Messages {
-    /// Inserts the batch's messages, numbered from the `known` counts or else from the tables;
+    /// Inserts the batch's messages, numbered after the counts `ordinals` keeps or looks up;
     /// answers the newest ordinal each room's and each author's messages took (the rooms' one
     /// update writes a room's beside its sequence).
     async fn insert(
-        &self,
+        mut self,
         connection: &mut PgConnection,
-        known: Option<&CopyOrdinals>,
+        ordinals: &KeptOrdinals,
     ) -> Result<Numbered, sqlx::Error> {
+        if self.reapplies {
+            self.leave_out_those_already_there(connection).await?;
+        }
         let mut numbered = Numbered::default();
         if self.ids.is_empty() {
             return Ok(numbered);
         }
-        let (statement, ordinals) = match known {
-            Some(known) => (
-                INSERT_NUMBERED_MESSAGES,
-                Some(known.number(&self.room_ids, &self.user_ids)),
-            ),
-            None => (INSERT_MESSAGES, None),
-        };
-        let mut insert = sqlx::query_as(statement)
+        let unknown = ordinals.unknown(&self.room_ids, &self.user_ids);
+        let looked_up = look_up_ordinals(connection, unknown).await?;
+        let (in_room, by_author) = ordinals.number(&self.room_ids, &self.user_ids, &looked_up);
+        let newest: Vec<(Uuid, Uuid, i64, i64)> = sqlx::query_as(INSERT_MESSAGES)
             .bind(&self.room_ids)
             .bind(&self.seqs)
             .bind(&self.ids)
@@ -105,17 +104,77 @@ impl Messages {
             .bind(&self.created_at)
             .bind(&self.bots)
             .bind(&self.reply_to)
-            .bind(&self.mentions);
-        match &ordinals {
-            Some((in_room, by_author)) => insert = insert.bind(in_room).bind(by_author),
-            None => insert = insert.bind(self.reapplies),
-        }
-        let newest: Vec<(Uuid, Uuid, i64, i64)> = insert.fetch_all(connection).await?;
+            .bind(&self.mentions)
+            .bind(&in_room)
+            .bind(&by_author)
+            .fetch_all(connection)
+            .await?;
         for (room_id, user_id, ordinal, by_author) in newest {
             numbered.record(room_id, user_id, ordinal, by_author);
         }
         Ok(numbered)
     }
+
+    /// Drops the messages the tables hold already, before they take a number: applied twice,
+    /// a message is numbered once.
+    async fn leave_out_those_already_there(
+        &mut self,
+        connection: &mut PgConnection,
+    ) -> Result<(), sqlx::Error> {
+        let there: Vec<(Uuid, i64)> = sqlx::query_as(MESSAGES_ALREADY_THERE)
+            .bind(&self.room_ids)
+            .bind(&self.user_ids)
+            .bind(&self.seqs)
+            .fetch_all(connection)
+            .await?;
+        let there: HashSet<(Uuid, i64)> = there.into_iter().collect();
+        let keep: Vec<bool> = self
+            .room_ids
+            .iter()
+            .zip(&self.seqs)
+            .map(|(room_id, seq)| !there.contains(&(*room_id, *seq)))
+            .collect();
+        retain(&mut self.room_ids, &keep);
+        retain(&mut self.seqs, &keep);
+        retain(&mut self.ids, &keep);
+        retain(&mut self.user_ids, &keep);
+        retain(&mut self.usernames, &keep);
+        retain(&mut self.contents, &keep);
+        retain(&mut self.client_msg_ids, &keep);
+        retain(&mut self.created_at, &keep);
+        retain(&mut self.bots, &keep);
+        retain(&mut self.reply_to, &keep);
+        retain(&mut self.mentions, &keep);
+        Ok(())
+    }
+}
+
+/// Keeps the items of `column` whose place in `keep` is true.
+fn retain<T>(column: &mut Vec<T>, keep: &[bool]) {
+    let mut keep = keep.iter();
+    column.retain(|_| keep.next().copied().unwrap_or(true));
+}
+
+/// Each room's message count and each author's newest ordinal in it, from the tables, for the
+/// (room, author) pairs given.
+async fn look_up_ordinals(
+    connection: &mut PgConnection,
+    pairs: Vec<(Uuid, Uuid)>,
+) -> Result<Numbered, sqlx::Error> {
+    let mut looked_up = Numbered::default();
+    if pairs.is_empty() {
+        return Ok(looked_up);
+    }
+    let (rooms, authors): (Vec<Uuid>, Vec<Uuid>) = pairs.into_iter().unzip();
+    let rows: Vec<(Uuid, Uuid, i64, i64)> = sqlx::query_as(ORDINALS)
+        .bind(&rooms)
+        .bind(&authors)
+        .fetch_all(connection)
+        .await?;
+    for (room_id, user_id, in_room, by_author) in rows {
+        looked_up.record(room_id, user_id, in_room, by_author);
+    }
+    Ok(looked_up)
 }
 
 impl Plan {
@@ -275,7 +334,7 @@ impl Plan {
     pub(crate) async fn execute(
         self,
         connection: &mut PgConnection,
-        known: Option<&CopyOrdinals>,
+        ordinals: &KeptOrdinals,
     ) -> Result<Numbered, sqlx::Error> {
         if !self.users.ids.is_empty() {
             sqlx::query(INSERT_USERS)
@@ -311,7 +370,7 @@ impl Plan {
         for wave in waves(&self.membership) {
             wave.execute(connection).await?;
         }
-        let numbered = self.messages.insert(connection, known).await?;
+        let numbered = self.messages.insert(connection, ordinals).await?;
         self.changes.execute(connection).await?;
         if !self.reads.is_empty() {
             let ((users, rooms), seqs): ((Vec<Uuid>, Vec<Uuid>), Vec<i64>) =
@@ -364,58 +423,9 @@ SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::time
 ON CONFLICT DO NOTHING";
 
 // Each new message takes the next ordinal of its room, and of its author in the room (see migration
-// 0084); the statement answers each room's and author's newest, and `ADVANCE_ROOMS` records the
-// room's as its message count. One already there is left out before numbering, so applying twice
-// numbers once. Only a batch that re-applies retried events can hold one (`$12`): any other
-// message is past its room's checkpoint, and skipping the check saves a fifth of the statement's
-// time (batches of 2,000 into 144,000 messages: 37-41 µs a message instead of 48-51). The check
-// is one probe per incoming row: as a subquery PostgreSQL may not turn into a join (`OFFSET 0`),
-// no plan can read the whole table for it, as the hash anti join chosen while `messages` was
-// small did on every batch once it held 20,000 rows; and naming room, author and seq, it
-// matches every index it could use in full (see migration 0089). The room's count is
-// such a probe too: as a join, the plan kept from a start with few rooms read all of `rooms` for
-// every batch. The author's last ordinal is looked up before any row is inserted: looked up while
-// inserting, each lookup stepped back over the entries the statement had just added, which it
-// cannot see, and a batch of n messages by one author in one room read n²/2 entries. A
-// materialized CTE is computed only as fast as it is read, so the insert reads it through a sort,
-// which reads every row before it passes on the first.
+// 0084), as `KeptOrdinals` numbers it; `ADVANCE_ROOMS` records each room's newest as its message
+// count. One whose id another message took is left out by the insert, its number skipped.
 const INSERT_MESSAGES: &str = "
-WITH incoming AS MATERIALIZED (
-    SELECT u.*,
-           row_number() OVER (PARTITION BY u.room_id ORDER BY u.seq) AS n,
-           coalesce((SELECT a.author_ordinal FROM messages a
-                      WHERE a.room_id = u.room_id AND a.user_id = u.user_id
-                      ORDER BY a.seq DESC LIMIT 1), 0)
-           + row_number() OVER (PARTITION BY u.room_id, u.user_id ORDER BY u.seq)
-               AS author_ordinal
-      FROM UNNEST($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[],
-                  $7::text[], $8::timestamptz[], $9::boolean[], $10::uuid[], $11::jsonb[])
-           AS u(room_id, seq, id, user_id, username, content, client_msg_id, created_at,
-                is_bot, reply_to, mentions)
-     WHERE NOT $12::boolean
-        OR NOT EXISTS (SELECT 1 FROM messages m
-                        WHERE m.room_id = u.room_id AND m.user_id = u.user_id AND m.seq = u.seq
-                        OFFSET 0)),
-inserted AS (
-    INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id,
-                          created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
-    SELECT i.room_id, i.seq, i.id, i.user_id, i.username, i.content, i.client_msg_id,
-           i.created_at, i.is_bot, i.reply_to, i.mentions,
-           coalesce((SELECT r.message_count FROM rooms r WHERE r.id = i.room_id OFFSET 0), 0)
-               + i.n,
-           i.author_ordinal
-      FROM incoming i
-     ORDER BY i.room_id, i.seq
-    ON CONFLICT DO NOTHING
-    RETURNING room_id, user_id, ordinal, author_ordinal)
-SELECT room_id, user_id, max(ordinal), max(author_ordinal) FROM inserted GROUP BY room_id, user_id";
-
-// A copy being built gets its messages numbered by its one writer (see `numbering`), each room's
-// in order, so this statement looks nothing up, sorts nothing and numbers nothing: a rebuilt
-// message costs 11.1 µs of PostgreSQL time instead of 15.9 (S5's rebuild, `pg_stat_statements`).
-// The copy holds no message before its event is applied, so none is left out before numbering;
-// one whose id another message took is left out at the insert, its number skipped, as live.
-const INSERT_NUMBERED_MESSAGES: &str = "
 WITH inserted AS (
     INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id,
                           created_at, is_bot, reply_to, mentions, ordinal, author_ordinal)
@@ -425,6 +435,29 @@ WITH inserted AS (
     ON CONFLICT DO NOTHING
     RETURNING room_id, user_id, ordinal, author_ordinal)
 SELECT room_id, user_id, max(ordinal), max(author_ordinal) FROM inserted GROUP BY room_id, user_id";
+
+// Only a batch that re-applies retried events can hold a message the tables have (any other is
+// past its room's checkpoint). Each row is one probe, a subquery PostgreSQL may not turn into a
+// join (`OFFSET 0`): no plan can read the whole table for it, as the hash anti join chosen while
+// `messages` was small did on every batch once it held 20,000 rows. Naming room, author and seq,
+// it matches every index it could use in full (see migration 0089).
+const MESSAGES_ALREADY_THERE: &str = "
+SELECT u.room_id, u.seq
+  FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[]) AS u(room_id, user_id, seq)
+ WHERE EXISTS (SELECT 1 FROM messages m
+                WHERE m.room_id = u.room_id AND m.user_id = u.user_id AND m.seq = u.seq
+               OFFSET 0)";
+
+// Probes too, for the same reason: as a join, the plan kept from a start with few rooms read all
+// of `rooms` for every batch. An author's newest ordinal is their last message's, read backwards
+// from `messages_by_author`.
+const ORDINALS: &str = "
+SELECT k.room_id, k.user_id,
+       coalesce((SELECT r.message_count FROM rooms r WHERE r.id = k.room_id OFFSET 0), 0),
+       coalesce((SELECT a.author_ordinal FROM messages a
+                  WHERE a.room_id = k.room_id AND a.user_id = k.user_id
+                  ORDER BY a.seq DESC LIMIT 1), 0)
+  FROM UNNEST($1::uuid[], $2::uuid[]) AS k(room_id, user_id)";
 
 const MOVE_READ_POSITIONS: &str = "
 INSERT INTO read_positions (user_id, room_id, seq)

@@ -28,6 +28,7 @@ use eventstore::EventLog;
 use crate::apply::{apply_in, Incoming};
 use crate::changes::finds_message_by_id;
 use crate::horizon::advance_horizon;
+use crate::numbering::KeptOrdinals;
 use crate::poison::apply_isolating_poison;
 use crate::sink::LogPoisoned;
 use crate::target::{Advanced, Target};
@@ -368,14 +369,15 @@ async fn finish_copy(
         .execute(&mut *transaction)
         .await?;
     let mut pages = HorizonPages::all(since.clone());
+    let ordinals = KeptOrdinals::looking_up();
     loop {
         let batch = next_batch(&mut EventLog::on(&mut *transaction), &mut pages).await?;
         if batch.is_empty() {
             break;
         }
         let incoming: Vec<Incoming> = batch.into_iter().map(Incoming::from).collect();
-        // By the tables: the copy has all its indexes by now, and is not written after this.
-        apply_in(&mut *transaction, &incoming, None, &mut LogPoisoned).await?;
+        // Looked up in the tables: the copy has all its indexes by now.
+        apply_in(&mut *transaction, &incoming, &ordinals, &mut LogPoisoned).await?;
     }
     advance_horizon(&mut *transaction, &horizon).await?;
     Ok(horizon)

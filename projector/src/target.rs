@@ -6,22 +6,25 @@ use std::sync::Arc;
 use sqlx::PgConnection;
 
 use crate::checkpoints::AggregateKey;
-use crate::numbering::CopyOrdinals;
+use crate::numbering::KeptOrdinals;
 
-/// Which copy of the read tables a transaction writes.
+/// Which copy of the read tables a transaction writes, with the counts of their messages its
+/// writer keeps. Each transaction of one writer enters through the same target.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     schema: String,
     tables: Tables,
+    ordinals: Arc<KeptOrdinals>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Tables {
-    /// The live tables: writers take turns (a transaction-level lock, which a swap also takes)
-    /// and every commit notifies read-your-writes waiters.
+    /// The live tables: writers take turns (a transaction-level lock, which a swap also takes),
+    /// count their transactions (migration 0093), and every commit notifies read-your-writes
+    /// waiters.
     Live,
-    /// A copy being built, with the counts of its messages that its one writer keeps.
-    Copy(Arc<CopyOrdinals>),
+    /// A copy being built, which only its one writer writes.
+    Copy,
 }
 
 /// Serialises writers of the live tables: projectors, their catch-up, and a rebuild's swap.
@@ -32,22 +35,21 @@ impl Target {
         Self {
             schema: "public".into(),
             tables: Tables::Live,
+            ordinals: Arc::new(KeptOrdinals::looking_up()),
         }
     }
 
     pub(crate) fn copy(schema: &str) -> Self {
         Self {
             schema: schema.into(),
-            tables: Tables::Copy(Arc::default()),
+            tables: Tables::Copy,
+            ordinals: Arc::new(KeptOrdinals::of_a_new_copy()),
         }
     }
 
-    /// Where this target's message counts stand, when its writer keeps them.
-    pub(crate) fn ordinals(&self) -> Option<&CopyOrdinals> {
-        match &self.tables {
-            Tables::Live => None,
-            Tables::Copy(ordinals) => Some(ordinals),
-        }
+    /// Where this target's message counts stand, as its writer knows them.
+    pub(crate) fn ordinals(&self) -> &KeptOrdinals {
+        &self.ordinals
     }
 
     fn is_live(&self) -> bool {
@@ -62,11 +64,21 @@ impl Target {
     /// Points the transaction on `connection` at this target's tables (unqualified names in
     /// the statements below resolve there; the event store is always named `public.events`).
     pub(crate) async fn enter(&self, connection: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query(ENTER)
-            .bind(&self.schema)
-            .bind(self.is_live().then_some(LIVE_PROJECTION_LOCK))
-            .execute(connection)
-            .await?;
+        match self.tables {
+            Tables::Live => {
+                let write: i64 = sqlx::query_scalar(ENTER_LIVE)
+                    .bind(LIVE_PROJECTION_LOCK)
+                    .fetch_one(connection)
+                    .await?;
+                self.ordinals.entered(write);
+            }
+            Tables::Copy => {
+                sqlx::query(ENTER_COPY)
+                    .bind(&self.schema)
+                    .execute(connection)
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -110,9 +122,18 @@ pub(crate) enum Advanced<'a> {
 // are derived, and what a PostgreSQL crash takes back is applied again from the store. A copy
 // being built is thrown away anyway; the live projector catches up after every server restart
 // (see `live::run`), and the next event of an aggregate fills any gap before it.
-const ENTER: &str = "
-SELECT set_config('search_path', $1, true),
-       CASE WHEN $2::bigint IS NOT NULL THEN pg_advisory_xact_lock($2) END,
-       set_config('synchronous_commit', 'off', true)";
+//
+// The live transaction counts itself once it holds the lock. Should another writer have committed
+// since this statement began, the update still counts from that writer's row: PostgreSQL updates
+// the newest version of a row that changed under it.
+const ENTER_LIVE: &str = "
+WITH entered AS (SELECT set_config('search_path', 'public', true),
+                        pg_advisory_xact_lock($1),
+                        set_config('synchronous_commit', 'off', true))
+UPDATE public.live_projection_writes SET generation = generation + 1 FROM entered
+RETURNING generation";
+
+const ENTER_COPY: &str = "
+SELECT set_config('search_path', $1, true), set_config('synchronous_commit', 'off', true)";
 
 const NOTIFY: &str = "SELECT pg_notify('projection', notice) FROM UNNEST($1::text[]) AS notice";
