@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use eventstore::log::AppliedCheckpoints;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 pub(crate) type AggregateKey = (String, String);
 
@@ -12,10 +13,20 @@ pub(crate) type AggregateKey = (String, String);
 pub(crate) const LIVE_CHECKPOINTS: AppliedCheckpoints =
     AppliedCheckpoints::table("public.projection_checkpoints");
 
-/// Moves checkpoints forward (never back) to the sequences given.
+/// Where each room a batch touched stands after it.
+#[derive(Debug, Default)]
+pub(crate) struct RoomsAdvanced {
+    pub(crate) ids: Vec<Uuid>,
+    pub(crate) seqs: Vec<i64>,
+    pub(crate) message_counts: Vec<i64>,
+}
+
+/// Moves checkpoints forward (never back) to the sequences given, and the rooms' last sequences
+/// and message counts with them.
 pub(crate) async fn advance_checkpoints(
     connection: &mut PgConnection,
     checkpoints: BTreeMap<AggregateKey, i64>,
+    rooms: &RoomsAdvanced,
 ) -> Result<(), sqlx::Error> {
     let mut types = Vec::with_capacity(checkpoints.len());
     let mut ids = Vec::with_capacity(checkpoints.len());
@@ -29,12 +40,24 @@ pub(crate) async fn advance_checkpoints(
         .bind(&types)
         .bind(&ids)
         .bind(&seqs)
+        .bind(&rooms.ids)
+        .bind(&rooms.seqs)
+        .bind(&rooms.message_counts)
         .execute(connection)
         .await?;
     Ok(())
 }
 
+// One statement, as every statement of a batch is a round trip on the projector's one
+// connection, which every live event waits for. One update of each room, its message count with
+// its sequence: a second update of the same rows made each of them a second new row version, and
+// cost a tenth of a batch of messages.
 const ADVANCE_CHECKPOINTS: &str = "
+WITH rooms_advanced AS (
+    UPDATE rooms r SET last_seq = greatest(r.last_seq, u.seq),
+                       message_count = greatest(r.message_count, u.message_count)
+      FROM UNNEST($4::uuid[], $5::bigint[], $6::bigint[]) AS u(id, seq, message_count)
+     WHERE r.id = u.id)
 INSERT INTO projection_checkpoints (aggregate_type, aggregate_id, last_seq)
 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[])
 ON CONFLICT (aggregate_type, aggregate_id)

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::apply::Incoming;
 use crate::changes::MessageChanges;
-use crate::checkpoints::{advance_checkpoints, AggregateKey};
+use crate::checkpoints::{advance_checkpoints, AggregateKey, RoomsAdvanced};
 use crate::event::{decode, Change};
 use crate::membership::{waves, Membership};
 use crate::numbering::{KeptOrdinals, Numbered};
@@ -382,21 +382,18 @@ impl Plan {
                 .execute(&mut *connection)
                 .await?;
         }
-        if !self.last_seqs.is_empty() {
-            let (rooms, seqs): (Vec<Uuid>, Vec<i64>) = self.last_seqs.into_iter().unzip();
-            let counts: Vec<i64> = rooms
+        if !self.last_seqs.is_empty() || !self.checkpoints.is_empty() {
+            let (ids, seqs): (Vec<Uuid>, Vec<i64>) = self.last_seqs.into_iter().unzip();
+            let message_counts = ids
                 .iter()
                 .map(|room| numbered.rooms.get(room).copied().unwrap_or(0))
                 .collect();
-            sqlx::query(ADVANCE_ROOMS)
-                .bind(&rooms)
-                .bind(&seqs)
-                .bind(&counts)
-                .execute(&mut *connection)
-                .await?;
-        }
-        if !self.checkpoints.is_empty() {
-            advance_checkpoints(connection, self.checkpoints).await?;
+            let rooms = RoomsAdvanced {
+                ids,
+                seqs,
+                message_counts,
+            };
+            advance_checkpoints(connection, self.checkpoints, &rooms).await?;
         }
         Ok(numbered)
     }
@@ -422,9 +419,10 @@ SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::time
                      $6::text[])
 ON CONFLICT DO NOTHING";
 
-// Each new message takes the next ordinal of its room, and of its author in the room (see migration
-// 0084), as `KeptOrdinals` numbers it; `ADVANCE_ROOMS` records each room's newest as its message
-// count. One whose id another message took is left out by the insert, its number skipped.
+// Each new message takes the next ordinal of its room, and of its author in the room (see
+// migration 0084), as `KeptOrdinals` numbers it; `advance_checkpoints` records each room's newest
+// as its message count. One whose id another message took is left out by the insert, its number
+// skipped.
 const INSERT_MESSAGES: &str = "
 WITH inserted AS (
     INSERT INTO messages (room_id, seq, id, user_id, username, content, client_msg_id,
@@ -463,12 +461,3 @@ const MOVE_READ_POSITIONS: &str = "
 INSERT INTO read_positions (user_id, room_id, seq)
 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[])
 ON CONFLICT (user_id, room_id) DO UPDATE SET seq = greatest(read_positions.seq, excluded.seq)";
-
-// One update of each room a batch touched, its message count with its sequence: a second
-// update of the same rows made each of them a second new row version, and cost a tenth of a
-// batch of messages.
-const ADVANCE_ROOMS: &str = "
-UPDATE rooms r SET last_seq = greatest(r.last_seq, u.seq),
-                   message_count = greatest(r.message_count, u.message_count)
-  FROM UNNEST($1::uuid[], $2::bigint[], $3::bigint[]) AS u(id, seq, message_count)
- WHERE r.id = u.id";

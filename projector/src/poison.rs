@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use sqlx::PgPool;
 
 use crate::apply::{apply, Applied, Incoming};
-use crate::checkpoints::advance_checkpoints;
+use crate::checkpoints::{advance_checkpoints, RoomsAdvanced};
 use crate::order::in_order;
 use crate::sink::{PoisonSink, Poisoned};
 use crate::target::{Advanced, Target};
@@ -97,7 +97,7 @@ async fn move_past(
     let moved = BTreeMap::from([(key, event.sequence)]);
     let mut transaction = pool.begin().await?;
     target.enter(&mut transaction).await?;
-    advance_checkpoints(&mut transaction, moved.clone()).await?;
+    advance_checkpoints(&mut transaction, moved.clone(), &RoomsAdvanced::default()).await?;
     target
         .committing(&mut transaction, Advanced::These(&moved))
         .await?;
