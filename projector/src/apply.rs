@@ -124,6 +124,35 @@ mod tests {
         })
     }
 
+    fn created(room_id: Uuid, created_by: Uuid) -> RoomEvent {
+        RoomEvent::RoomCreated {
+            room_id,
+            name: "general".into(),
+            is_private: false,
+            password_hash: None,
+            created_by,
+            created_at: Utc::now(),
+            kind: RoomKind::Room,
+        }
+    }
+
+    /// Each message of the room as (seq, ordinal, author ordinal), and the room's message count.
+    async fn numbers(pool: &PgPool, room: Uuid) -> (Vec<(i64, i64, i64)>, i64) {
+        let messages = sqlx::query_as(
+            "SELECT seq, ordinal, author_ordinal FROM messages WHERE room_id = $1 ORDER BY seq",
+        )
+        .bind(room)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let count = sqlx::query_scalar("SELECT message_count FROM rooms WHERE id = $1")
+            .bind(room)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        (messages, count)
+    }
+
     /// A retried dead letter can be a message the tables hold already (the rebuild that put
     /// right what refused it applied it too): it must not take a second number from the
     /// messages beside it in its batch.
@@ -131,15 +160,7 @@ mod tests {
     async fn a_retried_message_already_applied_takes_no_number_from_the_new_ones_beside_it() {
         let (_, pool) = testkit::fresh_database().await;
         let (room, ada) = (Uuid::new_v4(), Uuid::new_v4());
-        let created = RoomEvent::RoomCreated {
-            room_id: room,
-            name: "general".into(),
-            is_private: false,
-            password_hash: None,
-            created_by: ada,
-            created_at: Utc::now(),
-            kind: RoomKind::Room,
-        };
+        let created = created(room, ada);
         let joined = RoomEvent::MemberJoined {
             user_id: ada,
             username: "ada".into(),
@@ -165,20 +186,10 @@ mod tests {
             .await
             .expect("the batch applies");
 
-        let numbers: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT seq, ordinal, author_ordinal FROM messages WHERE room_id = $1 ORDER BY seq",
-        )
-        .bind(room)
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        assert_eq!(numbers, [(3, 1, 1), (4, 2, 2), (5, 3, 3)]);
-        let count: i64 = sqlx::query_scalar("SELECT message_count FROM rooms WHERE id = $1")
-            .bind(room)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(count, 3);
+        assert_eq!(
+            numbers(&pool, room).await,
+            ([(3, 1, 1), (4, 2, 2), (5, 3, 3)].into(), 3)
+        );
     }
 
     /// Two projectors take turns on the live tables, each numbering from the counts it keeps:
@@ -187,15 +198,7 @@ mod tests {
     async fn a_projector_numbers_after_what_another_projector_wrote_meanwhile() {
         let (_, pool) = testkit::fresh_database().await;
         let (room, ada, bob) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let created = RoomEvent::RoomCreated {
-            room_id: room,
-            name: "general".into(),
-            is_private: false,
-            password_hash: None,
-            created_by: ada,
-            created_at: Utc::now(),
-            kind: RoomKind::Room,
-        };
+        let created = created(room, ada);
         let (here, there) = (Target::live(), Target::live());
         let batches = [
             (
@@ -222,22 +225,12 @@ mod tests {
                 .expect("the batch applies");
         }
 
-        let numbers: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT seq, ordinal, author_ordinal FROM messages WHERE room_id = $1 ORDER BY seq",
-        )
-        .bind(room)
-        .fetch_all(&pool)
-        .await
-        .unwrap();
         assert_eq!(
-            numbers,
-            [(2, 1, 1), (3, 2, 1), (4, 3, 2), (5, 4, 3), (6, 5, 2)]
+            numbers(&pool, room).await,
+            (
+                [(2, 1, 1), (3, 2, 1), (4, 3, 2), (5, 4, 3), (6, 5, 2)].into(),
+                5
+            )
         );
-        let count: i64 = sqlx::query_scalar("SELECT message_count FROM rooms WHERE id = $1")
-            .bind(room)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(count, 5);
     }
 }
